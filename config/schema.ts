@@ -1,0 +1,168 @@
+// The shape of a stack's configuration: every key the program reads, its type and default.
+// Names follow kubeadm's own (kubernetesVersion, podSubnet, imageRepository, extraArgs...) so that
+// a kubeadm user recognises them. Cross-field rules (overlapping CIDRs, duplicate hosts, version
+// support) live in validate.ts; this file only says what each key may hold.
+import { z } from "zod";
+
+export const PROJECT = "pulumi-kubeadm";
+
+/** The Kubernetes version the toolchain, the lab and the defaults are built and tested against. */
+export const DEFAULT_KUBERNETES_VERSION = "v1.35.4";
+
+const port = z.number().int().min(1).max(65535);
+const nonEmpty = z.string().min(1);
+
+/** SSH settings that may be given once for all hosts and overridden per host. */
+export const sshSettings = z.strictObject({
+  user: nonEmpty.optional().describe("login user; root by default"),
+  port: port.optional().describe("SSH port; 22 by default"),
+  privateKey: nonEmpty.optional().describe("PEM/OpenSSH private key (set it with --secret)"),
+  privateKeyPassword: nonEmpty.optional().describe("passphrase of the private key (secret)"),
+  password: nonEmpty.optional().describe("login password (secret); keys are preferred"),
+  agentSocket: nonEmpty.optional().describe("path of an ssh-agent socket, e.g. $SSH_AUTH_SOCK"),
+  sudo: z.boolean().optional().describe("run remote commands through sudo -n; on by default for non-root users"),
+  hostKey: nonEmpty
+    .optional()
+    .describe('pinned host key, as in known_hosts: "ssh-ed25519 AAAA..." or "SHA256:..." fingerprint'),
+  knownHostsFile: nonEmpty.optional().describe("known_hosts file used when no hostKey is pinned"),
+  insecureIgnoreHostKey: z.boolean().optional().describe("turn host-key verification off (not recommended)"),
+  connectTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
+  commandTimeoutSeconds: z.number().int().min(1).max(86400).optional(),
+});
+export type SshSettings = z.infer<typeof sshSettings>;
+
+export const bastion = sshSettings.extend({
+  address: nonEmpty.describe("bastion (jump host) address"),
+});
+export type Bastion = z.infer<typeof bastion>;
+
+export const host = sshSettings.extend({
+  name: nonEmpty.describe("node name, as registered in Kubernetes (nodeRegistration.name)"),
+  address: nonEmpty.describe("address used for SSH and, unless advertiseAddress is set, for the API server"),
+  advertiseAddress: nonEmpty.optional().describe("address the node advertises inside the cluster"),
+  bastion: bastion.optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+});
+export type Host = z.infer<typeof host>;
+
+/** Flag name (without leading dashes) to value, as in the seed's kubeadm.yaml. */
+export const extraArgs = z.record(z.string(), z.string());
+export type ExtraArgs = z.infer<typeof extraArgs>;
+
+export const component = z.strictObject({
+  extraArgs: extraArgs.optional(),
+});
+
+export const packageMirrors = z.strictObject({
+  apt: z
+    .strictObject({
+      kubernetesRepository: nonEmpty.optional().describe("deb repository base URL for kubeadm/kubelet/kubectl"),
+      kubernetesKeyUrl: nonEmpty.optional().describe("URL of the repository's Release.key"),
+      containerdRepository: nonEmpty
+        .optional()
+        .describe("deb repository for containerd; the distribution's by default"),
+    })
+    .optional(),
+  yum: z
+    .strictObject({
+      kubernetesRepository: nonEmpty.optional().describe("rpm repository base URL for kubeadm/kubelet/kubectl"),
+      kubernetesKeyUrl: nonEmpty.optional(),
+      containerdRepository: nonEmpty.optional().describe("rpm repository for containerd.io"),
+    })
+    .optional(),
+  kubernetesPackageVersion: nonEmpty
+    .optional()
+    .describe("package version, e.g. 1.35.4-1.1; from kubernetesVersion by default"),
+  containerdPackageVersion: nonEmpty.optional(),
+});
+
+export const containerd = z.strictObject({
+  registryMirrors: z
+    .record(z.string(), z.array(nonEmpty))
+    .optional()
+    .describe('registry host to mirror endpoints, e.g. {"docker.io": ["https://mirror.example"]}'),
+  sandboxImage: nonEmpty.optional().describe("pause image; <imageRepository>/pause:<version> by default"),
+});
+
+export const flannel = z.strictObject({
+  enabled: z.boolean().optional(),
+  backend: z.enum(["vxlan", "host-gw", "wireguard"]).optional(),
+});
+
+export const dashboard = z.strictObject({
+  enabled: z.boolean().optional(),
+  ui: z.enum(["dashboard", "headlamp"]).optional(),
+});
+
+export const rookCeph = z.strictObject({
+  enabled: z.boolean().optional(),
+  devices: z.array(nonEmpty).optional().describe("raw devices for OSDs, e.g. [sdb]; all unused devices when empty"),
+  useAllDevices: z.boolean().optional(),
+  dataDirHostPath: nonEmpty.optional(),
+  defaultStorageClass: z.boolean().optional(),
+});
+
+export const addons = z.strictObject({
+  imageMirror: nonEmpty.optional().describe("registry that replaces every addon image's registry"),
+  flannel: flannel.optional(),
+  dashboard: dashboard.optional(),
+  rookCeph: rookCeph.optional(),
+});
+
+export const clusterCa = z.strictObject({
+  keyType: z.enum(["rsa", "ecdsa"]).optional(),
+  rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).optional(),
+  validityDays: z.number().int().min(1).max(36500).optional(),
+});
+
+export const drain = z.strictObject({
+  force: z.boolean().optional().describe("delete the node even when the drain fails"),
+  timeoutSeconds: z.number().int().min(1).optional(),
+});
+
+/** Every key of the stack config, without the project prefix. */
+export const clusterConfig = z.strictObject({
+  kubernetesVersion: nonEmpty.optional(),
+  controlPlane: z.array(host).describe("control-plane hosts; the first one runs kubeadm init"),
+  workers: z.array(host).optional(),
+  ssh: sshSettings.optional().describe("SSH defaults for every host"),
+  controlPlaneEndpoint: nonEmpty.optional().describe('"host:port" shared by all control-plane nodes'),
+  podSubnet: nonEmpty.optional(),
+  serviceSubnet: nonEmpty.optional(),
+  dnsDomain: nonEmpty.optional(),
+  imageRepository: nonEmpty.optional(),
+  packages: packageMirrors.optional(),
+  containerd: containerd.optional(),
+  apiServer: component.extend({ certSANs: z.array(nonEmpty).optional() }).optional(),
+  controllerManager: component.optional(),
+  scheduler: component.optional(),
+  kubelet: component.optional(),
+  schedulableControlPlane: z.boolean().optional(),
+  clusterCa: clusterCa.optional(),
+  joinTokenTtl: nonEmpty.optional().describe("lifetime of the token minted for each join, e.g. 15m"),
+  drain: drain.optional(),
+  addons: addons.optional(),
+});
+export type ClusterConfigInput = z.infer<typeof clusterConfig>;
+
+/** Defaults applied after validation, so the rest of the program never sees an optional it must guess. */
+export const DEFAULTS = {
+  kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
+  podSubnet: "10.244.0.0/16",
+  serviceSubnet: "10.96.0.0/12",
+  dnsDomain: "cluster.local",
+  imageRepository: "registry.k8s.io",
+  sshUser: "root",
+  sshPort: 22,
+  connectTimeoutSeconds: 30,
+  commandTimeoutSeconds: 1800,
+  schedulableControlPlane: false,
+  joinTokenTtl: "15m",
+  drainTimeoutSeconds: 300,
+  caKeyType: "rsa" as const,
+  caRsaBits: 2048 as const,
+  caValidityDays: 3650,
+  flannelBackend: "vxlan" as const,
+  dashboardUi: "dashboard" as const,
+  rookDataDirHostPath: "/var/lib/rook",
+};

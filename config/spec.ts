@@ -1,0 +1,84 @@
+// The validated configuration with every default applied: what components and providers consume.
+// Produced by resolve.ts from a ClusterConfigInput that validate.ts accepted.
+import type { ExtraArgs } from "./schema";
+
+/**
+ * How to reach one host over SSH. Shaped like @pulumi/command's remote.ConnectionArgs
+ * (host, port, user, privateKey, privateKeyPassword, password, agentSocketPath, proxy, dialErrorLimit)
+ * so one value can configure remote commands and this project's dynamic providers alike.
+ */
+export interface Connection {
+  host: string;
+  port: number;
+  user: string;
+  privateKey?: string;
+  privateKeyPassword?: string;
+  password?: string;
+  agentSocketPath?: string;
+  /** Jump host, as @pulumi/command's `proxy`. */
+  proxy?: Omit<Connection, "proxy" | "sudo" | "commandTimeoutSeconds">;
+  /** Run commands through `sudo -n` (non-root users). */
+  sudo: boolean;
+  /** Pinned host key ("ssh-ed25519 AAAA...") or fingerprint ("SHA256:..."). */
+  hostKey?: string;
+  knownHostsFile?: string;
+  insecureIgnoreHostKey: boolean;
+  connectTimeoutSeconds: number;
+  commandTimeoutSeconds: number;
+  /** Connection attempts before giving up (only connection failures are retried). */
+  dialErrorLimit: number;
+}
+
+export interface NodeSpec {
+  name: string;
+  role: "control-plane" | "worker";
+  /** Address the node advertises to the cluster (advertiseAddress, or the SSH address). */
+  advertiseAddress: string;
+  labels: Record<string, string>;
+  connection: Connection;
+}
+
+export interface ClusterSpec {
+  /** Normalised with a leading "v", e.g. "v1.35.4". */
+  kubernetesVersion: string;
+  controlPlane: NodeSpec[];
+  workers: NodeSpec[];
+  /** "host:port"; the first control-plane node's advertiseAddress:6443 when not configured. */
+  controlPlaneEndpoint: string;
+  /** True when the user configured controlPlaneEndpoint (HA-ready). */
+  controlPlaneEndpointConfigured: boolean;
+  podSubnet: string;
+  serviceSubnet: string;
+  dnsDomain: string;
+  imageRepository: string;
+  packages: {
+    apt: { kubernetesRepository: string; kubernetesKeyUrl: string; containerdRepository?: string };
+    yum: { kubernetesRepository: string; kubernetesKeyUrl: string; containerdRepository?: string };
+    kubernetesPackageVersion?: string;
+    containerdPackageVersion?: string;
+  };
+  containerd: {
+    registryMirrors: Record<string, string[]>;
+    sandboxImage: string;
+  };
+  apiServer: { extraArgs: ExtraArgs; certSANs: string[] };
+  controllerManager: { extraArgs: ExtraArgs };
+  scheduler: { extraArgs: ExtraArgs };
+  kubelet: { extraArgs: ExtraArgs };
+  schedulableControlPlane: boolean;
+  clusterCa: { keyType: "rsa" | "ecdsa"; rsaBits: 2048 | 3072 | 4096; validityDays: number };
+  joinTokenTtl: string;
+  drain: { force: boolean; timeoutSeconds: number };
+  addons: {
+    imageMirror?: string;
+    flannel: { enabled: boolean; backend: "vxlan" | "host-gw" | "wireguard" };
+    dashboard: { enabled: boolean; ui: "dashboard" | "headlamp" };
+    rookCeph: {
+      enabled: boolean;
+      devices: string[];
+      useAllDevices: boolean;
+      dataDirHostPath: string;
+      defaultStorageClass: boolean;
+    };
+  };
+}
