@@ -156,13 +156,25 @@ export const DEFAULTS = {
   sshPort: 22,
   connectTimeoutSeconds: 30,
   commandTimeoutSeconds: 1800,
+  /** Connection attempts before a host counts as unreachable (only dial failures are retried). */
+  sshDialErrorLimit: 3,
+  /** The API server's port on each control-plane node, and of the default controlPlaneEndpoint. */
+  apiServerPort: 6443,
+  /** Pause image tag kubeadm 1.34–1.35 expects (`kubeadm config images list`); containerd must match it. */
+  pauseImageTag: "3.10.1",
   schedulableControlPlane: false,
   joinTokenTtl: "15m",
   drainTimeoutSeconds: 300,
+  drainForce: false,
   caKeyType: "rsa" as const,
   caRsaBits: 2048 as const,
   caValidityDays: 3650,
+  /** A cluster without a CNI never gets Ready nodes, so the pod network is on unless turned off. */
+  flannelEnabled: true,
   flannelBackend: "vxlan" as const,
+  dashboardEnabled: false,
   dashboardUi: "dashboard" as const,
+  rookCephEnabled: false,
   rookDataDirHostPath: "/var/lib/rook",
+  rookDefaultStorageClass: true,
 };

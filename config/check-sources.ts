@@ -1,0 +1,146 @@
+// Where images and packages come from. Mirror settings that are subtly malformed are the classic
+// "mirror has no effect" failure, which only shows up as a pull timeout on the nodes.
+import { DEFAULTS } from "./schema";
+import { parseHostPort } from "./addresses";
+import { parseKubernetesVersion } from "./version";
+import { arrayAt, recordAt, stringAt, type CheckContext } from "./raw-view";
+import type { ConfigPath } from "./key-path";
+import type { Findings } from "./problem";
+
+const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+// One path component of an image name, per the distribution reference grammar.
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+
+/** A registry host as containerd and image references name it: host[:port]. */
+export function isRegistryHost(text: string): boolean {
+  if (SCHEME.test(text) || text.includes("/")) return false;
+  const parsed = parseHostPort(text);
+  return !("problem" in parsed);
+}
+
+/** A reference treats its first component as a registry only when it looks like one (docker's rule). */
+function looksLikeRegistry(component: string): boolean {
+  return component === "localhost" || component.includes(".") || component.includes(":");
+}
+
+/** Why `text` is not "host[:port][/path]" for kubeadm's imageRepository, or undefined when it is. */
+export function imageRepositoryProblem(text: string): string | undefined {
+  const example = "registry.aliyuncs.com/google_containers";
+  if (SCHEME.test(text)) return `drop the URL scheme: write '${text.replace(SCHEME, "")}'`;
+  if (/\s/.test(text)) return "must not contain spaces";
+  if (text.endsWith("/")) return `drop the trailing '/': write '${text.replace(/\/+$/, "")}'`;
+  if (text.includes("@")) return `is a registry path, not an image: drop the digest, e.g. ${example}`;
+  const [host, ...path] = text.split("/");
+  if (!looksLikeRegistry(host)) {
+    return `must start with the registry host, e.g. 'registry.example.com/${text}' (Docker Hub is 'docker.io/${text}')`;
+  }
+  if (!isRegistryHost(host)) return `'${host}' is not a registry host[:port]`;
+  const last = path[path.length - 1];
+  if (last?.includes(":")) {
+    return `must not have a tag: kubeadm appends image names and tags itself; write '${text.replace(/:[^/]*$/, "")}'`;
+  }
+  const bad = path.find((component) => !PATH_COMPONENT.test(component));
+  if (bad !== undefined) return `path part '${bad}' must be lowercase letters and digits, separated by '.', '_' or '-'`;
+  return undefined;
+}
+
+function checkImageRepositories(ctx: CheckContext, findings: Findings): void {
+  const locations: Array<{ path: ConfigPath; text: string | undefined }> = [
+    { path: ["imageRepository"], text: stringAt(ctx.root, "imageRepository") },
+    { path: ["addons", "imageMirror"], text: stringAt(recordAt(ctx.root, "addons"), "imageMirror") },
+  ];
+  for (const { path, text } of locations) {
+    if (text === undefined || text === "") continue;
+    const problem = imageRepositoryProblem(text);
+    if (problem) findings.error(path, `'${text}' ${problem}`);
+  }
+}
+
+function checkSandboxImage(ctx: CheckContext, findings: Findings): void {
+  const text = stringAt(recordAt(ctx.root, "containerd"), "sandboxImage");
+  if (text === undefined || text === "") return;
+  const example = `${DEFAULTS.imageRepository}/pause:3.10.1`;
+  const slash = text.lastIndexOf("/");
+  const repository = slash < 0 ? undefined : text.slice(0, slash);
+  const image = text.slice(slash + 1);
+  const repositoryProblem = repository === undefined ? "has no registry" : imageRepositoryProblem(repository);
+  if (repositoryProblem || !/^[a-z0-9._-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})$/.test(image)) {
+    findings.error(
+      ["containerd", "sandboxImage"],
+      `'${text}' is not a full image reference: write <registry>/pause:<tag>, e.g. ${example}`,
+    );
+  }
+}
+
+/** Why `text` is not an http(s) URL, or undefined when it is. */
+export function httpUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "is not a URL: write it in full, e.g. https://mirrors.example.com/kubernetes/";
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `must be an http:// or https:// URL`;
+  if (url.hostname === "") return "has no host name";
+  return undefined;
+}
+
+function checkUrl(findings: Findings, path: ConfigPath, text: string | undefined): void {
+  if (text === undefined || text === "") return;
+  const problem = httpUrlProblem(text);
+  if (problem) findings.error(path, `'${text}' ${problem}`);
+}
+
+function checkPackageMirrors(ctx: CheckContext, findings: Findings): void {
+  const packages = recordAt(ctx.root, "packages");
+  const kubernetesVersion = parseKubernetesVersion(
+    stringAt(ctx.root, "kubernetesVersion") ?? DEFAULTS.kubernetesVersion,
+  );
+  for (const manager of ["apt", "yum"] as const) {
+    const settings = recordAt(packages, manager);
+    for (const field of ["kubernetesRepository", "kubernetesKeyUrl", "containerdRepository"]) {
+      checkUrl(findings, ["packages", manager, field], stringAt(settings, field));
+    }
+    // pkgs.k8s.io (and its mirrors) keep one repository per minor release; a repository for another
+    // minor simply lacks the requested kubeadm package.
+    const repository = stringAt(settings, "kubernetesRepository");
+    const repositoryMinor = repository === undefined ? undefined : /\/v1\.(\d+)\//.exec(repository)?.[1];
+    if (kubernetesVersion && repositoryMinor !== undefined && Number(repositoryMinor) !== kubernetesVersion.minor) {
+      findings.warn(
+        ["packages", manager, "kubernetesRepository"],
+        `points at the v1.${repositoryMinor} repository, but kubernetesVersion is ` +
+          `${kubernetesVersion.major}.${kubernetesVersion.minor}.${kubernetesVersion.patch}: that repository does ` +
+          `not carry those packages; use the v1.${kubernetesVersion.minor} repository`,
+      );
+    }
+  }
+}
+
+function checkRegistryMirrors(ctx: CheckContext, findings: Findings): void {
+  const mirrors = recordAt(recordAt(ctx.root, "containerd"), "registryMirrors");
+  if (!mirrors) return;
+  for (const [registry, endpoints] of Object.entries(mirrors)) {
+    const path = ["containerd", "registryMirrors", registry];
+    if (!isRegistryHost(registry)) {
+      const hostOnly = registry.replace(SCHEME, "").replace(/\/.*$/, "");
+      findings.error(
+        path,
+        `'${registry}' is not a registry host: the key names the registry being mirrored, host[:port] only` +
+          (hostOnly !== "" && isRegistryHost(hostOnly) ? `, e.g. '${hostOnly}'` : ", e.g. docker.io"),
+      );
+    }
+    if (Array.isArray(endpoints) && endpoints.length === 0) {
+      findings.error(path, `lists no mirror endpoints: add at least one URL, or remove the key`);
+    }
+    arrayAt(mirrors, registry)?.forEach((endpoint, index) => {
+      if (typeof endpoint === "string") checkUrl(findings, [...path, index], endpoint);
+    });
+  }
+}
+
+export function checkSources(ctx: CheckContext, findings: Findings): void {
+  checkImageRepositories(ctx, findings);
+  checkSandboxImage(ctx, findings);
+  checkPackageMirrors(ctx, findings);
+  checkRegistryMirrors(ctx, findings);
+}

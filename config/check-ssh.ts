@@ -1,0 +1,144 @@
+// How each machine (and its bastion) is reached: credentials, host-key verification, and whether
+// the secret settings were stored encrypted. A host inherits every unset field from `ssh`.
+import { pathArgument, type ConfigPath } from "./key-path";
+import { booleanAt, rawHosts, recordAt, stringAt, type CheckContext, type RawRecord } from "./raw-view";
+import type { Findings } from "./problem";
+import { parseHostKeyPins } from "../ssh/host-key";
+import { SECRET_SSH_FIELDS } from "./secret-keys";
+
+const CREDENTIAL_FIELDS = ["privateKey", "password", "agentSocket"] as const;
+
+/** A machine the program logs in to: a cluster host or a host's bastion. */
+interface SshSubject {
+  path: ConfigPath;
+  fields: RawRecord;
+  label: string;
+  address: string | undefined;
+}
+
+function sshSubjects(ctx: CheckContext): SshSubject[] {
+  const subjects: SshSubject[] = [];
+  for (const host of rawHosts(ctx.root)) {
+    subjects.push({
+      path: host.path,
+      fields: host.fields,
+      label: host.label,
+      address: stringAt(host.fields, "address"),
+    });
+    const bastion = recordAt(host.fields, "bastion");
+    if (bastion) {
+      subjects.push({
+        path: [...host.path, "bastion"],
+        fields: bastion,
+        label: `the bastion of ${host.label}`,
+        address: stringAt(bastion, "address"),
+      });
+    }
+  }
+  return subjects;
+}
+
+function inherited(subject: SshSubject, defaults: RawRecord | undefined, field: string): unknown {
+  return subject.fields[field] ?? defaults?.[field];
+}
+
+function checkCredentials(findings: Findings, subject: SshSubject, defaults: RawRecord | undefined): void {
+  if (CREDENTIAL_FIELDS.some((field) => inherited(subject, defaults, field) !== undefined)) return;
+  findings.error(
+    subject.path,
+    `no SSH credentials for ${subject.label}: set privateKey, password or agentSocket on it or under ssh, ` +
+      `e.g. pulumi config set --secret --path 'ssh.privateKey' -- "$(cat ~/.ssh/id_ed25519)"`,
+  );
+}
+
+/**
+ * Why a pinned host key would be rejected at connect time, or undefined when it is usable. The SSH
+ * layer's own parser decides, so the two can never disagree about what a valid pin is.
+ */
+function hostKeyProblem(text: string): string | undefined {
+  try {
+    parseHostKeyPins(text);
+    return undefined;
+  } catch {
+    return (
+      "cannot be read: give the public key as ssh-keyscan prints it ('ssh-ed25519 AAAA...', the host name " +
+      "in front is optional) or its fingerprint as ssh-keygen -lf prints it ('SHA256:...')"
+    );
+  }
+}
+
+function checkHostKey(findings: Findings, subject: SshSubject, defaults: RawRecord | undefined): void {
+  const ownHostKey = stringAt(subject.fields, "hostKey");
+  if (ownHostKey !== undefined && ownHostKey !== "") {
+    const problem = hostKeyProblem(ownHostKey);
+    if (problem) findings.error([...subject.path, "hostKey"], `the pinned host key ${problem}`);
+  }
+  const insecure = booleanAt(subject.fields, "insecureIgnoreHostKey") ?? booleanAt(defaults, "insecureIgnoreHostKey");
+  if (insecure === true) {
+    if (booleanAt(subject.fields, "insecureIgnoreHostKey") === true) {
+      findings.warn(
+        [...subject.path, "insecureIgnoreHostKey"],
+        `host-key verification is off for ${subject.label}: anyone who can intercept the connection gets your ` +
+          `credentials; pin hostKey instead`,
+      );
+    }
+    return;
+  }
+  if (inherited(subject, defaults, "hostKey") !== undefined) return;
+  if (inherited(subject, defaults, "knownHostsFile") !== undefined) return;
+  const scanTarget = subject.address ?? "<address>";
+  findings.error(
+    subject.path,
+    `host-key verification is on by default, and there is nothing to verify ${subject.label} against: pin its key ` +
+      `with pulumi config set --path '${pathArgument([...subject.path, "hostKey"])}' ` +
+      `"$(ssh-keyscan -t ed25519 ${scanTarget} 2>/dev/null | cut -d' ' -f2-)", or set knownHostsFile ` +
+      `(here or under ssh), or set insecureIgnoreHostKey: true (not recommended)`,
+  );
+}
+
+function secretFix(path: ConfigPath, field: string): string {
+  const argument = pathArgument(path);
+  // A key file goes in through command substitution; a password is better typed at the prompt,
+  // which keeps it out of shell history.
+  return field === "privateKey"
+    ? `pulumi config set --secret --path '${argument}' -- "$(cat ~/.ssh/id_ed25519)"`
+    : `pulumi config set --secret --path '${argument}' (it prompts for the value)`;
+}
+
+function checkSecretsEncrypted(ctx: CheckContext, findings: Findings, owner: ConfigPath, fields: RawRecord): void {
+  const isSecret = ctx.isSecret;
+  if (!isSecret) return;
+  for (const field of SECRET_SSH_FIELDS) {
+    if (fields[field] === undefined) continue;
+    const path = [...owner, field];
+    if (isSecret(path)) continue;
+    findings.error(
+      path,
+      `is stored in plain text in the stack config: set it with --secret so Pulumi encrypts it: ${secretFix(path, field)}`,
+    );
+  }
+}
+
+export function checkSsh(ctx: CheckContext, findings: Findings): void {
+  const defaults = recordAt(ctx.root, "ssh");
+  if (defaults) {
+    checkSecretsEncrypted(ctx, findings, ["ssh"], defaults);
+    const defaultHostKey = stringAt(defaults, "hostKey");
+    if (defaultHostKey !== undefined && defaultHostKey !== "") {
+      const problem = hostKeyProblem(defaultHostKey);
+      if (problem) findings.error(["ssh", "hostKey"], `the pinned host key ${problem}`);
+    }
+    if (booleanAt(defaults, "insecureIgnoreHostKey") === true) {
+      findings.warn(
+        ["ssh", "insecureIgnoreHostKey"],
+        "host-key verification is off for every host that does not turn it back on: anyone who can intercept " +
+          "the connections gets your credentials; pin hostKey per host instead",
+      );
+    }
+  }
+  for (const subject of sshSubjects(ctx)) {
+    checkSecretsEncrypted(ctx, findings, subject.path, subject.fields);
+    checkCredentials(findings, subject, defaults);
+    checkHostKey(findings, subject, defaults);
+  }
+}

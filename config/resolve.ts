@@ -1,0 +1,179 @@
+// Applies defaults and the `ssh` fallbacks to a validated config, so that components and providers
+// receive a ClusterSpec with nothing left to guess.
+import { DEFAULTS, type Bastion, type ClusterConfigInput, type Host, type SshSettings } from "./schema";
+import type { ClusterSpec, Connection, NodeSpec } from "./spec";
+import { joinHostPort, parseHostPort } from "./addresses";
+import { minorVersionOf, normalizeKubernetesVersion } from "./version";
+
+/** Drops keys whose value is undefined: Pulumi rejects undefined inside resource inputs and outputs. */
+function definedOnly<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The per-host value, else the cluster-wide `ssh` default, else undefined. */
+function pick<K extends keyof SshSettings>(own: SshSettings, defaults: SshSettings, key: K): SshSettings[K] {
+  return own[key] !== undefined ? own[key] : defaults[key];
+}
+
+type ProxyConnection = NonNullable<Connection["proxy"]>;
+
+function proxyConnection(bastion: Bastion, defaults: SshSettings): ProxyConnection {
+  return definedOnly({
+    host: bastion.address,
+    port: pick(bastion, defaults, "port") ?? DEFAULTS.sshPort,
+    user: pick(bastion, defaults, "user") ?? DEFAULTS.sshUser,
+    privateKey: pick(bastion, defaults, "privateKey"),
+    privateKeyPassword: pick(bastion, defaults, "privateKeyPassword"),
+    password: pick(bastion, defaults, "password"),
+    agentSocketPath: pick(bastion, defaults, "agentSocket"),
+    hostKey: pick(bastion, defaults, "hostKey"),
+    knownHostsFile: pick(bastion, defaults, "knownHostsFile"),
+    insecureIgnoreHostKey: pick(bastion, defaults, "insecureIgnoreHostKey") ?? false,
+    connectTimeoutSeconds: pick(bastion, defaults, "connectTimeoutSeconds") ?? DEFAULTS.connectTimeoutSeconds,
+    dialErrorLimit: DEFAULTS.sshDialErrorLimit,
+  });
+}
+
+export function resolveConnection(host: Host, defaults: SshSettings): Connection {
+  const user = pick(host, defaults, "user") ?? DEFAULTS.sshUser;
+  return definedOnly({
+    host: host.address,
+    port: pick(host, defaults, "port") ?? DEFAULTS.sshPort,
+    user,
+    privateKey: pick(host, defaults, "privateKey"),
+    privateKeyPassword: pick(host, defaults, "privateKeyPassword"),
+    password: pick(host, defaults, "password"),
+    agentSocketPath: pick(host, defaults, "agentSocket"),
+    proxy: host.bastion ? proxyConnection(host.bastion, defaults) : undefined,
+    // root needs no sudo; anyone else does, because every step writes system files.
+    sudo: pick(host, defaults, "sudo") ?? user !== "root",
+    hostKey: pick(host, defaults, "hostKey"),
+    knownHostsFile: pick(host, defaults, "knownHostsFile"),
+    insecureIgnoreHostKey: pick(host, defaults, "insecureIgnoreHostKey") ?? false,
+    connectTimeoutSeconds: pick(host, defaults, "connectTimeoutSeconds") ?? DEFAULTS.connectTimeoutSeconds,
+    commandTimeoutSeconds: pick(host, defaults, "commandTimeoutSeconds") ?? DEFAULTS.commandTimeoutSeconds,
+    dialErrorLimit: DEFAULTS.sshDialErrorLimit,
+  });
+}
+
+function resolveNode(host: Host, role: NodeSpec["role"], defaults: SshSettings): NodeSpec {
+  return {
+    name: host.name,
+    role,
+    advertiseAddress: host.advertiseAddress ?? host.address,
+    labels: { ...(host.labels ?? {}) },
+    connection: resolveConnection(host, defaults),
+  };
+}
+
+function resolveEndpoint(configured: string | undefined, firstControlPlane: NodeSpec | undefined): string {
+  if (configured === undefined) {
+    if (!firstControlPlane) throw new Error("pulumi-kubeadm:controlPlane is empty; validate the config first");
+    return joinHostPort(firstControlPlane.advertiseAddress, DEFAULTS.apiServerPort);
+  }
+  const parsed = parseHostPort(configured);
+  if ("problem" in parsed) {
+    throw new Error(`pulumi-kubeadm:controlPlaneEndpoint ${parsed.problem}; validate the config first`);
+  }
+  return joinHostPort(parsed.host, parsed.port ?? DEFAULTS.apiServerPort);
+}
+
+/** Later steps append file names to the repository URL, so it must end in "/". */
+function withTrailingSlash(url: string): string {
+  return url.endsWith("/") ? url : `${url}/`;
+}
+
+function resolvePackages(config: ClusterConfigInput, kubernetesMinor: string): ClusterSpec["packages"] {
+  const apt = config.packages?.apt ?? {};
+  const yum = config.packages?.yum ?? {};
+  // pkgs.k8s.io serves one repository per minor release.
+  const aptRepository = withTrailingSlash(
+    apt.kubernetesRepository ?? `https://pkgs.k8s.io/core:/stable:/v${kubernetesMinor}/deb/`,
+  );
+  const yumRepository = withTrailingSlash(
+    yum.kubernetesRepository ?? `https://pkgs.k8s.io/core:/stable:/v${kubernetesMinor}/rpm/`,
+  );
+  return definedOnly({
+    apt: definedOnly({
+      kubernetesRepository: aptRepository,
+      kubernetesKeyUrl: apt.kubernetesKeyUrl ?? `${aptRepository}Release.key`,
+      containerdRepository: apt.containerdRepository,
+    }),
+    yum: definedOnly({
+      kubernetesRepository: yumRepository,
+      kubernetesKeyUrl: yum.kubernetesKeyUrl ?? `${yumRepository}repodata/repomd.xml.key`,
+      containerdRepository: yum.containerdRepository,
+    }),
+    kubernetesPackageVersion: config.packages?.kubernetesPackageVersion,
+    containerdPackageVersion: config.packages?.containerdPackageVersion,
+  });
+}
+
+/** The ClusterSpec for a config that validateConfig accepted. */
+export function resolveConfig(config: ClusterConfigInput): ClusterSpec {
+  const kubernetesVersion = normalizeKubernetesVersion(config.kubernetesVersion ?? DEFAULTS.kubernetesVersion);
+  const sshDefaults = config.ssh ?? {};
+  const controlPlane = config.controlPlane.map((host) => resolveNode(host, "control-plane", sshDefaults));
+  const workers = (config.workers ?? []).map((host) => resolveNode(host, "worker", sshDefaults));
+  const imageRepository = config.imageRepository ?? DEFAULTS.imageRepository;
+  const rook = config.addons?.rookCeph ?? {};
+  const rookDevices = [...(rook.devices ?? [])];
+  return {
+    kubernetesVersion,
+    controlPlane,
+    workers,
+    controlPlaneEndpoint: resolveEndpoint(config.controlPlaneEndpoint, controlPlane[0]),
+    controlPlaneEndpointConfigured: config.controlPlaneEndpoint !== undefined,
+    podSubnet: config.podSubnet ?? DEFAULTS.podSubnet,
+    serviceSubnet: config.serviceSubnet ?? DEFAULTS.serviceSubnet,
+    dnsDomain: config.dnsDomain ?? DEFAULTS.dnsDomain,
+    imageRepository,
+    packages: resolvePackages(config, minorVersionOf(kubernetesVersion)),
+    containerd: {
+      registryMirrors: Object.fromEntries(
+        Object.entries(config.containerd?.registryMirrors ?? {}).map(([registry, endpoints]) => [
+          registry,
+          [...endpoints],
+        ]),
+      ),
+      sandboxImage: config.containerd?.sandboxImage ?? `${imageRepository}/pause:${DEFAULTS.pauseImageTag}`,
+    },
+    apiServer: {
+      extraArgs: { ...(config.apiServer?.extraArgs ?? {}) },
+      certSANs: [...(config.apiServer?.certSANs ?? [])],
+    },
+    controllerManager: { extraArgs: { ...(config.controllerManager?.extraArgs ?? {}) } },
+    scheduler: { extraArgs: { ...(config.scheduler?.extraArgs ?? {}) } },
+    kubelet: { extraArgs: { ...(config.kubelet?.extraArgs ?? {}) } },
+    schedulableControlPlane: config.schedulableControlPlane ?? DEFAULTS.schedulableControlPlane,
+    clusterCa: {
+      keyType: config.clusterCa?.keyType ?? DEFAULTS.caKeyType,
+      rsaBits: config.clusterCa?.rsaBits ?? DEFAULTS.caRsaBits,
+      validityDays: config.clusterCa?.validityDays ?? DEFAULTS.caValidityDays,
+    },
+    joinTokenTtl: config.joinTokenTtl ?? DEFAULTS.joinTokenTtl,
+    drain: {
+      force: config.drain?.force ?? DEFAULTS.drainForce,
+      timeoutSeconds: config.drain?.timeoutSeconds ?? DEFAULTS.drainTimeoutSeconds,
+    },
+    addons: definedOnly({
+      imageMirror: config.addons?.imageMirror,
+      flannel: {
+        enabled: config.addons?.flannel?.enabled ?? DEFAULTS.flannelEnabled,
+        backend: config.addons?.flannel?.backend ?? DEFAULTS.flannelBackend,
+      },
+      dashboard: {
+        enabled: config.addons?.dashboard?.enabled ?? DEFAULTS.dashboardEnabled,
+        ui: config.addons?.dashboard?.ui ?? DEFAULTS.dashboardUi,
+      },
+      rookCeph: {
+        enabled: rook.enabled ?? DEFAULTS.rookCephEnabled,
+        devices: rookDevices,
+        // An empty device list means "every unused device" (see the schema), unless said otherwise.
+        useAllDevices: rook.useAllDevices ?? rookDevices.length === 0,
+        dataDirHostPath: rook.dataDirHostPath ?? DEFAULTS.rookDataDirHostPath,
+        defaultStorageClass: rook.defaultStorageClass ?? DEFAULTS.rookDefaultStorageClass,
+      },
+    }),
+  };
+}

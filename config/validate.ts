@@ -1,0 +1,63 @@
+// The single gate between what a user wrote and what the program builds from: every schema and
+// cross-field problem is collected and reported at once, so a stack file is fixed in one pass.
+import { clusterConfig, type ClusterConfigInput } from "./schema";
+import { Findings, type Problem } from "./problem";
+import { schemaProblems } from "./schema-problems";
+import { asRecord, type CheckContext } from "./raw-view";
+import { checkDnsDomain, checkJoinTokenTtl, checkKubernetesVersion } from "./check-cluster";
+import { checkCertSans, checkControlPlaneEndpoint, checkSubnets } from "./check-network";
+import { checkHosts } from "./check-hosts";
+import { checkSsh } from "./check-ssh";
+import { checkExtraArgs } from "./check-extra-args";
+import { checkSources } from "./check-sources";
+import { checkAddons } from "./check-addons";
+import { configKey, type ConfigPath } from "./key-path";
+
+export type { Problem } from "./problem";
+export type { ConfigPath } from "./key-path";
+
+export interface ValidateOptions {
+  /**
+   * Whether the value at a path was stored encrypted (set with `--secret`). When given, a
+   * privateKey, privateKeyPassword or password that was stored in plain text is an error.
+   * Leave it out for values that never passed through a stack file (tests, code).
+   */
+  isSecret?: (path: ConfigPath) => boolean;
+}
+
+export type ValidationResult =
+  | { ok: true; config: ClusterConfigInput; warnings: Problem[] }
+  | { ok: false; problems: Problem[]; warnings: Problem[] };
+
+const CHECKS = [
+  checkKubernetesVersion,
+  checkHosts,
+  checkSsh,
+  checkSubnets,
+  checkControlPlaneEndpoint,
+  checkCertSans,
+  checkDnsDomain,
+  checkJoinTokenTtl,
+  checkExtraArgs,
+  checkSources,
+  checkAddons,
+];
+
+/**
+ * Validates the project's config (keys without the `pulumi-kubeadm:` prefix). Problems name keys
+ * as the user writes them, e.g. `pulumi-kubeadm:workers[1].address`.
+ */
+export function validateConfig(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
+  const root = asRecord(raw);
+  if (!root) {
+    const problem = { key: configKey([]), message: "the project's config must be a map of keys" };
+    return { ok: false, problems: [problem], warnings: [] };
+  }
+  const findings = new Findings();
+  const ctx: CheckContext = { root, isSecret: opts.isSecret };
+  // Cross-field checks read the raw input defensively, so they run even when the schema failed.
+  for (const check of CHECKS) check(ctx, findings);
+  const problems = [...schemaProblems(raw), ...findings.errors];
+  if (problems.length > 0) return { ok: false, problems, warnings: findings.warnings };
+  return { ok: true, config: clusterConfig.parse(raw), warnings: findings.warnings };
+}

@@ -1,0 +1,32 @@
+// Which Kubernetes versions the program can install, and how a version string is read.
+
+/** kubeadm only supports a short window of releases; these minors are the ones this program targets. */
+export const SUPPORTED_MINORS = { min: 30, max: 37 } as const;
+
+export interface KubernetesVersion {
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+export function parseKubernetesVersion(text: string): KubernetesVersion | undefined {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (!match) return undefined;
+  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]) };
+}
+
+export function isSupported(version: KubernetesVersion): boolean {
+  return version.major === 1 && version.minor >= SUPPORTED_MINORS.min && version.minor <= SUPPORTED_MINORS.max;
+}
+
+/** "1.35.4" → "v1.35.4"; kubeadm and the image tags use the "v" form. */
+export function normalizeKubernetesVersion(text: string): string {
+  return text.startsWith("v") ? text : `v${text}`;
+}
+
+/** "v1.35.4" → "1.35", the part that names a pkgs.k8s.io repository. */
+export function minorVersionOf(text: string): string {
+  const version = parseKubernetesVersion(text);
+  if (!version) throw new Error(`kubernetesVersion '${text}' is not MAJOR.MINOR.PATCH; validate the config first`);
+  return `${version.major}.${version.minor}`;
+}

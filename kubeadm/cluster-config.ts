@@ -1,0 +1,40 @@
+// The cluster-wide documents of `kubeadm init`: ClusterConfiguration (uploaded to the kubeadm-config
+// ConfigMap and reused by every join) and KubeletConfiguration (uploaded to kubelet-config for all nodes).
+import type { ExtraArgs } from "../config/schema";
+import type { ClusterSpec } from "../config/spec";
+import type { KubeadmApiVersion } from "./api-version";
+import { formatExtraArgs, hasExtraArgs } from "./extra-args";
+
+export function clusterConfigurationDocument(
+  spec: ClusterSpec,
+  apiVersion: KubeadmApiVersion,
+): Record<string, unknown> {
+  const apiServer: Record<string, unknown> = withExtraArgs(spec.apiServer.extraArgs, apiVersion);
+  if (spec.apiServer.certSANs.length > 0) {
+    apiServer.certSANs = [...spec.apiServer.certSANs];
+  }
+  return {
+    apiVersion,
+    kind: "ClusterConfiguration",
+    kubernetesVersion: spec.kubernetesVersion,
+    controlPlaneEndpoint: spec.controlPlaneEndpoint,
+    imageRepository: spec.imageRepository,
+    networking: { podSubnet: spec.podSubnet, serviceSubnet: spec.serviceSubnet, dnsDomain: spec.dnsDomain },
+    apiServer,
+    controllerManager: withExtraArgs(spec.controllerManager.extraArgs, apiVersion),
+    scheduler: withExtraArgs(spec.scheduler.extraArgs, apiVersion),
+  };
+}
+
+export function kubeletConfigurationDocument(): Record<string, unknown> {
+  return {
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    // containerd is configured with SystemdCgroup = true; the kubelet must use the same driver.
+    cgroupDriver: "systemd",
+  };
+}
+
+function withExtraArgs(args: ExtraArgs, apiVersion: KubeadmApiVersion): Record<string, unknown> {
+  return hasExtraArgs(args) ? { extraArgs: formatExtraArgs(args, apiVersion) } : {};
+}

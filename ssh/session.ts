@@ -1,0 +1,301 @@
+// The SSH API the dynamic providers use: one connection per host per operation, commands with
+// masked streamed output, per-command timeouts, and atomic file uploads.
+import type { ClientChannel } from "ssh2";
+import { StringDecoder } from "string_decoder";
+import type { Connection } from "../config/spec";
+import { openLink, type SshLink } from "./connect";
+import { lastLines, RemoteCommandError, RemoteCommandTimeoutError, SshConnectionError } from "./errors";
+import { LineSplitter, SecretMasker } from "./mask";
+import {
+  existsScript,
+  MISSING_FILE_STATUS,
+  readFileScript,
+  uploadScript,
+  wrapCommand,
+  type UploadSettings,
+} from "./scripts";
+
+export type OutputStream = "stdout" | "stderr";
+
+export interface SessionOptions {
+  /** Receives each output line, secrets masked; prefixing it with the host is the caller's job. */
+  onOutput?: (line: string, stream: OutputStream) => void;
+  /** Values to mask in streamed output and error messages (the connection's own credentials always are). */
+  secrets?: string[];
+  /** Names the host in error messages (e.g. the node name), next to user@host:port. */
+  label?: string;
+}
+
+export interface RunOptions {
+  /** Defaults to the connection's `sudo`; false runs as the login user even when it is set. */
+  sudo?: boolean;
+  stdin?: string | Buffer;
+  /** Defaults to the connection's commandTimeoutSeconds. */
+  timeoutSeconds?: number;
+  /** Return non-zero exit statuses instead of throwing (a command that ends without one still throws). */
+  allowFailure?: boolean;
+  /** Shown in errors instead of the command (which is masked and truncated when shown). */
+  summary?: string;
+  /** False keeps the output away from onOutput, e.g. for file contents read by the caller. */
+  streamOutput?: boolean;
+}
+
+export interface RunResult {
+  code: number;
+  /** Unmasked: callers need the real output (a kubeconfig, a join command); do not log it as is. */
+  stdout: string;
+  stderr: string;
+}
+
+export interface UploadOptions extends UploadSettings {
+  sudo?: boolean;
+}
+
+export interface RemoteSession {
+  /** "label (user@host:port[ via jump])", as used in error messages. */
+  readonly target: string;
+  run(command: string, opts?: RunOptions): Promise<RunResult>;
+  /** Atomically writes `content` to the absolute `path` with `mode` (and owner/group) set first. */
+  upload(path: string, content: string | Buffer, opts: UploadOptions): Promise<void>;
+  /** The file's content as UTF-8, or undefined when it does not exist. */
+  readFile(path: string, opts?: { sudo?: boolean }): Promise<string | undefined>;
+  exists(path: string, opts?: { sudo?: boolean }): Promise<boolean>;
+}
+
+const SUMMARY_MAX_LENGTH = 160;
+
+function summarize(text: string, masker: SecretMasker): string {
+  const lines = masker.mask(text).trim().split("\n");
+  const first = lines[0].length > SUMMARY_MAX_LENGTH ? `${lines[0].slice(0, SUMMARY_MAX_LENGTH)}…` : lines[0];
+  return lines.length > 1 ? `${first} …` : first;
+}
+
+/** Feeds one output stream of a command to onOutput, masked and cut into lines. */
+function lineStream(masker: SecretMasker, emit: ((line: string) => void) | undefined) {
+  const decoder = new StringDecoder("utf8");
+  const stream = masker.maskStream();
+  const lines = new LineSplitter((line) => {
+    try {
+      emit?.(line);
+    } catch {
+      // A failing output callback (a logger) must not turn a command that succeeded into a failure.
+    }
+  });
+  return {
+    write: (chunk: Buffer) => lines.push(stream.push(decoder.write(chunk))),
+    end: () => {
+      lines.push(stream.push(decoder.end()) + stream.flush());
+      lines.flush();
+    },
+  };
+}
+
+function execChannel(link: SshLink, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    try {
+      link.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+type ChannelInternals = {
+  _client?: { _protocol?: { signal?: (channelId: number, signal: string) => void } };
+  outgoing?: { id?: number; state?: string };
+};
+
+/**
+ * Asks sshd to signal the command's process group (sshd's killpg; sudo relays TERM to its child).
+ * Closing the channel alone leaves a command that does not write (sleep, a stuck kubeadm phase)
+ * running. ssh2's channel.signal() refuses once stdin has been ended, which run() always does so
+ * commands see EOF, although SSH allows signal requests after EOF; hence ssh2's protocol object
+ * (pinned ssh2 version). Servers older than OpenSSH 7.9 ignore signal requests.
+ */
+function signalAfterEof(channel: ClientChannel, signal: string): void {
+  const internals = channel as unknown as ChannelInternals;
+  const id = internals.outgoing?.id;
+  const state = internals.outgoing?.state;
+  if (id === undefined || (state !== "open" && state !== "eof")) {
+    return;
+  }
+  try {
+    internals._client?._protocol?.signal?.(id, signal);
+  } catch {
+    // Best effort: the channel is closed right after either way.
+  }
+}
+
+class SshRemoteSession implements RemoteSession {
+  constructor(
+    private readonly link: SshLink,
+    private readonly conn: Connection,
+    private readonly masker: SecretMasker,
+    readonly target: string,
+    private readonly onOutput?: SessionOptions["onOutput"],
+  ) {}
+
+  async run(command: string, opts: RunOptions = {}): Promise<RunResult> {
+    const summary = summarize(opts.summary ?? command, this.masker);
+    const timeoutSeconds = opts.timeoutSeconds ?? this.conn.commandTimeoutSeconds;
+    const wrapped = wrapCommand(command, opts.sudo ?? this.conn.sudo);
+    const stream = opts.streamOutput !== false ? this.onOutput : undefined;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    const outLines = lineStream(this.masker, stream && ((line) => stream(line, "stdout")));
+    const errLines = lineStream(this.masker, stream && ((line) => stream(line, "stderr")));
+    const tailOf = (chunks: Buffer[]) => lastLines(this.masker.mask(Buffer.concat(chunks).toString("utf8")));
+
+    let channel: ClientChannel | undefined;
+    let expired = false;
+    const stop = (open: ClientChannel) => {
+      signalAfterEof(open, "TERM");
+      open.close();
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        expired = true;
+        if (channel) {
+          stop(channel);
+        }
+        const output = tailOf([...stdout, ...stderr]);
+        reject(new RemoteCommandTimeoutError(this.target, summary, timeoutSeconds, output));
+      }, timeoutSeconds * 1000);
+    });
+    const finished = (async () => {
+      try {
+        channel = await execChannel(this.link, wrapped);
+      } catch (error) {
+        throw this.lostConnection(summary, error as Error);
+      }
+      const open = channel;
+      if (expired) {
+        // The channel opened after the timer fired: nobody is waiting for this command any more.
+        stop(open);
+      }
+      return new Promise<{ code?: number; signal?: string }>((resolve) => {
+        let exit: { code?: number; signal?: string } = {};
+        open.on("data", (chunk: Buffer) => {
+          stdout.push(chunk);
+          outLines.write(chunk);
+        });
+        open.stderr.on("data", (chunk: Buffer) => {
+          stderr.push(chunk);
+          errLines.write(chunk);
+        });
+        open.on("exit", (code: number | null, signal?: string) => {
+          exit = { code: code ?? undefined, signal };
+        });
+        open.on("close", () => {
+          outLines.end();
+          errLines.end();
+          resolve(exit);
+        });
+        open.end(opts.stdin);
+      });
+    })();
+    let exit: { code?: number; signal?: string };
+    try {
+      exit = await Promise.race([finished, timedOut]);
+    } finally {
+      clearTimeout(timer);
+      // The losing promise must not surface later as an unhandled rejection.
+      timedOut.catch(() => undefined);
+      finished.catch(() => undefined);
+    }
+    if (exit.code === undefined && exit.signal === undefined && this.link.lastError()) {
+      throw this.lostConnection(summary, this.link.lastError() as Error);
+    }
+    const result = {
+      code: exit.code ?? -1,
+      stdout: Buffer.concat(stdout).toString("utf8"),
+      stderr: Buffer.concat(stderr).toString("utf8"),
+    };
+    if (exit.code === undefined || (exit.code !== 0 && !opts.allowFailure)) {
+      throw new RemoteCommandError(
+        this.target,
+        summary,
+        exit.code ?? null,
+        tailOf(stderr),
+        tailOf(stdout),
+        exit.signal ?? (exit.code === undefined ? "channel closed" : undefined),
+      );
+    }
+    return result;
+  }
+
+  private lostConnection(summary: string, cause: Error): SshConnectionError {
+    return new SshConnectionError(
+      `ssh ${this.target}: connection lost while running \`${summary}\`: ${this.masker.mask(cause.message)}`,
+      this.target,
+      "unreachable",
+      1,
+    );
+  }
+
+  async upload(path: string, content: string | Buffer, opts: UploadOptions): Promise<void> {
+    const mode = opts.mode.toString(8).padStart(4, "0");
+    await this.run(uploadScript(path, opts), {
+      sudo: opts.sudo,
+      stdin: content,
+      summary: `upload ${path} (mode ${mode})`,
+    });
+  }
+
+  async readFile(path: string, opts: { sudo?: boolean } = {}): Promise<string | undefined> {
+    const result = await this.run(readFileScript(path), {
+      sudo: opts.sudo,
+      allowFailure: true,
+      streamOutput: false,
+      summary: `read ${path}`,
+    });
+    if (result.code === MISSING_FILE_STATUS) {
+      return undefined;
+    }
+    if (result.code !== 0) {
+      throw new RemoteCommandError(
+        this.target,
+        `read ${path}`,
+        result.code,
+        lastLines(this.masker.mask(result.stderr)),
+        "",
+      );
+    }
+    return result.stdout;
+  }
+
+  async exists(path: string, opts: { sudo?: boolean } = {}): Promise<boolean> {
+    const result = await this.run(existsScript(path), { sudo: opts.sudo, allowFailure: true, summary: `test -e ${path}` });
+    if (result.code > 1) {
+      throw new RemoteCommandError(this.target, `test -e ${path}`, result.code, lastLines(this.masker.mask(result.stderr)), "");
+    }
+    return result.code === 0;
+  }
+}
+
+function connectionSecrets(conn: Connection): string[] {
+  return [conn, conn.proxy]
+    .flatMap((c) => [c?.privateKey, c?.privateKeyPassword, c?.password])
+    .filter((s): s is string => s !== undefined);
+}
+
+/**
+ * Opens one connection to `conn`, runs `fn` with it and closes it afterwards, also when `fn`
+ * throws. All commands of `fn` share that connection: one login per host per operation keeps
+ * sshd's MaxStartups and fail2ban-style limits out of the way.
+ */
+export async function withSession<T>(
+  conn: Connection,
+  fn: (session: RemoteSession) => Promise<T>,
+  opts: SessionOptions = {},
+): Promise<T> {
+  const masker = new SecretMasker([...connectionSecrets(conn), ...(opts.secrets ?? [])]);
+  const link = await openLink(conn);
+  const target = opts.label !== undefined ? `${opts.label} (${link.target})` : link.target;
+  try {
+    return await fn(new SshRemoteSession(link, conn, masker, target, opts.onOutput));
+  } finally {
+    await link.close();
+  }
+}

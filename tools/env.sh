@@ -1,0 +1,16 @@
+# Sourced by tools/demo, tools/test and .ci/run after tools/setup: puts the pinned toolchain on
+# PATH and points Pulumi at a local file backend with no network access.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=tools/versions.env
+source "$ROOT/tools/versions.env"
+CACHE="${PULUMI_KUBEADM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kubeadm}"
+for dir in "$CACHE/pulumi-v$PULUMI_VERSION/bin" "$CACHE/node-v$NODE_VERSION/bin"; do
+  [ -d "$dir" ] && case ":$PATH:" in *":$dir:"*) ;; *) PATH="$dir:$PATH" ;; esac
+done
+export PATH
+# State lives in the project (no Pulumi Cloud login); a team sets its own backend URL instead.
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi}"
+# Nothing may reach for the internet: plugins are built by tools/setup, not downloaded.
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_KUBEADM_CACHE="$CACHE"
