@@ -215,7 +215,12 @@ async function dialWithRetries(
         const elapsed = ((Date.now() - started) / 1000).toFixed(1);
         const hint = failure.failure === "unreachable" ? " — check ssh.address/port and that sshd runs" : "";
         const tries = attempt > 1 ? ` (${attempt} attempts over ${elapsed}s)` : "";
-        throw new SshConnectionError(`ssh ${target}: ${failure.message}${tries}${hint}`, target, failure.failure, attempt);
+        throw new SshConnectionError(
+          `ssh ${target}: ${failure.message}${tries}${hint}`,
+          target,
+          failure.failure,
+          attempt,
+        );
       }
       await delay(Math.min(FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS));
     }
@@ -242,9 +247,12 @@ function endAndWait(client: Client): Promise<void> {
   });
 }
 
-/** Connects to conn (through conn.proxy when set) and returns the authenticated connection. */
-export async function openLink(conn: Connection): Promise<SshLink> {
-  const target = describeTarget(conn);
+/**
+ * Connects to conn (through conn.proxy when set) and returns the authenticated connection.
+ * `label` (a node name) goes in front of user@host:port in every message about this connection.
+ */
+export async function openLink(conn: Connection, label?: string): Promise<SshLink> {
+  const target = label !== undefined ? `${label} (${describeTarget(conn)})` : describeTarget(conn);
   let jump: Client | undefined;
   let jumpError: Error | undefined;
   if (conn.proxy) {

@@ -84,7 +84,10 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function wildcardToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${body}$`, "i");
 }
 
@@ -229,7 +232,7 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new Error(`ssh.knownHostsFile ${file} cannot be read: ${(error as Error).message}`);
+      throw new Error(`ssh.knownHostsFile ${file} cannot be read: ${(error as Error).message}`, { cause: error });
     }
     const { keys, revoked } = knownHostsEntries(text, settings.host, settings.port);
     const name = knownHostsName(settings.host, settings.port);

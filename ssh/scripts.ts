@@ -3,14 +3,35 @@
 import { posix } from "path";
 import { shellQuote } from "./quote";
 
+/** How long after the local timer the remote `timeout` fires, so the local timer reports first. */
+export const REMOTE_TIMEOUT_MARGIN_SECONDS = 1;
+/** How long a command may take to exit after TERM before `timeout` sends KILL. */
+export const KILL_AFTER_SECONDS = 10;
+
+export interface WrapOptions {
+  sudo: boolean;
+  /** Enforced on the host too: the local timer only closes the channel, which a command may outlive. */
+  timeoutSeconds?: number;
+}
+
 /**
- * Every command runs as `sh -c <command>` (as `sudo -n sh -c <command>` with sudo) so that it means
- * the same whatever the login shell is (bash, zsh, dash) and whether or not sudo is used. `-n`
- * makes sudo fail at once instead of waiting for a password prompt nobody can answer.
+ * The exec request for `command`.
+ *
+ * It always runs as `sh -c <command>` so that it means the same whatever the login shell is (bash,
+ * zsh, dash) and whether or not sudo is used; `-n` makes sudo fail at once instead of waiting for
+ * a password prompt nobody can answer.
+ *
+ * With a timeout, coreutils `timeout` runs it and signals its whole process group on expiry:
+ * without a terminal nothing else stops a remote command whose SSH channel was closed, and sshd
+ * ignores SSH signal requests for root logins ("session signalling requires privilege separation").
  */
-export function wrapCommand(command: string, sudo: boolean): string {
+export function wrapCommand(command: string, options: WrapOptions): string {
   const shell = `sh -c ${shellQuote(command)}`;
-  return sudo ? `sudo -n ${shell}` : shell;
+  const limited =
+    options.timeoutSeconds !== undefined
+      ? `timeout -k ${KILL_AFTER_SECONDS} ${Math.ceil(options.timeoutSeconds) + REMOTE_TIMEOUT_MARGIN_SECONDS} ${shell}`
+      : shell;
+  return options.sudo ? `sudo -n ${limited}` : limited;
 }
 
 function requireAbsolute(path: string): void {
@@ -56,7 +77,9 @@ export function uploadScript(path: string, settings: UploadSettings): string {
   const mode = settings.mode.toString(8).padStart(4, "0");
   const ownership =
     settings.owner !== undefined || settings.group !== undefined
-      ? [`chown ${shellQuote(`${settings.owner ?? ""}${settings.group !== undefined ? `:${settings.group}` : ""}`)} "$tmp"`]
+      ? [
+          `chown ${shellQuote(`${settings.owner ?? ""}${settings.group !== undefined ? `:${settings.group}` : ""}`)} "$tmp"`,
+        ]
       : [];
   return [
     "set -e",

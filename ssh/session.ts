@@ -100,45 +100,22 @@ function execChannel(link: SshLink, command: string): Promise<ClientChannel> {
   });
 }
 
-type ChannelInternals = {
-  _client?: { _protocol?: { signal?: (channelId: number, signal: string) => void } };
-  outgoing?: { id?: number; state?: string };
-};
-
-/**
- * Asks sshd to signal the command's process group (sshd's killpg; sudo relays TERM to its child).
- * Closing the channel alone leaves a command that does not write (sleep, a stuck kubeadm phase)
- * running. ssh2's channel.signal() refuses once stdin has been ended, which run() always does so
- * commands see EOF, although SSH allows signal requests after EOF; hence ssh2's protocol object
- * (pinned ssh2 version). Servers older than OpenSSH 7.9 ignore signal requests.
- */
-function signalAfterEof(channel: ClientChannel, signal: string): void {
-  const internals = channel as unknown as ChannelInternals;
-  const id = internals.outgoing?.id;
-  const state = internals.outgoing?.state;
-  if (id === undefined || (state !== "open" && state !== "eof")) {
-    return;
-  }
-  try {
-    internals._client?._protocol?.signal?.(id, signal);
-  } catch {
-    // Best effort: the channel is closed right after either way.
-  }
-}
-
 class SshRemoteSession implements RemoteSession {
   constructor(
     private readonly link: SshLink,
     private readonly conn: Connection,
     private readonly masker: SecretMasker,
-    readonly target: string,
     private readonly onOutput?: SessionOptions["onOutput"],
   ) {}
+
+  get target(): string {
+    return this.link.target;
+  }
 
   async run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const summary = summarize(opts.summary ?? command, this.masker);
     const timeoutSeconds = opts.timeoutSeconds ?? this.conn.commandTimeoutSeconds;
-    const wrapped = wrapCommand(command, opts.sudo ?? this.conn.sudo);
+    const wrapped = wrapCommand(command, { sudo: opts.sudo ?? this.conn.sudo, timeoutSeconds });
     const stream = opts.streamOutput !== false ? this.onOutput : undefined;
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -148,10 +125,8 @@ class SshRemoteSession implements RemoteSession {
 
     let channel: ClientChannel | undefined;
     let expired = false;
-    const stop = (open: ClientChannel) => {
-      signalAfterEof(open, "TERM");
-      open.close();
-    };
+    // Closing the channel tells the server we gave up; the remote `timeout` (wrapCommand) ends the command.
+    const stop = (open: ClientChannel) => open.close();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -266,9 +241,19 @@ class SshRemoteSession implements RemoteSession {
   }
 
   async exists(path: string, opts: { sudo?: boolean } = {}): Promise<boolean> {
-    const result = await this.run(existsScript(path), { sudo: opts.sudo, allowFailure: true, summary: `test -e ${path}` });
+    const result = await this.run(existsScript(path), {
+      sudo: opts.sudo,
+      allowFailure: true,
+      summary: `test -e ${path}`,
+    });
     if (result.code > 1) {
-      throw new RemoteCommandError(this.target, `test -e ${path}`, result.code, lastLines(this.masker.mask(result.stderr)), "");
+      throw new RemoteCommandError(
+        this.target,
+        `test -e ${path}`,
+        result.code,
+        lastLines(this.masker.mask(result.stderr)),
+        "",
+      );
     }
     return result.code === 0;
   }
@@ -291,10 +276,9 @@ export async function withSession<T>(
   opts: SessionOptions = {},
 ): Promise<T> {
   const masker = new SecretMasker([...connectionSecrets(conn), ...(opts.secrets ?? [])]);
-  const link = await openLink(conn);
-  const target = opts.label !== undefined ? `${opts.label} (${link.target})` : link.target;
+  const link = await openLink(conn, opts.label);
   try {
-    return await fn(new SshRemoteSession(link, conn, masker, target, opts.onOutput));
+    return await fn(new SshRemoteSession(link, conn, masker, opts.onOutput));
   } finally {
     await link.close();
   }

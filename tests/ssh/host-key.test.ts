@@ -25,7 +25,9 @@ function generateKey(type: "ed25519" | "ecdsa" | "rsa"): GeneratedKey {
   const path = join(dir, `key${keyCounter++}`);
   execFileSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "comment here", "-f", path]);
   const line = readFileSync(`${path}.pub`, "utf8").trim();
-  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${path}.pub`]).toString().split(" ")[1];
+  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${path}.pub`])
+    .toString()
+    .split(" ")[1];
   return { line, blob: Buffer.from(line.split(" ")[1], "base64"), fingerprint };
 }
 

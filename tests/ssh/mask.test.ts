@@ -18,7 +18,9 @@ function generatePrivateKey(): string {
 
 /** Splits `text` at the given cut points (positions taken modulo the length). */
 function chunksOf(text: string, cuts: number[]): string[] {
-  const positions = [...new Set(cuts.map((c) => (text.length === 0 ? 0 : c % (text.length + 1))))].sort((a, b) => a - b);
+  const positions = [...new Set(cuts.map((c) => (text.length === 0 ? 0 : c % (text.length + 1))))].sort(
+    (a, b) => a - b,
+  );
   const chunks: string[] = [];
   let start = 0;
   for (const position of positions) {

@@ -10,18 +10,55 @@ const SHELLS = ["/bin/sh", "/bin/bash"];
 
 /** Pieces that mean something to a shell, so generated strings hit them far more often than chance. */
 const SHELL_SYNTAX = [
-  "'", '"', "$(", ")", "`", "\n", "\r", "\\", "\\\\", "*", "?", "[a]", "~", "-", "--", " ", "\t", "$HOME", "${x}",
-  "$1", "$@", "!", ";", "&", "&&", "|", "<", ">", "#", "%", "=", "{", "}", "'\\''", "é", "😀", "\u00a0",
+  "'",
+  '"',
+  "$(",
+  ")",
+  "`",
+  "\n",
+  "\r",
+  "\\",
+  "\\\\",
+  "*",
+  "?",
+  "[a]",
+  "~",
+  "-",
+  "--",
+  " ",
+  "\t",
+  "$HOME",
+  "${x}",
+  "$1",
+  "$@",
+  "!",
+  ";",
+  "&",
+  "&&",
+  "|",
+  "<",
+  ">",
+  "#",
+  "%",
+  "=",
+  "{",
+  "}",
+  "'\\''",
+  "é",
+  "😀",
+  "\u00a0",
 ];
 
 const nonNul = (s: string) => !s.includes("\0");
-const shellish = fc.oneof(
-  fc.string({ unit: "binary", maxLength: 40 }),
-  fc.string({ unit: "binary-ascii", maxLength: 40 }),
-  fc.array(fc.oneof(fc.constantFrom(...SHELL_SYNTAX), fc.string({ maxLength: 3 })), { maxLength: 12 }).map((parts) =>
-    parts.join(""),
-  ),
-).filter(nonNul);
+const shellish = fc
+  .oneof(
+    fc.string({ unit: "binary", maxLength: 40 }),
+    fc.string({ unit: "binary-ascii", maxLength: 40 }),
+    fc
+      .array(fc.oneof(fc.constantFrom(...SHELL_SYNTAX), fc.string({ maxLength: 3 })), { maxLength: 12 })
+      .map((parts) => parts.join("")),
+  )
+  .filter(nonNul);
 
 function printThrough(shell: string, script: string): Buffer {
   return execFileSync(shell, ["-c", script]);

@@ -2,10 +2,28 @@
 // upload writes its file. Over SSH the same text runs (see session.test.ts).
 import { strict as assert } from "assert";
 import { execFileSync, spawn, spawnSync } from "child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import { existsScript, MISSING_FILE_STATUS, readFileScript, uploadScript, wrapCommand } from "../../ssh/scripts";
+import {
+  existsScript,
+  KILL_AFTER_SECONDS,
+  MISSING_FILE_STATUS,
+  readFileScript,
+  REMOTE_TIMEOUT_MARGIN_SECONDS,
+  uploadScript,
+  wrapCommand,
+} from "../../ssh/scripts";
 
 let dir: string;
 
@@ -23,12 +41,12 @@ describe("remote scripts", () => {
     const command = `printf '%s|' "$0" 'it''s' "$(echo sub)"; echo`;
 
     it("runs the command through sh -c, so the login shell does not change its meaning", () => {
-      assert.equal(wrapCommand("true", false), "sh -c 'true'");
-      const viaBash = execFileSync("bash", ["-c", wrapCommand(command, false)]).toString();
+      assert.equal(wrapCommand("true", { sudo: false }), "sh -c 'true'");
+      const viaBash = execFileSync("bash", ["-c", wrapCommand(command, { sudo: false })]).toString();
       assert.equal(viaBash, "sh|its|sub|\n");
     });
 
-    it("hands sudo -n exactly [sh, -c, command]", () => {
+    it("hands sudo -n exactly [timeout, -k, kill-after, seconds, sh, -c, command]", () => {
       // A stand-in sudo that records its arguments, one per line, then runs what it was given.
       const shimDir = join(dir, "bin");
       mkdirSync(shimDir);
@@ -39,10 +57,24 @@ describe("remote scripts", () => {
       );
       chmodSync(join(shimDir, "sudo"), 0o755);
       const env = { ...process.env, PATH: `${shimDir}:${process.env.PATH}` };
-      const output = execFileSync("bash", ["-c", wrapCommand(command, true)], { env }).toString();
+      const wrapped = wrapCommand(command, { sudo: true, timeoutSeconds: 30 });
+      const output = execFileSync("bash", ["-c", wrapped], { env }).toString();
       assert.equal(output, "sh|its|sub|\n");
       const args = readFileSync(record, "utf8").split("\n---\n").slice(0, -1);
-      assert.deepEqual(args, ["-n", "sh", "-c", command]);
+      const remoteSeconds = String(30 + REMOTE_TIMEOUT_MARGIN_SECONDS);
+      assert.deepEqual(args, ["-n", "timeout", "-k", String(KILL_AFTER_SECONDS), remoteSeconds, "sh", "-c", command]);
+    });
+
+    it("stops the whole command, background children included, when the timeout expires", () => {
+      const started = Date.now();
+      const marker = `sleep 29.${process.pid}`;
+      const result = spawnSync("sh", [
+        "-c",
+        wrapCommand(`${marker} & ${marker}; wait`, { sudo: false, timeoutSeconds: 1 }),
+      ]);
+      assert.equal(result.status, 124, "coreutils timeout reports expiry as 124");
+      assert.ok(Date.now() - started < 10_000);
+      assert.equal(spawnSync("pgrep", ["-f", marker]).status, 1, "a child outlived the timeout");
     });
   });
 

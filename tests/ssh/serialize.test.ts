@@ -1,0 +1,49 @@
+// Dynamic providers reach the engine as serialized closures (shared/reference/pulumi.md). This
+// serializes a provider that uses withSession the way Pulumi does, loads it back the way the
+// dynamic-provider host does, and runs it against a real sshd.
+import { strict as assert } from "assert";
+import { join } from "path";
+import { serializeFunction } from "@pulumi/pulumi/runtime";
+import type { Connection } from "../../config/spec";
+import { withSession } from "../../ssh/session";
+import { startSshd, type TestSshd } from "../support/sshd";
+
+// The loader pulumi's dynamic-provider host itself uses (requireFromString(text).handler()).
+const requireFromString = require("require-from-string") as (code: string, filename: string) => unknown;
+
+const provider = {
+  async create(inputs: { conn: Connection }) {
+    const result = await withSession(inputs.conn, (s) => s.run("echo created over ssh"));
+    return { id: "x", outs: { stdout: result.stdout } };
+  },
+};
+
+describe("withSession inside a serialized dynamic provider", function () {
+  this.timeout(30_000);
+  let sshd: TestSshd;
+  let text: string;
+
+  before(async () => {
+    sshd = await startSshd();
+    const serialized = await serializeFunction(() => provider, { allowSecrets: true });
+    assert.equal(serialized.exportName, "handler");
+    text = serialized.text;
+  });
+  after(async () => {
+    await sshd?.stop();
+  });
+
+  it("loads ssh2 only inside the function that connects, never as a captured module", () => {
+    assert.ok(text.includes('require("ssh2")'), "the lazy require is missing");
+    // Pulumi declares captured modules at the top of the text: `const ssh2_1 = require("ssh2/...")`.
+    assert.doesNotMatch(text, /^(const|var|let) \S+ = require\("ssh2[^"]*"\)/m);
+  });
+
+  it("runs a command after being serialized and loaded back", async () => {
+    const loaded = requireFromString(text, join(__dirname, "..", "..", "__provider.js")) as {
+      handler: () => typeof provider;
+    };
+    const result = await loaded.handler().create({ conn: sshd.connection() });
+    assert.deepEqual(result, { id: "x", outs: { stdout: "created over ssh\n" } });
+  });
+});
