@@ -46,7 +46,8 @@ function subnetName(subnet: Subnet): string {
 /** Parses and shape-checks one range; returns it for the cross checks only when it is usable. */
 function checkSubnetSyntax(ctx: CheckContext, findings: Findings, key: SubnetKey): Subnet | undefined {
   const configuredText = stringAt(ctx.root, key);
-  if (configuredText === undefined && ctx.root[key] !== undefined) return undefined;
+  // A wrong type or an empty string is already a schema problem; the defaults need checking too, though.
+  if ((configuredText === undefined && ctx.root[key] !== undefined) || configuredText === "") return undefined;
   const text = configuredText ?? DEFAULTS[key];
   const example = DEFAULTS[key];
   if (text.includes(",")) {

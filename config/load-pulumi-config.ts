@@ -5,7 +5,7 @@ import { PROJECT, type ClusterConfigInput } from "./schema";
 import type { ClusterSpec } from "./spec";
 import { validateConfig, type Problem } from "./validate";
 import { resolveConfig } from "./resolve";
-import { expectsString } from "./schema-lookup";
+import { decodeTopLevelValue } from "./engine-values";
 import { secretKeysPresent } from "./secret-keys";
 
 export interface LoadedConfig {
@@ -35,17 +35,6 @@ function engineSecretLookup(): ((fullKey: string) => boolean) | undefined {
   return typeof runtime.isConfigSecret === "function" ? runtime.isConfigSecret : undefined;
 }
 
-/** The engine hands objects, lists and booleans over as JSON text; strings arrive as they are. */
-function decodeValue(name: string, text: string): unknown {
-  if (expectsString([name])) return text;
-  try {
-    return JSON.parse(text);
-  } catch {
-    // Left as text, the schema check reports the wrong type under the right key.
-    return text;
-  }
-}
-
 /** The project's keys without the `pulumi-kubeadm:` prefix; other namespaces belong to other packages. */
 export function projectConfig(allConfig: Record<string, string>): Record<string, unknown> {
   const prefix = `${PROJECT}:`;
@@ -53,7 +42,9 @@ export function projectConfig(allConfig: Record<string, string>): Record<string,
   for (const [fullKey, text] of Object.entries(allConfig)) {
     if (!fullKey.startsWith(prefix)) continue;
     const name = fullKey.slice(prefix.length);
-    config[name] = decodeValue(name, text);
+    // Pulumi.yaml gives optional keys an empty default (the engine demands one); empty means "not set".
+    if (text === "") continue;
+    config[name] = decodeTopLevelValue(name, text);
   }
   return config;
 }

@@ -10,6 +10,7 @@ import { resolveConfig } from "./resolve";
 import { expectsString } from "./schema-lookup";
 import { configKey, pathArgument, type ConfigPath } from "./key-path";
 import { asRecord } from "./raw-view";
+import { engineView } from "./engine-values";
 
 /** Stands in for an encrypted string: present, but its value is unknown without the stack's key. */
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -106,7 +107,7 @@ function projectConfigFromStack(configMap: Record<string, unknown>, securePaths:
       problems.push({ key: fullKey, message: `is not a Pulumi config key: write '${PROJECT}:<name>'` });
       continue;
     }
-    value[name] = decodeSecure(item, [name], securePaths, problems);
+    value[name] = engineView(name, decodeSecure(item, [name], securePaths, problems));
   }
   return { value, problems };
 }

@@ -27,7 +27,6 @@ function typeName(value: unknown): string {
 const EXPECTED: Record<string, string> = {
   string: "a string",
   number: "a number",
-  int: "a whole number",
   boolean: "true or false",
   array: "a list",
   object: "a map of keys",
@@ -79,6 +78,7 @@ function describeIssue(issue: Issue, root: unknown): Problem[] {
         return [{ key, message: `is required${description ? ` (${description})` : ""}: add it to the stack config` }];
       }
       if (value === null) return [{ key, message: "has no value: give it one, or delete the key" }];
+      if (issue.expected === "int") return [{ key, message: "must be a whole number" }];
       const expected = EXPECTED[issue.expected] ?? issue.expected;
       return [{ key, message: `must be ${expected}, not ${typeName(value)}${typeHint(issue.expected, value)}` }];
     }

@@ -57,6 +57,8 @@ if (require.main === module) {
   process.exitCode = main(process.argv.slice(2), {
     stdout: (line) => process.stdout.write(`${line}\n`),
     stderr: (line) => process.stderr.write(`${line}\n`),
-    cwd: process.cwd(),
+    // npm runs scripts from the package root; INIT_CWD is where the user typed the command,
+    // which is what a relative path on the command line is relative to.
+    cwd: process.env.INIT_CWD ?? process.cwd(),
   });
 }

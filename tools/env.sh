@@ -14,3 +14,11 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_KUBEADM_CACHE="$CACHE"
+mkdir -p "$ROOT/.pulumi"
+
+# Selects a stack of this project, creating it in the local backend when a fresh clone has only its
+# stacks/Pulumi.<name>.yaml (the file's encryptionsalt is kept, so its secrets still decrypt).
+ensure_stack() {
+  (cd "$ROOT" && pulumi stack select "$1" --non-interactive >/dev/null 2>&1) ||
+    (cd "$ROOT" && pulumi stack init "$1" --secrets-provider passphrase --non-interactive >/dev/null)
+}

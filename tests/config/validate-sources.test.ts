@@ -1,0 +1,86 @@
+import { strict as assert } from "assert";
+import { validateConfig } from "../../config/validate";
+import type { ClusterConfigInput } from "../../config/schema";
+import { assertNoErrorAt, assertValid, configWith, errorAt, warningAt } from "./fixtures";
+
+function validateWith(change: (c: ClusterConfigInput) => void) {
+  return validateConfig(configWith(change));
+}
+
+describe("validateConfig: imageRepository", () => {
+  const KEY = "pulumi-kubeadm:imageRepository";
+  const withRepository = (repository: string) =>
+    validateWith((c) => {
+      c.imageRepository = repository;
+    });
+
+  for (const [repository, reason] of [
+    [
+      "https://registry.aliyuncs.com/google_containers",
+      /drop the URL scheme: write 'registry\.aliyuncs\.com\/google_containers'/,
+    ],
+    ["registry.aliyuncs.com/google_containers:v1.35.4", /must not have a tag/],
+    ["google_containers", /must start with the registry host.*docker\.io\/google_containers/],
+    ["registry.example.com/Team", /lowercase/],
+    ["registry.example.com/k8s/", /trailing '\/'/],
+  ] as const) {
+    it(`rejects ${repository}`, () => assert.match(errorAt(withRepository(repository), KEY), reason));
+  }
+
+  for (const repository of ["registry.k8s.io", "localhost:5000/k8s", "registry.example.com:5000/mirror/k8s"]) {
+    it(`accepts ${repository}`, () => assertNoErrorAt(withRepository(repository), KEY));
+  }
+
+  it("checks addons.imageMirror with the same rule", () => {
+    const result = validateWith((c) => {
+      c.addons = { imageMirror: "http://mirror.example.com" };
+    });
+    assert.match(errorAt(result, "pulumi-kubeadm:addons.imageMirror"), /URL scheme/);
+  });
+
+  it("requires sandboxImage to be a full image reference", () => {
+    const result = validateWith((c) => {
+      c.containerd = { sandboxImage: "pause" };
+    });
+    assert.match(errorAt(result, "pulumi-kubeadm:containerd.sandboxImage"), /<registry>\/pause:<tag>/);
+  });
+});
+
+describe("validateConfig: package mirrors", () => {
+  it("requires http(s) URLs for repositories and keys", () => {
+    const result = validateWith((c) => {
+      c.packages = {
+        apt: { kubernetesRepository: "mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/" },
+        yum: { kubernetesKeyUrl: "ftp://mirrors.example.com/repomd.xml.key" },
+      };
+    });
+    assert.match(errorAt(result, "pulumi-kubeadm:packages.apt.kubernetesRepository"), /not a URL/);
+    assert.match(errorAt(result, "pulumi-kubeadm:packages.yum.kubernetesKeyUrl"), /http:\/\/ or https:\/\//);
+  });
+
+  it("warns when the repository is for a different minor than kubernetesVersion", () => {
+    const result = validateWith((c) => {
+      c.kubernetesVersion = "v1.34.2";
+    });
+    assertValid(result);
+    assert.match(warningAt(result, "pulumi-kubeadm:packages.apt.kubernetesRepository"), /use the v1\.34 repository/);
+  });
+});
+
+describe("validateConfig: containerd registry mirrors", () => {
+  it("requires registry hosts as keys", () => {
+    const result = validateWith((c) => {
+      c.containerd = { registryMirrors: { "https://docker.io": ["https://docker.m.daocloud.io"] } };
+    });
+    const message = errorAt(result, 'pulumi-kubeadm:containerd.registryMirrors["https://docker.io"]');
+    assert.match(message, /not a registry host.*'docker\.io'/);
+  });
+
+  it("requires http(s) endpoints and at least one of them", () => {
+    const result = validateWith((c) => {
+      c.containerd = { registryMirrors: { "docker.io": ["docker.m.daocloud.io"], "quay.io": [] } };
+    });
+    assert.match(errorAt(result, 'pulumi-kubeadm:containerd.registryMirrors["docker.io"][0]'), /not a URL/);
+    assert.match(errorAt(result, 'pulumi-kubeadm:containerd.registryMirrors["quay.io"]'), /no mirror endpoints/);
+  });
+});

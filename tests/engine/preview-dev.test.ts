@@ -1,0 +1,55 @@
+// `pulumi preview` of the dev stack with the real engine: it must plan the cluster from configuration
+// alone and never open a connection to a host.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseDocument } from "yaml";
+import { engineProject, DEMO_PASSPHRASE, type EngineProject } from "../support/engine";
+import { startTcpRelay, type TcpRelay } from "../support/sshd";
+import { repoRoot } from "../../tools/paths";
+
+describe("pulumi preview -s dev (real engine)", function () {
+  this.timeout(240_000);
+  let project: EngineProject;
+  const relays: TcpRelay[] = [];
+
+  before(async () => {
+    project = await engineProject(DEMO_PASSPHRASE);
+  });
+
+  after(async () => {
+    for (const relay of relays) await relay.close();
+    project?.remove();
+  });
+
+  it("plans the cluster CA under the cluster component without contacting any host", async () => {
+    const doc = parseDocument(fs.readFileSync(path.join(repoRoot, "stacks", "Pulumi.dev.yaml"), "utf8"));
+    const hostLists = ["pulumi-kubeadm:controlPlane", "pulumi-kubeadm:workers"];
+    let hosts = 0;
+    for (const key of hostLists) {
+      const list = doc.getIn(["config", key]) as { items: unknown[] };
+      for (let index = 0; index < list.items.length; index++) {
+        // Each host points at its own local port that counts connection attempts.
+        const relay = await startTcpRelay(() => "reset");
+        relays.push(relay);
+        // The cluster keeps the documented addresses; only SSH goes to the counting port.
+        doc.setIn(["config", key, index, "advertiseAddress"], doc.getIn(["config", key, index, "address"]));
+        doc.setIn(["config", key, index, "address"], "127.0.0.1");
+        doc.setIn(["config", key, index, "port"], relay.port);
+        hosts++;
+      }
+    }
+    assert.equal(hosts, 3, "the dev stack has the seed's three hosts");
+    const stack = await project.stack("dev", doc.toString());
+
+    let output = "";
+    const result = await stack.preview({ onOutput: (text) => (output += text) });
+
+    assert.match(output, /pulumi-kubeadm:index:KubeadmCluster\s+cluster\s+create/);
+    assert.match(output, /pulumi-nodejs:dynamic\/pulumi-kubeadm:ClusterCa\s+cluster-ca\s+create/);
+    assert.ok((result.changeSummary.create ?? 0) >= 3, JSON.stringify(result.changeSummary));
+    const attempts = relays.reduce((sum, relay) => sum + relay.connections(), 0);
+    assert.equal(attempts, 0, "preview must not open any connection to a host");
+    assert.doesNotMatch(output, /BEGIN OPENSSH PRIVATE KEY/);
+  });
+});

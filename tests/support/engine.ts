@@ -1,0 +1,81 @@
+// The real Pulumi engine for tests: the CLI built by tools/setup, driven through the Automation API, on
+// a copy of this project in a temporary directory with its own file backend, so test stacks never
+// touch the repository's stacks/ folder or its .pulumi state.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
+import { pinnedVersions, repoRoot, toolCache } from "../../tools/paths";
+
+/** The files and folders that make up the Pulumi program (everything index.ts can reach). */
+const PROGRAM_ENTRIES = [
+  "Pulumi.yaml",
+  "package.json",
+  "tsconfig.json",
+  "index.ts",
+  "config",
+  "components",
+  "providers",
+  "ssh",
+  "kubeadm",
+  "tools",
+  "node_modules",
+];
+
+export const TEST_PASSPHRASE = "pulumi-kubeadm-test";
+/** The passphrase of the committed demo stacks (stacks/Pulumi.dev.yaml): their secrets were made with it. */
+export const DEMO_PASSPHRASE = "pulumi-kubeadm-dev";
+
+export interface EngineProject {
+  dir: string;
+  /** Creates (or selects) a stack whose config file is the given YAML text. */
+  stack(name: string, stackFileYaml: string): Promise<Stack>;
+  remove(): void;
+}
+
+async function pulumiCommand(): Promise<PulumiCommand> {
+  const root = path.join(toolCache(), `pulumi-v${pinnedVersions().PULUMI_VERSION}`);
+  if (fs.existsSync(path.join(root, "bin", "pulumi"))) {
+    return PulumiCommand.get({ root, skipVersionCheck: false });
+  }
+  // A user's own installation (tools/setup left it in place).
+  return PulumiCommand.get({ skipVersionCheck: true });
+}
+
+function engineEnv(backendDir: string, passphrase: string): Record<string, string> {
+  const cliBin = path.join(toolCache(), `pulumi-v${pinnedVersions().PULUMI_VERSION}`, "bin");
+  return {
+    PULUMI_BACKEND_URL: `file://${backendDir}`,
+    PULUMI_CONFIG_PASSPHRASE: passphrase,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    // The language host and the dynamic-provider shim sit beside the CLI.
+    PATH: `${cliBin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+  };
+}
+
+export async function engineProject(passphrase = TEST_PASSPHRASE): Promise<EngineProject> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pk-engine-"));
+  for (const entry of PROGRAM_ENTRIES) {
+    const source = path.join(repoRoot, entry);
+    if (!fs.existsSync(source)) continue;
+    if (entry === "Pulumi.yaml") fs.copyFileSync(source, path.join(dir, entry));
+    else fs.symlinkSync(source, path.join(dir, entry));
+  }
+  fs.mkdirSync(path.join(dir, "stacks"));
+  const backendDir = path.join(dir, ".state");
+  fs.mkdirSync(backendDir);
+  const pulumi = await pulumiCommand();
+  const envVars = engineEnv(backendDir, passphrase);
+
+  return {
+    dir,
+    async stack(name, stackFileYaml) {
+      fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), stackFileYaml);
+      return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars, pulumiCommand: pulumi });
+    },
+    remove() {
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
