@@ -1,9 +1,24 @@
 // Applies defaults and the `ssh` fallbacks to a validated config, so that components and providers
 // receive a ClusterSpec with nothing left to guess.
-import { DEFAULTS, type Bastion, type ClusterConfigInput, type Host, type SshSettings } from "./schema";
+import {
+  DEFAULTS,
+  PAUSE_IMAGE_TAG_BY_MINOR,
+  type Bastion,
+  type ClusterConfigInput,
+  type Host,
+  type SshSettings,
+} from "./schema";
 import type { ClusterSpec, Connection, NodeSpec } from "./spec";
 import { joinHostPort, parseHostPort } from "./addresses";
-import { minorVersionOf, normalizeKubernetesVersion } from "./version";
+import { minorVersionOf, normalizeKubernetesVersion, parseKubernetesVersion } from "./version";
+
+function pauseImageTag(kubernetesVersion: string): string {
+  const minor = parseKubernetesVersion(kubernetesVersion)?.minor;
+  const tag = minor === undefined ? undefined : PAUSE_IMAGE_TAG_BY_MINOR[minor];
+  // validate.ts only lets supported minors through, and each has an entry.
+  if (!tag) throw new Error(`no pause image tag known for Kubernetes ${kubernetesVersion}`);
+  return tag;
+}
 
 /** Drops keys whose value is undefined: Pulumi rejects undefined inside resource inputs and outputs. */
 function definedOnly<T extends object>(value: T): T {
@@ -136,7 +151,7 @@ export function resolveConfig(config: ClusterConfigInput): ClusterSpec {
           [...endpoints],
         ]),
       ),
-      sandboxImage: config.containerd?.sandboxImage ?? `${imageRepository}/pause:${DEFAULTS.pauseImageTag}`,
+      sandboxImage: config.containerd?.sandboxImage ?? `${imageRepository}/pause:${pauseImageTag(kubernetesVersion)}`,
     },
     apiServer: {
       extraArgs: { ...(config.apiServer?.extraArgs ?? {}) },

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { resolveConfig } from "../../config/resolve";
 import { validateConfig } from "../../config/validate";
-import { DEFAULTS, type ClusterConfigInput } from "../../config/schema";
+import { DEFAULTS, PAUSE_IMAGE_TAG_BY_MINOR, type ClusterConfigInput } from "../../config/schema";
 import { configWith, ed25519HostKey, FAKE_PRIVATE_KEY, validConfig } from "./fixtures";
 
 /** Resolves only configs the validator accepts, as the program does. */
@@ -43,7 +43,7 @@ describe("resolveConfig", () => {
     });
     assert.equal(spec.addons.flannel.enabled, true);
     assert.equal(spec.addons.rookCeph.enabled, false);
-    assert.equal(spec.containerd.sandboxImage, `${DEFAULTS.imageRepository}/pause:${DEFAULTS.pauseImageTag}`);
+    assert.equal(spec.containerd.sandboxImage, `${DEFAULTS.imageRepository}/pause:${PAUSE_IMAGE_TAG_BY_MINOR[35]}`);
     const connection = spec.controlPlane[0].connection;
     assert.equal(connection.port, DEFAULTS.sshPort);
     assert.equal(connection.user, DEFAULTS.sshUser);
@@ -154,7 +154,7 @@ describe("resolveConfig", () => {
     const spec = resolveValid(validConfig());
     assert.equal(
       spec.containerd.sandboxImage,
-      `registry.aliyuncs.com/google_containers/pause:${DEFAULTS.pauseImageTag}`,
+      `registry.aliyuncs.com/google_containers/pause:${PAUSE_IMAGE_TAG_BY_MINOR[35]}`,
     );
     assert.deepEqual(spec.containerd.registryMirrors, { "docker.io": ["https://docker.m.daocloud.io"] });
   });
