@@ -53,10 +53,11 @@ for (const { version, kubeadm: kubeadmVersion } of CASES) {
     });
     const spec = clusterSpec(version);
 
-    it("accepts the init config", () => {
+    it("accepts the init config, printing just `ok`", () => {
       const result = kubeadmValidate(kubeadm, initFor(spec));
       assertAccepted(result);
-      assert.match(result.stdout, /^ok\s*$/);
+      assert.equal(result.stdout, "ok\n");
+      assert.equal(result.stderr, "", "no deprecation or other warnings");
     });
 
     it("accepts an init config for a schedulable control plane with a certificate key", () => {
@@ -82,7 +83,7 @@ for (const { version, kubeadm: kubeadmVersion } of CASES) {
           );
         });
       assertAccepted(kubeadmValidate(kubeadm, withTokens(tokens)));
-      assertRejected(kubeadmValidate(kubeadm, withTokens(["abcdef.0123456789ABCDEF"])), /token/i);
+      assertRejected(kubeadmValidate(kubeadm, withTokens(["abcdef.0123456789ABCDEF"])), /was not of the form/);
     });
 
     it("reads arg values such as on, yes and 0755 as strings, which they would not be unquoted", () => {
@@ -91,14 +92,14 @@ for (const { version, kubeadm: kubeadmVersion } of CASES) {
       assertAccepted(kubeadmValidate(kubeadm, config));
       const unquoted = config.replace(/"on"/, "on");
       assert.notEqual(unquoted, config);
-      assertRejected(kubeadmValidate(kubeadm, unquoted), /bool|unmarshal/i);
+      assertRejected(kubeadmValidate(kubeadm, unquoted), /cannot unmarshal bool into .*extraArgs/);
     });
 
     it("rejects an unknown field", () => {
       const config = editDocument(initFor(spec), "ClusterConfiguration", (doc) => {
         doc.set("notAKubeadmField", "x");
       });
-      assertRejected(kubeadmValidate(kubeadm, config), /notAKubeadmField/);
+      assertRejected(kubeadmValidate(kubeadm, config), /unknown field "notAKubeadmField"/);
     });
   });
 }
@@ -109,7 +110,7 @@ describe("kubeadm rejects extraArgs in the other API version's shape", () => {
     const config = editDocument(initFor(clusterSpec("v1.35.4")), "ClusterConfiguration", (doc) => {
       doc.setIn(["apiServer", "extraArgs"], { "runtime-config": "api/all=true" });
     });
-    assertRejected(kubeadmValidate(kubeadm, config), /extraArgs|unmarshal/);
+    assertRejected(kubeadmValidate(kubeadm, config), /cannot unmarshal object into .*extraArgs/);
   });
 
   it("v1beta3 (kubeadm 1.30.14) refuses a list", function () {
@@ -117,6 +118,6 @@ describe("kubeadm rejects extraArgs in the other API version's shape", () => {
     const config = editDocument(initFor(clusterSpec("v1.30.14")), "ClusterConfiguration", (doc) => {
       doc.setIn(["apiServer", "extraArgs"], [{ name: "runtime-config", value: "api/all=true" }]);
     });
-    assertRejected(kubeadmValidate(kubeadm, config), /extraArgs|unmarshal/);
+    assertRejected(kubeadmValidate(kubeadm, config), /cannot unmarshal array into .*extraArgs/);
   });
 });
