@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
 import { ClusterCa } from "../providers/cluster-ca";
+import { HostPrep } from "./host-prep";
 
 export interface KubeadmClusterArgs {
   spec: ClusterSpec;
@@ -30,6 +31,12 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+
+    // Every host is prepared in parallel with the others.
+    const prepared = new Map<string, HostPrep>();
+    for (const node of [...spec.controlPlane, ...spec.workers]) {
+      prepared.set(node.name, new HostPrep(`${name}-${node.name}-prep`, { spec, node }, { parent: this }));
+    }
 
     this.caCertPem = ca.certPem;
     this.caCertHash = ca.caCertHash;

@@ -18,10 +18,15 @@ import type { Findings } from "./problem";
 export function checkControlPlanePresent(ctx: CheckContext, findings: Findings): void {
   const controlPlane = arrayAt(ctx.root, "controlPlane");
   if (controlPlane === undefined || controlPlane.length > 0) return;
+  if (ctx.fromHostsFile(["controlPlane"])) {
+    findings.error(["controlPlane"], "at least one control-plane host is required: add one to the hosts file");
+    return;
+  }
   findings.error(
     ["controlPlane"],
     `at least one control-plane host is required: add one, e.g. pulumi config set --path ` +
-      `'controlPlane[0].name' master01 && pulumi config set --path 'controlPlane[0].address' 192.0.2.10`,
+      `'controlPlane[0].name' master01 && pulumi config set --path 'controlPlane[0].address' 192.0.2.10, ` +
+      `or list the hosts in a file named by hostsFile`,
   );
 }
 

@@ -4,9 +4,13 @@ import { pathArgument, type ConfigPath } from "./key-path";
 import { booleanAt, rawHosts, recordAt, stringAt, type CheckContext, type RawRecord } from "./raw-view";
 import type { Findings } from "./problem";
 import { parseHostKeyPins } from "../ssh/host-key";
-import { SECRET_SSH_FIELDS } from "./secret-keys";
+import { encryptedPathProblem, SECRET_SSH_FIELDS } from "./secret-keys";
+import { readLocalFile } from "./local-path";
 
-const CREDENTIAL_FIELDS = ["privateKey", "password", "agentSocket"] as const;
+const CREDENTIAL_FIELDS = ["privateKey", "privateKeyFile", "password", "agentSocket"] as const;
+
+/** The first line of an OpenSSH or RFC 4716 public key: what ~/.ssh/id_ed25519.pub holds. */
+const PUBLIC_KEY = /^(?:(?:ssh-|ecdsa-sha2-|sk-)\S+\s+AAAA|---- BEGIN SSH2 PUBLIC KEY ----)/;
 
 /** A machine the program logs in to: a cluster host or a host's bastion. */
 interface SshSubject {
@@ -46,8 +50,9 @@ function checkCredentials(findings: Findings, subject: SshSubject, defaults: Raw
   if (CREDENTIAL_FIELDS.some((field) => inherited(subject, defaults, field) !== undefined)) return;
   findings.error(
     subject.path,
-    `no SSH credentials for ${subject.label}: set privateKey, password or agentSocket on it or under ssh, ` +
-      `e.g. pulumi config set --secret --path 'ssh.privateKey' -- "$(cat ~/.ssh/id_ed25519)"`,
+    `no SSH credentials for ${subject.label}: set privateKey, privateKeyFile, password or agentSocket on it or ` +
+      `under ssh, e.g. pulumi config set --path 'ssh.privateKeyFile' '~/.ssh/id_ed25519', or ` +
+      `pulumi config set --secret --path 'ssh.privateKey' -- "$(cat ~/.ssh/id_ed25519)"`,
   );
 }
 
@@ -67,7 +72,57 @@ function hostKeyProblem(text: string): string | undefined {
   }
 }
 
-function checkHostKey(findings: Findings, subject: SshSubject, defaults: RawRecord | undefined): void {
+/**
+ * privateKeyFile names a key file on the machine running Pulumi: it must be readable now (the program reads
+ * it into the connection), hold a private key, and not compete with a privateKey at the same level.
+ */
+function checkKeyFile(
+  ctx: CheckContext,
+  findings: Findings,
+  owner: ConfigPath,
+  fields: RawRecord,
+  where: string,
+): void {
+  const written = stringAt(fields, "privateKeyFile");
+  if (written === undefined || written === "") return;
+  const path = [...owner, "privateKeyFile"];
+  if (fields.privateKey !== undefined) {
+    findings.error(
+      path,
+      `and privateKey are both set ${where}: choose one: remove privateKey to use the key file, or remove ` +
+        `privateKeyFile to use the key stored in the stack`,
+    );
+  }
+  // An encrypted path in a stack file read without Pulumi cannot be opened.
+  const encrypted = encryptedPathProblem(written, ctx.isSecret?.(path) ?? false, pathArgument(path));
+  if (encrypted) {
+    findings.error(path, encrypted);
+    return;
+  }
+  const read = readLocalFile(written, ctx.baseDir);
+  const fix = "give the path of a private key file on the machine running Pulumi";
+  if (!read.ok) {
+    findings.error(
+      path,
+      `${read.file} ${read.reason}: ${fix} (~ is the home directory; a relative path starts at the project ` +
+        `directory, ${ctx.baseDir})`,
+    );
+  } else if (read.text.trim() === "") {
+    findings.error(path, `${read.file} is empty: ${fix}`);
+  } else if (PUBLIC_KEY.test(read.text.trim())) {
+    findings.error(
+      path,
+      `${read.file} holds a public key: give the private key file it belongs to (usually the same path without .pub)`,
+    );
+  }
+}
+
+function checkHostKey(
+  ctx: CheckContext,
+  findings: Findings,
+  subject: SshSubject,
+  defaults: RawRecord | undefined,
+): void {
   const ownHostKey = stringAt(subject.fields, "hostKey");
   if (ownHostKey !== undefined && ownHostKey !== "") {
     const problem = hostKeyProblem(ownHostKey);
@@ -87,12 +142,15 @@ function checkHostKey(findings: Findings, subject: SshSubject, defaults: RawReco
   if (inherited(subject, defaults, "hostKey") !== undefined) return;
   if (inherited(subject, defaults, "knownHostsFile") !== undefined) return;
   const scanTarget = subject.address ?? "<address>";
+  const keyscan = `ssh-keyscan -t ed25519 ${scanTarget} 2>/dev/null | cut -d' ' -f2-`;
+  // A host read from hostsFile is fixed in that file: setting it in the stack would list the hosts twice.
+  const pin = ctx.fromHostsFile(subject.path)
+    ? `pin its key by adding hostKey to its entry in the hosts file (the output of ${keyscan})`
+    : `pin its key with pulumi config set --path '${pathArgument([...subject.path, "hostKey"])}' "$(${keyscan})"`;
   findings.error(
     subject.path,
-    `host-key verification is on by default, and there is nothing to verify ${subject.label} against: pin its key ` +
-      `with pulumi config set --path '${pathArgument([...subject.path, "hostKey"])}' ` +
-      `"$(ssh-keyscan -t ed25519 ${scanTarget} 2>/dev/null | cut -d' ' -f2-)", or set knownHostsFile ` +
-      `(here or under ssh), or set insecureIgnoreHostKey: true (not recommended)`,
+    `host-key verification is on by default, and there is nothing to verify ${subject.label} against: ${pin}, ` +
+      `or set knownHostsFile (here or under ssh), or set insecureIgnoreHostKey: true (not recommended)`,
   );
 }
 
@@ -105,13 +163,38 @@ function secretFix(path: ConfigPath, field: string): string {
     : `pulumi config set --secret --path '${argument}' (it prompts for the value)`;
 }
 
+/** A hosts file is plain text that nothing encrypts: credentials stay out of it. */
+function hostsFileSecretFix(field: (typeof SECRET_SSH_FIELDS)[number]): string {
+  const stackCommand = `pulumi config set --secret --path 'ssh.${field}' (it prompts for the value)`;
+  switch (field) {
+    case "privateKey":
+      return (
+        "is a private key in plain text, and a hosts file is not encrypted: remove it and give privateKeyFile, " +
+        "the path of the key file on the machine running Pulumi, instead"
+      );
+    case "privateKeyPassword":
+      return (
+        "is a passphrase in plain text, and a hosts file is not encrypted: remove it and set it in the stack " +
+        `config, encrypted: ${stackCommand}`
+      );
+    case "password":
+      return (
+        "is a password in plain text, and a hosts file is not encrypted: remove it and use a key file " +
+        `(privateKeyFile) or agentSocket instead, or set the password in the stack config, encrypted: ${stackCommand}`
+      );
+  }
+}
+
 function checkSecretsEncrypted(ctx: CheckContext, findings: Findings, owner: ConfigPath, fields: RawRecord): void {
   const isSecret = ctx.isSecret;
-  if (!isSecret) return;
   for (const field of SECRET_SSH_FIELDS) {
     if (fields[field] === undefined) continue;
     const path = [...owner, field];
-    if (isSecret(path)) continue;
+    if (ctx.fromHostsFile(path)) {
+      findings.error(path, hostsFileSecretFix(field));
+      continue;
+    }
+    if (!isSecret || isSecret(path)) continue;
     findings.error(
       path,
       `is stored in plain text in the stack config: set it with --secret so Pulumi encrypts it: ${secretFix(path, field)}`,
@@ -123,6 +206,7 @@ export function checkSsh(ctx: CheckContext, findings: Findings): void {
   const defaults = recordAt(ctx.root, "ssh");
   if (defaults) {
     checkSecretsEncrypted(ctx, findings, ["ssh"], defaults);
+    checkKeyFile(ctx, findings, ["ssh"], defaults, "under ssh");
     const defaultHostKey = stringAt(defaults, "hostKey");
     if (defaultHostKey !== undefined && defaultHostKey !== "") {
       const problem = hostKeyProblem(defaultHostKey);
@@ -138,7 +222,8 @@ export function checkSsh(ctx: CheckContext, findings: Findings): void {
   }
   for (const subject of sshSubjects(ctx)) {
     checkSecretsEncrypted(ctx, findings, subject.path, subject.fields);
+    checkKeyFile(ctx, findings, subject.path, subject.fields, `on ${subject.label}`);
     checkCredentials(findings, subject, defaults);
-    checkHostKey(findings, subject, defaults);
+    checkHostKey(ctx, findings, subject, defaults);
   }
 }

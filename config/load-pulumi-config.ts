@@ -24,6 +24,11 @@ export interface PulumiConfigSource {
   isSecretKey?: (fullKey: string) => boolean;
   /** Where warnings go; pulumi.log.warn when absent. */
   warn?: (message: string) => void;
+  /**
+   * The project directory, where relative hostsFile and privateKeyFile paths start; the working directory
+   * when absent, which is where Pulumi runs the program (the directory holding Pulumi.yaml).
+   */
+  baseDir?: string;
 }
 
 /**
@@ -57,8 +62,11 @@ export function formatProblems(problems: Problem[]): string {
 export function loadFromPulumiConfig(source: PulumiConfigSource = {}): LoadedConfig {
   const raw = projectConfig(source.allConfig ?? pulumi.runtime.allConfig());
   const isSecretKey = source.isSecretKey ?? engineSecretLookup();
+  const baseDir = source.baseDir ?? process.cwd();
+  // validateConfig merges hostsFile into the config, as it does for the validate CLI.
   const result = validateConfig(raw, {
     isSecret: isSecretKey ? (path) => isSecretKey(`${PROJECT}:${String(path[0])}`) : undefined,
+    baseDir,
   });
   const warn = source.warn ?? ((message: string) => void pulumi.log.warn(message));
   for (const warning of result.warnings) warn(`${warning.key}: ${warning.message}`);
@@ -71,7 +79,7 @@ export function loadFromPulumiConfig(source: PulumiConfigSource = {}): LoadedCon
     );
   }
   return {
-    spec: resolveConfig(result.config),
+    spec: resolveConfig(result.config, { baseDir }),
     config: result.config,
     warnings: result.warnings,
     secretKeysPresent: secretKeysPresent(result.config),

@@ -11,9 +11,9 @@ import { expectsString } from "./schema-lookup";
 import { configKey, pathArgument, type ConfigPath } from "./key-path";
 import { asRecord } from "./raw-view";
 import { engineView } from "./engine-values";
+import { SECRET_PLACEHOLDER } from "./secret-keys";
 
-/** Stands in for an encrypted string: present, but its value is unknown without the stack's key. */
-export const SECRET_PLACEHOLDER = "[secret]";
+export { SECRET_PLACEHOLDER };
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
@@ -144,10 +144,11 @@ export function loadFromStackFile(pathOrStackName: string, repoRoot = REPO_ROOT,
   }
   const securePaths = new Set<string>();
   const decoded = projectConfigFromStack(configMap as Record<string, unknown>, securePaths);
-  const result = validateConfig(decoded.value, { isSecret: (at) => securePaths.has(configKey(at)) });
+  // Relative hostsFile and privateKeyFile paths start at the project directory, as in the program.
+  const result = validateConfig(decoded.value, { isSecret: (at) => securePaths.has(configKey(at)), baseDir: repoRoot });
   if (decoded.problems.length > 0) {
     const problems = [...decoded.problems, ...(result.ok ? [] : result.problems)];
     return { file, result: { ok: false, problems, warnings: result.warnings } };
   }
-  return result.ok ? { file, result, spec: resolveConfig(result.config) } : { file, result };
+  return result.ok ? { file, result, spec: resolveConfig(result.config, { baseDir: repoRoot }) } : { file, result };
 }

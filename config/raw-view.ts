@@ -66,4 +66,8 @@ export function rawHosts(root: RawRecord, groups: HostGroup[] = ["controlPlane",
 export interface CheckContext {
   root: RawRecord;
   isSecret?: (path: ConfigPath) => boolean;
+  /** The project directory: where relative file paths in the config (privateKeyFile) start. */
+  baseDir: string;
+  /** Whether the value at a path was read from hostsFile rather than written in the stack config. */
+  fromHostsFile: (path: ConfigPath) => boolean;
 }

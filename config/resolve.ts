@@ -11,6 +11,12 @@ import {
 import type { ClusterSpec, Connection, NodeSpec } from "./spec";
 import { joinHostPort, parseHostPort } from "./addresses";
 import { minorVersionOf, normalizeKubernetesVersion, parseKubernetesVersion } from "./version";
+import { readLocalFile } from "./local-path";
+
+export interface ResolveOptions {
+  /** The project directory, where a relative privateKeyFile starts; the working directory by default. */
+  baseDir?: string;
+}
 
 function pauseImageTag(kubernetesVersion: string): string {
   const minor = parseKubernetesVersion(kubernetesVersion)?.minor;
@@ -30,14 +36,27 @@ function pick<K extends keyof SshSettings>(own: SshSettings, defaults: SshSettin
   return own[key] !== undefined ? own[key] : defaults[key];
 }
 
+/**
+ * The private key's content. privateKey and privateKeyFile are one setting given two ways, so a level that
+ * sets either overrides both at the `ssh` level; the file is read here, and the spec carries only the key.
+ */
+function privateKey(own: SshSettings, defaults: SshSettings, baseDir: string): string | undefined {
+  const source = own.privateKey !== undefined || own.privateKeyFile !== undefined ? own : defaults;
+  if (source.privateKey !== undefined || source.privateKeyFile === undefined) return source.privateKey;
+  const read = readLocalFile(source.privateKeyFile, baseDir);
+  // validate.ts checks the file; this only happens when it went away in between.
+  if (!read.ok) throw new Error(`the SSH private key file ${read.file} ${read.reason}`);
+  return read.text;
+}
+
 type ProxyConnection = NonNullable<Connection["proxy"]>;
 
-function proxyConnection(bastion: Bastion, defaults: SshSettings): ProxyConnection {
+function proxyConnection(bastion: Bastion, defaults: SshSettings, baseDir: string): ProxyConnection {
   return definedOnly({
     host: bastion.address,
     port: pick(bastion, defaults, "port") ?? DEFAULTS.sshPort,
     user: pick(bastion, defaults, "user") ?? DEFAULTS.sshUser,
-    privateKey: pick(bastion, defaults, "privateKey"),
+    privateKey: privateKey(bastion, defaults, baseDir),
     privateKeyPassword: pick(bastion, defaults, "privateKeyPassword"),
     password: pick(bastion, defaults, "password"),
     agentSocketPath: pick(bastion, defaults, "agentSocket"),
@@ -49,17 +68,18 @@ function proxyConnection(bastion: Bastion, defaults: SshSettings): ProxyConnecti
   });
 }
 
-export function resolveConnection(host: Host, defaults: SshSettings): Connection {
+export function resolveConnection(host: Host, defaults: SshSettings, opts: ResolveOptions = {}): Connection {
+  const baseDir = opts.baseDir ?? process.cwd();
   const user = pick(host, defaults, "user") ?? DEFAULTS.sshUser;
   return definedOnly({
     host: host.address,
     port: pick(host, defaults, "port") ?? DEFAULTS.sshPort,
     user,
-    privateKey: pick(host, defaults, "privateKey"),
+    privateKey: privateKey(host, defaults, baseDir),
     privateKeyPassword: pick(host, defaults, "privateKeyPassword"),
     password: pick(host, defaults, "password"),
     agentSocketPath: pick(host, defaults, "agentSocket"),
-    proxy: host.bastion ? proxyConnection(host.bastion, defaults) : undefined,
+    proxy: host.bastion ? proxyConnection(host.bastion, defaults, baseDir) : undefined,
     // root needs no sudo; anyone else does, because every step writes system files.
     sudo: pick(host, defaults, "sudo") ?? user !== "root",
     hostKey: pick(host, defaults, "hostKey"),
@@ -71,13 +91,13 @@ export function resolveConnection(host: Host, defaults: SshSettings): Connection
   });
 }
 
-function resolveNode(host: Host, role: NodeSpec["role"], defaults: SshSettings): NodeSpec {
+function resolveNode(host: Host, role: NodeSpec["role"], defaults: SshSettings, opts: ResolveOptions): NodeSpec {
   return {
     name: host.name,
     role,
     advertiseAddress: host.advertiseAddress ?? host.address,
     labels: { ...(host.labels ?? {}) },
-    connection: resolveConnection(host, defaults),
+    connection: resolveConnection(host, defaults, opts),
   };
 }
 
@@ -124,12 +144,15 @@ function resolvePackages(config: ClusterConfigInput, kubernetesMinor: string): C
   });
 }
 
-/** The ClusterSpec for a config that validateConfig accepted. */
-export function resolveConfig(config: ClusterConfigInput): ClusterSpec {
+/**
+ * The ClusterSpec for a config that validateConfig accepted (with the same baseDir). Key files are read
+ * here: the spec holds the key, which callers keep secret, and never the file's path.
+ */
+export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions = {}): ClusterSpec {
   const kubernetesVersion = normalizeKubernetesVersion(config.kubernetesVersion ?? DEFAULTS.kubernetesVersion);
   const sshDefaults = config.ssh ?? {};
-  const controlPlane = config.controlPlane.map((host) => resolveNode(host, "control-plane", sshDefaults));
-  const workers = (config.workers ?? []).map((host) => resolveNode(host, "worker", sshDefaults));
+  const controlPlane = config.controlPlane.map((host) => resolveNode(host, "control-plane", sshDefaults, opts));
+  const workers = (config.workers ?? []).map((host) => resolveNode(host, "worker", sshDefaults, opts));
   const imageRepository = config.imageRepository ?? DEFAULTS.imageRepository;
   const rook = config.addons?.rookCeph ?? {};
   const rookDevices = [...(rook.devices ?? [])];

@@ -61,7 +61,7 @@ function enumValues(issue: Issue): unknown[] | undefined {
   return undefined;
 }
 
-function describeIssue(issue: Issue, root: unknown): Problem[] {
+function describeIssue(issue: Issue, root: unknown, fromHostsFile: (path: ConfigPath) => boolean): Problem[] {
   const path = issue.path as ConfigPath;
   const key = configKey(path);
   const value = valueAt(root, path);
@@ -75,7 +75,8 @@ function describeIssue(issue: Issue, root: unknown): Problem[] {
     case "invalid_type": {
       if (value === undefined) {
         const description = descriptionAt(path);
-        return [{ key, message: `is required${description ? ` (${description})` : ""}: add it to the stack config` }];
+        const where = fromHostsFile(path) ? "the hosts file" : "the stack config";
+        return [{ key, message: `is required${description ? ` (${description})` : ""}: add it to ${where}` }];
       }
       if (value === null) return [{ key, message: "has no value: give it one, or delete the key" }];
       if (issue.expected === "int") return [{ key, message: "must be a whole number" }];
@@ -93,9 +94,12 @@ function describeIssue(issue: Issue, root: unknown): Problem[] {
   }
 }
 
-/** Every schema violation in `raw` (an empty list when it matches the schema). */
-export function schemaProblems(raw: unknown): Problem[] {
+/**
+ * Every schema violation in `raw` (an empty list when it matches the schema). `fromHostsFile` tells which
+ * values were read from hostsFile, so that a missing one is added there rather than to the stack config.
+ */
+export function schemaProblems(raw: unknown, fromHostsFile: (path: ConfigPath) => boolean = () => false): Problem[] {
   const result = clusterConfig.safeParse(raw);
   if (result.success) return [];
-  return result.error.issues.flatMap((issue) => describeIssue(issue, raw));
+  return result.error.issues.flatMap((issue) => describeIssue(issue, raw, fromHostsFile));
 }

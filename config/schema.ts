@@ -17,6 +17,12 @@ export const sshSettings = z.strictObject({
   user: nonEmpty.optional().describe("login user; root by default"),
   port: port.optional().describe("SSH port; 22 by default"),
   privateKey: nonEmpty.optional().describe("PEM/OpenSSH private key (set it with --secret)"),
+  privateKeyFile: nonEmpty
+    .optional()
+    .describe(
+      "path of a private key file on the machine running Pulumi (~ is the home directory, relative paths start " +
+        "at the project directory); read at deployment instead of privateKey",
+    ),
   privateKeyPassword: nonEmpty.optional().describe("passphrase of the private key (secret)"),
   password: nonEmpty.optional().describe("login password (secret); keys are preferred"),
   agentSocket: nonEmpty.optional().describe("path of an ssh-agent socket, e.g. $SSH_AUTH_SOCK"),
@@ -123,7 +129,15 @@ export const drain = z.strictObject({
 /** Every key of the stack config, without the project prefix. */
 export const clusterConfig = z.strictObject({
   kubernetesVersion: nonEmpty.optional(),
-  controlPlane: z.array(host).describe("control-plane hosts; the first one runs kubeadm init"),
+  hostsFile: nonEmpty
+    .optional()
+    .describe(
+      "path of a YAML or JSON file holding controlPlane, workers and/or ssh, e.g. an inventory written by another " +
+        "tool (~ is the home directory, relative paths start at the project directory)",
+    ),
+  controlPlane: z
+    .array(host)
+    .describe("control-plane hosts, in the stack config or in hostsFile; the first one runs kubeadm init"),
   workers: z.array(host).optional(),
   ssh: sshSettings.optional().describe("SSH defaults for every host"),
   controlPlaneEndpoint: nonEmpty.optional().describe('"host:port" shared by all control-plane nodes'),

@@ -7,6 +7,29 @@ export const SECRET_SSH_FIELDS = ["privateKey", "privateKeyPassword", "password"
   keyof SshSettings
 >;
 
+/**
+ * Stands in for an encrypted string in a stack file read without Pulumi: present, but its value is unknown
+ * without the stack's key.
+ */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/**
+ * Why a path setting (hostsFile, privateKeyFile) that is `value` cannot be used, when it is the placeholder
+ * of an encrypted value: the file it names cannot be opened without the stack's key. A path is not a secret.
+ */
+export function encryptedPathProblem(value: string, encrypted: boolean, argument: string): string | undefined {
+  if (value !== SECRET_PLACEHOLDER || !encrypted) return undefined;
+  return (
+    `is encrypted, so the file it names cannot be checked before deployment; it is a path, not a secret: ` +
+    `store it in plain text with pulumi config set --path '${argument}' <path>`
+  );
+}
+
+/** Settings whose resolved value carries a credential: privateKeyFile becomes the key read from the file. */
+const CREDENTIAL_SOURCE_FIELDS = [...SECRET_SSH_FIELDS, "privateKeyFile"] as const satisfies ReadonlyArray<
+  keyof SshSettings
+>;
+
 /** Keys (as `pulumi-kubeadm:...`) of every credential present in the config, never their values. */
 export function secretKeysPresent(config: ClusterConfigInput): string[] {
   const owners: Array<{ path: ConfigPath; settings: SshSettings }> = [];
@@ -18,6 +41,8 @@ export function secretKeysPresent(config: ClusterConfigInput): string[] {
     });
   }
   return owners.flatMap(({ path, settings }) =>
-    SECRET_SSH_FIELDS.filter((field) => settings[field] !== undefined).map((field) => configKey([...path, field])),
+    CREDENTIAL_SOURCE_FIELDS.filter((field) => settings[field] !== undefined).map((field) =>
+      configKey([...path, field]),
+    ),
   );
 }

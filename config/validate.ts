@@ -12,6 +12,7 @@ import { checkExtraArgs } from "./check-extra-args";
 import { checkSources } from "./check-sources";
 import { checkAddons } from "./check-addons";
 import { configKey, type ConfigPath } from "./key-path";
+import { mergeHostsFile } from "./hosts-file";
 
 export type { Problem } from "./problem";
 export type { ConfigPath } from "./key-path";
@@ -23,6 +24,11 @@ export interface ValidateOptions {
    * Leave it out for values that never passed through a stack file (tests, code).
    */
   isSecret?: (path: ConfigPath) => boolean;
+  /**
+   * The project directory (the one holding Pulumi.yaml), where relative paths of files named in the config
+   * (hostsFile, privateKeyFile) start; the working directory by default, as for the Pulumi program.
+   */
+  baseDir?: string;
 }
 
 export type ValidationResult =
@@ -45,7 +51,8 @@ const CHECKS = [
 
 /**
  * Validates the project's config (keys without the `pulumi-kubeadm:` prefix). Problems name keys
- * as the user writes them, e.g. `pulumi-kubeadm:workers[1].address`.
+ * as the user writes them, e.g. `pulumi-kubeadm:workers[1].address`. A hostsFile is merged in first,
+ * so the accepted config holds its hosts; problems with them say they came from the file.
  */
 export function validateConfig(raw: unknown, opts: ValidateOptions = {}): ValidationResult {
   const root = asRecord(raw);
@@ -53,11 +60,28 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
     const problem = { key: configKey([]), message: "the project's config must be a map of keys" };
     return { ok: false, problems: [problem], warnings: [] };
   }
+  const baseDir = opts.baseDir ?? process.cwd();
+  const hostsFile = mergeHostsFile(root, baseDir, { isSecret: opts.isSecret });
+  const merged = hostsFile.raw;
   const findings = new Findings();
-  const ctx: CheckContext = { root, isSecret: opts.isSecret };
+  const ctx: CheckContext = {
+    root: merged as typeof root,
+    isSecret: opts.isSecret,
+    baseDir,
+    fromHostsFile: hostsFile.fromFile,
+  };
   // Cross-field checks read the raw input defensively, so they run even when the schema failed.
   for (const check of CHECKS) check(ctx, findings);
-  const problems = [...schemaProblems(raw), ...findings.errors];
-  if (problems.length > 0) return { ok: false, problems, warnings: findings.warnings };
-  return { ok: true, config: clusterConfig.parse(raw), warnings: findings.warnings };
+  let problems = [
+    ...hostsFile.problems,
+    ...hostsFile.annotate([...schemaProblems(merged, hostsFile.fromFile), ...findings.errors]),
+  ];
+  if (hostsFile.unusable) {
+    // The hosts were to come from the file: "controlPlane is required" would only repeat its problem.
+    const controlPlaneKey = configKey(["controlPlane"]);
+    problems = problems.filter((problem) => problem.key !== controlPlaneKey);
+  }
+  const warnings = hostsFile.annotate(findings.warnings);
+  if (problems.length > 0) return { ok: false, problems, warnings };
+  return { ok: true, config: clusterConfig.parse(merged), warnings };
 }

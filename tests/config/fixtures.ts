@@ -2,6 +2,9 @@
 // one way, plus helpers to find the problem a test expects.
 import { strict as assert } from "assert";
 import { randomBytes } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import type { ClusterConfigInput } from "../../config/schema";
 import type { Problem, ValidationResult } from "../../config/validate";
 
@@ -82,4 +85,17 @@ export function assertValid(result: ValidationResult): void {
 export function assertNoErrorAt(result: ValidationResult, key: string): void {
   const problems = result.ok ? [] : result.problems.filter((p) => p.key === key);
   assert.deepEqual(problems, [], `unexpected problem at ${key}`);
+}
+
+/** A fresh directory under the system's temporary directory; remove it with fs.rmSync when done. */
+export function tempDir(prefix = "pulumi-kubeadm-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Writes `text` to `dir`/`name` (creating parent folders) and returns the file's absolute path. */
+export function writeFile(dir: string, name: string, text: string): string {
+  const file = path.join(dir, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return file;
 }

@@ -1,8 +1,9 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import { resolveConfig } from "../../config/resolve";
 import { validateConfig } from "../../config/validate";
 import { DEFAULTS, PAUSE_IMAGE_TAG_BY_MINOR, type ClusterConfigInput } from "../../config/schema";
-import { configWith, ed25519HostKey, FAKE_PRIVATE_KEY, validConfig } from "./fixtures";
+import { configWith, ed25519HostKey, FAKE_PRIVATE_KEY, tempDir, validConfig, writeFile } from "./fixtures";
 
 /** Resolves only configs the validator accepts, as the program does. */
 function resolveValid(config: ClusterConfigInput) {
@@ -18,6 +19,13 @@ function minimalConfig(): ClusterConfigInput {
     ],
     schedulableControlPlane: true,
   };
+}
+
+/** minimalConfig without one field of its control plane. */
+function minimalConfigWithout(field: "privateKey"): ClusterConfigInput {
+  const config = minimalConfig();
+  delete config.controlPlane[0][field];
+  return config;
 }
 
 function containsUndefined(value: unknown): boolean {
@@ -176,5 +184,78 @@ describe("resolveConfig", () => {
     spec.containerd.registryMirrors["docker.io"].push("https://other.example");
     assert.equal(config.controllerManager!.extraArgs!["x"], undefined);
     assert.deepEqual(config.containerd!.registryMirrors!["docker.io"], ["https://docker.m.daocloud.io"]);
+  });
+
+  describe("privateKeyFile", () => {
+    let dir: string;
+    beforeEach(() => (dir = tempDir()));
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    function resolveIn(baseDir: string, config: ClusterConfigInput) {
+      const result = validateConfig(config, { baseDir });
+      assert.ok(result.ok, result.ok ? "" : result.problems.map((p) => `${p.key}: ${p.message}`).join("\n"));
+      return resolveConfig(result.config, { baseDir });
+    }
+
+    it("puts the key read from the file into the connection, never the path", () => {
+      const keyText = `${FAKE_PRIVATE_KEY}\n`;
+      writeFile(dir, "keys/cluster", keyText);
+      const spec = resolveIn(
+        dir,
+        configWith((c) => {
+          c.ssh = { user: "root", privateKeyFile: "keys/cluster" };
+          c.workers![0].bastion = { address: "198.51.100.1", hostKey: ed25519HostKey() };
+        }),
+      );
+      for (const node of [...spec.controlPlane, ...spec.workers]) assert.equal(node.connection.privateKey, keyText);
+      assert.equal(spec.workers[0].connection.proxy?.privateKey, keyText);
+      assert.ok(!JSON.stringify(spec).includes("keys/cluster"), "the spec must not hold the key file's path");
+      assert.ok(!JSON.stringify(spec).includes("privateKeyFile"));
+    });
+
+    it("resolves a relative path against the project directory, not the working directory", () => {
+      writeFile(dir, "id_ed25519", FAKE_PRIVATE_KEY);
+      assert.notEqual(process.cwd(), dir);
+      const spec = resolveIn(dir, { ...minimalConfigWithout("privateKey"), ssh: { privateKeyFile: "./id_ed25519" } });
+      assert.equal(spec.controlPlane[0].connection.privateKey, FAKE_PRIVATE_KEY);
+    });
+
+    it("expands ~ to the home directory", () => {
+      const savedHome = process.env.HOME;
+      process.env.HOME = dir;
+      try {
+        writeFile(dir, ".ssh/id_ed25519", FAKE_PRIVATE_KEY);
+        const spec = resolveIn("/nonexistent", {
+          ...minimalConfigWithout("privateKey"),
+          ssh: { privateKeyFile: "~/.ssh/id_ed25519" },
+        });
+        assert.equal(spec.controlPlane[0].connection.privateKey, FAKE_PRIVATE_KEY);
+      } finally {
+        process.env.HOME = savedHome;
+      }
+    });
+
+    it("lets a level that gives the key either way override the other way under ssh", () => {
+      writeFile(dir, "host-key", "host's key");
+      const spec = resolveIn(
+        dir,
+        configWith((c) => {
+          c.ssh = { privateKey: FAKE_PRIVATE_KEY };
+          c.workers![0].privateKeyFile = "host-key";
+        }),
+      );
+      assert.equal(spec.workers[0].connection.privateKey, "host's key");
+      assert.equal(spec.workers[1].connection.privateKey, FAKE_PRIVATE_KEY);
+      writeFile(dir, "default-key", "default key");
+      const reverse = resolveIn(
+        dir,
+        configWith((c) => {
+          c.ssh = { privateKeyFile: "default-key" };
+          c.workers![0].privateKey = FAKE_PRIVATE_KEY;
+        }),
+      );
+      assert.equal(reverse.workers[0].connection.privateKey, FAKE_PRIVATE_KEY);
+      assert.equal(reverse.workers[1].connection.privateKey, "default key");
+    });
   });
 });

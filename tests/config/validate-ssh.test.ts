@@ -1,9 +1,21 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
+import * as fs from "fs";
+import * as path from "path";
 import { validateConfig } from "../../config/validate";
 import { configKey } from "../../config/key-path";
 import type { ClusterConfigInput } from "../../config/schema";
-import { assertNoErrorAt, assertValid, configWith, errorAt, FAKE_PRIVATE_KEY, warningAt } from "./fixtures";
+import {
+  assertNoErrorAt,
+  assertValid,
+  configWith,
+  ed25519HostKey,
+  errorAt,
+  FAKE_PRIVATE_KEY,
+  tempDir,
+  warningAt,
+  writeFile,
+} from "./fixtures";
 
 function validateWith(
   change: (c: ClusterConfigInput) => void,
@@ -135,5 +147,101 @@ describe("validateConfig: secrets", () => {
       ),
       { numRuns: 50 },
     );
+  });
+});
+
+describe("validateConfig: privateKeyFile", () => {
+  let dir: string;
+  beforeEach(() => (dir = tempDir()));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function withKeyFile(change: (c: ClusterConfigInput) => void) {
+    // Only privateKey counts as encrypted: a plain-text privateKeyFile must still be accepted.
+    return validateConfig(configWith(change), { baseDir: dir, isSecret: (at) => at[at.length - 1] === "privateKey" });
+  }
+
+  it("counts as a credential and needs no --secret (it is a path)", () => {
+    writeFile(dir, "keys/id_ed25519", FAKE_PRIVATE_KEY);
+    const result = withKeyFile((c) => {
+      c.ssh = { privateKeyFile: "keys/id_ed25519" };
+    });
+    assertValid(result);
+  });
+
+  it("rejects a file that does not exist, naming the key and the path it tried", () => {
+    const result = withKeyFile((c) => {
+      c.ssh = { privateKey: FAKE_PRIVATE_KEY };
+      c.workers![1].privateKeyFile = "missing/id_ed25519";
+    });
+    const message = errorAt(result, "pulumi-kubeadm:workers[1].privateKeyFile");
+    assert.ok(message.includes(`${path.join(dir, "missing", "id_ed25519")} does not exist`), message);
+    assert.match(message, /project directory/);
+  });
+
+  it("rejects a directory and an empty file", () => {
+    writeFile(dir, "empty", "");
+    const result = withKeyFile((c) => {
+      c.ssh = { privateKeyFile: dir };
+      c.workers![0].privateKeyFile = "empty";
+    });
+    assert.match(errorAt(result, "pulumi-kubeadm:ssh.privateKeyFile"), /is a directory/);
+    assert.match(errorAt(result, "pulumi-kubeadm:workers[0].privateKeyFile"), /is empty/);
+  });
+
+  it("rejects a public key file, pointing at the private one", () => {
+    writeFile(dir, "id_ed25519.pub", `${ed25519HostKey()} me@laptop\n`);
+    const result = withKeyFile((c) => {
+      c.ssh = { privateKeyFile: "id_ed25519.pub" };
+    });
+    assert.match(errorAt(result, "pulumi-kubeadm:ssh.privateKeyFile"), /holds a public key.*without \.pub/);
+  });
+
+  it("rejects privateKey and privateKeyFile on the same level: choose one", () => {
+    writeFile(dir, "id", FAKE_PRIVATE_KEY);
+    const result = withKeyFile((c) => {
+      c.ssh = { privateKey: FAKE_PRIVATE_KEY, privateKeyFile: "id" };
+      c.workers![0].bastion = {
+        address: "198.51.100.1",
+        hostKey: ed25519HostKey(),
+        privateKey: FAKE_PRIVATE_KEY,
+        privateKeyFile: "id",
+      };
+    });
+    assert.match(errorAt(result, "pulumi-kubeadm:ssh.privateKeyFile"), /both set under ssh: choose one/);
+    assert.match(
+      errorAt(result, "pulumi-kubeadm:workers[0].bastion.privateKeyFile"),
+      /both set on the bastion of workers\[0\] \(worker01\): choose one/,
+    );
+  });
+
+  it("accepts a host's privateKeyFile next to a privateKey under ssh (the host's wins)", () => {
+    writeFile(dir, "id", FAKE_PRIVATE_KEY);
+    assertValid(withKeyFile((c) => (c.workers![0].privateKeyFile = "id")));
+  });
+
+  it("expands ~ to the home directory", () => {
+    const savedHome = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      writeFile(dir, ".ssh/id_ed25519", FAKE_PRIVATE_KEY);
+      assertValid(withKeyFile((c) => (c.ssh = { privateKeyFile: "~/.ssh/id_ed25519" })));
+      const result = withKeyFile((c) => (c.ssh = { privateKeyFile: "~/.ssh/id_rsa" }));
+      assert.ok(errorAt(result, "pulumi-kubeadm:ssh.privateKeyFile").includes(path.join(dir, ".ssh", "id_rsa")));
+    } finally {
+      process.env.HOME = savedHome;
+    }
+  });
+
+  it("never shows the key file's content", () => {
+    writeFile(dir, "id", `${FAKE_PRIVATE_KEY}\n`);
+    const result = withKeyFile((c) => {
+      c.ssh = { privateKey: "inline-secret-key", privateKeyFile: "id" };
+      c.workers![0].password = "inline-password";
+      delete c.workers![0].hostKey;
+    });
+    const problems = result.ok ? [] : result.problems;
+    assert.ok(problems.length > 0);
+    assert.ok(problems.some((p) => p.key === "pulumi-kubeadm:workers[0].password"));
+    assert.ok(problems.every((p) => !/not-a-real-key|inline-secret|inline-password/.test(p.message)));
   });
 });

@@ -70,7 +70,11 @@ describe("configuration reference", () => {
     };
     for (const [key, value] of Object.entries(scalarDefaults)) {
       assert.deepEqual(pulumiYaml.config[key].default, value, `Pulumi.yaml default of ${key}`);
-      const row = reference.split("\n").find((line) => line.startsWith(`| \`${key}\` |`));
+      // Prettier pads the table's cells, so compare rows with the padding squeezed out.
+      const row = reference
+        .split("\n")
+        .map((line) => line.replace(/ +\|/g, " |"))
+        .find((line) => line.startsWith(`| \`${key}\` |`));
       assert.ok(row?.includes(`\`${String(value)}\``), `README default of ${key}: ${row}`);
     }
   });

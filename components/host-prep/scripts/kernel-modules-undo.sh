@@ -1,0 +1,2 @@
+rm -f /etc/modules-load.d/kubernetes.conf
+echo "kernel module configuration removed"

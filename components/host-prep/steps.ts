@@ -1,0 +1,79 @@
+// The steps that turn a fresh host into one kubeadm can use, in order. Each is a script in scripts/ (and an
+// undo script that `pulumi destroy` runs), the environment it reads, and the files it needs uploaded.
+// A step whose script or inputs change re-runs alone; the others report no change.
+import * as fs from "fs";
+import * as path from "path";
+import type { ClusterSpec, NodeSpec } from "../../config/spec";
+import type { RemoteFile } from "../../providers/remote-step";
+import { containerdFiles } from "./containerd-config";
+
+export interface HostPrepStep {
+  /** Short name, used in resource names and progress lines. */
+  name: string;
+  script: string;
+  undoScript: string;
+  environment: Record<string, string>;
+  files: RemoteFile[];
+}
+
+const SCRIPTS = path.join(__dirname, "scripts");
+
+function script(name: string): string {
+  // Every step starts from the shared prelude: strict mode and helpers.
+  return `${fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8")}\n${fs.readFileSync(path.join(SCRIPTS, name), "utf8")}`;
+}
+
+/** "v1.35.4" → "1.35.4". */
+function bareVersion(version: string): string {
+  return version.replace(/^v/, "");
+}
+
+/** Package versions as each family's repository names them (pkgs.k8s.io: "1.35.4-1.1" for deb). */
+export function packageVersions(spec: ClusterSpec): { apt: string; yum: string } {
+  const pinned = spec.packages.kubernetesPackageVersion;
+  if (pinned) return { apt: pinned, yum: pinned };
+  const version = bareVersion(spec.kubernetesVersion);
+  return { apt: `${version}-1.1`, yum: version };
+}
+
+function step(name: string, file: string, environment: Record<string, string> = {}, files: RemoteFile[] = []) {
+  return { name, script: script(`${file}.sh`), undoScript: script(`${file}-undo.sh`), environment, files };
+}
+
+export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[] {
+  const versions = packageVersions(spec);
+  const { apt, yum } = spec.packages;
+  const steps: HostPrepStep[] = [
+    step("swap-off", "swap-off"),
+    step("kernel-modules", "kernel-modules"),
+    step("sysctl", "sysctl"),
+    step("package-repositories", "package-repositories", {
+      APT_KUBERNETES_REPOSITORY: apt.kubernetesRepository,
+      APT_KUBERNETES_KEY_URL: apt.kubernetesKeyUrl,
+      APT_CONTAINERD_REPOSITORY: apt.containerdRepository ?? "",
+      YUM_KUBERNETES_REPOSITORY: yum.kubernetesRepository,
+      YUM_KUBERNETES_KEY_URL: yum.kubernetesKeyUrl,
+      YUM_CONTAINERD_REPOSITORY: yum.containerdRepository ?? "https://download.docker.com/linux/centos/",
+    }),
+    step("packages", "packages", {
+      APT_KUBERNETES_VERSION: versions.apt,
+      YUM_KUBERNETES_VERSION: versions.yum,
+      // Docker's repository packages containerd as containerd.io; the distribution's as containerd.
+      APT_CONTAINERD_PACKAGE: apt.containerdRepository ? "containerd.io" : "containerd",
+      CONTAINERD_VERSION: spec.packages.containerdPackageVersion ?? "",
+    }),
+    step("containerd", "containerd-config", {}, containerdFiles(spec)),
+    step("kubelet", "kubelet"),
+  ];
+  if (node.role === "control-plane") {
+    steps.push({
+      name: "images",
+      script: script("images-pull.sh"),
+      // Images stay in containerd's store, which the packages step's undo removes with containerd.
+      undoScript: "",
+      environment: { KUBERNETES_VERSION: spec.kubernetesVersion, IMAGE_REPOSITORY: spec.imageRepository },
+      files: [],
+    });
+  }
+  return steps;
+}

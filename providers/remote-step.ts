@@ -1,0 +1,142 @@
+// One idempotent step on one host: upload files, run a script from the repository, and on delete run its
+// undo script. HostPrep is a chain of these, one per step, so a change to one step's script or inputs
+// re-runs that step alone. (@pulumi/command's remote.Command does this job in most Pulumi programs; its
+// plugin cannot be built here, and this keeps one SSH layer with host-key checks and masking for all.)
+//
+// The scripts travel as inputs and are stored in state, so `pulumi destroy` runs the undo script that was
+// current when the step last ran, even after the repository moved on (delete runs the code in state).
+import * as pulumi from "@pulumi/pulumi";
+import type { Connection } from "../config/spec";
+import { shellQuote } from "../ssh/quote";
+import { withSession } from "../ssh/session";
+import { SshConnectionError } from "../ssh/errors";
+import { announce, progress } from "./progress";
+
+export interface RemoteFile {
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export interface RemoteStepInputs {
+  connection: Connection;
+  /** Node name, for progress lines and errors. */
+  node: string;
+  /** Step name, e.g. "install packages". */
+  step: string;
+  /** POSIX sh script run with `sh -s` (its text on stdin). */
+  script: string;
+  /** Environment given to both scripts; values are quoted with the project's one quoting function. */
+  environment: Record<string, string>;
+  /** Files written (atomically, mode set first) before the script runs. */
+  files: RemoteFile[];
+  /** Run on delete; "" for a step that leaves nothing to undo. */
+  undoScript: string;
+}
+
+export type RemoteStepOutputs = RemoteStepInputs;
+
+/** The inputs that decide what happens on the host; the connection only says how to get there. */
+function hostEffect(inputs: RemoteStepInputs) {
+  return { script: inputs.script, environment: inputs.environment, files: inputs.files };
+}
+
+export function environmentPrefix(environment: Record<string, string>): string {
+  return Object.keys(environment)
+    .sort()
+    .map((name) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name '${name}'`);
+      return `${name}=${shellQuote(environment[name])}`;
+    })
+    .join(" ");
+}
+
+async function runStep(inputs: RemoteStepInputs, script: string, what: string): Promise<void> {
+  announce(inputs.node, inputs.step, what);
+  await withSession(
+    inputs.connection,
+    async (session) => {
+      for (const file of inputs.files) {
+        await session.upload(file.path, file.content, { mode: file.mode });
+      }
+      const prefix = environmentPrefix(inputs.environment);
+      await session.run(`${prefix ? `env ${prefix} ` : ""}sh -s`, {
+        stdin: script,
+        summary: `${inputs.step} (script)`,
+      });
+    },
+    { label: inputs.node, onOutput: progress(inputs.node, inputs.step) },
+  );
+}
+
+export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInputs, RemoteStepOutputs> = {
+  async diff(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
+    const effectChanged = JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news));
+    // A new key, port or user must be stored (delete needs it), but it is no reason to touch the host.
+    const connectionChanged = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+    const undoChanged = olds.undoScript !== news.undoScript;
+    return { changes: effectChanged || connectionChanged || undoChanged, replaces: [] };
+  },
+
+  async create(inputs: RemoteStepInputs) {
+    await runStep(inputs, inputs.script, "running");
+    return { id: `${inputs.node}/${inputs.step}`, outs: inputs };
+  },
+
+  async update(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
+    if (JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news))) {
+      await runStep(news, news.script, "inputs changed, running again");
+    }
+    return { outs: news };
+  },
+
+  async delete(_id: string, olds: RemoteStepOutputs) {
+    if (olds.undoScript === "") return;
+    try {
+      await runStep({ ...olds, files: [] }, olds.undoScript, "undoing");
+    } catch (error) {
+      // A host that is gone has nothing left to undo; blocking the destroy of the whole stack on it helps
+      // nobody (pulumi-command#104). Any other failure is real and stops the destroy.
+      if (error instanceof SshConnectionError && error.failure === "unreachable") {
+        console.log(`[${olds.node}] WARNING: ${olds.step}: host unreachable, nothing undone: ${error.message}`);
+        return;
+      }
+      throw error;
+    }
+  },
+};
+
+export interface RemoteStepArgs {
+  connection: pulumi.Input<Connection>;
+  node: string;
+  step: string;
+  script: string;
+  environment?: Record<string, pulumi.Input<string>>;
+  files?: pulumi.Input<RemoteFile>[];
+  undoScript?: string;
+}
+
+export class RemoteStep extends pulumi.dynamic.Resource {
+  declare readonly node: pulumi.Output<string>;
+  declare readonly step: pulumi.Output<string>;
+
+  constructor(name: string, args: RemoteStepArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      remoteStepProvider,
+      name,
+      {
+        // The connection carries keys: a secret from config to state.
+        connection: pulumi.secret(args.connection),
+        node: args.node,
+        step: args.step,
+        script: args.script,
+        environment: args.environment ?? {},
+        files: args.files ?? [],
+        undoScript: args.undoScript ?? "",
+      },
+      opts,
+      "pulumi-kubeadm",
+      "RemoteStep",
+    );
+  }
+}
