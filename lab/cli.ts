@@ -1,0 +1,201 @@
+// The lab from the shell: `lab/lab <command>` (or `npx ts-node --transpile-only lab/cli.ts <command>`).
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { labNamespaces } from "./hosts/network";
+import { inventoryPath, readInventory } from "./inventory";
+import { hostSpecs, openLab, startLab, stopLabSync, type Lab } from "./controller";
+import { DEFAULT_LAB, labDir } from "./names";
+import { parseDuration } from "./shared";
+
+const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
+
+  up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8]
+                        start N hosts (h1..hN unless named); a running lab of the same shape is left as is
+                        (hosts or forwarders that died are brought back)
+  down                  remove everything of the lab, whatever state it is in
+  status                hosts, addresses, SSH ports, up/down
+  inventory [--json]    the inventory's path (--json: its content)
+  ssh <host> [--user root|kube] [command...]
+                        OpenSSH into a host, host key verified against the inventory
+  host down|up <host>   switch a host off / boot it again (a reboot: /run and /tmp empty, disk kept)
+  clock show|advance <duration>|reset
+                        the lab's clock offset (/lab/clock), e.g. advance 25h, advance 1h30m
+  fault set <host> <command> <json>|clear [<host>]|show [<host>]
+                        e.g. fault set h1 "kubeadm init" '{"fail":"boom"}'`;
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(["name", "distro", "names", "concurrency", "user"]);
+
+export function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m) {
+      positional.push(arg);
+      continue;
+    }
+    if (m[2] !== undefined) flags.set(m[1], m[2]);
+    else if (VALUE_FLAGS.has(m[1])) {
+      if (i + 1 >= argv.length) throw new Error(`--${m[1]} needs a value`);
+      flags.set(m[1], argv[++i]);
+    } else flags.set(m[1], true);
+  }
+  return { positional, flags };
+}
+
+function flag(args: Args, name: string): string | undefined {
+  const v = args.flags.get(name);
+  if (v === true) throw new Error(`--${name} needs a value`);
+  return v;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function printStatus(lab: Lab): void {
+  const rows = [["HOST", "DISTRO", "ADDRESS", "SSH", "STATE"]];
+  for (const s of lab.status()) {
+    const state = s.up && s.reachable ? "up" : s.up ? "up (no forwarder)" : "down";
+    rows.push([s.name, s.distro, s.address, `127.0.0.1:${s.sshPort}`, state]);
+  }
+  console.log(table(rows));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const [command, ...rest] = args.positional;
+  const name = flag(args, "name") ?? DEFAULT_LAB;
+  switch (command) {
+    case "up": {
+      const names = flag(args, "names")
+        ?.split(",")
+        .map((n) => n.trim());
+      const count = rest[0] !== undefined ? Number(rest[0]) : undefined;
+      const hosts = hostSpecs(count, flag(args, "distro") ?? "ubuntu", names);
+      const started = Date.now();
+      const lab = await startLab(
+        { name, hosts },
+        {
+          reuse: true,
+          stopOnExit: false,
+          concurrency: Number(flag(args, "concurrency") ?? 8),
+          onProgress: (m) => process.stderr.write(`${m}\n`),
+        },
+      );
+      process.stderr.write(`lab ${name} ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      printStatus(lab);
+      console.log(`inventory: ${lab.inventoryPath}`);
+      return 0;
+    }
+    case "down": {
+      stopLabSync(name);
+      console.log(`lab ${name} removed`);
+      return 0;
+    }
+    case "status": {
+      if (!readInventory(name)) {
+        const leftovers = labNamespaces(name);
+        const state = fs.existsSync(labDir(name)) ? `state dir ${labDir(name)}` : "";
+        if (leftovers.length || state) {
+          console.log(
+            `lab ${name} is not running but left ${[...leftovers, state].filter(Boolean).join(", ")}: run 'lab down --name ${name}'`,
+          );
+          return 1;
+        }
+        console.log(`lab ${name} is not running`);
+        return 1;
+      }
+      printStatus(openLab(name));
+      return 0;
+    }
+    case "inventory": {
+      const inventory = readInventory(name);
+      if (!inventory) throw new Error(`lab ${name} is not running`);
+      console.log(args.flags.has("json") ? JSON.stringify(inventory, null, 2) : inventoryPath(name));
+      return 0;
+    }
+    case "ssh": {
+      const [host, ...cmd] = rest;
+      if (!host) throw new Error("usage: lab ssh <host> [--user root|kube] [command...]");
+      const lab = openLab(name);
+      const result = spawnSync("ssh", [...lab.sshArgs(host, flag(args, "user") ?? "root"), ...cmd], {
+        stdio: "inherit",
+      });
+      return result.status ?? 255;
+    }
+    case "host": {
+      const [action, host] = rest;
+      const lab = openLab(name);
+      if (!host || (action !== "down" && action !== "up")) throw new Error("usage: lab host down|up <host>");
+      await (action === "down" ? lab.hostDown(host) : lab.hostUp(host));
+      console.log(`${host} ${action}`);
+      return 0;
+    }
+    case "clock": {
+      const lab = openLab(name);
+      const [action, duration] = rest;
+      if (action === "advance") {
+        if (!duration) throw new Error("usage: lab clock advance <duration>");
+        lab.advanceClock(parseDuration(duration));
+      } else if (action === "reset") lab.resetClock();
+      else if (action !== "show" && action !== undefined)
+        throw new Error("usage: lab clock show|advance <duration>|reset");
+      const offset = lab.clock();
+      console.log(`offset ${offset} s; lab time ${new Date(Date.now() + offset * 1000).toISOString()}`);
+      return 0;
+    }
+    case "fault": {
+      const lab = openLab(name);
+      const [action, host, cmd, json] = rest;
+      if (action === "set") {
+        if (!host || !cmd || !json)
+          throw new Error('usage: lab fault set <host> <command> <json>, e.g. h1 "kubeadm init" \'{"fail":"boom"}\'');
+        lab.setFault(host, cmd, JSON.parse(json));
+      } else if (action === "clear") lab.clearFaults(host);
+      else if (action !== "show")
+        throw new Error("usage: lab fault set <host> <command> <json>|clear [<host>]|show [<host>]");
+      const hosts = host ? [host] : lab.inventory.hosts.map((h) => h.name);
+      const shown = Object.fromEntries(
+        hosts.map((h) => [h, lab.faults(h)]).filter(([, f]) => Object.keys(f).length > 0),
+      );
+      console.log(JSON.stringify(shown, null, 2));
+      return 0;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: Error) => {
+      process.stderr.write(`lab: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,371 @@
+// A lab: hosts started in parallel, reachable over SSH, inspectable without SSH, and removed completely.
+import * as fs from "fs";
+import * as path from "path";
+import { defaultDoublesDir } from "./hosts/doubles";
+import { provisionHost } from "./hosts/files";
+import { isForwarderRunning, SSH_ADDRESS, startForwarder, stopForwarderSync, waitForSsh } from "./hosts/forwarder";
+import {
+  bootHost,
+  DROPPED_CAPS,
+  haltHostSync,
+  HOST_PATH,
+  initLogTail,
+  isHostRunning,
+  readInit,
+  type HostContext,
+} from "./hosts/host";
+import { upperRoot } from "./hosts/mounts";
+import { createSwitch, namespaceExists } from "./hosts/network";
+import { isRunning } from "./hosts/processes";
+import { generateKey } from "./hosts/sshd";
+import { USERS } from "./hosts/accounts";
+import {
+  inventoryPath,
+  knownHostsPath,
+  readInventory,
+  writeInventory,
+  type Distro,
+  type Inventory,
+  type InventoryHost,
+} from "./inventory";
+import { hostAddress, hostDir, labDir, sharedDir, switchNs } from "./names";
+import { mapLimit, runStatus, type RunResult } from "./run";
+import * as shared from "./shared";
+import { teardownLabSync } from "./teardown";
+import { disownLab, ownLab } from "./cleanup";
+import { checkSpec, sameShape, type HostSpec, type LabSpec } from "./spec";
+
+export { hostSpecs, type DistroChoice, type HostSpec, type LabSpec } from "./spec";
+
+export interface StartOptions {
+  /**
+   * Keep a running lab of the same shape as it is, repairing hosts or forwarders that died (what `lab up`
+   * does). By default a lab starts afresh: leftovers of a lab with the same name are removed first.
+   */
+  reuse?: boolean;
+  /** Hosts booting at once (default 8). */
+  concurrency?: number;
+  /** Tear the lab down when this process exits, including on SIGINT/SIGTERM (default true; `lab up`: false). */
+  stopOnExit?: boolean;
+  /** Where the doubles come from (default lab/doubles). */
+  doublesDir?: string;
+  /** Per host, from boot to an SSH banner (default 60 s: 50 hosts on 2 shared cores take a while). */
+  bootTimeoutMs?: number;
+  onProgress?: (message: string) => void;
+}
+
+export async function startLab(spec: LabSpec, options: StartOptions = {}): Promise<Lab> {
+  checkSpec(spec);
+  const progress = options.onProgress ?? (() => undefined);
+  if (options.reuse) {
+    const existing = readInventory(spec.name);
+    if (existing && sameShape(existing, spec)) {
+      const lab = new Lab(existing, options);
+      await lab.repair();
+      return lab;
+    }
+    if (existing && existing.hosts.some((h) => isHostRunning(hostDir(spec.name, h.name)))) {
+      throw new Error(`lab ${spec.name} is running with other hosts; run 'lab down --name ${spec.name}' first`);
+    }
+  }
+  progress(`removing leftovers of lab ${spec.name}`);
+  teardownLabSync(spec.name);
+  if (options.stopOnExit ?? true) ownLab(spec.name);
+  try {
+    return await createLab(spec, options, progress);
+  } catch (error) {
+    disownLab(spec.name);
+    teardownLabSync(spec.name);
+    throw error;
+  }
+}
+
+async function createLab(spec: LabSpec, options: StartOptions, progress: (m: string) => void): Promise<Lab> {
+  const dir = labDir(spec.name);
+  fs.mkdirSync(path.join(dir, "keys"), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(path.join(dir, "hosts"), { recursive: true });
+  const privateKeyPath = path.join(dir, "keys", "id_ed25519");
+  const clientPublicKey = await generateKey(privateKeyPath, `lab-${spec.name}`);
+  shared.initShared(sharedDir(spec.name));
+  await createSwitch(spec.name);
+  const doublesDir = options.doublesDir ?? defaultDoublesDir();
+  const timeout = options.bootTimeoutMs ?? 60_000;
+  let ready = 0;
+  const hosts = await mapLimit(spec.hosts, options.concurrency ?? 8, async (h, index): Promise<InventoryHost> => {
+    const context = hostContext(spec.name, h, index, doublesDir);
+    fs.mkdirSync(context.dir, { recursive: true });
+    const hostKey = await provisionHost(upperRoot(context.dir), { ...h, address: context.address, clientPublicKey });
+    await bootHost(context);
+    const forwarder = await startForwarder(spec.name, h.name, context.address, context.dir);
+    await waitForSsh(
+      forwarder.port,
+      timeout,
+      () => isHostRunning(context.dir),
+      () => bootReport(context.dir),
+    );
+    progress(`host ${h.name} up (${++ready}/${spec.hosts.length})`);
+    return {
+      name: h.name,
+      distro: h.distro,
+      address: context.address,
+      sshAddress: SSH_ADDRESS,
+      sshPort: forwarder.port,
+      hostKey,
+      users: [...USERS],
+    };
+  });
+  const inventory: Inventory = { name: spec.name, privateKeyPath, knownHostsPath: knownHostsPath(spec.name), hosts };
+  writeInventory(inventory);
+  return new Lab(inventory, options);
+}
+
+function hostContext(lab: string, host: HostSpec, index: number, doublesDir: string): HostContext {
+  return {
+    lab,
+    name: host.name,
+    index,
+    distro: host.distro,
+    address: hostAddress(index),
+    dir: hostDir(lab, host.name),
+    sharedDir: sharedDir(lab),
+    doublesDir,
+  };
+}
+
+function bootReport(dir: string): string {
+  let sshd = "";
+  try {
+    sshd = fs.readFileSync(path.join(dir, "sshd.log"), "utf8").trim().split("\n").slice(-5).join(" | ");
+  } catch {
+    // Not started yet.
+  }
+  return `init.log: ${initLogTail(dir)}; sshd.log: ${sshd || "empty"}`;
+}
+
+/** A running lab, from its state dir (any process may open it: `lab clock`, `lab fault`, tests' helpers). */
+export function openLab(name: string, options: StartOptions = {}): Lab {
+  const inventory = readInventory(name);
+  if (!inventory) throw new Error(`lab ${name} is not running (no ${inventoryPath(name)}); start it with 'lab up'`);
+  return new Lab(inventory, options);
+}
+
+/** Removes the lab, its processes, namespaces and state dir, whatever state it is in. */
+export function stopLabSync(name: string): void {
+  disownLab(name);
+  teardownLabSync(name);
+}
+
+export interface HostStatus {
+  name: string;
+  distro: Distro;
+  address: string;
+  sshPort: number;
+  /** The host's init runs. */
+  up: boolean;
+  /** Its forwarder runs. */
+  reachable: boolean;
+}
+
+export class Lab {
+  readonly name: string;
+  readonly dir: string;
+  readonly sharedDir: string;
+  private current: Inventory;
+  private readonly doublesDir: string;
+  private readonly bootTimeoutMs: number;
+
+  constructor(inventory: Inventory, options: StartOptions = {}) {
+    this.name = inventory.name;
+    this.dir = labDir(inventory.name);
+    this.sharedDir = sharedDir(inventory.name);
+    this.current = inventory;
+    this.doublesDir = options.doublesDir ?? defaultDoublesDir();
+    this.bootTimeoutMs = options.bootTimeoutMs ?? 60_000;
+  }
+
+  get inventory(): Inventory {
+    return this.current;
+  }
+
+  get inventoryPath(): string {
+    return inventoryPath(this.name);
+  }
+
+  host(name: string): InventoryHost {
+    const host = this.current.hosts.find((h) => h.name === name);
+    if (!host)
+      throw new Error(`lab ${this.name} has no host ${name} (${this.current.hosts.map((h) => h.name).join(", ")})`);
+    return host;
+  }
+
+  /** Arguments for OpenSSH's ssh, host key pinned through the lab's known_hosts: append the command. */
+  sshArgs(host: string, user = "root"): string[] {
+    const h = this.host(host);
+    return [
+      "-i",
+      this.current.privateKeyPath,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      `UserKnownHostsFile=${this.current.knownHostsPath}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=10",
+      "-o",
+      "LogLevel=ERROR",
+      "-p",
+      String(h.sshPort),
+      `${user}@${h.sshAddress}`,
+    ];
+  }
+
+  /**
+   * Runs `command` (sh -c) as root inside the host's namespaces without SSH, through nsenter into its init:
+   * for assertions about the host's state. A non-zero status is returned, not thrown.
+   */
+  exec(host: string, command: string, options: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    this.host(host);
+    const init = readInit(hostDir(this.name, host))?.init;
+    if (!init || !isRunning(init)) return Promise.reject(new Error(`host ${host} of lab ${this.name} is down`));
+    return runStatus(
+      "nsenter",
+      [
+        "-t",
+        String(init.pid),
+        "-m",
+        "-u",
+        "-n",
+        "-p",
+        "-r",
+        "-w",
+        "--",
+        "setpriv",
+        "--bounding-set",
+        DROPPED_CAPS,
+        "--",
+        "env",
+        "-i",
+        `PATH=${HOST_PATH}`,
+        "HOME=/root",
+        "LANG=C.UTF-8",
+        "/bin/sh",
+        "-c",
+        command,
+      ],
+      options,
+    );
+  }
+
+  /** exec() that throws on a non-zero status and returns stdout. */
+  async run(host: string, command: string, options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
+    const result = await this.exec(host, command, options);
+    if (result.code !== 0) {
+      throw new Error(
+        `${host}: ${JSON.stringify(command)} exited with ${result.code}: ${result.stderr.trim() || result.stdout.trim()}`,
+      );
+    }
+    return result.stdout;
+  }
+
+  isUp(host: string): boolean {
+    this.host(host);
+    return isHostRunning(hostDir(this.name, host));
+  }
+
+  /** Switches the host off: every process of it dies, SSH and the lab address stop answering. */
+  async hostDown(host: string): Promise<void> {
+    this.host(host);
+    haltHostSync({ lab: this.name, name: host, dir: hostDir(this.name, host) });
+  }
+
+  /**
+   * Boots the host again with the same disk (a reboot after hostDown, or a hard reset when it runs): /run and
+   * /tmp start empty, kernel network settings are the defaults again, files under /etc, /var, ... stay.
+   */
+  async hostUp(host: string): Promise<void> {
+    const index = this.current.hosts.findIndex((h) => h.name === host);
+    const h = this.host(host);
+    const context = hostContext(this.name, h, index, this.doublesDir);
+    haltHostSync(context);
+    await bootHost(context);
+    if (!isForwarderRunning(context.dir)) await this.restartForwarder(h);
+    await waitForSsh(
+      this.host(host).sshPort,
+      this.bootTimeoutMs,
+      () => isHostRunning(context.dir),
+      () => bootReport(context.dir),
+    );
+  }
+
+  status(): HostStatus[] {
+    return this.current.hosts.map((h) => ({
+      name: h.name,
+      distro: h.distro,
+      address: h.address,
+      sshPort: h.sshPort,
+      up: isHostRunning(hostDir(this.name, h.name)),
+      reachable: isForwarderRunning(hostDir(this.name, h.name)),
+    }));
+  }
+
+  /** Brings back whatever died (hosts, forwarders, the switch) with the same disks, ports and keys. */
+  async repair(): Promise<void> {
+    if (!namespaceExists(switchNs(this.name))) await createSwitch(this.name);
+    await mapLimit(this.current.hosts, 8, async (h) => {
+      const dir = hostDir(this.name, h.name);
+      if (!isForwarderRunning(dir)) await this.restartForwarder(h);
+      if (!isHostRunning(dir)) await this.hostUp(h.name);
+    });
+  }
+
+  private async restartForwarder(h: InventoryHost): Promise<void> {
+    const dir = hostDir(this.name, h.name);
+    stopForwarderSync(dir);
+    const forwarder = await startForwarder(this.name, h.name, h.address, dir, h.sshPort);
+    if (forwarder.port !== h.sshPort) {
+      this.current = {
+        ...this.current,
+        hosts: this.current.hosts.map((x) => (x.name === h.name ? { ...x, sshPort: forwarder.port } : x)),
+      };
+      writeInventory(this.current);
+    }
+  }
+
+  /** Seconds the doubles add to the real time (/lab/clock). */
+  clock(): number {
+    return shared.readClock(this.sharedDir);
+  }
+
+  /** Moves the lab's clock forward ("25h", "90m", or seconds); returns the new offset. */
+  advanceClock(by: string | number): number {
+    return shared.advanceClock(this.sharedDir, typeof by === "number" ? by : shared.parseDuration(by));
+  }
+
+  resetClock(): void {
+    shared.setClock(this.sharedDir, 0);
+  }
+
+  setFault(host: string, command: string, fault: shared.Fault): void {
+    this.host(host);
+    shared.setFault(this.sharedDir, host, command, fault);
+  }
+
+  faults(host: string): shared.Faults {
+    return shared.readFaults(this.sharedDir, host);
+  }
+
+  clearFaults(host?: string): void {
+    if (host) this.host(host);
+    shared.clearFaults(this.sharedDir, host);
+  }
+
+  /** Removes the lab completely (processes, namespaces, state dir). */
+  async stop(): Promise<void> {
+    stopLabSync(this.name);
+  }
+}

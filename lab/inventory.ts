@@ -1,0 +1,63 @@
+// The lab's inventory (.lab/<name>/inventory.json): what a Pulumi stack or a test needs to reach the hosts.
+import * as fs from "fs";
+import * as path from "path";
+import { labDir } from "./names";
+
+export type Distro = "ubuntu" | "rocky";
+export const DISTROS: readonly Distro[] = ["ubuntu", "rocky"];
+
+export interface InventoryHost {
+  name: string;
+  distro: Distro;
+  /** Lab address: what the cluster uses (advertiseAddress, join endpoint). */
+  address: string;
+  /** Where SSH reaches the host from the machine (a forwarder on loopback). */
+  sshAddress: string;
+  sshPort: number;
+  /** "ssh-ed25519 AAAA...": pin it; host-key verification is part of what the lab tests. */
+  hostKey: string;
+  users: string[];
+}
+
+export interface Inventory {
+  name: string;
+  privateKeyPath: string;
+  /** OpenSSH known_hosts with every host's key under [sshAddress]:sshPort. */
+  knownHostsPath: string;
+  hosts: InventoryHost[];
+}
+
+export function inventoryPath(lab: string): string {
+  return path.join(labDir(lab), "inventory.json");
+}
+
+export function knownHostsPath(lab: string): string {
+  return path.join(labDir(lab), "known_hosts");
+}
+
+export function readInventory(lab: string): Inventory | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(inventoryPath(lab), "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as Inventory;
+}
+
+export function knownHostsLine(host: Pick<InventoryHost, "sshAddress" | "sshPort" | "hostKey">): string {
+  return `[${host.sshAddress}]:${host.sshPort} ${host.hostKey}`;
+}
+
+/** Writes both files atomically: a reader never sees half an inventory. */
+export function writeInventory(inventory: Inventory): void {
+  writeAtomic(inventory.knownHostsPath, inventory.hosts.map((h) => knownHostsLine(h) + "\n").join(""));
+  writeAtomic(inventoryPath(inventory.name), JSON.stringify(inventory, null, 2) + "\n");
+}
+
+export function writeAtomic(file: string, content: string, mode = 0o644): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, content, { mode });
+  fs.renameSync(tmp, file);
+}

@@ -1,0 +1,71 @@
+// Names and places shared by everything the lab creates (see lab/README.md, "Names" and "Network").
+import * as path from "path";
+import { repoRoot } from "../tools/paths";
+
+/**
+ * Lab names have no dash, so the namespace prefix `pk-<name>-` of one lab can never be a prefix of another
+ * lab's ("lab" and "lab-2" would share "pk-lab-", and tearing down one would take the other with it).
+ */
+const LAB_NAME = /^[a-z][a-z0-9]{0,19}$/;
+/** Host names are hostnames (one DNS label); "sw" is the switch. */
+const HOST_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
+export const SWITCH = "sw";
+export const DEFAULT_LAB = "lab";
+
+export function checkLabName(name: string): string {
+  if (!LAB_NAME.test(name)) {
+    throw new Error(`invalid lab name ${JSON.stringify(name)}: lowercase letters and digits, starting with a letter`);
+  }
+  return name;
+}
+
+export function checkHostName(name: string): string {
+  if (!HOST_NAME.test(name) || name === SWITCH) {
+    throw new Error(`invalid host name ${JSON.stringify(name)}: a hostname label (lowercase), and not "${SWITCH}"`);
+  }
+  return name;
+}
+
+/** Where labs keep their state; PULUMI_KUBEADM_LAB_ROOT moves it (tests on another disk, for instance). */
+export function labsRoot(): string {
+  return process.env.PULUMI_KUBEADM_LAB_ROOT || path.join(repoRoot, ".lab");
+}
+
+export function labDir(lab: string): string {
+  return path.join(labsRoot(), checkLabName(lab));
+}
+
+export function hostDir(lab: string, host: string): string {
+  return path.join(labDir(lab), "hosts", host);
+}
+
+export function sharedDir(lab: string): string {
+  return path.join(labDir(lab), "shared");
+}
+
+export function nsPrefix(lab: string): string {
+  return `pk-${checkLabName(lab)}-`;
+}
+
+export function hostNs(lab: string, host: string): string {
+  return nsPrefix(lab) + host;
+}
+
+export function switchNs(lab: string): string {
+  return nsPrefix(lab) + SWITCH;
+}
+
+/** The bridge's own address: the hosts' default gateway (nothing lies behind it). */
+export const GATEWAY = "198.18.0.1";
+export const PREFIX_LENGTH = 16;
+
+/** Lab address of the host at 0-based position `index` (198.18.0.0/15 is reserved for benchmarking). */
+export function hostAddress(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index >= 250 * 256) throw new Error(`no lab address for host #${index}`);
+  return `198.18.${Math.floor(index / 250)}.${(index % 250) + 2}`;
+}
+
+/** The switch-side end of a host's veth (interface names are limited to 15 characters, host names are not). */
+export function switchPort(index: number): string {
+  return `v${index}`;
+}

@@ -1,0 +1,105 @@
+// The lab's pure parts: names and addresses, argument parsing, durations, account files, faults.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "../../lab/cli";
+import { hostSpecs } from "../../lab/controller";
+import { accountFiles } from "../../lab/hosts/accounts";
+import { checkLabName, hostAddress, nsPrefix } from "../../lab/names";
+import { clearFaults, initShared, parseDuration, readFaults, setFault } from "../../lab/shared";
+
+describe("lab units", function () {
+  it("numbers lab addresses as the README says, 250 hosts per /24", function () {
+    assert.equal(hostAddress(0), "198.18.0.2");
+    assert.equal(hostAddress(249), "198.18.0.251");
+    assert.equal(hostAddress(250), "198.18.1.2");
+    assert.throws(() => hostAddress(-1));
+  });
+
+  it("refuses lab names whose namespace prefix could cover another lab's", function () {
+    assert.equal(nsPrefix("lab"), "pk-lab-");
+    assert.throws(() => checkLabName("lab-2"), /invalid lab name/);
+    assert.throws(() => checkLabName("Lab"), /invalid lab name/);
+    assert.throws(() => checkLabName("../x"), /invalid lab name/);
+  });
+
+  it("parses durations for the clock", function () {
+    assert.equal(parseDuration("25h"), 90_000);
+    assert.equal(parseDuration("1h30m"), 5400);
+    assert.equal(parseDuration("2d"), 172_800);
+    assert.equal(parseDuration("90"), 90);
+    assert.equal(parseDuration("-1h"), -3600);
+    assert.throws(() => parseDuration("1 hour"), /invalid duration/);
+    assert.throws(() => parseDuration(""), /invalid duration/);
+  });
+
+  it("builds host specs from up's arguments", function () {
+    assert.deepEqual(
+      hostSpecs(3, "mixed").map((h) => `${h.name}:${h.distro}`),
+      ["h1:ubuntu", "h2:rocky", "h3:ubuntu"],
+    );
+    assert.deepEqual(
+      hostSpecs(undefined, "rocky", ["cp", "w1"]).map((h) => `${h.name}:${h.distro}`),
+      ["cp:rocky", "w1:rocky"],
+    );
+    assert.deepEqual(
+      hostSpecs(3, "rocky,ubuntu").map((h) => h.distro),
+      ["rocky", "ubuntu", "rocky"],
+    );
+    assert.throws(() => hostSpecs(3, "ubuntu", ["a", "b"]), /3 hosts but 2 names/);
+    assert.throws(() => hostSpecs(2, "debian"), /unknown distro/);
+    assert.throws(() => hostSpecs(0), /positive integer/);
+  });
+
+  it("parses the CLI's flags with or without '='", function () {
+    const args = parseArgs(["up", "3", "--name", "x", "--distro=mixed", "--json", "--", "--not-a-flag"]);
+    assert.deepEqual(args.positional, ["up", "3", "--not-a-flag"]);
+    assert.equal(args.flags.get("name"), "x");
+    assert.equal(args.flags.get("distro"), "mixed");
+    assert.equal(args.flags.get("json"), true);
+    assert.throws(() => parseArgs(["up", "--name"]), /needs a value/);
+  });
+
+  it("adds kube to the host's accounts without copying the machine's password hashes", function () {
+    const etc = fs.mkdtempSync(path.join(os.tmpdir(), "lab-etc-"));
+    try {
+      fs.writeFileSync(
+        path.join(etc, "passwd"),
+        "root:x:0:0:root:/root:/bin/bash\nold:x:1500:1500::/home/old:/bin/sh\n",
+      );
+      fs.writeFileSync(path.join(etc, "group"), "root:x:0:\nold:x:1500:\n");
+      fs.writeFileSync(path.join(etc, "shadow"), "root:$6$secret$hash:19000:0:99999:7:::\nold:$6$other:19000::::::\n");
+      fs.writeFileSync(path.join(etc, "gshadow"), "root:$6$g::\n");
+      const files = accountFiles(etc);
+      assert.match(files.passwd, /^kube:x:1500:1500:kube:\/home\/kube:\/bin\/bash$/m);
+      assert.doesNotMatch(files.passwd, /^old:/m, "a machine account with kube's uid is dropped");
+      assert.doesNotMatch(files.shadow + files.gshadow, /\$6\$/);
+      assert.match(files.shadow, /^root:\*:/m, "root: no password but not locked (key login)");
+      assert.match(files.shadow, /^kube:\*:/m);
+      assert.match(files.group, /^kube:x:1500:$/m);
+    } finally {
+      fs.rmSync(etc, { recursive: true, force: true });
+    }
+  });
+
+  it("sets and clears faults per host and command", function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-shared-"));
+    try {
+      initShared(dir);
+      assert.equal(fs.readFileSync(path.join(dir, "clock"), "utf8"), "0\n");
+      setFault(dir, "h1", "kubeadm init", { fail: "boom" });
+      setFault(dir, "h1", "kubeadm join", { hang: 30 });
+      setFault(dir, "h2", "crictl pull", { dropSsh: true });
+      assert.deepEqual(readFaults(dir, "h1"), { "kubeadm init": { fail: "boom" }, "kubeadm join": { hang: 30 } });
+      assert.throws(() => setFault(dir, "h1", "x", { hang: "long" } as never), /must be a number/);
+      clearFaults(dir, "h1");
+      assert.deepEqual(readFaults(dir, "h1"), {});
+      assert.deepEqual(readFaults(dir, "h2"), { "crictl pull": { dropSsh: true } });
+      clearFaults(dir);
+      assert.deepEqual(fs.readdirSync(path.join(dir, "faults")), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
