@@ -6,6 +6,8 @@ import { inventoryPath, readInventory } from "./inventory";
 import { hostSpecs, openLab, startLab, stopLabSync, type Lab } from "./controller";
 import { DEFAULT_LAB, labDir } from "./names";
 import { parseDuration } from "./shared";
+import { writeHostsFile } from "./hosts-file";
+import { shellCommand } from "../ssh/quote";
 
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
@@ -15,6 +17,11 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
+  hosts-file [--control-plane N]
+                        write .lab/<lab>/hosts.yaml (the stack key hostsFile): the first N hosts (default 1)
+                        are control-plane nodes, the rest workers
+  exec <host> command...
+                        run a command as root inside a host, without SSH
   ssh <host> [--user root|kube] [command...]
                         OpenSSH into a host, host key verified against the inventory
   host down|up <host>   switch a host off / boot it again (a reboot: /run and /tmp empty, disk kept)
@@ -28,7 +35,7 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["name", "distro", "names", "concurrency", "user"]);
+const VALUE_FLAGS = new Set(["name", "distro", "names", "concurrency", "user", "control-plane"]);
 
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -132,6 +139,20 @@ async function main(argv: string[]): Promise<number> {
       if (!inventory) throw new Error(`lab ${name} is not running`);
       console.log(args.flags.has("json") ? JSON.stringify(inventory, null, 2) : inventoryPath(name));
       return 0;
+    }
+    case "hosts-file": {
+      const inventory = readInventory(name);
+      if (!inventory) throw new Error(`lab ${name} is not running: start it with 'lab up'`);
+      console.log(writeHostsFile(inventory, Number(flag(args, "control-plane") ?? "1")));
+      return 0;
+    }
+    case "exec": {
+      const [host, ...cmd] = rest;
+      if (!host || cmd.length === 0) throw new Error("usage: lab exec <host> command...");
+      const result = await openLab(name).exec(host, shellCommand(cmd));
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      return result.code;
     }
     case "ssh": {
       const [host, ...cmd] = rest;

@@ -94,6 +94,7 @@ export async function bootHost(host: HostContext): Promise<ProcessRecord> {
         LAB_DROP_CAPS: DROPPED_CAPS,
         LAB_DOUBLES: host.doublesDir,
         LAB_NODE: process.execPath,
+        LAB_DISTRO: host.distro,
       },
     },
   );

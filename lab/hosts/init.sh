@@ -10,6 +10,7 @@
 #   LAB_DROP_CAPS  capabilities removed from the bounding set of sshd and so of every session (machine-wide powers)
 #   LAB_DOUBLES    the repository's lab/doubles, bound read-only on /lab/doubles (the doubles' shared code)
 #   LAB_NODE       the Node.js binary the doubles run with, bound read-only on /usr/local/bin/node
+#   LAB_DISTRO     ubuntu | rocky: what /lab/doubles/init-host makes the host look like
 set -euo pipefail
 
 # sshd's log outlives pivot_root only through an fd opened while the lab directory is still reachable.
@@ -105,9 +106,9 @@ cd /
 umount -l /.old-root
 rmdir /.old-root
 
-# What systemd-sysctl does at boot: settings persisted in /etc/sysctl.d come back after a reboot. The
-# machine's sysctl, not a double on PATH: this is the boot, not a command run on the host.
-/usr/sbin/sysctl -q --system >/dev/null 2>&1 || true
+# What systemd would do at boot (modules-load.d, swap from fstab, sysctl.d, enabled units), and on the first
+# boot a freshly installed distribution: the doubles' boot script knows their state.
+/lab/doubles/init-host "$LAB_DISTRO" >&3 2>&1 || echo "init-host failed; see sshd.log" >&2
 
 sshd_pid=
 stop() {

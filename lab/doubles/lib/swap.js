@@ -1,0 +1,115 @@
+"use strict";
+// swapon / swapoff doubles. State: $LAB_STATE/swap.json { "active": [{ name, type, size, used, prio }] }.
+// `swapon -a` activates the swap lines of /etc/fstab that are not commented out and whose device the host
+// knows ($LAB_STATE/swap.json "devices", set by init-host: /swap.img; no real file backs it).
+const fs = require("fs");
+const lab = require("./double.js");
+
+const FILE = () => lab.statePath("swap.json");
+
+function read() {
+  const st = lab.readJson(FILE(), {});
+  st.active = st.active || [];
+  st.devices = st.devices || {};
+  return st;
+}
+
+function fstabSwaps() {
+  let text = "";
+  try {
+    text = fs.readFileSync(lab.fsPath("/etc/fstab"), "utf8");
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) continue;
+    const f = line.split(/\s+/);
+    if (f.length >= 3 && f[2] === "swap" && !(f[3] || "").split(",").includes("noauto")) out.push(f[0]);
+  }
+  return out;
+}
+
+function isRoot() {
+  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
+  return uid === 0;
+}
+
+function swapoff(ctx) {
+  const all = ctx.argv.includes("-a") || ctx.argv.includes("--all");
+  const names = ctx.argv.filter((a) => !a.startsWith("-"));
+  const st = read();
+  if (!all && !names.length) ctx.fail("swapoff: bad usage\nTry 'swapoff --help' for more information.", 1);
+  if (!isRoot()) {
+    if (st.active.length || names.length)
+      ctx.fail(`swapoff: ${names[0] || st.active[0].name}: swapoff failed: Operation not permitted`, 4);
+    return 0;
+  }
+  const targets = all ? st.active.map((s) => s.name) : names;
+  let code = 0;
+  for (const n of targets) {
+    if (!st.active.some((s) => s.name === n)) {
+      ctx.err(`swapoff: ${n}: swapoff failed: Invalid argument\n`);
+      code = 4;
+      continue;
+    }
+    st.active = st.active.filter((s) => s.name !== n);
+  }
+  lab.writeJson(FILE(), st);
+  return code;
+}
+
+function swapon(ctx) {
+  const st = read();
+  const show = ctx.argv.some((a) => a === "--show" || a.startsWith("--show=")) || ctx.argv.length === 0;
+  const summary = ctx.argv.includes("-s") || ctx.argv.includes("--summary");
+  if (summary) {
+    const rows = ["Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority"];
+    for (const s of st.active) rows.push(`${s.name.padEnd(40)}${s.type}\t\t${s.kib}\t\t0\t\t${s.prio}`);
+    ctx.out(rows.join("\n") + "\n");
+    return 0;
+  }
+  if (show) {
+    if (!st.active.length) return 0;
+    const noHead = ctx.argv.includes("--noheadings");
+    const table = [
+      ["NAME", "TYPE", "SIZE", "USED", "PRIO"],
+      ...st.active.map((s) => [s.name, s.type, s.size, s.used, String(s.prio)]),
+    ];
+    const w = [0, 1, 2, 3, 4].map((i) => Math.max(...table.map((r) => r[i].length)));
+    const fmt = (r) =>
+      [r[0].padEnd(w[0]), r[1].padEnd(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3]), r[4].padStart(w[4])].join(" ");
+    const rows = (noHead ? table.slice(1) : table).map(fmt);
+    ctx.out(rows.join("\n") + "\n");
+    return 0;
+  }
+  if (!isRoot()) ctx.fail("swapon: cannot open /swap.img: Permission denied", 1);
+  const all = ctx.argv.includes("-a") || ctx.argv.includes("--all");
+  const names = all ? fstabSwaps() : ctx.argv.filter((a) => !a.startsWith("-"));
+  let code = 0;
+  for (const n of names) {
+    if (st.active.some((s) => s.name === n)) {
+      if (!all) {
+        ctx.err(`swapon: ${n}: swapon failed: Device or resource busy\n`);
+        code = 1;
+      }
+      continue;
+    }
+    const dev = st.devices[n];
+    if (!dev) {
+      ctx.err(`swapon: cannot open ${n}: No such file or directory\n`);
+      code = all ? code : 1;
+      continue;
+    }
+    st.active.push({ name: n, ...dev });
+  }
+  lab.writeJson(FILE(), st);
+  return code;
+}
+
+function active() {
+  return read().active;
+}
+
+module.exports = { swapon, swapoff, active, fstabSwaps };
