@@ -25,8 +25,8 @@ export function hostsFileContent(inventory: Inventory, controlPlaneCount: number
     {
       controlPlane: inventory.hosts.slice(0, controlPlaneCount).map(host),
       workers: inventory.hosts.slice(controlPlaneCount).map(host),
-      // Relative to the project directory, where Pulumi runs the program.
-      ssh: { user: "root", privateKeyFile: path.relative(repoRoot, inventory.privateKeyPath) },
+      // Absolute: the file is read wherever the program runs (the tests run copies of the project).
+      ssh: { user: "root", privateKeyFile: inventory.privateKeyPath },
     },
     // One line per host key: folded keys are valid YAML but hard to compare with ssh-keyscan's output.
     { lineWidth: 0 },
