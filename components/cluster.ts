@@ -33,7 +33,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     );
 
     // Every host is prepared in parallel with the others.
-    const prepared = new Map<string, HostPrep>();
+    const prepared: Map<string, HostPrep> = new Map<string, HostPrep>();
     for (const node of [...spec.controlPlane, ...spec.workers]) {
       prepared.set(node.name, new HostPrep(`${name}-${node.name}-prep`, { spec, node }, { parent: this }));
     }

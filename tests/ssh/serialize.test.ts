@@ -13,8 +13,11 @@ const requireFromString = require("require-from-string") as (code: string, filen
 
 const provider = {
   async create(inputs: { conn: Connection }) {
-    const result = await withSession(inputs.conn, (s) => s.run("echo created over ssh"));
-    return { id: "x", outs: { stdout: result.stdout } };
+    const streamed: string[] = [];
+    const result = await withSession(inputs.conn, (s) => s.run("echo created over ssh; printf 'second\\nthird'"), {
+      onOutput: (line) => streamed.push(line),
+    });
+    return { id: "x", outs: { stdout: result.stdout, streamed } };
   },
 };
 
@@ -44,6 +47,11 @@ describe("withSession inside a serialized dynamic provider", function () {
       handler: () => typeof provider;
     };
     const result = await loaded.handler().create({ conn: sshd.connection() });
-    assert.deepEqual(result, { id: "x", outs: { stdout: "created over ssh\n" } });
+    // Streamed lines go through classes with fields (LineSplitter): serialized closures lose field
+    // initialisers unless they are compiled into the constructor (tsconfig useDefineForClassFields: false).
+    assert.deepEqual(result, {
+      id: "x",
+      outs: { stdout: "created over ssh\nsecond\nthird", streamed: ["created over ssh", "second", "third"] },
+    });
   });
 });
