@@ -90,10 +90,38 @@ function lineStream(masker: SecretMasker, emit: ((line: string) => void) | undef
   };
 }
 
-function execChannel(link: SshLink, command: string): Promise<ClientChannel> {
+interface ChannelHandlers {
+  stdout: (chunk: Buffer) => void;
+  stderr: (chunk: Buffer) => void;
+}
+
+interface OpenChannel {
+  channel: ClientChannel;
+  /** Settles when the channel closes, with the exit status or signal the server reported. */
+  ended: Promise<{ code?: number; signal?: string }>;
+}
+
+/**
+ * Opens an exec channel with every listener attached inside ssh2's callback: a quick command's exit
+ * status (and even its close) can arrive in the same packet as the exec reply, and ssh2 emits those
+ * events before an `await` would resume, so a listener attached afterwards misses them.
+ */
+function execChannel(link: SshLink, command: string, handlers: ChannelHandlers): Promise<OpenChannel> {
   return new Promise((resolve, reject) => {
     try {
-      link.client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+      link.client.exec(command, (error, channel) => {
+        if (error) return reject(error);
+        let exit: { code?: number; signal?: string } = {};
+        channel.on("data", handlers.stdout);
+        channel.stderr.on("data", handlers.stderr);
+        channel.on("exit", (code: number | null, signal?: string) => {
+          exit = { code: code ?? undefined, signal };
+        });
+        const ended = new Promise<{ code?: number; signal?: string }>((settle) =>
+          channel.on("close", () => settle(exit)),
+        );
+        resolve({ channel, ended });
+      });
     } catch (error) {
       reject(error);
     }
@@ -139,36 +167,31 @@ class SshRemoteSession implements RemoteSession {
       }, timeoutSeconds * 1000);
     });
     const finished = (async () => {
+      let opened: OpenChannel;
       try {
-        channel = await execChannel(this.link, wrapped);
+        opened = await execChannel(this.link, wrapped, {
+          stdout: (chunk) => {
+            stdout.push(chunk);
+            outLines.write(chunk);
+          },
+          stderr: (chunk) => {
+            stderr.push(chunk);
+            errLines.write(chunk);
+          },
+        });
       } catch (error) {
         throw this.lostConnection(summary, error as Error);
       }
-      const open = channel;
+      channel = opened.channel;
       if (expired) {
         // The channel opened after the timer fired: nobody is waiting for this command any more.
-        stop(open);
+        stop(channel);
       }
-      return new Promise<{ code?: number; signal?: string }>((resolve) => {
-        let exit: { code?: number; signal?: string } = {};
-        open.on("data", (chunk: Buffer) => {
-          stdout.push(chunk);
-          outLines.write(chunk);
-        });
-        open.stderr.on("data", (chunk: Buffer) => {
-          stderr.push(chunk);
-          errLines.write(chunk);
-        });
-        open.on("exit", (code: number | null, signal?: string) => {
-          exit = { code: code ?? undefined, signal };
-        });
-        open.on("close", () => {
-          outLines.end();
-          errLines.end();
-          resolve(exit);
-        });
-        open.end(opts.stdin);
-      });
+      channel.end(opts.stdin);
+      const exit = await opened.ended;
+      outLines.end();
+      errLines.end();
+      return exit;
     })();
     let exit: { code?: number; signal?: string };
     try {
