@@ -8,7 +8,7 @@ const cluster = new KubeadmCluster("cluster", { spec });
 export const apiEndpoint = cluster.apiEndpoint;
 export const caCertHash = cluster.caCertHash;
 export const caCertPem = cluster.caCertPem;
-export const nodes = {
-  controlPlane: spec.controlPlane.map((node) => node.name),
-  workers: spec.workers.map((node) => node.name),
-};
+/** admin.conf (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
+export const kubeconfig = cluster.kubeconfig;
+export const controlPlaneNodes = spec.controlPlane.map((node) => node.name);
+export const workerNodes = cluster.workerNames;

@@ -1,10 +1,12 @@
-// The whole cluster as one component: what index.ts builds from a validated ClusterSpec. Later steps
-// (host preparation, kubeadm init and join, add-ons) hang off the same component so `pulumi preview`
-// shows them under one parent, and each reads its inputs from the outputs of the step before it.
+// The whole cluster as one component: what index.ts builds from a validated ClusterSpec. The steps chain
+// through outputs, so the engine orders them: the CA's hash and the control plane's endpoint flow into
+// every join, and each host's preparation gates what runs on it.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
 import { ClusterCa } from "../providers/cluster-ca";
 import { HostPrep } from "./host-prep";
+import { MasterNode } from "./master-node";
+import { WorkerJoin } from "./worker-join";
 
 export interface KubeadmClusterArgs {
   spec: ClusterSpec;
@@ -17,6 +19,10 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   readonly caCertHash: pulumi.Output<string>;
   /** "host:port" the nodes and kubeconfigs use to reach the API server. */
   readonly apiEndpoint: pulumi.Output<string>;
+  /** admin.conf of the cluster (secret). */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** Names of the nodes that joined, once they have. */
+  readonly workerNames: pulumi.Output<string[]>;
 
   constructor(name: string, args: KubeadmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:KubeadmCluster", name, {}, opts);
@@ -33,14 +39,54 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     );
 
     // Every host is prepared in parallel with the others.
-    const prepared: Map<string, HostPrep> = new Map<string, HostPrep>();
+    const prepared = new Map<string, HostPrep>();
     for (const node of [...spec.controlPlane, ...spec.workers]) {
       prepared.set(node.name, new HostPrep(`${name}-${node.name}-prep`, { spec, node }, { parent: this }));
     }
+    const preparedHost = (node: string): pulumi.Resource => (prepared.get(node) as HostPrep).ready;
+
+    const first = spec.controlPlane[0];
+    const master = new MasterNode(
+      `${name}-${first.name}`,
+      {
+        spec,
+        node: first,
+        ca: { certPem: ca.certPem, keyPem: ca.keyPem },
+        dependsOn: [preparedHost(first.name)],
+      },
+      { parent: this },
+    );
+
+    // Workers join in parallel; each mints its own token on the control plane when it joins.
+    const joins = spec.workers.map(
+      (worker) =>
+        new WorkerJoin(
+          `${name}-${worker.name}`,
+          {
+            spec,
+            node: worker,
+            controlPlane: first,
+            // The master's outputs, not the CA's: they order every join after init and carry a re-created
+            // control plane over to the workers.
+            apiEndpoint: master.apiEndpoint,
+            caCertHash: master.caCertHash,
+            dependsOn: [preparedHost(worker.name), master.init],
+          },
+          { parent: this },
+        ),
+    );
 
     this.caCertPem = ca.certPem;
-    this.caCertHash = ca.caCertHash;
-    this.apiEndpoint = pulumi.output(spec.controlPlaneEndpoint);
-    this.registerOutputs({ caCertPem: this.caCertPem, caCertHash: this.caCertHash, apiEndpoint: this.apiEndpoint });
+    this.caCertHash = master.caCertHash;
+    this.apiEndpoint = master.apiEndpoint;
+    this.kubeconfig = master.kubeconfig;
+    this.workerNames = pulumi.all(joins.map((join) => join.nodeName));
+    this.registerOutputs({
+      caCertPem: this.caCertPem,
+      caCertHash: this.caCertHash,
+      apiEndpoint: this.apiEndpoint,
+      kubeconfig: this.kubeconfig,
+      workerNames: this.workerNames,
+    });
   }
 }

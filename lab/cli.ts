@@ -20,7 +20,7 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
   hosts-file [--control-plane N]
                         write .lab/<lab>/hosts.yaml (the stack key hostsFile): the first N hosts (default 1)
                         are control-plane nodes, the rest workers
-  exec <host> command...
+  exec <host> [--] command...
                         run a command as root inside a host, without SSH
   ssh <host> [--user root|kube] [command...]
                         OpenSSH into a host, host key verified against the inventory

@@ -4,7 +4,7 @@ family=$(package_family)
 installed=""
 for package in kubelet kubeadm kubectl cri-tools kubernetes-cni containerd containerd.io; do
   case "$family" in
-  apt) dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || continue ;;
+  apt) dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || continue ;; # "hold ok installed" when held
   *) rpm -q "$package" >/dev/null 2>&1 || continue ;;
   esac
   installed="$installed $package"

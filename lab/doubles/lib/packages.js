@@ -239,6 +239,7 @@ function copyTree(src, family) {
     const dst = lab.fsPath(abs);
     const from = path.join(src, rel);
     const st = fs.statSync(from);
+    recordCreatedDirs(path.posix.dirname(abs));
     lab.mkdirp(path.dirname(dst));
     if (abs.startsWith("/etc/") && fs.existsSync(dst)) {
       const same = fs.readFileSync(dst).equals(fs.readFileSync(from));
@@ -255,12 +256,35 @@ function copyTree(src, family) {
   return files;
 }
 
+const CREATED_DIRS = "package-dirs.json";
+
+/** Remembers the directories a package install is about to create: only those go away with packages. */
+function recordCreatedDirs(dir) {
+  const missing = [];
+  for (let d = dir; d !== "/" && !fs.existsSync(lab.fsPath(d)); d = path.posix.dirname(d)) missing.push(d);
+  if (missing.length === 0) return;
+  const created = lab.readJson(lab.statePath(CREATED_DIRS), []);
+  lab.writeJson(lab.statePath(CREATED_DIRS), [...new Set([...created, ...missing])]);
+}
+
 /** Deletes a package's files; keepConfig keeps those under /etc (apt remove without purge). */
 function removeFiles(files, keepConfig) {
   for (const abs of files || []) {
     if (keepConfig && abs.startsWith("/etc/")) continue;
     fs.rmSync(lab.fsPath(abs), { force: true });
   }
+  // Like dpkg and rpm: directories that packages brought are removed once empty (deepest first), while
+  // directories the system had before (/etc/sysconfig on Rocky, /usr/bin) stay.
+  const created = lab.readJson(lab.statePath(CREATED_DIRS), []);
+  const kept = [];
+  for (const dir of [...created].sort((a, b) => b.length - a.length)) {
+    try {
+      fs.rmdirSync(lab.fsPath(dir));
+    } catch (error) {
+      if (error.code !== "ENOENT") kept.push(dir);
+    }
+  }
+  lab.writeJson(lab.statePath(CREATED_DIRS), kept);
 }
 
 /** Debian version comparison (dpkg --compare-versions semantics). */

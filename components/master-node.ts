@@ -1,0 +1,59 @@
+// MasterNode: the first control-plane node, initialised with `kubeadm init` (providers/kubeadm-init.ts).
+// Its outputs feed the workers: WorkerJoin takes apiEndpoint and caCertHash as inputs, so the engine joins
+// workers only after init succeeded, and a replaced control plane replaces the workers with it.
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterSpec, NodeSpec } from "../config/spec";
+import { KubeadmInit } from "../providers/kubeadm-init";
+import { readResetScript } from "../providers/node-reset";
+import { clusterSettings, nodeSettings } from "../providers/node-settings";
+
+export interface MasterNodeArgs {
+  spec: ClusterSpec;
+  /** The control-plane node `kubeadm init` runs on (spec.controlPlane[0]). */
+  node: NodeSpec;
+  /** The cluster CA (ClusterCa's certPem/keyPem); kubeadm signs every other certificate with it. */
+  ca: { certPem: pulumi.Input<string>; keyPem: pulumi.Input<string> };
+  /** What must be done on the host first: its HostPrep (containerd, kubeadm/kubelet installed, swap off, ...). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class MasterNode extends pulumi.ComponentResource {
+  /** Secret: the admin kubeconfig (/etc/kubernetes/admin.conf). */
+  readonly kubeconfig: pulumi.Output<string>;
+  /** "host:port" of the API server. */
+  readonly apiEndpoint: pulumi.Output<string>;
+  /** "sha256:<hex>" that joins pin. */
+  readonly caCertHash: pulumi.Output<string>;
+  /** Secret: the token init created (valid for joinTokenTtl; workers mint their own). */
+  readonly bootstrapToken: pulumi.Output<string>;
+  /** The KubeadmInit resource, for dependsOn. */
+  readonly init: KubeadmInit;
+
+  constructor(name: string, args: MasterNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pulumi-kubeadm:index:MasterNode", name, {}, opts);
+    const { spec, node } = args;
+    this.init = new KubeadmInit(
+      `${name}-init`,
+      {
+        // The connection may carry a private key or password: secret from config to state.
+        connection: pulumi.secret(node.connection),
+        node: nodeSettings(node),
+        cluster: clusterSettings(spec),
+        caCertPem: args.ca.certPem,
+        caKeyPem: pulumi.secret(args.ca.keyPem),
+        resetScript: readResetScript(),
+      },
+      { parent: this, dependsOn: args.dependsOn },
+    );
+    this.kubeconfig = pulumi.secret(this.init.kubeconfig);
+    this.apiEndpoint = this.init.apiEndpoint;
+    this.caCertHash = this.init.caCertHash;
+    this.bootstrapToken = pulumi.secret(this.init.bootstrapToken);
+    this.registerOutputs({
+      kubeconfig: this.kubeconfig,
+      apiEndpoint: this.apiEndpoint,
+      caCertHash: this.caCertHash,
+      bootstrapToken: this.bootstrapToken,
+    });
+  }
+}

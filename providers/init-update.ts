@@ -1,0 +1,179 @@
+// In-place changes of the first control-plane node, through kubeadm's own phases (the why of each is in
+// init-diff.ts). The config is re-rendered from the new settings and uploaded for the phases, then removed.
+//
+// Order: first what only writes files (the API server certificate), then what needs the API server (the
+// kubeadm-config upload, add-ons, taint, labels) while the running one still serves, then what restarts
+// components (control-plane manifests, etcd, the kubelet), then a wait until the API server is ready again,
+// so the update only succeeds with a working control plane. A failed step leaves the old outputs in state, so
+// the next `pulumi up` runs the whole update again; every step is idempotent.
+import { renderInitConfig } from "../kubeadm/init-config";
+import { describeTarget, SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../ssh";
+import { hasRemoteWork, initChanges, type InitUpdatePlan } from "./init-diff";
+import type { KubeadmInitInputs, KubeadmInitOutputs } from "./init-inputs";
+import { kubectl, labelArgs, retrying, taintCommand } from "./kubectl";
+import { renderTarget } from "./node-settings";
+import { stripUndefined } from "./plain-data";
+import {
+  ADMIN_CONF_PATH,
+  APISERVER_CERT_PATH,
+  APISERVER_KEY_PATH,
+  INIT_CONFIG_PATH,
+  removeRemoteFile,
+  uploadKubeadmConfig,
+} from "./remote-files";
+import { stepFailure } from "./step-errors";
+import { connectionSecrets, StepReporter, type SessionOpener } from "./steps";
+
+const API_RETRIES = 30;
+const API_RETRY_DELAY_SECONDS = 2;
+/** Restarted static Pods can take a while: up to 3 minutes for the API server to be ready again. */
+const READY_RETRIES = 90;
+
+export interface UpdateStep {
+  /** Shown as the step name. */
+  step: string;
+  command: string;
+}
+
+const kubeadmPhase = (...args: string[]) =>
+  shellCommand(["kubeadm", "init", "phase", ...args, "--config", INIT_CONFIG_PATH]);
+
+/**
+ * Re-issues the API server certificate for new SANs. kubeadm keeps an existing certificate, so the old pair
+ * is moved aside first, and put back when the phase fails (the running API server keeps serving either way:
+ * it reloads its serving certificate from disk when the files change).
+ */
+export function apiserverCertificateScript(): string {
+  const files = [APISERVER_CERT_PATH, APISERVER_KEY_PATH];
+  const aside = (path: string) => shellQuote(`${path}.pulumi-kubeadm-old`);
+  return [
+    ...files.map((f) => `if [ -e ${shellQuote(f)} ]; then mv -f ${shellQuote(f)} ${aside(f)}; fi`),
+    `if ${kubeadmPhase("certs", "apiserver")}; then`,
+    ...files.map((f) => `  rm -f ${aside(f)}`),
+    "else",
+    "  status=$?",
+    ...files.map((f) => `  if [ -e ${aside(f)} ]; then mv -f ${aside(f)} ${shellQuote(f)}; fi`),
+    "  exit $status",
+    "fi",
+  ].join("\n");
+}
+
+/** The commands an update runs, in order. Pure, so tests can check exactly what runs. */
+export function updateSteps(plan: InitUpdatePlan, olds: KubeadmInitOutputs, news: KubeadmInitInputs): UpdateStep[] {
+  const name = news.node.name;
+  const api = (command: string) => retrying(command, API_RETRIES, API_RETRY_DELAY_SECONDS);
+  const steps: UpdateStep[] = [];
+  if (plan.apiserverCertificate) {
+    steps.push({ step: "certs apiserver", command: apiserverCertificateScript() });
+  }
+  if (plan.uploadClusterConfiguration) {
+    steps.push({ step: "upload-config kubeadm", command: api(kubeadmPhase("upload-config", "kubeadm")) });
+  }
+  if (plan.etcdAndAddons) {
+    steps.push({ step: "addon all", command: api(kubeadmPhase("addon", "all")) });
+  }
+  if (plan.taint) {
+    steps.push({ step: "control-plane taint", command: api(taintCommand(name, news.cluster.schedulableControlPlane)) });
+  }
+  if (plan.labels) {
+    const args = labelArgs(name, olds.node.labels, news.node.labels);
+    if (args !== undefined) steps.push({ step: "labels", command: api(kubectl(args)) });
+  }
+  if (plan.etcdAndAddons) {
+    steps.push({ step: "control-plane all", command: kubeadmPhase("control-plane", "all") });
+    steps.push({ step: "etcd local", command: kubeadmPhase("etcd", "local") });
+  } else {
+    for (const component of plan.components) {
+      steps.push({ step: `control-plane ${component}`, command: kubeadmPhase("control-plane", component) });
+    }
+  }
+  if (plan.kubelet) {
+    steps.push({ step: "kubelet-start", command: kubeadmPhase("kubelet-start") });
+  }
+  if (plan.components.length > 0 || plan.etcdAndAddons || plan.kubelet) {
+    steps.push({
+      step: "wait for the API server",
+      command: retrying(`${kubectl(["get", "--raw=/readyz"])} >/dev/null 2>&1`, READY_RETRIES, 2),
+    });
+  }
+  return steps;
+}
+
+/** Whether the steps need the kubeadm config on the host. */
+function needsConfig(plan: InitUpdatePlan): boolean {
+  return (
+    plan.apiserverCertificate ||
+    plan.uploadClusterConfiguration ||
+    plan.etcdAndAddons ||
+    plan.components.length > 0 ||
+    plan.kubelet
+  );
+}
+
+export async function updateControlPlane(
+  olds: KubeadmInitOutputs,
+  news: KubeadmInitInputs,
+  open: SessionOpener,
+): Promise<{ outs: KubeadmInitOutputs }> {
+  const { plan, updates } = initChanges(olds, news);
+  const name = news.node.name;
+  let kubeconfig = olds.kubeconfig;
+  if (hasRemoteWork(plan)) {
+    const reporter = new StepReporter(name);
+    const secrets = [olds.bootstrapToken, news.caKeyPem, olds.kubeconfig];
+    const masker = new SecretMasker([...secrets, ...connectionSecrets(news.connection)]);
+    reporter.begin("update", `${updates.join(", ")} on ${describeTarget(news.connection)}`);
+    kubeconfig = await open(
+      news.connection,
+      async (session: RemoteSession) => {
+        if (needsConfig(plan)) {
+          // The token is the one init created; the phases used here do not create tokens, but the renderer
+          // wants a complete InitConfiguration.
+          const target = renderTarget(news.cluster, news.node, news.connection);
+          const config = renderInitConfig(target.spec, target.node, {
+            bootstrapToken: olds.bootstrapToken,
+            tokenTtl: news.cluster.joinTokenTtl,
+          });
+          await uploadKubeadmConfig(session, INIT_CONFIG_PATH, config);
+        }
+        try {
+          for (const { step, command } of updateSteps(plan, olds, news)) {
+            reporter.begin(step);
+            const result = await session.run(command, { allowFailure: true, summary: step }).catch((error) => {
+              throw stepFailure({
+                target: session.target,
+                step,
+                cause: error,
+                outcome: "The update stopped there; `pulumi up` runs it again.",
+                masker,
+              });
+            });
+            if (result.code !== 0) {
+              throw stepFailure({
+                target: session.target,
+                step,
+                exitCode: result.code,
+                output: `${result.stdout}\n${result.stderr}`,
+                outcome: "The update stopped there; `pulumi up` runs it again.",
+                masker,
+              });
+            }
+          }
+        } finally {
+          if (needsConfig(plan)) await removeRemoteFile(session, INIT_CONFIG_PATH).catch(() => undefined);
+        }
+        reporter.begin("update", "done");
+        return (await session.readFile(ADMIN_CONF_PATH)) ?? olds.kubeconfig;
+      },
+      { label: name, secrets, onOutput: reporter.onOutput },
+    );
+  }
+  const outs: KubeadmInitOutputs = {
+    ...news,
+    apiEndpoint: news.cluster.controlPlaneEndpoint,
+    kubeconfig,
+    caCertHash: olds.caCertHash,
+    bootstrapToken: olds.bootstrapToken,
+  };
+  return { outs: stripUndefined(outs) };
+}

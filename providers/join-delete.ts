@@ -1,0 +1,141 @@
+// Removing a worker: drain it and delete its Node on the control plane, then reset the host.
+//
+//   1. The worker is looked at first. Unreachable (gone) or already reset (no kubelet.conf): its pods are not
+//      running anyway, so there is nothing to drain; a warning, and the Node object is still deleted. A
+//      worker that now belongs to another cluster (its CA is not ours) is not reset.
+//   2. On the control plane: drain (unless there is nothing to drain). A failed drain stops the delete with
+//      an error naming the node and kubectl's message, and the node is uncordoned again so it keeps serving;
+//      with drain.force set it is a warning and the removal goes on. Then `kubectl delete node`.
+//      An unreachable control plane is a warning (the worker is still reset).
+//   3. The worker is reset with the stored reset script.
+import { describeTarget, SecretMasker, type RemoteSession } from "../ssh";
+import { hashOfPem, inspectHost, type HostState } from "./host-state";
+import type { KubeadmJoinOutputs } from "./join-inputs";
+import { kubectl, nodeStatus } from "./kubectl";
+import { resetNode } from "./node-reset";
+import { KubeadmStepError, kubeadmErrorLines } from "./step-errors";
+import { connectionSecrets, isUnreachable, StepReporter, warn, type SessionOpener } from "./steps";
+
+/** Extra time for the SSH command beyond kubectl drain's own --timeout. */
+const DRAIN_SSH_MARGIN_SECONDS = 60;
+
+type WorkerCondition = "joined" | "reset" | "foreign" | "unreachable";
+
+function workerCondition(state: HostState, caCertHash: string): WorkerCondition {
+  if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== caCertHash) return "foreign";
+  return state.kubeletConf ? "joined" : "reset";
+}
+
+export function drainArgs(node: string, timeoutSeconds: number): string[] {
+  return ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", `--timeout=${timeoutSeconds}s`];
+}
+
+/** Drains and deletes the Node on the control plane. Throws when the drain fails and force is off. */
+async function removeFromCluster(
+  cp: RemoteSession,
+  props: KubeadmJoinOutputs,
+  drain: boolean,
+  reporter: StepReporter,
+  masker: SecretMasker,
+): Promise<void> {
+  const name = props.node.name;
+  const { force, timeoutSeconds } = props.cluster.drain;
+  const status = await nodeStatus(cp, name);
+  if (status.kind === "absent") {
+    warn(name, `Node ${name} is not in the cluster (already deleted?): nothing to drain or delete`);
+    return;
+  }
+  if (drain) {
+    reporter.begin("drain", `on ${props.controlPlane.name}, timeout ${timeoutSeconds}s`);
+    const result = await cp.run(kubectl(drainArgs(name, timeoutSeconds)), {
+      allowFailure: true,
+      timeoutSeconds: timeoutSeconds + DRAIN_SSH_MARGIN_SECONDS,
+      summary: `kubectl drain ${name}`,
+    });
+    if (result.code !== 0) {
+      const lines = kubeadmErrorLines(`${result.stdout}\n${result.stderr}`);
+      const message = masker.mask(
+        (lines.length > 0 ? lines : result.stderr.trim().split("\n").slice(-10)).map((l) => `  ${l}`).join("\n"),
+      );
+      if (!force) {
+        reporter.begin("drain", "failed: uncordoning the node so it keeps serving");
+        await cp.run(kubectl(["uncordon", name]), { allowFailure: true, summary: `kubectl uncordon ${name}` });
+        throw new KubeadmStepError(
+          cp.target,
+          "drain",
+          `drain of node ${name} failed on the control plane ${cp.target} (exit status ${result.code}):\n${message}\n` +
+            "The worker was not removed (and was uncordoned again). Fix what blocks the eviction (a " +
+            "PodDisruptionBudget, pods without a controller), or set drain.force: true to remove it anyway.",
+        );
+      }
+      warn(name, `drain of node ${name} failed (drain.force is set, so the removal goes on):\n${message}`);
+    }
+  }
+  reporter.begin("delete node", `on ${props.controlPlane.name}`);
+  await cp.run(kubectl(["delete", "node", name, "--ignore-not-found"]), { summary: `kubectl delete node ${name}` });
+}
+
+export async function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpener): Promise<void> {
+  const name = props.node.name;
+  const reporter = new StepReporter(name);
+  const masker = new SecretMasker([
+    ...connectionSecrets(props.connection),
+    ...connectionSecrets(props.controlPlane.connection),
+  ]);
+  const tolerateUnreachable = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+    try {
+      await fn();
+      return true;
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      warn(name, `${error.message}. ${what}`);
+      return false;
+    }
+  };
+
+  // 1. The worker as it is now.
+  reporter.begin("delete", `removing worker ${describeTarget(props.connection)} from the cluster`);
+  let condition = "unreachable" as WorkerCondition;
+  await tolerateUnreachable(
+    "The worker is gone: it is not drained or reset (its Node object is still deleted).",
+    async () => {
+      condition = await open(
+        props.connection,
+        async (session) => workerCondition(await inspectHost(session), props.caCertHash),
+        { label: name, onOutput: reporter.onOutput },
+      );
+    },
+  );
+  if (condition === "reset") {
+    warn(name, "the worker has no kubelet.conf (already reset?): nothing to drain");
+  } else if (condition === "foreign") {
+    warn(name, "the worker now belongs to another cluster (its ca.crt is not this cluster's CA): it is not reset");
+  }
+
+  // 2. Drain and delete the Node on the control plane.
+  reporter.begin("connect", `control plane ${props.controlPlane.name}`);
+  await tolerateUnreachable(
+    `Node ${name} could not be drained or deleted; delete it later with kubectl delete node ${name}.`,
+    () =>
+      open(
+        props.controlPlane.connection,
+        (cp) => removeFromCluster(cp, props, condition === "joined", reporter, masker),
+        {
+          label: props.controlPlane.name,
+          onOutput: reporter.onOutput,
+        },
+      ),
+  );
+
+  // 3. Reset the worker.
+  if (condition === "joined" || condition === "reset") {
+    await tolerateUnreachable("The worker could not be reset; reset it by hand if it comes back.", () =>
+      open(
+        props.connection,
+        (session) => resetNode(session, props.resetScript, reporter, "kubeadm reset -f and the CNI/iptables cleanup"),
+        { label: name, onOutput: reporter.onOutput },
+      ),
+    );
+  }
+  reporter.begin("delete", "done");
+}

@@ -1,0 +1,254 @@
+// The first control-plane node as a Pulumi resource: `kubeadm init` with the cluster CA and the rendered
+// config on create, kubeadm's own phases on update, a refresh that notices a control plane reset or changed
+// behind Pulumi's back, and a full reset on delete.
+//
+// Converging after interruptions: create looks at the host first. A control plane already initialised with
+// this cluster's CA that answers (an earlier `pulumi up` was killed after kubeadm init finished) is adopted;
+// anything less (a half-done init, leftovers of another cluster) is reset before `kubeadm init` runs. A
+// failed init resets the host before the error is raised, so the next run starts clean either way.
+//
+// This provider object is serialized into the state and run from there for delete and refresh
+// (shared/reference/pulumi.md): it captures no secrets (they arrive as inputs) and no live values.
+import * as pulumi from "@pulumi/pulumi";
+import { caCertHash } from "../kubeadm/ca-hash";
+import { renderInitConfig } from "../kubeadm/init-config";
+import { generateBootstrapToken } from "../kubeadm/token";
+import { describeTarget, SecretMasker, shellCommand, withSession, type RemoteSession } from "../ssh";
+import { initDiff } from "./init-diff";
+import { deleteControlPlane } from "./init-delete";
+import { INIT_SECRET_OUTPUTS, type KubeadmInitInputs, type KubeadmInitOutputs } from "./init-inputs";
+import { readControlPlane } from "./init-read";
+import { updateControlPlane } from "./init-update";
+import { inspectHost, requireKubeadm } from "./host-state";
+import { createBootstrapToken } from "./join-token";
+import { runKubeadmStep } from "./kubeadm-step";
+import { kubectl, labelArgs, retrying, taintCommand, waitForNode } from "./kubectl";
+import { resetNode } from "./node-reset";
+import { renderTarget } from "./node-settings";
+import { containsUnknown, stripUndefined } from "./plain-data";
+import {
+  ADMIN_CONF_PATH,
+  INIT_CONFIG_PATH,
+  readRequiredFile,
+  removeRemoteFile,
+  sameCertificate,
+  uploadClusterCa,
+  uploadKubeadmConfig,
+} from "./remote-files";
+import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
+
+/** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
+export const ADOPT_WAIT_SECONDS = 90;
+/** Bounds the retries of API calls right after kubeadm started the API server. */
+const API_RETRIES = 30;
+const API_RETRY_DELAY_SECONDS = 2;
+export const INIT_TOKEN_DESCRIPTION = "pulumi-kubeadm bootstrap token";
+
+/** Node labels from the settings, applied on the control plane once the Node exists. */
+async function applyLabels(
+  session: RemoteSession,
+  name: string,
+  before: Record<string, string>,
+  after: Record<string, string>,
+): Promise<void> {
+  const args = labelArgs(name, before, after);
+  if (args !== undefined) {
+    await session.run(retrying(kubectl(args), API_RETRIES, API_RETRY_DELAY_SECONDS), {
+      summary: `kubectl label node ${name}`,
+    });
+  }
+}
+
+function outputs(
+  inputs: KubeadmInitInputs,
+  kubeconfig: string,
+  bootstrapToken: string,
+): { id: string; outs: KubeadmInitOutputs } {
+  const outs: KubeadmInitOutputs = {
+    ...inputs,
+    apiEndpoint: inputs.cluster.controlPlaneEndpoint,
+    kubeconfig,
+    caCertHash: caCertHash(inputs.caCertPem),
+    bootstrapToken,
+  };
+  return { id: inputs.node.name, outs: stripUndefined(outs) };
+}
+
+/**
+ * An existing control plane with this CA: adopted when its API server answers with this Node. Returns
+ * undefined when it does not answer (it is then reset like any partial state).
+ */
+async function adoptControlPlane(
+  session: RemoteSession,
+  inputs: KubeadmInitInputs,
+  reporter: StepReporter,
+): Promise<{ id: string; outs: KubeadmInitOutputs } | undefined> {
+  const { node, cluster } = inputs;
+  reporter.begin(
+    "adopt",
+    "this host already runs a control plane with this cluster's CA (an earlier run was interrupted?); checking it answers",
+  );
+  if (!(await waitForNode(session, node.name, ADOPT_WAIT_SECONDS))) {
+    warn(
+      node.name,
+      `the control plane on ${session.target} did not answer within ${ADOPT_WAIT_SECONDS}s: resetting it and running kubeadm init again`,
+    );
+    return undefined;
+  }
+  const kubeconfig = await readRequiredFile(session, ADMIN_CONF_PATH, "adopt");
+  const token = await createBootstrapToken(session, cluster.joinTokenTtl, INIT_TOKEN_DESCRIPTION);
+  await session.run(retrying(taintCommand(node.name, cluster.schedulableControlPlane), API_RETRIES, 2), {
+    summary: "kubectl taint (control-plane taint as configured)",
+  });
+  await applyLabels(session, node.name, {}, node.labels);
+  reporter.begin("adopt", "done: using the existing control plane");
+  return outputs(inputs, kubeconfig, token);
+}
+
+export async function createControlPlane(
+  inputs: KubeadmInitInputs,
+  open: SessionOpener,
+): Promise<{ id: string; outs: KubeadmInitOutputs }> {
+  const { connection, node, cluster } = inputs;
+  const reporter = new StepReporter(node.name);
+  const bootstrapToken = generateBootstrapToken();
+  const secrets = [bootstrapToken, inputs.caKeyPem];
+  const masker = new SecretMasker([...secrets, ...connectionSecrets(connection)]);
+  const target = renderTarget(cluster, node, connection);
+  const config = renderInitConfig(target.spec, target.node, { bootstrapToken, tokenTtl: cluster.joinTokenTtl });
+
+  reporter.begin("connect", describeTarget(connection));
+  return open(
+    connection,
+    async (session) => {
+      reporter.begin("inspect", "looking for an existing or partial control plane");
+      const state = await inspectHost(session);
+      requireKubeadm(state, session.target, "kubeadm init");
+      const ours = sameCertificate(state.caCertPem, inputs.caCertPem);
+      if (ours && state.adminConf && state.apiserverManifest) {
+        const adopted = await adoptControlPlane(session, inputs, reporter);
+        if (adopted !== undefined) return adopted;
+      }
+      if (state.footprint) {
+        if (state.caCertPem !== undefined && !ours) {
+          warn(
+            node.name,
+            `${session.target} holds kubeadm state of another cluster (its ca.crt is not this cluster's CA): resetting it`,
+          );
+        }
+        await resetNode(
+          session,
+          inputs.resetScript,
+          reporter,
+          `clearing leftovers of an earlier attempt (${state.footprintItems.join(", ")})`,
+        );
+      }
+
+      reporter.begin("upload", `cluster CA and ${INIT_CONFIG_PATH}`);
+      await uploadClusterCa(session, inputs.caCertPem, inputs.caKeyPem);
+      await uploadKubeadmConfig(session, INIT_CONFIG_PATH, config);
+
+      reporter.begin(
+        "kubeadm init",
+        `Kubernetes ${cluster.kubernetesVersion}, endpoint ${cluster.controlPlaneEndpoint}`,
+      );
+      await runKubeadmStep(session, shellCommand(["kubeadm", "init", "--config", INIT_CONFIG_PATH]), {
+        step: "kubeadm init",
+        reporter,
+        resetScript: inputs.resetScript,
+        masker,
+        summary: `kubeadm init --config ${INIT_CONFIG_PATH}`,
+      });
+
+      reporter.begin("finish", "reading the admin kubeconfig, removing the config with the token");
+      await removeRemoteFile(session, INIT_CONFIG_PATH);
+      const kubeconfig = await readRequiredFile(session, ADMIN_CONF_PATH, "kubeadm init");
+      await applyLabels(session, node.name, {}, node.labels);
+      reporter.begin("done", `control plane ready at ${cluster.controlPlaneEndpoint}`);
+      return outputs(inputs, kubeconfig, bootstrapToken);
+    },
+    { label: node.name, secrets, onOutput: reporter.onOutput },
+  );
+}
+
+function inputFailures(inputs: KubeadmInitInputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  const known = (value: unknown) => value !== undefined && !containsUnknown(value);
+  if (known(inputs.node?.role) && inputs.node.role !== "control-plane") {
+    failures.push({ property: "node", reason: `kubeadm init runs on a control-plane node, not a ${inputs.node.role}` });
+  }
+  if (known(inputs.resetScript) && (typeof inputs.resetScript !== "string" || inputs.resetScript.trim() === "")) {
+    failures.push({ property: "resetScript", reason: "must be the text of providers/scripts/reset-node.sh" });
+  }
+  if (failures.length === 0 && known(inputs.node) && known(inputs.cluster) && known(inputs.connection)) {
+    // Rendering with a placeholder token finds what kubeadm would reject (an advertiseAddress that is not an
+    // IP, a bad version) during preview rather than on the host.
+    try {
+      const target = renderTarget(inputs.cluster, inputs.node, inputs.connection);
+      renderInitConfig(target.spec, target.node, {
+        bootstrapToken: "abcdef.0123456789abcdef",
+        tokenTtl: inputs.cluster.joinTokenTtl,
+      });
+    } catch (error) {
+      failures.push({ property: "node", reason: (error as Error).message });
+    }
+  }
+  return failures;
+}
+
+export const kubeadmInitProvider: pulumi.dynamic.ResourceProvider<KubeadmInitInputs, KubeadmInitOutputs> = {
+  async check(_olds: KubeadmInitInputs, news: KubeadmInitInputs) {
+    const failures = inputFailures(news);
+    return failures.length > 0 ? { failures } : { inputs: news };
+  },
+
+  async diff(_id: string, olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
+    return initDiff(olds, news);
+  },
+
+  async create(inputs: KubeadmInitInputs) {
+    return createControlPlane(inputs, withSession);
+  },
+
+  async update(_id: string, olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
+    return updateControlPlane(olds, news, withSession);
+  },
+
+  async read(id: string, props?: KubeadmInitOutputs) {
+    // Import is not supported for dynamic resources (pulumi#16175): refresh always passes the state.
+    if (props === undefined) throw new Error(`cannot read ${id} without its state (import is not supported)`);
+    return readControlPlane(id, props, withSession);
+  },
+
+  async delete(_id: string, props: KubeadmInitOutputs) {
+    await deleteControlPlane(props, withSession);
+  },
+};
+
+export interface KubeadmInitArgs {
+  connection: pulumi.Input<KubeadmInitInputs["connection"]>;
+  node: pulumi.Input<KubeadmInitInputs["node"]>;
+  cluster: pulumi.Input<KubeadmInitInputs["cluster"]>;
+  caCertPem: pulumi.Input<string>;
+  caKeyPem: pulumi.Input<string>;
+  resetScript: pulumi.Input<string>;
+}
+
+/** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit`. */
+export class KubeadmInit extends pulumi.dynamic.Resource {
+  declare readonly apiEndpoint: pulumi.Output<string>;
+  declare readonly kubeconfig: pulumi.Output<string>;
+  declare readonly caCertHash: pulumi.Output<string>;
+  declare readonly bootstrapToken: pulumi.Output<string>;
+
+  constructor(name: string, args: KubeadmInitArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      kubeadmInitProvider,
+      name,
+      { ...args, apiEndpoint: undefined, kubeconfig: undefined, caCertHash: undefined, bootstrapToken: undefined },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: INIT_SECRET_OUTPUTS }),
+      "pulumi-kubeadm",
+      "KubeadmInit",
+    );
+  }
+}

@@ -1,0 +1,76 @@
+// Errors of the kubeadm steps. `pulumi up` shows them far from the host, often after minutes of output, so
+// each one names the host (node name and SSH address), the step, and kubeadm's own error lines, and says what
+// state the host was left in. Everything shown is masked: kubeadm prints tokens in some errors.
+import type { SecretMasker } from "../ssh";
+
+/** kubeadm's error lines: preflight `[ERROR ...]` items, `error execution phase ...`, and klog/cobra errors. */
+const KUBEADM_ERROR_LINE = /\[ERROR [^\]]*\]|error execution phase|^\s*(error|Error|E\d{4} )[: ]/;
+/** Lines shown when kubeadm printed no recognisable error line. */
+const FALLBACK_LINES = 15;
+/** A runaway error (hundreds of preflight errors) must not bury the rest of the message. */
+const MAX_ERROR_LINES = 30;
+
+/** kubeadm's error lines from a command's combined output, in order, without duplicates. */
+export function kubeadmErrorLines(output: string): string[] {
+  const lines = output
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .map((line) => line.trimEnd());
+  const errors = [...new Set(lines.filter((line) => KUBEADM_ERROR_LINE.test(line)).map((line) => line.trim()))];
+  return errors.slice(0, MAX_ERROR_LINES);
+}
+
+export interface StepFailureDetails {
+  /** "master01 (root@10.0.0.3:22)", as the session names it. */
+  target: string;
+  /** "kubeadm init", "kubeadm join", "drain", ... */
+  step: string;
+  /** The failed command's exit status. */
+  exitCode?: number;
+  /** stdout and stderr of the failed command, unmasked (masked here). */
+  output?: string;
+  /** The error that ended the step, when it was not an exit status (timeout, lost connection). */
+  cause?: unknown;
+  /** What state the host was left in and what to do next. */
+  outcome?: string;
+  masker: SecretMasker;
+}
+
+/** Raised when a step of a kubeadm provider fails; the message is complete and masked. */
+export class KubeadmStepError extends Error {
+  constructor(
+    readonly target: string,
+    readonly step: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KubeadmStepError";
+  }
+}
+
+export function stepFailure(details: StepFailureDetails): KubeadmStepError {
+  const { masker } = details;
+  const status = details.exitCode !== undefined ? ` (exit status ${details.exitCode})` : "";
+  const parts = [`${details.step} failed on ${details.target}${status}`];
+  const output = details.output ?? "";
+  const errorLines = kubeadmErrorLines(output);
+  if (errorLines.length > 0) {
+    parts[0] += ":";
+    parts.push(...errorLines.map((line) => `  ${line}`));
+  } else if (output.trim() !== "") {
+    parts[0] += "; last lines of its output:";
+    const tail = output.replace(/\r\n?/g, "\n").trimEnd().split("\n").slice(-FALLBACK_LINES);
+    parts.push(...tail.map((line) => `  ${line}`));
+  }
+  if (details.cause !== undefined) {
+    const cause = details.cause instanceof Error ? details.cause.message : String(details.cause);
+    parts.push(`cause: ${cause}`);
+  }
+  if (details.outcome) parts.push(details.outcome);
+  return new KubeadmStepError(details.target, details.step, masker.mask(parts.join("\n")));
+}
+
+/** The message of any error, masked (errors of the SSH layer are masked already; ours may quote output). */
+export function maskedMessage(error: unknown, masker: SecretMasker): string {
+  return masker.mask(error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,324 @@
+import { strict as assert } from "assert";
+import { initChanges, initDiff } from "../../providers/init-diff";
+import type { KubeadmInitInputs } from "../../providers/init-inputs";
+import { apiserverCertificateScript, updateControlPlane, updateSteps } from "../../providers/init-update";
+import { joinDiff } from "../../providers/join-diff";
+import type { KubeadmJoinInputs } from "../../providers/join-inputs";
+import { updateWorker } from "../../providers/join-update";
+import { rewriteKubeletFlags } from "../../providers/kubelet-flags";
+import { UNKNOWN_DURING_PREVIEW } from "../../providers/plain-data";
+import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
+import { connection, initInputs, initOutputs, joinInputs, joinOutputs, OTHER_CA } from "./kubeadm-fixtures";
+
+type Edit<T> = (inputs: T) => void;
+
+function initWith(edit: Edit<KubeadmInitInputs>): KubeadmInitInputs {
+  const inputs = structuredClone(initInputs());
+  edit(inputs);
+  return inputs;
+}
+
+function joinWith(edit: Edit<KubeadmJoinInputs>): KubeadmJoinInputs {
+  const inputs = structuredClone(joinInputs());
+  edit(inputs);
+  return inputs;
+}
+
+describe("kubeadm-init diff", () => {
+  it("reports no change for the same inputs, nor for settings this resource does not use", () => {
+    assert.deepEqual(initDiff(initOutputs(), initInputs()), {
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const unrelated = initWith((i) => {
+      i.cluster.addons.flannel.backend = "host-gw";
+      i.cluster.drain.force = true;
+      i.cluster.joinTokenTtl = "1h";
+      i.cluster.packages.kubernetesPackageVersion = "1.35.4-1.1";
+    });
+    assert.equal(initDiff(initOutputs(), unrelated).changes, false);
+  });
+
+  const replacing: [string, Edit<KubeadmInitInputs>][] = [
+    ["cluster.podSubnet", (i) => (i.cluster.podSubnet = "10.100.0.0/16")],
+    ["cluster.serviceSubnet", (i) => (i.cluster.serviceSubnet = "10.97.0.0/16")],
+    ["cluster.dnsDomain", (i) => (i.cluster.dnsDomain = "cluster.local")],
+    ["cluster.controlPlaneEndpoint", (i) => (i.cluster.controlPlaneEndpoint = "k8s.example.org:6443")],
+    ["cluster.kubernetesVersion", (i) => (i.cluster.kubernetesVersion = "v1.36.0")],
+    ["caCertPem", (i) => (i.caCertPem = OTHER_CA.certPem)],
+    ["caKeyPem", (i) => (i.caKeyPem = OTHER_CA.keyPem)],
+    ["node.name", (i) => (i.node.name = "master02")],
+    ["node.advertiseAddress", (i) => (i.node.advertiseAddress = "10.0.0.9")],
+  ];
+  for (const [path, edit] of replacing) {
+    it(`replaces the control plane (delete first) when ${path} changes`, () => {
+      const diff = initDiff(initOutputs(), initWith(edit));
+      assert.deepEqual(diff, { changes: true, replaces: [path], deleteBeforeReplace: true });
+    });
+  }
+
+  it("replaces when a replacing input is unknown during preview (e.g. a CA being re-created)", () => {
+    const diff = initDiff(
+      initOutputs(),
+      initWith((i) => (i.caCertPem = UNKNOWN_DURING_PREVIEW)),
+    );
+    assert.deepEqual(diff.replaces, ["caCertPem"]);
+  });
+
+  const inPlace: [string, Edit<KubeadmInitInputs>, Partial<ReturnType<typeof initChanges>["plan"]>][] = [
+    ["cluster.apiServer.extraArgs", (i) => (i.cluster.apiServer.extraArgs.v = "4"), { components: ["apiserver"] }],
+    [
+      "cluster.controllerManager.extraArgs",
+      (i) => (i.cluster.controllerManager.extraArgs = {}),
+      { components: ["controller-manager"] },
+    ],
+    ["cluster.scheduler.extraArgs", (i) => (i.cluster.scheduler.extraArgs.v = "2"), { components: ["scheduler"] }],
+    [
+      "cluster.apiServer.certSANs",
+      (i) => i.cluster.apiServer.certSANs.push("10.9.9.9"),
+      { apiserverCertificate: true },
+    ],
+    [
+      "cluster.imageRepository",
+      (i) => (i.cluster.imageRepository = "registry.aliyuncs.com/google_containers"),
+      { etcdAndAddons: true, components: ["apiserver", "controller-manager", "scheduler"] },
+    ],
+    ["cluster.kubelet.extraArgs", (i) => (i.cluster.kubelet.extraArgs["max-pods"] = "50"), { kubelet: true }],
+    ["cluster.schedulableControlPlane", (i) => (i.cluster.schedulableControlPlane = true), { taint: true }],
+    ["node.labels", (i) => (i.node.labels = { zone: "a" }), { labels: true }],
+  ];
+  for (const [path, edit, plan] of inPlace) {
+    it(`updates in place when ${path} changes`, () => {
+      const news = initWith(edit);
+      assert.deepEqual(initDiff(initOutputs(), news), { changes: true, replaces: [], deleteBeforeReplace: false });
+      const changes = initChanges(initOutputs(), news);
+      assert.deepEqual(changes.updates, [path]);
+      for (const [key, value] of Object.entries(plan)) {
+        assert.deepEqual(changes.plan[key as keyof typeof changes.plan], value, key);
+      }
+    });
+  }
+
+  it("does not depend on the order of extra args", () => {
+    const olds = initOutputs();
+    const news = initWith((i) => {
+      i.cluster.apiServer.extraArgs = Object.fromEntries(Object.entries(i.cluster.apiServer.extraArgs).reverse());
+    });
+    assert.equal(initDiff(olds, news).changes, false);
+  });
+
+  for (const [what, edit] of [
+    ["a rotated key", (i: KubeadmInitInputs) => (i.connection.privateKey = "another key")],
+    ["another port", (i: KubeadmInitInputs) => (i.connection.port = 2222)],
+    ["another user with sudo", (i: KubeadmInitInputs) => Object.assign(i.connection, { user: "kube", sudo: true })],
+    ["another reset script", (i: KubeadmInitInputs) => (i.resetScript += "\n# v2\n")],
+  ] as const) {
+    it(`stores ${what} with an update, never a replacement`, () => {
+      const news = initWith(edit);
+      assert.deepEqual(initDiff(initOutputs(), news), { changes: true, replaces: [], deleteBeforeReplace: false });
+      assert.deepEqual(initChanges(initOutputs(), news).updates, []);
+    });
+  }
+});
+
+describe("kubeadm-init update", () => {
+  const steps = (edit: Edit<KubeadmInitInputs>) => {
+    const news = initWith(edit);
+    return updateSteps(initChanges(initOutputs(), news).plan, initOutputs(), news);
+  };
+  const phase = (...args: string[]) =>
+    `'kubeadm' 'init' 'phase' ${args.map((a) => `'${a}'`).join(" ")} '--config' '/etc/kubernetes/pulumi-kubeadm/init.yaml'`;
+
+  it("re-renders only the changed component, uploads the ClusterConfiguration, and waits for the API server", () => {
+    const result = steps((i) => (i.cluster.scheduler.extraArgs.v = "2"));
+    assert.deepEqual(
+      result.map((s) => s.step),
+      ["upload-config kubeadm", "control-plane scheduler", "wait for the API server"],
+    );
+    assert.ok(result[0].command.includes(phase("upload-config", "kubeadm")));
+    assert.equal(result[1].command, phase("control-plane", "scheduler"));
+    assert.ok(result[2].command.includes("'get' '--raw=/readyz'"));
+  });
+
+  it("re-issues the API server certificate for new SANs, keeping the old pair until the phase succeeds", () => {
+    const result = steps((i) => i.cluster.apiServer.certSANs.push("10.9.9.9"));
+    assert.deepEqual(
+      result.map((s) => s.step),
+      ["certs apiserver", "upload-config kubeadm"],
+    );
+    const script = apiserverCertificateScript();
+    assert.ok(
+      script.indexOf("mv -f '/etc/kubernetes/pki/apiserver.crt'") < script.indexOf(phase("certs", "apiserver")),
+    );
+    assert.match(
+      script,
+      /else\n {2}status=\$\?\n.*mv -f '\/etc\/kubernetes\/pki\/apiserver\.crt\.pulumi-kubeadm-old'/s,
+    );
+  });
+
+  it("moves every control-plane component, etcd and the add-ons to a new image repository", () => {
+    const result = steps((i) => (i.cluster.imageRepository = "registry.aliyuncs.com/google_containers"));
+    assert.deepEqual(
+      result.map((s) => s.step),
+      ["upload-config kubeadm", "addon all", "control-plane all", "etcd local", "wait for the API server"],
+    );
+  });
+
+  it("uses kubeadm's kubelet-start phase for kubelet extra args", () => {
+    const result = steps((i) => (i.cluster.kubelet.extraArgs["max-pods"] = "50"));
+    assert.deepEqual(
+      result.map((s) => s.command.split("\n")[0]),
+      [phase("kubelet-start"), "n=1"],
+    );
+  });
+
+  it("adds or removes the control-plane taint with kubectl", () => {
+    const untaint = steps((i) => (i.cluster.schedulableControlPlane = true));
+    assert.deepEqual(
+      untaint.map((s) => s.step),
+      ["control-plane taint"],
+    );
+    assert.ok(
+      untaint[0].command.includes("'taint' 'node' 'master01' 'node-role.kubernetes.io/control-plane:NoSchedule-'"),
+    );
+    const olds = initOutputs();
+    olds.cluster = { ...olds.cluster, schedulableControlPlane: true };
+    const news = initInputs();
+    const taint = updateSteps(initChanges(olds, news).plan, olds, news);
+    assert.ok(taint[0].command.includes("'node-role.kubernetes.io/control-plane:NoSchedule' '--overwrite'"));
+  });
+
+  it("relabels: removed keys with key-, changed ones with --overwrite", () => {
+    const olds = initOutputs();
+    olds.node = { ...olds.node, labels: { a: "1", b: "2" } };
+    const news = initWith((i) => (i.node.labels = { b: "3", c: "4" }));
+    const result = updateSteps(initChanges(olds, news).plan, olds, news);
+    assert.ok(result[0].command.includes("'label' 'node' 'master01' '--overwrite' 'b=3' 'c=4' 'a-'"));
+  });
+
+  it("stores a new connection without connecting (so delete uses the new key)", async () => {
+    const host = new FakeHost("master01", "10.0.0.3");
+    const news = initWith((i) => (i.connection = connection("10.0.0.3", { privateKey: "new key", port: 2222 })));
+    const { result } = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([host])));
+    assert.equal(host.runs.length, 0);
+    assert.equal(result!.outs.connection.privateKey, "new key");
+    assert.equal(result!.outs.kubeconfig, initOutputs().kubeconfig);
+    assert.equal(result!.outs.bootstrapToken, initOutputs().bootstrapToken);
+  });
+
+  it("uploads the config, runs the phases, removes the config; a failed phase names host and step", async () => {
+    const host = new FakeHost("master01", "10.0.0.3");
+    host.files.set("/etc/kubernetes/admin.conf", "kubeconfig");
+    const news = initWith((i) => (i.cluster.scheduler.extraArgs.v = "2"));
+    const { error } = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([host])));
+    assert.equal(error, undefined, error?.message);
+    assert.equal(host.actions[0], "upload /etc/kubernetes/pulumi-kubeadm/init.yaml");
+    assert.equal(host.actions.at(-1), "'rm' '-f' '--' '/etc/kubernetes/pulumi-kubeadm/init.yaml'");
+
+    const failing = new FakeHost("master01", "10.0.0.3");
+    failing.on(/'control-plane' 'scheduler'/, () => ({
+      code: 1,
+      stderr: "error execution phase control-plane: boom\n",
+    }));
+    const failed = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([failing])));
+    assert.match(
+      failed.error!.message,
+      /^control-plane scheduler failed on master01 \(root@10\.0\.0\.3:22\) \(exit status 1\):/,
+    );
+    assert.match(failed.error!.message, /error execution phase control-plane: boom/);
+    assert.ok(failing.actions.at(-1)!.startsWith("'rm' '-f'"), "the config with the token is removed on failure too");
+  });
+});
+
+describe("kubeadm-join diff", () => {
+  it("reports no change for the same inputs, nor for cluster settings a worker does not use", () => {
+    assert.equal(joinDiff(joinOutputs(), joinInputs()).changes, false);
+    assert.equal(
+      joinDiff(
+        joinOutputs(),
+        joinWith((i) => (i.cluster.podSubnet = "10.1.0.0/16")),
+      ).changes,
+      false,
+    );
+  });
+
+  const replacing: [string, Edit<KubeadmJoinInputs>][] = [
+    ["node.name", (i) => (i.node.name = "worker09")],
+    ["node.advertiseAddress", (i) => (i.node.advertiseAddress = "10.0.0.44")],
+    ["apiEndpoint", (i) => (i.apiEndpoint = "k8s.example.org:6443")],
+    ["caCertHash", (i) => (i.caCertHash = `sha256:${"1".repeat(64)}`)],
+    ["cluster.kubernetesVersion", (i) => (i.cluster.kubernetesVersion = "v1.36.0")],
+  ];
+  for (const [path, edit] of replacing) {
+    it(`replaces the worker (delete first) when ${path} changes`, () => {
+      assert.deepEqual(joinDiff(joinOutputs(), joinWith(edit)), {
+        changes: true,
+        replaces: [path],
+        deleteBeforeReplace: true,
+      });
+    });
+  }
+
+  it("replaces the workers when the control plane is replaced (its outputs are unknown in the preview)", () => {
+    const news = joinWith((i) => {
+      i.caCertHash = UNKNOWN_DURING_PREVIEW;
+      i.apiEndpoint = UNKNOWN_DURING_PREVIEW;
+    });
+    assert.deepEqual(joinDiff(joinOutputs(), news).replaces, ["apiEndpoint", "caCertHash"]);
+  });
+
+  for (const [what, edit] of [
+    ["labels", (i: KubeadmJoinInputs) => (i.node.labels = { tier: "db" })],
+    ["kubelet extra args", (i: KubeadmJoinInputs) => (i.cluster.kubelet.extraArgs = {})],
+    ["the worker's key", (i: KubeadmJoinInputs) => (i.connection.privateKey = "rotated")],
+    ["the control plane's connection", (i: KubeadmJoinInputs) => (i.controlPlane.connection.port = 2200)],
+    ["drain settings", (i: KubeadmJoinInputs) => (i.cluster.drain = { force: true, timeoutSeconds: 10 })],
+    ["the reset script", (i: KubeadmJoinInputs) => (i.resetScript = "#!/bin/sh\n")],
+  ] as const) {
+    it(`updates without replacing for ${what}`, () => {
+      assert.deepEqual(joinDiff(joinOutputs(), joinWith(edit)), {
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+    });
+  }
+});
+
+describe("kubeadm-join update", () => {
+  it("relabels through the control plane, rewrites the kubelet flags on the worker, stores the rest", async () => {
+    const master = new FakeHost("master01", "10.0.0.3");
+    const worker = new FakeHost("worker01", "10.0.0.4");
+    worker.files.set(
+      "/var/lib/kubelet/kubeadm-flags.env",
+      'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --max-pods=200 --node-ip=10.0.0.4 --v=2"\n',
+    );
+    const news = joinWith((i) => {
+      i.node.labels = { tier: "db" };
+      i.cluster.kubelet.extraArgs = { "max-pods": "50" };
+      i.cluster.drain.force = true;
+    });
+    const { result, error } = await captureConsole(() =>
+      updateWorker(joinOutputs(), news, fakeOpener([master, worker])),
+    );
+    assert.equal(error, undefined, error?.message);
+    assert.ok(master.commands[0].includes("'label' 'node' 'worker01' '--overwrite' 'tier=db'"));
+    assert.equal(
+      worker.files.get("/var/lib/kubelet/kubeadm-flags.env"),
+      'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --max-pods=50 --node-ip=10.0.0.4"\n',
+    );
+    assert.equal(worker.actions.at(-1), "'systemctl' 'restart' 'kubelet'");
+    assert.equal(result!.outs.cluster.drain.force, true);
+    assert.equal(result!.outs.joinedAt, joinOutputs().joinedAt);
+  });
+
+  it("keeps kubeadm's own flags and other lines when rewriting kubeadm-flags.env", () => {
+    const env = "# written by kubeadm\nKUBELET_KUBEADM_ARGS=--a=1 --b=2 --c=3\n";
+    assert.equal(
+      rewriteKubeletFlags(env, { b: "2" }, { c: "9", d: "4" }),
+      '# written by kubeadm\nKUBELET_KUBEADM_ARGS="--a=1 --c=9 --d=4"\n',
+    );
+    assert.throws(() => rewriteKubeletFlags("OTHER=1\n", {}, {}), /no KUBELET_KUBEADM_ARGS/);
+  });
+});

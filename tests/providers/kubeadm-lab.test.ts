@@ -1,0 +1,262 @@
+// End to end against the lab: two real sshd hosts in their own namespaces (kubeadm, kubelet, kubectl played
+// by the lab's doubles), prepared with HostPrep's own step scripts, then the kubeadm providers' create and
+// delete called directly (provider objects are plain objects), exactly as the engine calls them.
+import { strict as assert } from "assert";
+import { startLab, type Lab } from "../../lab";
+import { hostPrepSteps } from "../../components/host-prep/steps";
+import { resolveConfig } from "../../config/resolve";
+import type { ClusterSpec, NodeSpec } from "../../config/spec";
+import { validateConfig } from "../../config/validate";
+import { caCertHash } from "../../kubeadm/ca-hash";
+import { generateClusterCa } from "../../kubeadm/cluster-ca";
+import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/init-inputs";
+import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/join-inputs";
+import { kubeadmInitProvider } from "../../providers/kubeadm-init";
+import { kubeadmJoinProvider } from "../../providers/kubeadm-join";
+import { readResetScript } from "../../providers/node-reset";
+import { clusterSettings, nodeSettings } from "../../providers/node-settings";
+import { environmentPrefix } from "../../providers/remote-step";
+import { withSession } from "../../ssh";
+import { repoRoot } from "../../tools/paths";
+import { captureConsole } from "./kubeadm-fakes";
+
+const LAB = `kadm${process.pid % 100000}`;
+const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
+
+/** HostPrep's steps, run over SSH the way its RemoteStep provider runs them. */
+async function prepareHost(spec: ClusterSpec, node: NodeSpec): Promise<void> {
+  for (const step of hostPrepSteps(spec, node)) {
+    await withSession(
+      node.connection,
+      async (session) => {
+        for (const file of step.files) await session.upload(file.path, file.content, { mode: file.mode });
+        const prefix = environmentPrefix(step.environment);
+        await session.run(`${prefix ? `env ${prefix} ` : ""}sh -s`, { stdin: step.script, summary: step.name });
+      },
+      { label: node.name },
+    );
+  }
+}
+
+describe("kubeadm providers against the lab", function () {
+  this.timeout(900_000);
+  let lab: Lab | undefined;
+  let spec: ClusterSpec;
+  let master: NodeSpec;
+  let worker: NodeSpec;
+  const ca = generateClusterCa({ keyType: "ecdsa", rsaBits: 2048, validityDays: 30 });
+  let initInputs: KubeadmInitInputs;
+  let joinInputs: KubeadmJoinInputs;
+  let initOuts: KubeadmInitOutputs | undefined;
+  let joinOuts: KubeadmJoinOutputs | undefined;
+
+  before(async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    lab = await startLab({
+      name: LAB,
+      hosts: [
+        { name: "master01", distro: "ubuntu" },
+        { name: "worker01", distro: "ubuntu" },
+      ],
+    });
+    // The lab's hosts as the product reaches real ones: SSH through the loopback forwarder with the host key
+    // pinned, the lab address as advertiseAddress.
+    const host = (h: Lab["inventory"]["hosts"][number]) => ({
+      name: h.name,
+      address: h.sshAddress,
+      port: h.sshPort,
+      advertiseAddress: h.address,
+      hostKey: h.hostKey,
+    });
+    const raw = {
+      controlPlane: [host(lab.host("master01"))],
+      workers: [host(lab.host("worker01"))],
+      ssh: { user: "root", privateKeyFile: lab.inventory.privateKeyPath },
+      kubernetesVersion: "v1.35.4",
+      imageRepository: "registry.aliyuncs.com/google_containers",
+      packages: {
+        apt: {
+          kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/",
+          containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/",
+        },
+        yum: {
+          kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/",
+          containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/centos/",
+        },
+      },
+      joinTokenTtl: "10m",
+      drain: { timeoutSeconds: 30 },
+      addons: { flannel: { enabled: false } },
+    };
+    const validated = validateConfig(raw, { baseDir: repoRoot });
+    assert.ok(validated.ok, JSON.stringify(!validated.ok && validated.problems));
+    spec = resolveConfig(validated.config, { baseDir: repoRoot });
+    [master] = spec.controlPlane;
+    [worker] = spec.workers;
+    await Promise.all([prepareHost(spec, master), prepareHost(spec, worker)]);
+
+    initInputs = {
+      connection: master.connection,
+      node: nodeSettings(master),
+      cluster: clusterSettings(spec),
+      caCertPem: ca.certPem,
+      caKeyPem: ca.keyPem,
+      resetScript: readResetScript(),
+    };
+    joinInputs = {
+      connection: worker.connection,
+      controlPlane: { name: master.name, connection: master.connection },
+      node: nodeSettings(worker),
+      cluster: clusterSettings(spec),
+      apiEndpoint: spec.controlPlaneEndpoint,
+      caCertHash: caCertHash(ca.certPem),
+      resetScript: readResetScript(),
+    };
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it("a preflight failure shows kubeadm's own [ERROR ...] lines", async () => {
+    await lab!.run("master01", "echo 0 > /proc/sys/net/ipv4/ip_forward");
+    try {
+      const { error } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
+      assert.ok(error, "create fails");
+      assert.match(error.message, /^kubeadm init failed on master01 \(root@127\.0\.0\.1:\d+\) \(exit status 1\):/);
+      assert.match(error.message, /\[ERROR FileContent--proc-sys-net-ipv4-ip_forward\]/);
+      assert.match(error.message, /error execution phase preflight/);
+    } finally {
+      await lab!.run("master01", "echo 1 > /proc/sys/net/ipv4/ip_forward");
+    }
+  });
+
+  it("a failed kubeadm init leaves the host reset, and the error names the host, the step and kubeadm's line", async () => {
+    lab!.setFault("master01", "kubeadm init", {
+      fail: "error execution phase wait-control-plane: lab fault: the control plane did not come up",
+    });
+    try {
+      const { error, lines } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
+      assert.ok(error, "create fails");
+      assert.match(error.message, /^kubeadm init failed on master01 \(root@127\.0\.0\.1:\d+\)/);
+      assert.match(error.message, /error execution phase wait-control-plane: lab fault/);
+      assert.match(error.message, /The host was reset/);
+      assert.ok(
+        lines.some((l) => l.startsWith("[master01] reset:")),
+        lines.join("\n"),
+      );
+    } finally {
+      lab!.clearFaults("master01");
+    }
+    const manifests = await lab!.exec("master01", "ls -A /etc/kubernetes/manifests 2>/dev/null; ls /etc/kubernetes");
+    assert.equal(manifests.stdout.includes(".yaml"), false, manifests.stdout);
+    assert.equal(manifests.stdout.includes("pulumi-kubeadm"), false, "no config with a token is left behind");
+  });
+
+  it("init creates a working control plane; no token or key reaches the output", async () => {
+    const { result, error, lines } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
+    assert.equal(error, undefined, error?.message);
+    initOuts = result!.outs as KubeadmInitOutputs;
+    const nodes = await lab!.run("master01", `${KUBECTL} get nodes`);
+    assert.match(nodes, /^master01\s/m);
+    assert.equal(initOuts.apiEndpoint, spec.controlPlaneEndpoint);
+    const caData = /certificate-authority-data: (\S+)/.exec(initOuts.kubeconfig)?.[1] ?? "";
+    assert.equal(caCertHash(Buffer.from(caData, "base64").toString()), caCertHash(ca.certPem), "kubeconfig has the CA");
+    assert.equal(initOuts.caCertHash, caCertHash(ca.certPem));
+    const onHost = await lab!.run("master01", "cat /etc/kubernetes/pki/ca.crt");
+    assert.equal(onHost.trim(), ca.certPem.trim(), "kubeadm used the cluster CA");
+    assert.equal((await lab!.exec("master01", "test -e /etc/kubernetes/pulumi-kubeadm/init.yaml")).code, 1);
+    const secret = initOuts.bootstrapToken.split(".")[1];
+    for (const line of lines) {
+      assert.ok(!line.includes(secret), `token leaked: ${line}`);
+      assert.ok(!line.includes(ca.keyPem.split("\n")[1]), `CA key leaked: ${line}`);
+    }
+    assert.ok(
+      lines.some((l) => l.startsWith("[master01] kubeadm init: ")),
+      lines.join("\n"),
+    );
+    // The default control plane keeps its NoSchedule taint (schedulableControlPlane is false).
+    const taints = await lab!.run("master01", `${KUBECTL} get node master01 -o json`);
+    assert.match(taints, /node-role\.kubernetes\.io\/control-plane/);
+  });
+
+  it("create again (a re-run after an interruption) adopts the control plane instead of failing", async () => {
+    const { result, error } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
+    assert.equal(error, undefined, error?.message);
+    assert.equal((result!.outs as KubeadmInitOutputs).caCertHash, initOuts!.caCertHash);
+    const log = await lab!.run("master01", "grep -c '^.*kubeadm init' /var/log/lab/commands.log || true");
+    assert.ok(Number(log.trim()) >= 1);
+  });
+
+  it("refresh sees the control plane", async () => {
+    const { result, error } = await captureConsole(() => kubeadmInitProvider.read!("master01", initOuts!));
+    assert.equal(error, undefined, error?.message);
+    assert.equal(result!.id, "master01");
+  });
+
+  it("join adds the worker with a fresh token, deleted afterwards", async () => {
+    const { result, error, lines } = await captureConsole(() => kubeadmJoinProvider.create(joinInputs));
+    assert.equal(error, undefined, `${error?.message}\n${lines.join("\n")}`);
+    joinOuts = result!.outs as KubeadmJoinOutputs;
+    const nodes = await lab!.run("master01", `${KUBECTL} get nodes`);
+    assert.match(nodes, /^worker01\s/m);
+    const tokens = await lab!.run("master01", "kubeadm token list");
+    assert.ok(!tokens.includes("pulumi-kubeadm join of worker01"), tokens);
+    assert.equal((await lab!.exec("worker01", "test -e /etc/kubernetes/pulumi-kubeadm/join.yaml")).code, 1);
+  });
+
+  it("delete of the worker drains it, deletes its Node and resets it, flannel's leftovers included", async () => {
+    // What flannel leaves on a node (kubeadm.md §6); ip link is the real one, in the host's network namespace.
+    await lab!.run(
+      "worker01",
+      "ip link add cni0 type bridge && ip link add flannel.1 type bridge && mkdir -p /etc/cni/net.d /run/flannel " +
+        "/var/lib/cni/networks && touch /etc/cni/net.d/10-flannel.conflist /run/flannel/subnet.env /var/lib/cni/networks/x",
+    );
+    const { error, lines } = await captureConsole(() => kubeadmJoinProvider.delete!("worker01", joinOuts!));
+    assert.equal(error, undefined, `${error?.message}\n${lines.join("\n")}`);
+    assert.ok(
+      lines.some((l) => l.startsWith("[worker01] drain")),
+      lines.join("\n"),
+    );
+    const nodes = await lab!.run("master01", `${KUBECTL} get nodes`);
+    assert.doesNotMatch(nodes, /^worker01\s/m);
+    assert.equal((await lab!.exec("worker01", "test -e /etc/kubernetes/kubelet.conf")).code, 1);
+    const left = await lab!.exec(
+      "worker01",
+      "ip -o link show; ls -A /etc/cni/net.d; ls -d /run/flannel /var/lib/cni /etc/kubernetes/pulumi-kubeadm 2>/dev/null",
+    );
+    assert.doesNotMatch(left.stdout, /cni0|flannel|subnet\.env|\/var\/lib\/cni|pulumi-kubeadm/, left.stdout);
+    assert.ok(
+      lines.some((l) => l === "[worker01] reset: deleted link cni0"),
+      lines.join("\n"),
+    );
+  });
+
+  it("delete of a worker that is unreachable warns and succeeds", async () => {
+    await lab!.hostDown("worker01");
+    const { error, lines } = await captureConsole(() => kubeadmJoinProvider.delete!("worker01", joinOuts!));
+    assert.equal(error, undefined, error?.message);
+    assert.ok(
+      lines.some((l) => l.startsWith("[worker01] WARNING: ") && /127\.0\.0\.1:\d+/.test(l)),
+      lines.join("\n"),
+    );
+  });
+
+  it("delete of the control plane resets it", async () => {
+    const { error } = await captureConsole(() => kubeadmInitProvider.delete!("master01", initOuts!));
+    assert.equal(error, undefined, error?.message);
+    const left = await lab!.exec("master01", "ls -A /etc/kubernetes/manifests; test -e /etc/kubernetes/admin.conf");
+    assert.equal(left.code, 1);
+    assert.equal(left.stdout.trim(), "");
+  });
+
+  it("delete of a control plane that is unreachable warns and succeeds", async () => {
+    await lab!.hostDown("master01");
+    const { error, lines } = await captureConsole(() => kubeadmInitProvider.delete!("master01", initOuts!));
+    assert.equal(error, undefined, error?.message);
+    assert.ok(
+      lines.some((l) => l.startsWith("[master01] WARNING: ")),
+      lines.join("\n"),
+    );
+  });
+});

@@ -1,0 +1,184 @@
+// The kubeadm providers as the engine stores them (serialized closures) and the components as a program
+// registers them (Pulumi mocks).
+import { strict as assert } from "assert";
+import { join } from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { kubeadmInitProvider } from "../../providers/kubeadm-init";
+import { kubeadmJoinProvider } from "../../providers/kubeadm-join";
+import { readResetScript } from "../../providers/node-reset";
+import { MasterNode } from "../../components/master-node";
+import { WorkerJoin } from "../../components/worker-join";
+import {
+  CA,
+  CA_HASH,
+  initInputs,
+  initOutputs,
+  joinInputs,
+  joinOutputs,
+  MASTER,
+  SPEC,
+  WORKER,
+} from "./kubeadm-fixtures";
+
+const requireFromString = require("require-from-string") as (
+  code: string,
+  filename: string,
+) => {
+  handler: () => pulumi.dynamic.ResourceProvider;
+};
+
+describe("kubeadm providers, serialized as the engine stores them", () => {
+  for (const [name, provider] of [
+    ["kubeadm-init", kubeadmInitProvider],
+    ["kubeadm-join", kubeadmJoinProvider],
+  ] as const) {
+    describe(name, () => {
+      let text: string;
+      before(async () => {
+        const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+        assert.equal(serialized.containsSecrets, false);
+        text = serialized.text;
+      });
+
+      it("captures no key material, token or kubeconfig, and not the reset script (it is an input)", () => {
+        assert.ok(!text.includes("PRIVATE KEY-----"));
+        assert.ok(!text.includes(CA.keyPem.split("\n")[1]));
+        assert.ok(!text.includes("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"));
+        assert.ok(!text.includes("fixturesecret001"));
+        assert.ok(!text.includes("is_kube_line"), "the reset script travels as an input, not as code");
+      });
+
+      it("loads ssh2 only inside the function that connects", () => {
+        assert.doesNotMatch(text, /^(const|var|let) \S+ = require\("ssh2[^"]*"\)/m);
+      });
+
+      it("loads back and still decides diffs", async () => {
+        const loaded = requireFromString(text, join(__dirname, "..", "..", "__provider.js")).handler();
+        for (const method of ["check", "diff", "create", "update", "read", "delete"] as const) {
+          assert.equal(typeof loaded[method], "function", method);
+        }
+        const diff =
+          name === "kubeadm-init"
+            ? await loaded.diff!("id", initOutputs(), { ...initInputs(), node: { ...initInputs().node, name: "x" } })
+            : await loaded.diff!("id", joinOutputs(), { ...joinInputs(), caCertHash: `sha256:${"0".repeat(64)}` });
+        assert.equal(diff.changes, true);
+        assert.equal(diff.deleteBeforeReplace, true);
+      });
+    });
+  }
+
+  it("check rejects a worker given to kubeadm init, and an advertiseAddress kubeadm would reject", async () => {
+    const worker = await kubeadmInitProvider.check!(initInputs(), {
+      ...initInputs(),
+      node: { ...initInputs().node, role: "worker" },
+    });
+    assert.match(worker.failures![0].reason, /control-plane node/);
+    const host = await kubeadmInitProvider.check!(initInputs(), {
+      ...initInputs(),
+      node: { ...initInputs().node, advertiseAddress: "master.example.org" },
+    });
+    assert.match(host.failures![0].reason, /must be an IP address/);
+    const ok = await kubeadmInitProvider.check!(initInputs(), initInputs());
+    assert.equal(ok.failures, undefined);
+  });
+});
+
+/** Pulumi's wire form of a secret value (what mocks receive): asserts it is one and unwraps it. */
+function secretValue(wire: Record<string, unknown>) {
+  assert.equal(wire[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig, "sent as a secret");
+  return wire.value as Record<string, string> & string;
+}
+
+describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
+  const registered: pulumi.runtime.MockResourceArgs[] = [];
+  const options = new Map<string, pulumi.CustomResourceOptions>();
+  let master: MasterNode;
+  let worker: WorkerJoin;
+
+  before(async () => {
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          registered.push(args);
+          const state =
+            args.type === "pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit"
+              ? {
+                  ...args.inputs,
+                  apiEndpoint: "10.0.0.3:6443",
+                  kubeconfig: "kc",
+                  caCertHash: CA_HASH,
+                  bootstrapToken: "t",
+                }
+              : { ...args.inputs, nodeName: "worker01", joinedAt: "now" };
+          return { id: `${args.name}-id`, state };
+        },
+        call: (args) => args.inputs,
+      },
+      "pulumi-kubeadm",
+      "test",
+      false,
+    );
+    const record: pulumi.ResourceTransformation = (args) => {
+      options.set(args.name, args.opts as pulumi.CustomResourceOptions);
+      return undefined;
+    };
+    master = new MasterNode(
+      "master01",
+      { spec: SPEC, node: MASTER, ca: { certPem: CA.certPem, keyPem: CA.keyPem } },
+      { transformations: [record] },
+    );
+    worker = new WorkerJoin(
+      "worker01",
+      {
+        spec: SPEC,
+        node: WORKER,
+        controlPlane: MASTER,
+        apiEndpoint: master.apiEndpoint,
+        caCertHash: master.caCertHash,
+      },
+      { transformations: [record] },
+    );
+    await new Promise((resolve) => worker.joinedAt.apply(resolve));
+  });
+
+  it("registers KubeadmInit with the node's settings, the reset script and secret outputs", async () => {
+    const init = registered.find((r) => r.type === "pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit");
+    assert.ok(init);
+    assert.equal(init.name, "master01-init");
+    assert.equal(init.inputs.node.name, "master01");
+    assert.equal(init.inputs.node.connection, undefined, "the connection travels separately");
+    assert.equal(init.inputs.cluster.controlPlane, undefined, "no host lists in the cluster settings");
+    assert.equal(init.inputs.resetScript, readResetScript());
+    assert.equal(secretValue(init.inputs.connection).host, "10.0.0.3");
+    assert.equal(secretValue(init.inputs.caKeyPem), CA.keyPem);
+    assert.deepEqual([...(options.get("master01-init")?.additionalSecretOutputs ?? [])].sort(), [
+      "bootstrapToken",
+      "caKeyPem",
+      "connection",
+      "kubeconfig",
+    ]);
+    assert.equal(await pulumi.isSecret(master.kubeconfig), true);
+    assert.equal(await pulumi.isSecret(master.bootstrapToken), true);
+    assert.equal(await new Promise((resolve) => master.caCertHash.apply(resolve)), CA_HASH);
+  });
+
+  it("registers KubeadmJoin with the master's outputs as inputs (so the engine orders them)", () => {
+    const join = registered.find((r) => r.type === "pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmJoin");
+    assert.ok(join);
+    assert.equal(join.name, "worker01-join");
+    assert.equal(join.inputs.apiEndpoint, "10.0.0.3:6443");
+    assert.equal(join.inputs.caCertHash, CA_HASH);
+    assert.equal(secretValue(join.inputs.controlPlane).name, "master01");
+    assert.equal(secretValue(join.inputs.connection).host, "10.0.0.4");
+    assert.deepEqual([...(options.get("worker01-join")?.additionalSecretOutputs ?? [])].sort(), [
+      "connection",
+      "controlPlane",
+    ]);
+  });
+
+  it("uses the component types the README names", () => {
+    const types = registered.map((r) => r.type);
+    assert.ok(types.includes("pulumi-kubeadm:index:MasterNode"));
+    assert.ok(types.includes("pulumi-kubeadm:index:WorkerJoin"));
+  });
+});
