@@ -163,7 +163,14 @@ if [ "$ipvs_used" = yes ] && have ipvsadm; then
   if ipvsadm --clear; then say "cleared IPVS virtual services"; fi
 fi
 
-# 9. Check: a host that still has kubeadm's files would fail the next init or join.
+# 9. Directories kubeadm and the CNI created, once empty (rmdir never removes anything that is still in
+#    use): the host ends as it was before the node was set up. Deepest first.
+for dir in /etc/kubernetes/pki/etcd /etc/kubernetes/pki /etc/kubernetes/manifests /etc/kubernetes \
+  /var/lib/etcd /var/lib/kubelet /etc/cni/net.d /etc/cni; do
+  if [ -d "$dir" ] && rmdir "$dir" 2>/dev/null; then say "removed empty $dir"; fi
+done
+
+# 10. Check: a host that still has kubeadm's files would fail the next init or join.
 left=""
 for path in /etc/kubernetes/admin.conf /etc/kubernetes/kubelet.conf /etc/kubernetes/manifests/kube-apiserver.yaml \
   /etc/kubernetes/pki/ca.crt; do

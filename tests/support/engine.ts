@@ -1,6 +1,7 @@
 // The real Pulumi engine for tests: the CLI built by tools/setup, driven through the Automation API, on
 // a copy of this project in a temporary directory with its own file backend, so test stacks never
 // touch the repository's stacks/ folder or its .pulumi state.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -28,6 +29,8 @@ export const DEMO_PASSPHRASE = "pulumi-kubeadm-dev";
 
 export interface EngineProject {
   dir: string;
+  /** Runs the pulumi CLI in the project with the test backend, returning stdout. */
+  cli(args: string[]): string;
   /** Creates (or selects) a stack whose config file is the given YAML text. */
   stack(name: string, stackFileYaml: string): Promise<Stack>;
   remove(): void;
@@ -70,6 +73,14 @@ export async function engineProject(passphrase = TEST_PASSPHRASE): Promise<Engin
 
   return {
     dir,
+    cli(args) {
+      return execFileSync(pulumi.command, args, {
+        cwd: dir,
+        env: { ...process.env, ...envVars },
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+      });
+    },
     async stack(name, stackFileYaml) {
       fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), stackFileYaml);
       return LocalWorkspace.createOrSelectStack({ stackName: name, workDir: dir }, { envVars, pulumiCommand: pulumi });

@@ -1,0 +1,129 @@
+// A Pulumi stack of this program pointed at a lab: real sshd hosts in namespaces, the real engine. Tests
+// choose which lab hosts the stack declares (so adding or removing a node is a change of the hosts file),
+// and can look at each host from the inside: what ran there (the doubles' command log), who logged in
+// (sshd's log), and a listing of its files, links and units to compare before and after.
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { startLab, type Lab } from "../../lab";
+import type { Distro } from "../../lab/inventory";
+import { labDir } from "../../lab/names";
+import { engineProject, type EngineProject } from "./engine";
+
+export interface LabStackOptions {
+  lab: string;
+  hosts: { name: string; distro: Distro }[];
+  /** Extra keys for the stack file (without the project prefix). */
+  config?: Record<string, unknown>;
+}
+
+/** Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's network. */
+export const LAB_MIRRORS = {
+  imageRepository: "registry.aliyuncs.com/google_containers",
+  packages: {
+    apt: { kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/" },
+    yum: {
+      kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/",
+      containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/centos/",
+    },
+  },
+  addons: { flannel: { enabled: false } },
+};
+
+export class LabStack {
+  output = "";
+
+  private constructor(
+    readonly lab: Lab,
+    readonly project: EngineProject,
+    readonly stack: Stack,
+    private readonly hostsFile: string,
+  ) {}
+
+  static async start(options: LabStackOptions, stackName = "lab"): Promise<LabStack> {
+    const lab = await startLab({ name: options.lab, hosts: options.hosts });
+    const project = await engineProject();
+    const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
+    const config = { hostsFile, ...LAB_MIRRORS, ...(options.config ?? {}) };
+    const stackFile = stringify({
+      config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-kubeadm:${key}`, value])),
+    });
+    const stack = await project.stack(stackName, stackFile);
+    return new LabStack(lab, project, stack, hostsFile);
+  }
+
+  /** Declares which lab hosts form the cluster: the first list's hosts run the control plane. */
+  declareHosts(controlPlane: string[], workers: string[]): void {
+    const host = (name: string) => {
+      const h = this.lab.host(name);
+      return { name, address: h.sshAddress, port: h.sshPort, advertiseAddress: h.address, hostKey: h.hostKey };
+    };
+    const content = stringify(
+      {
+        controlPlane: controlPlane.map(host),
+        workers: workers.map(host),
+        ssh: { user: "root", privateKeyFile: this.lab.inventory.privateKeyPath },
+      },
+      { lineWidth: 0 },
+    );
+    fs.writeFileSync(this.hostsFile, content);
+  }
+
+  private capture = (text: string) => {
+    this.output += text;
+  };
+
+  preview() {
+    return this.stack.preview({ onOutput: this.capture });
+  }
+
+  up() {
+    return this.stack.up({ onOutput: this.capture });
+  }
+
+  destroy() {
+    return this.stack.destroy({ onOutput: this.capture });
+  }
+
+  /** Lines the doubles logged on a host: every kubeadm, apt, systemctl... invocation, in order. */
+  commands(host: string): string[] {
+    const file = path.join(labDir(this.lab.name), "hosts", host, "upper", "var", "log", "lab", "commands.log");
+    return fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+  }
+
+  /** SSH logins accepted by the host's sshd so far. */
+  logins(host: string): number {
+    const file = path.join(labDir(this.lab.name), "hosts", host, "sshd.log");
+    return fs.existsSync(file) ? (fs.readFileSync(file, "utf8").match(/Accepted publickey/g) ?? []).length : 0;
+  }
+
+  /**
+   * What "clean" means on a host: its files (outside the doubles' own bookkeeping and the package
+   * databases), network links and enabled units. /run and /tmp are tmpfs and empty after a reboot anyway.
+   */
+  async snapshot(host: string): Promise<string> {
+    return this.lab.run(
+      host,
+      [
+        "find /etc /usr /var /opt /root -xdev 2>/dev/null | grep -v -e '^/var/lib/lab' -e '^/var/log' " +
+          "-e '^/var/lib/dpkg' -e '^/var/lib/apt' -e '^/var/cache' -e '^/var/lib/rpm' -e '^/var/lib/dnf' | sort",
+        "echo '# links'; ip -o link show | awk -F': ' '{print $2}' | sort",
+        "echo '# enabled units'; ls /etc/systemd/system/*.wants 2>/dev/null | sort",
+      ].join("; "),
+    );
+  }
+
+  async kubectl(args: string): Promise<string> {
+    const controlPlane = this.lab.inventory.hosts[0].name;
+    return this.lab.run(controlPlane, `kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.lab.stop();
+    } finally {
+      this.project.remove();
+    }
+  }
+}
