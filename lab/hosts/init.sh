@@ -108,7 +108,13 @@ rmdir /.old-root
 
 # What systemd would do at boot (modules-load.d, swap from fstab, sysctl.d, enabled units), and on the first
 # boot a freshly installed distribution: the doubles' boot script knows their state.
-/lab/doubles/init-host "$LAB_DISTRO" >&3 2>&1 || echo "init-host failed; see sshd.log" >&2
+if [ -x /lab/doubles/init-host ]; then
+  /lab/doubles/init-host "$LAB_DISTRO" >&3 2>&1 || echo "init-host failed; see sshd.log" >&2
+else
+  # Without the doubles (a lab started with other ones): at least systemd-sysctl's part, with the
+  # machine's sysctl; /proc/sys is read-only outside net.*, so only this host's network settings change.
+  /usr/sbin/sysctl -q --system >/dev/null 2>&1 || true
+fi
 
 sshd_pid=
 stop() {
