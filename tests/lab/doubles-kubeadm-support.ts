@@ -193,3 +193,14 @@ export function workerJoin(initOut: string): { endpoint: string; token: string; 
   if (!m) throw new Error(`no worker join command in:\n${initOut}`);
   return { raw: m[1], endpoint: m[2], token: m[3], hash: m[4] };
 }
+
+/**
+ * stderr without kubeadm's preflight warnings: a test host has containerd 1.x (the ContainerRuntimeVersion
+ * warning) and a kubelet binary without its unit (Service-Kubelet), as kubeadm would say before any error.
+ */
+export function withoutWarnings(stderr: string): string {
+  return stderr
+    .split("\n")
+    .filter((l) => !l.startsWith("\t[WARNING "))
+    .join("\n");
+}

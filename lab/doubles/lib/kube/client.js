@@ -5,6 +5,13 @@ const fs = require("fs");
 const childProcess = require("child_process");
 const yaml = require("./yaml.js");
 
+/** Go's os.ReadFile error text for a Node fs error on `shown` ("open /x: permission denied"). */
+function goReadError(e, shown) {
+  const texts = { EACCES: "permission denied", EPERM: "operation not permitted", ENOENT: "no such file or directory" };
+  if (e.code === "EISDIR") return `read ${shown}: is a directory`;
+  return `open ${shown}: ${texts[e.code] || e.message}`;
+}
+
 /** Reads a kubeconfig (current context) into {server, caPem, certPem, keyPem, token}. */
 function loadKubeconfig(file) {
   const cfg = yaml.parse(fs.readFileSync(file, "utf8")) || {};
@@ -119,4 +126,4 @@ function dialError(e, hostPort) {
   return what ? `dial tcp ${hostPort}: ${what}` : e.message;
 }
 
-module.exports = { loadKubeconfig, request, requestSync, dialError };
+module.exports = { goReadError, loadKubeconfig, request, requestSync, dialError };

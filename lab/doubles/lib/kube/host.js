@@ -70,6 +70,22 @@ function unitEnabled(unit) {
   return s === null || s === "enabled" || s === "static" || s === true;
 }
 
+function unitExists(unit) {
+  return units().findUnit(units().unitName(unit)) !== null;
+}
+
+/** What the running containerd loaded (units.js state): its major version and CRI sandbox image. */
+function runtimeLoaded() {
+  const st = units().readState("containerd.service") || {};
+  return { major: Number(st.major) || null, sandboxImage: st.sandboxImage || null };
+}
+
+/** containerd implements the CRI RuntimeConfig method (cgroup driver detection) from 2.0 on. */
+function runtimeConfigImplemented() {
+  const major = runtimeLoaded().major;
+  return major === null || major >= 2;
+}
+
 /** kubeadm's CRI check: null when the runtime answers on `criSocket`, else the error text after "could not connect to the container runtime: ". */
 function runtimeError(criSocket) {
   const u = units();
@@ -166,6 +182,9 @@ module.exports = {
   dirEntries,
   unitActive,
   unitEnabled,
+  unitExists,
+  runtimeLoaded,
+  runtimeConfigImplemented,
   runtimeError,
   systemctl,
   swapOn,

@@ -132,9 +132,21 @@ function fileLabel(p) {
   return p.replace(/\//g, "-");
 }
 
+// kubeadm connects to the runtime once per check (CRI, then ContainerRuntimeVersion): an unreachable runtime
+// fails both with the same text; a reachable containerd 1.x lacks the CRI RuntimeConfig method (a warning).
 function criCheck(c, criSocket) {
   const e = host.runtimeError(criSocket);
-  if (e) c.add("CRI", `could not connect to the container runtime: ${e}`);
+  if (e) {
+    const message = `could not connect to the container runtime: failed to create new CRI runtime service: ${e}`;
+    c.add("CRI", message);
+    c.add("ContainerRuntimeVersion", message);
+  } else if (!host.runtimeConfigImplemented()) {
+    c.add(
+      "ContainerRuntimeVersion",
+      "You must update your container runtime to a version that supports the CRI method RuntimeConfig. Falling back to using cgroupDriver from kubelet config will be removed in 1.36. For more information, see https://git.k8s.io/enhancements/keps/sig-node/4033-group-driver-detection-over-cri",
+      true,
+    );
+  }
   return !e;
 }
 
@@ -193,9 +205,11 @@ function commonChecks(c, nodeReg, version) {
         `Kubelet version "${m[1]}.${m[2]}.${m[3]}" is lower than kubeadm can support. Please upgrade kubelet`,
       );
     }
-    if (!host.unitEnabled("kubelet"))
-      c.add("Service-Kubelet", "kubelet service is not enabled, please run 'systemctl enable kubelet.service'", true);
   }
+  // ServiceCheck{Service: "kubelet"}: warnings only
+  if (!host.unitExists("kubelet")) c.add("Service-Kubelet", "kubelet service does not exist", true);
+  else if (!host.unitEnabled("kubelet"))
+    c.add("Service-Kubelet", "kubelet service is not enabled, please run 'systemctl enable kubelet.service'", true);
   if (!host.portFree(10250)) c.add("Port-10250", "Port 10250 is in use");
 }
 
@@ -361,19 +375,12 @@ function osImage() {
 }
 
 function containerRuntimeVersion() {
-  const pk = lab.readJson(lab.statePath("packages.json"), {}) || {};
-  const list = Array.isArray(pk)
-    ? pk
-    : Array.isArray(pk.installed)
-      ? pk.installed
-      : Object.entries(pk).map(([name, v]) => ({ name, ...(typeof v === "object" ? v : { version: v }) }));
-  const c = list.find((p) => p && /^containerd(\.io)?$/.test(p.name || ""));
-  const v =
-    c &&
-    String(c.version || "")
-      .replace(/^\d+:/, "")
-      .replace(/-.*$/, "");
-  return `containerd://${v || "1.7.28"}`;
+  // the package double's database ($LAB_STATE/packages.json: { packages: { name: { version } } })
+  const pkgs = require("../packages.js");
+  const p = ["containerd.io", "containerd"]
+    .map((name) => pkgs.installed(name))
+    .find((x) => x && (x.status || "installed") === "installed");
+  return `containerd://${(p && pkgs.upstreamVersion(p.version)) || "1.7.28"}`;
 }
 
 function nodeObject({ name, address, labels = {}, taints = [], nowDate, version }) {
@@ -443,7 +450,12 @@ function adminClient(flags) {
   if (!fs.existsSync(file)) {
     throw fatal(`failed to load admin kubeconfig: open ${flags.kubeconfig || ADMIN_CONF}: no such file or directory`);
   }
-  return client.loadKubeconfig(file);
+  try {
+    return client.loadKubeconfig(file);
+  } catch (e) {
+    if (!e.code) throw e;
+    throw fatal(`failed to load admin kubeconfig: ${client.goReadError(e, flags.kubeconfig || ADMIN_CONF)}`);
+  }
 }
 
 function api(kc, method, p, body) {
@@ -636,6 +648,14 @@ function init(ctx, flags) {
     out("[preflight] This might take a minute or two, depending on the speed of your internet connection\n");
     out("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'\n");
     const ic = new Checks(ignored);
+    // ImagePullCheck compares the runtime's sandbox image with kubeadm's pause image first (a klog warning)
+    const sandbox = cfgs.imagesFor(version, cfg.imageRepository).find((i) => /\/pause:[^/]*$/.test(i));
+    const criSandbox = host.runtimeLoaded().sandboxImage;
+    if (sandbox && criSandbox && criSandbox !== sandbox)
+      klogWarning(
+        "checks.go:906",
+        `detected that the sandbox image "${criSandbox}" of the container runtime is inconsistent with that used by kubeadm. It is recommended to use "${sandbox}" as the CRI sandbox image.`,
+      );
     for (const image of cfgs.imagesFor(version, cfg.imageRepository)) {
       const err = pullImage(image);
       if (err) ic.add("ImagePull", `failed to pull image ${image}: ${err}`);

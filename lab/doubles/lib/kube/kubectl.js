@@ -74,7 +74,13 @@ function loadConfig(flags) {
       "The connection to the server localhost:8080 was refused - did you specify the right host or port?\n",
     );
   }
-  const kc = client.loadKubeconfig(file);
+  let kc;
+  try {
+    kc = client.loadKubeconfig(file);
+  } catch (e) {
+    if (!e.code) throw e;
+    throw lab.exit(1, `error: error loading config file "${p}": ${client.goReadError(e, p)}\n`);
+  }
   if (flags.server) kc.server = flags.server;
   return kc;
 }
@@ -417,6 +423,13 @@ function taintOne(kc, flags, name, parsed) {
   }
 }
 
+/** Rows of a describe table, indented by two spaces, columns padded by two (kubectl's tabwriter). */
+function describeTable(rows) {
+  const widths = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] || 0, c.length)));
+  return rows.map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] + 2))).join("")}`);
+}
+
 function describe(kc, flags, args) {
   const [resource, ...names] = args;
   if (!["nodes", "node", "no"].includes(resource))
@@ -456,13 +469,25 @@ function describe(kc, flags, args) {
         : `${pad("Taints")}<none>`,
     );
     lines.push(`${pad("Unschedulable")}${n.spec && n.spec.unschedulable ? "true" : "false"}`);
+    // describe's output goes through a tabwriter (padding 2): each table's columns are as wide as their cells
     lines.push("Conditions:");
-    lines.push("  Type    Status  Reason          Message");
-    lines.push("  ----    ------  ------          -------");
-    for (const c of (n.status || {}).conditions || [])
-      lines.push(`  ${c.type.padEnd(8)}${c.status.padEnd(8)}${(c.reason || "").padEnd(16)}${c.message || ""}`);
+    const when = (t) => (t ? new Date(t).toUTCString().replace("GMT", "+0000") : "");
+    lines.push(
+      ...describeTable([
+        ["Type", "Status", "LastHeartbeatTime", "LastTransitionTime", "Reason", "Message"],
+        ["----", "------", "-----------------", "------------------", "------", "-------"],
+        ...((n.status || {}).conditions || []).map((c) => [
+          c.type,
+          c.status,
+          when(c.lastHeartbeatTime),
+          when(c.lastTransitionTime),
+          c.reason || "",
+          c.message || "",
+        ]),
+      ]),
+    );
     lines.push("Addresses:");
-    for (const a of (n.status || {}).addresses || []) lines.push(`  ${a.type}:  ${a.address}`);
+    lines.push(...describeTable(((n.status || {}).addresses || []).map((a) => [`${a.type}:`, a.address])));
     lines.push("System Info:");
     lines.push(`  Kernel Version:             ${info.kernelVersion || ""}`);
     lines.push(`  OS Image:                   ${info.osImage || ""}`);
