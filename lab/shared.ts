@@ -5,12 +5,14 @@ import * as path from "path";
 import { kubeadmBinary, pinnedVersions, repoRoot, toolCache } from "../tools/paths";
 import { writeAtomic } from "./inventory";
 
-/** A fault knob for one command on one host (README: fail, hang, dropSsh, delaySeconds). */
+/** A fault knob for one command on one host (README: fail, hang, dropSsh, delaySeconds, exitCode, times). */
 export interface Fault {
   fail?: string;
   hang?: number;
   dropSsh?: boolean;
   delaySeconds?: number;
+  exitCode?: number;
+  times?: number;
 }
 export type Faults = Record<string, Fault>;
 
@@ -103,6 +105,8 @@ const FAULT_KEYS: Record<keyof Fault, string> = {
   hang: "number",
   dropSsh: "boolean",
   delaySeconds: "number",
+  exitCode: "number",
+  times: "number",
 };
 
 export function checkFault(value: unknown): Fault {

@@ -16,6 +16,8 @@ import { KubeadmStepError } from "./step-errors";
 
 export interface HostState {
   kubeadmInstalled: boolean;
+  /** A kubeadm init or join still ran when inspection gave up waiting for it (see RUNNING_KUBEADM_WAIT_SECONDS). */
+  kubeadmRunning: boolean;
   adminConf: boolean;
   kubeletConf: boolean;
   apiserverManifest: boolean;
@@ -29,6 +31,16 @@ export interface HostState {
 
 /** Marks the inspection script, so test doubles can recognise it. */
 export const INSPECT_MARKER = "# pulumi-kubeadm: inspect host";
+
+/**
+ * How long inspection waits for a kubeadm init or join that is still running on the host. A `pulumi up` that was
+ * killed, or lost its connection, leaves the remote command running (nothing signals a command without a
+ * terminal): deciding to adopt or reset while it still writes would race with it, so the host is inspected once
+ * it is done.
+ */
+export const RUNNING_KUBEADM_WAIT_SECONDS = 300;
+/** kubeadm init/join processes, by command line: the program itself, not the shells that started it. */
+export const RUNNING_KUBEADM_PATTERN = "(^|/)kubeadm (init|join)( |$)";
 const CA_MARKER = "--- ca.crt ---";
 
 /** Leftovers that make a host "not clean": each name is printed as `name=yes|no`. */
@@ -54,6 +66,9 @@ export function inspectScript(): string {
     `yn() { if "$@"; then echo yes; else echo no; fi; }`,
     // The redirection belongs inside have(): on yn it would swallow the yes/no itself.
     `have() { command -v "$1" >/dev/null 2>&1; }`,
+    `running() { have pgrep && pgrep -f '${RUNNING_KUBEADM_PATTERN}' >/dev/null 2>&1; }`,
+    `waited=0; while running && [ "$waited" -lt ${RUNNING_KUBEADM_WAIT_SECONDS} ]; do sleep 1; waited=$((waited + 1)); done`,
+    `echo "kubeadm-running=$(yn running)"`,
     `echo "kubeadm=$(yn have kubeadm)"`,
     `echo "admin.conf=$(yn test -e ${ADMIN_CONF_PATH})"`,
     `echo "kubelet.conf=$(yn test -e ${KUBELET_CONF_PATH})"`,
@@ -78,6 +93,7 @@ export function parseHostState(output: string): HostState {
   const footprintItems = FOOTPRINT_CHECKS.map(([name]) => name).filter((name) => yes(`footprint.${name}`));
   const state: HostState = {
     kubeadmInstalled: yes("kubeadm"),
+    kubeadmRunning: yes("kubeadm-running"),
     adminConf: yes("admin.conf"),
     kubeletConf: yes("kubelet.conf"),
     apiserverManifest: yes("apiserver-manifest"),
@@ -89,8 +105,21 @@ export function parseHostState(output: string): HostState {
 }
 
 export async function inspectHost(session: RemoteSession): Promise<HostState> {
-  const result = await session.run(inspectScript(), { streamOutput: false, summary: "inspect kubeadm state" });
-  return parseHostState(result.stdout);
+  const result = await session.run(inspectScript(), {
+    streamOutput: false,
+    summary: "inspect kubeadm state",
+    timeoutSeconds: RUNNING_KUBEADM_WAIT_SECONDS + 60,
+  });
+  const state = parseHostState(result.stdout);
+  if (state.kubeadmRunning) {
+    throw new KubeadmStepError(
+      session.target,
+      "inspect",
+      `a kubeadm init or join is still running on ${session.target} after ${RUNNING_KUBEADM_WAIT_SECONDS}s ` +
+        "(left by an interrupted run?): let it finish or stop it (pgrep -af kubeadm), then run pulumi up again",
+    );
+  }
+  return state;
 }
 
 export function requireKubeadm(state: HostState, target: string, step: string): void {

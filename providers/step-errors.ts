@@ -2,6 +2,7 @@
 // each one names the host (node name and SSH address), the step, and kubeadm's own error lines, and says what
 // state the host was left in. Everything shown is masked: kubeadm prints tokens in some errors.
 import type { SecretMasker } from "../ssh";
+import { restoreError } from "../ssh/errors";
 
 /** kubeadm's error lines: preflight `[ERROR ...]` items, `error execution phase ...`, and klog/cobra errors. */
 const KUBEADM_ERROR_LINE = /\[ERROR [^\]]*\]|error execution phase|^\s*(error|Error|E\d{4} )[: ]/;
@@ -44,6 +45,7 @@ export class KubeadmStepError extends Error {
     message: string,
   ) {
     super(message);
+    restoreError(this, message);
     this.name = "KubeadmStepError";
   }
 }

@@ -5,7 +5,13 @@
 import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import type { Duplex } from "stream";
 import type { Connection } from "../config/spec";
-import { describeTarget, HostKeyVerificationError, SshConnectionError, type ConnectFailure } from "./errors";
+import {
+  describeTarget,
+  HostKeyVerificationError,
+  restoreError,
+  SshConnectionError,
+  type ConnectFailure,
+} from "./errors";
 import { hostKeyPolicy, sha256Fingerprint, type HostKeyPolicy } from "./host-key";
 
 /** One hop: the target itself or its jump host. */
@@ -49,6 +55,7 @@ class DialFailure extends Error {
     readonly actualFingerprint?: string,
   ) {
     super(message);
+    restoreError(this, message);
   }
 }
 
@@ -274,11 +281,18 @@ export async function openLink(conn: Connection, label?: string): Promise<SshLin
   // Without a listener, an 'error' after login (reset, keepalive timeout) would crash the process;
   // it is kept here and reported by whatever command the broken connection interrupts.
   client.on("error", (error: Error) => (clientError = error));
+  // A connection the server side ended without an error (its sshd session killed, the host rebooting) closes
+  // the channels without an exit status; ssh2 emits 'close' before it closes them, so commands see this first.
+  let closedByServer = false;
+  let closing = false;
+  client.on("close", () => (closedByServer = !closing));
   return {
     client,
     target,
-    lastError: () => clientError ?? jumpError,
+    lastError: () =>
+      clientError ?? jumpError ?? (closedByServer ? new Error("the server closed the connection") : undefined),
     close: async () => {
+      closing = true;
       await endAndWait(client);
       if (viaJump) {
         await endAndWait(viaJump);

@@ -5,6 +5,30 @@ import type { Connection } from "../config/spec";
 
 type Endpoint = Pick<Connection, "user" | "host" | "port">;
 
+/**
+ * Makes `error` a whole Error again where Pulumi's closure serialization broke it; call it in the constructor of
+ * every Error subclass the providers use, right after super(). Dynamic providers run serialized copies of these
+ * classes, in which `super(message)` becomes `Error.call(this, message)` (that sets neither message nor stack on
+ * `this`), and a class without methods gets a prototype that is not linked to its parent's (so `instanceof
+ * Error` is false): the engine showed every provider error as "error: undefined". On the classes as compiled
+ * (tests, the program) this changes nothing.
+ */
+export function restoreError(error: Error, message: string): void {
+  if (error.message !== message) {
+    Object.defineProperty(error, "message", { value: message, writable: true, configurable: true });
+  }
+  // The serializer keeps the static chain (Object.setPrototypeOf(Sub, Parent)): link each prototype to its parent's.
+  for (let ctor: unknown = error.constructor; typeof ctor === "function" && ctor !== Error;) {
+    const parent: unknown = Object.getPrototypeOf(ctor);
+    if (typeof parent !== "function" || parent === Function.prototype) break;
+    if (Object.getPrototypeOf(ctor.prototype) !== parent.prototype) {
+      Object.setPrototypeOf(ctor.prototype, parent.prototype);
+    }
+    ctor = parent;
+  }
+  if (error.stack === undefined) Error.captureStackTrace(error, error.constructor);
+}
+
 /** "user@host:port", plus " via user@bastion:port" when a jump host is used. */
 export function describeTarget(conn: Endpoint & { proxy?: Endpoint }): string {
   const target = `${conn.user}@${conn.host}:${conn.port}`;
@@ -22,6 +46,7 @@ export class SshConnectionError extends Error {
     readonly attempts: number,
   ) {
     super(message);
+    restoreError(this, message);
     this.name = "SshConnectionError";
   }
 }
@@ -62,7 +87,9 @@ export class RemoteCommandError extends Error {
     const status = exitCode !== null ? `exited with status ${exitCode}` : `ended without status (${signal ?? "?"})`;
     const [label, tail] = stderrTail.trim() !== "" ? ["stderr", stderrTail] : ["stdout", stdoutTail];
     const details = tail.trim() !== "" ? `\n--- last lines of ${label} ---\n${tail}` : " (no output)";
-    super(`ssh ${target}: command \`${summary}\` ${status}${details}`);
+    const message = `ssh ${target}: command \`${summary}\` ${status}${details}`;
+    super(message);
+    restoreError(this, message);
     this.name = "RemoteCommandError";
   }
 }
@@ -76,10 +103,11 @@ export class RemoteCommandTimeoutError extends Error {
     readonly outputTail: string,
   ) {
     const details = outputTail.trim() !== "" ? `\n--- last lines of output ---\n${outputTail}` : "";
-    super(
+    const message =
       `ssh ${target}: command \`${summary}\` did not finish within ${timeoutSeconds}s and was stopped` +
-        ` (raise ssh.commandTimeoutSeconds if it needs longer)${details}`,
-    );
+      ` (raise ssh.commandTimeoutSeconds if it needs longer)${details}`;
+    super(message);
+    restoreError(this, message);
     this.name = "RemoteCommandTimeoutError";
   }
 }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { kubeadmInitProvider } from "../../providers/kubeadm-init";
 import { kubeadmJoinProvider } from "../../providers/kubeadm-join";
 import { readResetScript } from "../../providers/node-reset";
+import { KubeadmStepError } from "../../providers/step-errors";
 import { MasterNode } from "../../components/master-node";
 import { WorkerJoin } from "../../components/worker-join";
 import {
@@ -66,6 +67,22 @@ describe("kubeadm providers, serialized as the engine stores them", () => {
       });
     });
   }
+
+  it("raises step errors that keep their message once serialized (the engine shows only error.message)", async () => {
+    const raising = {
+      error: () => new KubeadmStepError("w1 (root@h:22)", "kubeadm join", "kubeadm join failed on w1"),
+    };
+    const serialized = await pulumi.runtime.serializeFunction(() => raising, { allowSecrets: true });
+    const loaded = (
+      requireFromString(serialized.text, join(__dirname, "..", "..", "__provider.js")) as unknown as {
+        handler: () => typeof raising;
+      }
+    ).handler();
+    const error = loaded.error();
+    assert.ok(error instanceof Error);
+    assert.equal(error.message, "kubeadm join failed on w1");
+    assert.equal(`${error}`, "KubeadmStepError: kubeadm join failed on w1");
+  });
 
   it("check rejects a worker given to kubeadm init, and an advertiseAddress kubeadm would reject", async () => {
     const worker = await kubeadmInitProvider.check!(initInputs(), {

@@ -6,6 +6,12 @@ import { join } from "path";
 import { serializeFunction } from "@pulumi/pulumi/runtime";
 import type { Connection } from "../../config/spec";
 import { withSession } from "../../ssh/session";
+import {
+  HostKeyVerificationError,
+  RemoteCommandError,
+  RemoteCommandTimeoutError,
+  SshConnectionError,
+} from "../../ssh/errors";
 import { startSshd, type TestSshd } from "../support/sshd";
 
 // The loader pulumi's dynamic-provider host itself uses (requireFromString(text).handler()).
@@ -53,5 +59,33 @@ describe("withSession inside a serialized dynamic provider", function () {
       id: "x",
       outs: { stdout: "created over ssh\nsecond\nthird", streamed: ["created over ssh", "second", "third"] },
     });
+  });
+
+  it("raises errors that keep their message, name and class (the engine shows only error.message)", async () => {
+    // Pulumi serializes `super(message)` as `Error.call(this, message)`, which sets no message, and gives a
+    // class without methods a prototype unlinked from Error's: before restoreError, `pulumi up` said
+    // "error: undefined" for every failure of a provider.
+    const raising = {
+      errors: () => [
+        new SshConnectionError("ssh h: connection refused", "h", "unreachable", 3),
+        new HostKeyVerificationError("ssh h: host key mismatch", "h", "SHA256:x"),
+        new RemoteCommandError("h", "false", 1, "boom", ""),
+        new RemoteCommandTimeoutError("h", "sleep 9", 1, ""),
+      ],
+      isConnectionError: (error: unknown) => error instanceof SshConnectionError,
+    };
+    const serialized = await serializeFunction(() => raising, { allowSecrets: true });
+    const loaded = (
+      requireFromString(serialized.text, join(__dirname, "..", "..", "__provider.js")) as {
+        handler: () => typeof raising;
+      }
+    ).handler();
+    const errors = loaded.errors();
+    assert.deepEqual(
+      errors.map((error) => [error instanceof Error, error.name, error.message]),
+      raising.errors().map((error) => [true, error.name, error.message]),
+    );
+    assert.match(String(errors[2]), /^RemoteCommandError: ssh h: command `false` exited with status 1/);
+    assert.deepEqual(errors.map(loaded.isConnectionError), [true, true, false, false]);
   });
 });

@@ -4,7 +4,7 @@ import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "fs";
 import { join } from "path";
-import { RemoteCommandError, RemoteCommandTimeoutError } from "../../ssh/errors";
+import { RemoteCommandError, RemoteCommandTimeoutError, SshConnectionError } from "../../ssh/errors";
 import { SECRET_PLACEHOLDER } from "../../ssh/mask";
 import { withSession, type OutputStream, type RemoteSession } from "../../ssh/session";
 import { startSshd, type TestSshd } from "../support/sshd";
@@ -169,6 +169,26 @@ describe("withSession (real sshd)", function () {
     );
     assert.ok(session);
     await assert.rejects(session.run("true"), /connection lost|Not connected/);
+  });
+
+  it("reports a connection the server dropped during a command as lost (unreachable), not as a failed command", async () => {
+    // The command kills its own sshd session processes (as a dropped connection or a rebooting host would end
+    // them), never the listener.
+    const dropSession = [
+      "p=$PPID",
+      'while [ "$p" -gt 1 ]; do',
+      '  c=$(tr "\\0" " " < /proc/$p/cmdline)',
+      '  case "$c" in sshd*"[listener]"*|"sshd: /"*) break ;; sshd*) kill -9 "$p" ;; esac',
+      '  p=$(awk "{print \\$4}" /proc/$p/stat)',
+      "done",
+      "sleep 5",
+    ].join("\n");
+    const error = await withSession(sshd.connection(), (s) => s.run(dropSession, { summary: "drop" })).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof SshConnectionError, String(error));
+    assert.equal(error.failure, "unreachable");
+    assert.match(error.message, /connection lost while running `drop`: the server closed the connection/);
   });
 
   it("stops a command at its timeout, naming host, command and seconds, and the remote command ends", async () => {

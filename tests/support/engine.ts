@@ -29,6 +29,10 @@ export const DEMO_PASSPHRASE = "pulumi-kubeadm-dev";
 
 export interface EngineProject {
   dir: string;
+  /** The pulumi executable the Automation API runs, for tests that start (and kill) the CLI themselves. */
+  cliPath: string;
+  /** The environment the CLI runs with (backend, passphrase, PATH), to add to process.env. */
+  cliEnv: Record<string, string>;
   /** Runs the pulumi CLI in the project with the test backend, returning stdout. */
   cli(args: string[]): string;
   /** Creates (or selects) a stack whose config file is the given YAML text. */
@@ -73,6 +77,8 @@ export async function engineProject(passphrase = TEST_PASSPHRASE): Promise<Engin
 
   return {
     dir,
+    cliPath: pulumi.command,
+    cliEnv: envVars,
     cli(args) {
       return execFileSync(pulumi.command, args, {
         cwd: dir,

@@ -192,7 +192,9 @@ function signCsr(csrObj, config) {
     caKeyPem: fs.readFileSync(config.caKeyFile),
     spkiDer: parsed.spkiDer,
     subject: parsed.subject,
-    notBefore: new Date(now.getTime() - 5 * 60 * 1000),
+    // The lab clock moves only the doubles' time: Node's TLS checks client certificates against the real clock,
+    // so a certificate issued after `lab clock advance` must already be valid in real time too.
+    notBefore: new Date(Math.min(now.getTime(), Date.now()) - 5 * 60 * 1000),
     notAfter: new Date(now.getTime() + 365 * 24 * 3600 * 1000),
   });
   stamp(csrObj, "CertificateSigningRequest");

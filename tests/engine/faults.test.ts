@@ -1,0 +1,319 @@
+// Faults on the lab, with the real engine: every case ends in a clear error (naming the host and the step)
+// or in a converged cluster, never in a half state. One lab for the file; each case starts from what the
+// previous one left, and a failed `up` is always followed by one that converges once the fault is gone.
+import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as net from "net";
+import * as path from "path";
+import { stringify } from "yaml";
+import { LAB_MIRRORS, LabStack } from "../support/lab-stack";
+import { inspectScript, parseHostState } from "../../providers/host-state";
+import { labDir } from "../../lab/names";
+
+const CONTROL_PLANE = "cp1";
+const HOSTS = [
+  { name: CONTROL_PLANE, distro: "ubuntu" as const },
+  { name: "w1", distro: "rocky" as const },
+  { name: "w2", distro: "ubuntu" as const },
+];
+
+function nodeNames(getNodes: string): string[] {
+  return getNodes
+    .trim()
+    .split("\n")
+    .map((line) => line.replace(/^node\//, ""))
+    .sort();
+}
+
+/** The process and all its descendants, from /proc (plugins run in process groups of their own). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
+/** Running (a zombie waiting to be reaped does not count). */
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The error of an operation that must fail (the Automation API's CommandError carries stdout and stderr). */
+async function failure(operation: Promise<unknown>): Promise<string> {
+  try {
+    await operation;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  assert.fail("the operation succeeded, but it should have failed");
+}
+
+describe("faults on the lab (real engine, real sshd)", function () {
+  this.timeout(900_000);
+  let lab: LabStack;
+
+  /** What kubeadm left on a host, as the providers see it before every create. */
+  async function hostState(host: string) {
+    return parseHostState(await lab.lab.run(host, inspectScript()));
+  }
+
+  async function assertNodes(expected: string[]): Promise<void> {
+    assert.deepEqual(nodeNames(await lab.kubectl("get nodes -o name")), [...expected].sort());
+  }
+
+  /** Lines matching `pattern` in a host's command log. */
+  function ran(host: string, pattern: RegExp): string[] {
+    return lab.commands(host).filter((line) => pattern.test(line));
+  }
+
+  before(async () => {
+    lab = await LabStack.start({ lab: "faults", hosts: HOSTS });
+    lab.declareHosts([CONTROL_PLANE], ["w1"]);
+  });
+
+  // PK_TEST_OUTPUT_DIR=<dir> keeps each case's engine output there, to read what the user would have seen.
+  let outputFrom = 0;
+  beforeEach(() => {
+    outputFrom = lab?.output.length ?? 0;
+  });
+  afterEach(function () {
+    const dir = process.env.PK_TEST_OUTPUT_DIR;
+    const title = this.currentTest?.title ?? "case";
+    if (dir && lab) fs.writeFileSync(path.join(dir, `faults-${title.slice(0, 40)}.log`), lab.output.slice(outputFrom));
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it("fails with the host and the step when SSH drops during kubeadm init, and converges on the next up", async () => {
+    lab.lab.setFault(CONTROL_PLANE, "kubeadm init", { dropSsh: true, times: 1 });
+    const message = await failure(lab.up());
+    assert.match(message, /kubeadm init failed on cp1 \(root@127\.0\.0\.1:\d+\)/);
+    assert.equal(ran(CONTROL_PLANE, / kubeadm init /).length, 1, "kubeadm init ran once");
+    // No half-initialised control plane: no static pods, no admin kubeconfig, no API server.
+    const state = await hostState(CONTROL_PLANE);
+    assert.equal(state.apiserverManifest, false, "kube-apiserver.yaml left behind");
+    assert.equal(state.adminConf, false, "admin.conf left behind");
+    assert.notEqual(
+      (await lab.lab.exec(CONTROL_PLANE, "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes")).code,
+      0,
+    );
+    // The worker never joined a control plane that is not there.
+    assert.deepEqual(ran("w1", / kubeadm join /), []);
+
+    lab.lab.clearFaults();
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded");
+    await assertNodes([CONTROL_PLANE, "w1"]);
+  });
+
+  it("reports kubeadm's own preflight error when port 6443 is taken, leaves the host reset, and converges", async () => {
+    assert.equal((await lab.destroy()).summary.result, "succeeded");
+    assert.deepEqual((await hostState(CONTROL_PLANE)).footprintItems, [], "destroy left kubeadm state on cp1");
+
+    // A real listener on the address and port the API server is to bind: the kubeadm double's preflight
+    // binds for real, as kubeadm does.
+    const address = lab.lab.host(CONTROL_PLANE).address;
+    const listener = (
+      await lab.lab.run(
+        CONTROL_PLANE,
+        `setsid socat TCP-LISTEN:6443,bind=${address},reuseaddr,fork EXEC:/bin/cat </dev/null >/dev/null 2>&1 & echo $!`,
+      )
+    ).trim();
+    try {
+      await lab.lab.run(
+        CONTROL_PLANE,
+        `for i in $(seq 50); do ss -ltn | grep -q '${address}:6443 ' && exit 0; sleep 0.1; done; exit 1`,
+      );
+      const message = await failure(lab.up());
+      assert.match(message, /kubeadm init failed on cp1 \(root@127\.0\.0\.1:\d+\)/);
+      assert.match(message, /\[ERROR Port-6443\]: Port 6443 is in use/);
+      const state = await hostState(CONTROL_PLANE);
+      assert.deepEqual(state.footprintItems, [], "cp1 was not reset after the failed init");
+      assert.match(message, /The host was reset/);
+    } finally {
+      await lab.lab.run(CONTROL_PLANE, `kill ${listener}`);
+    }
+
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded");
+    await assertNodes([CONTROL_PLANE, "w1"]);
+  });
+
+  it("joins a worker added after the first token's TTL has passed on the lab clock", async () => {
+    const minted = ran(CONTROL_PLANE, / kubeadm token create /).length;
+    const w1Commands = lab.commands("w1").length;
+    lab.lab.advanceClock("25h");
+    try {
+      lab.declareHosts([CONTROL_PLANE], ["w1", "w2"]);
+      const result = await lab.up();
+      assert.equal(result.summary.result, "succeeded");
+      await assertNodes([CONTROL_PLANE, "w1", "w2"]);
+      assert.equal(ran(CONTROL_PLANE, / kubeadm token create /).length, minted + 1, "w2's join minted its own token");
+      assert.equal(lab.commands("w1").length, w1Commands, "w1 was touched");
+    } finally {
+      lab.lab.resetClock();
+    }
+  });
+
+  it("destroys with a warning naming a worker that is down", async () => {
+    await lab.lab.hostDown("w1");
+    try {
+      const from = lab.output.length;
+      const result = await lab.destroy();
+      assert.equal(result.summary.result, "succeeded");
+      const output = lab.output.slice(from);
+      assert.match(output, /\[w1\] WARNING: .*127\.0\.0\.1:\d+/);
+      // The other hosts were reset as usual.
+      for (const host of [CONTROL_PLANE, "w2"]) {
+        assert.deepEqual((await hostState(host)).footprintItems, [], `${host} was not reset`);
+      }
+    } finally {
+      await lab.lab.hostUp("w1");
+    }
+  });
+
+  it("converges on the next up after the pulumi process was killed in the middle of the joins", async () => {
+    lab.declareHosts([CONTROL_PLANE], ["w1", "w2"]);
+    for (const worker of ["w1", "w2"]) lab.lab.setFault(worker, "kubeadm join", { delaySeconds: 20, times: 1 });
+    const joins = () => ran("w1", / kubeadm join /).length + ran("w2", / kubeadm join /).length;
+    const joinsBefore = joins();
+
+    const log = path.join(process.env.PK_TEST_OUTPUT_DIR ?? labDir(lab.lab.name), "faults-killed-up.log");
+    const out = fs.openSync(log, "w");
+    const child = spawn(lab.project.cliPath, ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "lab"], {
+      cwd: lab.project.dir,
+      env: { ...process.env, ...lab.project.cliEnv },
+      detached: true,
+      stdio: ["ignore", out, out],
+    });
+    fs.closeSync(out);
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    let running = true;
+    let killed: number[] = [];
+    void exited.then(() => (running = false));
+    try {
+      const deadline = Date.now() + 400_000;
+      while (joins() === joinsBefore) {
+        assert.ok(running, `pulumi up ended before any join started:\n${fs.readFileSync(log, "utf8").slice(-3000)}`);
+        assert.ok(Date.now() < deadline, "no join started within 400 s");
+        await sleep(250);
+      }
+      await sleep(2000);
+    } finally {
+      // As when the machine or the CI job running it dies: the CLI and everything it started. The plugins (the
+      // language host, the dynamic-provider process) run in process groups of their own: killing the CLI's
+      // group alone leaves the provider running as an orphan, carrying on with its joins.
+      if (running) killed = processTree(child.pid as number).reverse();
+      for (const pid of killed) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+      await exited;
+    }
+    lab.lab.clearFaults();
+    for (let i = 0; i < 50 && killed.some(alive); i++) await sleep(100);
+    assert.deepEqual(killed.filter(alive), [], "processes of the killed pulumi up survived");
+    // It was killed in the middle: the workers were joining, not joined.
+    const joined = nodeNames(await lab.kubectl("get nodes -o name"));
+    assert.ok(!joined.includes("w1") || !joined.includes("w2"), `both workers had joined already: ${joined}`);
+
+    // The killed update still holds the stack's lock (the file backend's lock file): the engine refuses to
+    // start another until `pulumi cancel` removes it, as its message says. That is the one manual step.
+    const locked = await failure(lab.up());
+    assert.match(locked, /the stack is currently locked by 1 lock\(s\).*pulumi cancel/s);
+    lab.project.cli(["cancel", "--yes", "--stack", "lab"]);
+    // The interrupted creates are only a warning: the engine creates them again, and the providers adopt what
+    // the killed run finished or reset what it left half done.
+    const from = lab.output.length;
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded");
+    assert.match(lab.output.slice(from), /pending operations from previous deployment/);
+    await assertNodes([CONTROL_PLANE, "w1", "w2"]);
+  });
+
+  it("fails within the connect timeout, naming the address, when hosts are down or silent", async () => {
+    // A second stack on the same lab: w2, switched off (its forwarder leads nowhere), and a host whose
+    // "sshd" accepts connections and never says a word, so only ssh.connectTimeoutSeconds ends the wait.
+    const silent = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    await lab.lab.hostDown("w2");
+    try {
+      const w2 = lab.lab.host("w2");
+      const hostsFile = path.join(labDir(lab.lab.name), "unreachable-hosts.yaml");
+      fs.writeFileSync(
+        hostsFile,
+        stringify(
+          {
+            controlPlane: [
+              {
+                name: "w2",
+                address: w2.sshAddress,
+                port: w2.sshPort,
+                advertiseAddress: w2.address,
+                hostKey: w2.hostKey,
+              },
+            ],
+            workers: [
+              {
+                name: "silent",
+                address: "127.0.0.1",
+                port: silentPort,
+                advertiseAddress: "198.18.0.250",
+                hostKey: w2.hostKey,
+              },
+            ],
+            ssh: { user: "root", privateKeyFile: lab.lab.inventory.privateKeyPath },
+          },
+          { lineWidth: 0 },
+        ),
+      );
+      const config = { hostsFile, ...LAB_MIRRORS, ssh: { connectTimeoutSeconds: 2 } };
+      const stack = await lab.project.stack(
+        "unreachable",
+        stringify({
+          config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-kubeadm:${key}`, value])),
+        }),
+      );
+      let output = "";
+      const started = Date.now();
+      const message = await failure(stack.up({ onOutput: (text) => (output += text) }));
+      const elapsed = (Date.now() - started) / 1000;
+      assert.ok(elapsed < 60, `up took ${elapsed}s to fail`);
+      assert.match(message, new RegExp(`ssh w2 \\(root@127\\.0\\.0\\.1:${w2.sshPort}\\): `));
+      assert.match(
+        message,
+        new RegExp(`ssh silent \\(root@127\\.0\\.0\\.1:${silentPort}\\): connection timed out after 2s`),
+      );
+      assert.match(output, /check ssh\.address\/port and that sshd runs/);
+    } finally {
+      silent.close();
+      await lab.lab.hostUp("w2");
+    }
+  });
+});
