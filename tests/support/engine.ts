@@ -55,6 +55,8 @@ function engineEnv(backendDir: string, passphrase: string): Record<string, strin
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase,
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // The suite type-checks the program itself (tsc --noEmit); the engine only transpiles, as with tools/env.sh.
+    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     // The language host and the dynamic-provider shim sit beside the CLI.
     PATH: `${cliBin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
