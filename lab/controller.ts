@@ -198,8 +198,11 @@ export class Lab {
     return host;
   }
 
-  /** Arguments for OpenSSH's ssh, host key pinned through the lab's known_hosts: append the command. */
-  sshArgs(host: string, user = "root"): string[] {
+  /**
+   * Arguments for OpenSSH's ssh, host key pinned through the lab's known_hosts (or the given file, for tests
+   * that check verification against their own copy): append the command.
+   */
+  sshArgs(host: string, user = "root", knownHostsFile = this.current.knownHostsPath): string[] {
     const h = this.host(host);
     return [
       "-i",
@@ -207,7 +210,7 @@ export class Lab {
       "-o",
       "IdentitiesOnly=yes",
       "-o",
-      `UserKnownHostsFile=${this.current.knownHostsPath}`,
+      `UserKnownHostsFile=${knownHostsFile}`,
       "-o",
       "GlobalKnownHostsFile=/dev/null",
       "-o",

@@ -18,14 +18,6 @@ const HOSTS = [
   { name: "w2", distro: "ubuntu" as const },
 ];
 
-function nodeNames(getNodes: string): string[] {
-  return getNodes
-    .trim()
-    .split("\n")
-    .map((line) => line.replace(/^node\//, ""))
-    .sort();
-}
-
 /** The process and all its descendants, from /proc (plugins run in process groups of their own). */
 function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
@@ -78,7 +70,7 @@ describe("faults on the lab (real engine, real sshd)", function () {
   }
 
   async function assertNodes(expected: string[]): Promise<void> {
-    assert.deepEqual(nodeNames(await lab.kubectl("get nodes -o name")), [...expected].sort());
+    assert.deepEqual(await lab.nodeNames(), [...expected].sort());
   }
 
   /** Lines matching `pattern` in a host's command log. */
@@ -239,7 +231,7 @@ describe("faults on the lab (real engine, real sshd)", function () {
     for (let i = 0; i < 50 && killed.some(alive); i++) await sleep(100);
     assert.deepEqual(killed.filter(alive), [], "processes of the killed pulumi up survived");
     // It was killed in the middle: the workers were joining, not joined.
-    const joined = nodeNames(await lab.kubectl("get nodes -o name"));
+    const joined = await lab.nodeNames();
     assert.ok(!joined.includes("w1") || !joined.includes("w2"), `both workers had joined already: ${joined}`);
 
     // The killed update still holds the stack's lock (the file backend's lock file): the engine refuses to

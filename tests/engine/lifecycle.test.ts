@@ -24,14 +24,6 @@ function difference(before: string | undefined, after: string): { added: string[
   return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
 }
 
-function nodeNames(getNodes: string): string[] {
-  return getNodes
-    .trim()
-    .split("\n")
-    .map((line) => line.replace(/^node\//, ""))
-    .sort();
-}
-
 describe("cluster lifecycle on the lab (real engine, real sshd)", function () {
   this.timeout(600_000);
   let lab: LabStack;
@@ -61,7 +53,7 @@ describe("cluster lifecycle on the lab (real engine, real sshd)", function () {
   it("builds one control plane and three workers", async () => {
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded");
-    assert.deepEqual(nodeNames(await lab.kubectl("get nodes -o name")), [CONTROL_PLANE, ...FIRST_WORKERS].sort());
+    assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE, ...FIRST_WORKERS].sort());
     const kubeconfig = (result.outputs.kubeconfig?.value as string) ?? "";
     assert.ok(result.outputs.kubeconfig?.secret, "the kubeconfig output must be a secret");
     assert.match(kubeconfig, new RegExp(`server: https://${lab.lab.host(CONTROL_PLANE).address}:6443`));
@@ -127,7 +119,7 @@ describe("cluster lifecycle on the lab (real engine, real sshd)", function () {
     const others = FIRST_WORKERS.map((name) => lab.commands(name).length);
     lab.declareHosts([CONTROL_PLANE], [...FIRST_WORKERS, "w4"]);
     await lab.up();
-    assert.ok(nodeNames(await lab.kubectl("get nodes -o name")).includes("w4"));
+    assert.ok((await lab.nodeNames()).includes("w4"));
     assert.deepEqual(
       FIRST_WORKERS.map((name) => lab.commands(name).length),
       others,
@@ -144,7 +136,7 @@ describe("cluster lifecycle on the lab (real engine, real sshd)", function () {
     const controlPlaneLog = lab.commands(CONTROL_PLANE).join("\n");
     assert.match(controlPlaneLog, /kubectl .*drain w2/);
     assert.match(controlPlaneLog, /kubectl .*delete node w2/);
-    assert.deepEqual(nodeNames(await lab.kubectl("get nodes -o name")), [CONTROL_PLANE, ...untouched].sort());
+    assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE, ...untouched].sort());
     assert.deepEqual(
       untouched.map((name) => lab.commands(name).length),
       others,

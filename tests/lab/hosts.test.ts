@@ -29,27 +29,7 @@ describe("lab hosts", function () {
     command: string,
     options: { user?: string; knownHostsFile?: string } = {},
   ): Promise<SshResult> {
-    const h = lab!.host(host);
-    const args = [
-      "-i",
-      lab!.inventory.privateKeyPath,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      `UserKnownHostsFile=${options.knownHostsFile ?? knownHosts}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "ConnectTimeout=10",
-      "-p",
-      String(h.sshPort),
-      `${options.user ?? "root"}@${h.sshAddress}`,
-      command,
-    ];
+    const args = [...lab!.sshArgs(host, options.user ?? "root", options.knownHostsFile ?? knownHosts), command];
     return new Promise((resolve) => {
       execFile("ssh", args, { encoding: "utf8", timeout: 60_000 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 255) : 0;

@@ -49,27 +49,7 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
 
   /** The real OpenSSH client, host keys pinned by a known_hosts file built from the inventory. */
   function ssh(host: string, command: string, options: { user?: string; input?: string } = {}): Promise<SshResult> {
-    const h = lab!.host(host);
-    const args = [
-      "-i",
-      lab!.inventory.privateKeyPath,
-      "-o",
-      "IdentitiesOnly=yes",
-      "-o",
-      `UserKnownHostsFile=${knownHosts}`,
-      "-o",
-      "GlobalKnownHostsFile=/dev/null",
-      "-o",
-      "StrictHostKeyChecking=yes",
-      "-o",
-      "BatchMode=yes",
-      "-o",
-      "ConnectTimeout=10",
-      "-p",
-      String(h.sshPort),
-      `${options.user ?? "root"}@${h.sshAddress}`,
-      command,
-    ];
+    const args = [...lab!.sshArgs(host, options.user ?? "root", knownHosts), command];
     return new Promise((resolve, reject) => {
       const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
       let stdout = "";

@@ -119,6 +119,17 @@ export class LabStack {
     return this.lab.run(controlPlane, `kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`);
   }
 
+  /** The cluster's Node names as the control plane lists them, sorted. */
+  async nodeNames(): Promise<string[]> {
+    const listed = await this.kubectl("get nodes -o name");
+    return listed
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.replace(/^node\//, ""))
+      .sort();
+  }
+
   async stop(): Promise<void> {
     try {
       await this.lab.stop();
