@@ -977,18 +977,6 @@ function showFormat(db, n, fmt) {
   return unescaped.replace(/\$\{([^}:;]+(?::[A-Za-z-]+)?)(?:;-?\d+)?\}/g, (_, f) => formatField(db, n, f));
 }
 
-function globMatch(pattern, name) {
-  const re = new RegExp(
-    "^" +
-      pattern
-        .replace(/[.+^$()|[\]\\{}]/g, "\\$&")
-        .replace(/\*/g, ".*")
-        .replace(/\?/g, ".") +
-      "$",
-  );
-  return re.test(name);
-}
-
 function dpkgQuery(ctx, argv) {
   let fmt = null;
   let mode = null;
@@ -1014,7 +1002,7 @@ function dpkgQuery(ctx, argv) {
     let code = 0;
     let out = "";
     for (const p of pats) {
-      const hits = installedNames.filter((n) => globMatch(p, n));
+      const hits = installedNames.filter((n) => pkgs.globMatch(p, n));
       if (!hits.length) {
         ctx.err(`dpkg-query: no packages found matching ${p}\n`);
         code = 1;
@@ -1062,7 +1050,7 @@ function dpkgQuery(ctx, argv) {
     const rows = [];
     let code = 0;
     for (const p of pats) {
-      const hits = installedNames.filter((n) => globMatch(p, n));
+      const hits = installedNames.filter((n) => pkgs.globMatch(p, n));
       if (!hits.length) {
         ctx.err(`dpkg-query: no packages found matching ${p}\n`);
         code = 1;

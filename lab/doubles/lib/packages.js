@@ -374,7 +374,21 @@ function fakeSize(name, version) {
   return 2e6 + (h.readUInt32BE(0) % 30e6);
 }
 
+/** Shell-style pattern (`*`, `?`) as dpkg-query and dnf match package and repository names. */
+function globMatch(pattern, name) {
+  const re = new RegExp(
+    "^" +
+      pattern
+        .replace(/[.+^$()|[\]\\{}]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".") +
+      "$",
+  );
+  return re.test(name);
+}
+
 module.exports = {
+  globMatch,
   readDb,
   updateDb,
   installed,

@@ -137,18 +137,6 @@ function findMirror(cat, url) {
   return (cat.mirrors || []).find((m) => norm(expand(m.url)) === norm(url)) || null;
 }
 
-function glob(pattern, name) {
-  const re = new RegExp(
-    "^" +
-      pattern
-        .replace(/[.+^$()|[\]\\{}]/g, "\\$&")
-        .replace(/\*/g, ".*")
-        .replace(/\?/g, ".") +
-      "$",
-  );
-  return re.test(name);
-}
-
 function splitVR(v) {
   const noEpoch = v.replace(/^\d+:/, "");
   const d = noEpoch.lastIndexOf("-");
@@ -174,12 +162,14 @@ function loadRepos(ctx, o) {
     throw e;
   }
   const enabled = repos.filter(
-    (r) => (r.enabled && !o.disableRepos.some((g) => glob(g, r.id))) || o.enableRepos.some((g) => glob(g, r.id)),
+    (r) =>
+      (r.enabled && !o.disableRepos.some((g) => pkgs.globMatch(g, r.id))) ||
+      o.enableRepos.some((g) => pkgs.globMatch(g, r.id)),
   );
   const loaded = [];
   const lines = [];
   for (const r of enabled) {
-    if (o.onlyRepos.length && !o.onlyRepos.some((g) => glob(g, r.id))) continue;
+    if (o.onlyRepos.length && !o.onlyRepos.some((g) => pkgs.globMatch(g, r.id))) continue;
     if (!r.baseurls.length && !r.mirrorlist) ctx.fail(`Error: Cannot find a valid baseurl for repo: ${r.id}`, 1);
     const url = r.baseurls[0] || expand(r.mirrorlist);
     const host = pkgs.urlHost(url);
@@ -210,7 +200,7 @@ function loadRepos(ctx, o) {
 
 function excluded(entry, name, o) {
   if (o.disableExcludes.includes("all") || o.disableExcludes.includes(entry.repo.id)) return false;
-  return entry.repo.exclude.some((g) => glob(g, name));
+  return entry.repo.exclude.some((g) => pkgs.globMatch(g, name));
 }
 
 /** [{ name, version, entry }] sorted newest first, for a name, over loaded repos; `withExcluded` ignores excludes. */
@@ -560,7 +550,9 @@ function remove(ctx, o) {
   const todo = [];
   const out = [];
   for (const spec of o.names) {
-    const hits = Object.keys(db.packages).filter((n) => glob(spec, n) && db.packages[n].status !== "config-files");
+    const hits = Object.keys(db.packages).filter(
+      (n) => pkgs.globMatch(spec, n) && db.packages[n].status !== "config-files",
+    );
     if (!hits.length) out.push(`No match for argument: ${spec}`);
     todo.push(...hits);
   }
@@ -604,7 +596,7 @@ function list(ctx, o) {
   const rows = [];
   const pats = o.names.length ? o.names : ["*"];
   const inst = Object.keys(db.packages)
-    .filter((n) => db.packages[n].status !== "config-files" && pats.some((p) => glob(p, n)))
+    .filter((n) => db.packages[n].status !== "config-files" && pats.some((p) => pkgs.globMatch(p, n)))
     .sort();
   if (!o.available && inst.length) {
     rows.push("Installed Packages");
@@ -619,7 +611,7 @@ function list(ctx, o) {
     const names = new Set();
     for (const e of loaded)
       for (const n of Object.keys(e.mirror.packages || {}))
-        if (pats.some((p) => glob(p, n)) && !excluded(e, n, o)) names.add(n);
+        if (pats.some((p) => pkgs.globMatch(p, n)) && !excluded(e, n, o)) names.add(n);
     for (const n of [...names].sort()) {
       let c = candidates(loaded, n, o, false);
       if (!o.showDuplicates) c = c.slice(0, 1);
