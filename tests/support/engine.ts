@@ -50,7 +50,9 @@ async function pulumiCommand(): Promise<PulumiCommand> {
 }
 
 function engineEnv(backendDir: string, passphrase: string): Record<string, string> {
-  const cliBin = path.join(toolCache(), `pulumi-v${pinnedVersions().PULUMI_VERSION}`, "bin");
+  const versions = pinnedVersions();
+  const cliBin = path.join(toolCache(), `pulumi-v${versions.PULUMI_VERSION}`, "bin");
+  const kubernetesBin = path.join(toolCache(), `pulumi-kubernetes-v${versions.KUBERNETES_PROVIDER_VERSION}`, "bin");
   return {
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase,
@@ -58,8 +60,9 @@ function engineEnv(backendDir: string, passphrase: string): Record<string, strin
     // The suite type-checks the program itself (tsc --noEmit); the engine only transpiles, as with tools/env.sh.
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // The language host and the dynamic-provider shim sit beside the CLI.
-    PATH: `${cliBin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+    // The language host and the dynamic-provider shim sit beside the CLI; pulumi-resource-kubernetes (the
+    // add-ons) has a folder of its own, as tools/env.sh puts it on PATH.
+    PATH: `${cliBin}:${kubernetesBin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
   };
 }
 
