@@ -12,3 +12,5 @@ export const caCertPem = cluster.caCertPem;
 export const kubeconfig = cluster.kubeconfig;
 export const controlPlaneNodes = spec.controlPlane.map((node) => node.name);
 export const workerNodes = cluster.workerNames;
+/** Secret: log-in token of the web UI's admin account (dashboard add-on); see the README's "Add-ons". */
+export const dashboardToken = cluster.dashboardToken;

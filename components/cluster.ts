@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
 import { ClusterCa } from "../providers/cluster-ca";
+import { Addons } from "./addons";
 import { HostPrep } from "./host-prep";
 import { MasterNode } from "./master-node";
 import { WorkerJoin } from "./worker-join";
@@ -23,6 +24,8 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   /** Names of the nodes that joined, once they have. */
   readonly workerNames: pulumi.Output<string[]>;
+  /** Secret: the web UI's cluster-admin token, when the dashboard add-on is on. */
+  readonly dashboardToken: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: KubeadmClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:KubeadmCluster", name, {}, opts);
@@ -76,17 +79,32 @@ export class KubeadmCluster extends pulumi.ComponentResource {
         ),
     );
 
+    // The add-ons talk to the API with init's kubeconfig; the web UI and Rook wait for every node, since
+    // their pods are scheduled on the workers.
+    const addons = new Addons(
+      `${name}-addons`,
+      {
+        spec,
+        kubeconfig: master.kubeconfig,
+        controlPlaneReady: [master.init],
+        workersReady: joins.map((join) => join.join),
+      },
+      { parent: this },
+    );
+
     this.caCertPem = ca.certPem;
     this.caCertHash = master.caCertHash;
     this.apiEndpoint = master.apiEndpoint;
     this.kubeconfig = master.kubeconfig;
     this.workerNames = pulumi.all(joins.map((join) => join.nodeName));
+    this.dashboardToken = addons.dashboardToken;
     this.registerOutputs({
       caCertPem: this.caCertPem,
       caCertHash: this.caCertHash,
       apiEndpoint: this.apiEndpoint,
       kubeconfig: this.kubeconfig,
       workerNames: this.workerNames,
+      dashboardToken: this.dashboardToken,
     });
   }
 }

@@ -51,5 +51,16 @@ describe("pulumi preview -s dev (real engine)", function () {
     const attempts = relays.reduce((sum, relay) => sum + relay.connections(), 0);
     assert.equal(attempts, 0, "preview must not open any connection to a host");
     assert.doesNotMatch(output, /BEGIN OPENSSH PRIVATE KEY/);
+
+    // Every add-on the dev stack enables is planned from the vendored manifests, offline (automatic plugin
+    // downloads are off): the Kubernetes provider is the one tools/setup built.
+    for (const component of ["Flannel", "Dashboard", "RookCeph"]) {
+      assert.match(output, new RegExp(`pulumi-kubeadm:addons:${component}\\s+\\S+\\s+create`), component);
+    }
+    assert.match(output, /kubernetes:apps\/v1:DaemonSet\s+\S*kube-flannel\S*\s+create/);
+    assert.match(output, /kubernetes:apiextensions.k8s.io\/v1:CustomResourceDefinition\s+\S*cephclusters\S*\s+create/);
+    assert.match(output, /kubernetes:ceph.rook.io\/v1:CephCluster\s+\S+\s+create/);
+    assert.match(output, /kubernetes:apps\/v1:Deployment\s+\S*kubernetes-dashboard\S*\s+create/);
+    assert.ok((result.changeSummary.create ?? 0) > 150, JSON.stringify(result.changeSummary));
   });
 });
