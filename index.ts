@@ -10,7 +10,8 @@ export const caCertHash = cluster.caCertHash;
 export const caCertPem = cluster.caCertPem;
 /** admin.conf (secret): `pulumi stack output kubeconfig --show-secrets > kubeconfig`. */
 export const kubeconfig = cluster.kubeconfig;
-export const controlPlaneNodes = spec.controlPlane.map((node) => node.name);
+/** Control-plane nodes that have run `kubeadm init` or joined. */
+export const controlPlaneNodes = cluster.controlPlaneNames;
 export const workerNodes = cluster.workerNames;
 /** Secret: log-in token of the web UI's admin account (dashboard add-on); see the README's "Add-ons". */
 export const dashboardToken = cluster.dashboardToken;

@@ -1,11 +1,13 @@
 // The whole cluster as one component: what index.ts builds from a validated ClusterSpec. The steps chain
 // through outputs, so the engine orders them: the CA's hash and the control plane's endpoint flow into
-// every join, and each host's preparation gates what runs on it.
+// every join, and each host's preparation gates what runs on it. With several control-plane nodes the first
+// runs `kubeadm init` and the others join it; workers and kubeconfigs use controlPlaneEndpoint throughout.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
 import { ClusterCa } from "../providers/cluster-ca";
 import { Addons } from "./addons";
 import { HostPrep } from "./host-prep";
+import { ControlPlaneJoin } from "./control-plane-join";
 import { MasterNode } from "./master-node";
 import { WorkerJoin } from "./worker-join";
 
@@ -24,6 +26,8 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
   /** Names of the nodes that joined, once they have. */
   readonly workerNames: pulumi.Output<string[]>;
+  /** Names of the control-plane nodes, the first once `kubeadm init` ran, the others once they joined. */
+  readonly controlPlaneNames: pulumi.Output<string[]>;
   /** Secret: the web UI's cluster-admin token, when the dashboard add-on is on. */
   readonly dashboardToken: pulumi.Output<string | undefined>;
 
@@ -60,6 +64,26 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Further control-plane nodes join one after another: etcd adds one member at a time, and each join
+    // re-uploads the shared certificates under its own key (two at once would overwrite each other's).
+    let previousControlPlane: pulumi.Resource = master.init;
+    const controlPlaneJoins = spec.controlPlane.slice(1).map((node) => {
+      const join = new ControlPlaneJoin(
+        `${name}-${node.name}`,
+        {
+          spec,
+          node,
+          controlPlanes: spec.controlPlane.filter((other) => other.name !== node.name),
+          apiEndpoint: master.apiEndpoint,
+          caCertHash: master.caCertHash,
+          dependsOn: [preparedHost(node.name), previousControlPlane],
+        },
+        { parent: this },
+      );
+      previousControlPlane = join.join;
+      return join;
+    });
+
     // Workers join in parallel; each mints its own token on the control plane when it joins.
     const joins = spec.workers.map(
       (worker) =>
@@ -86,7 +110,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       {
         spec,
         kubeconfig: master.kubeconfig,
-        controlPlaneReady: [master.init],
+        controlPlaneReady: [master.init, ...controlPlaneJoins.map((join) => join.join)],
         workersReady: joins.map((join) => join.join),
       },
       { parent: this },
@@ -98,12 +122,17 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     this.kubeconfig = master.kubeconfig;
     this.workerNames = pulumi.all(joins.map((join) => join.nodeName));
     this.dashboardToken = addons.dashboardToken;
+    this.controlPlaneNames = pulumi.all([
+      master.init.apiEndpoint.apply(() => first.name),
+      ...controlPlaneJoins.map((join) => join.nodeName),
+    ]);
     this.registerOutputs({
       caCertPem: this.caCertPem,
       caCertHash: this.caCertHash,
       apiEndpoint: this.apiEndpoint,
       kubeconfig: this.kubeconfig,
       workerNames: this.workerNames,
+      controlPlaneNames: this.controlPlaneNames,
       dashboardToken: this.dashboardToken,
     });
   }

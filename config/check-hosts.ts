@@ -128,14 +128,16 @@ function checkControlPlaneLayout(ctx: CheckContext, findings: Findings): void {
       ["controlPlaneEndpoint"],
       `${count} control-plane hosts need a controlPlaneEndpoint: a load-balancer or virtual-IP host:port that ` +
         `reaches every control-plane node (e.g. k8s-api.example.com:6443); kubeadm can only add control-plane ` +
-        `nodes to a cluster created with one`,
+        `nodes to a cluster created with one. Set it to your load balancer, e.g. pulumi config set ` +
+        `controlPlaneEndpoint k8s-api.example.com:6443, or to a free IP with kubeVip.enabled: true and ` +
+        `kubeVip.interface to let kube-vip hold that IP`,
     );
   }
   if (count > 0 && count % 2 === 0) {
     findings.warn(
       ["controlPlane"],
       `${count} control-plane hosts: etcd needs a majority, so ${count} members survive no more failures than ` +
-        `${count - 1}; use an odd number (1, 3 or 5)`,
+        `${count - 1}; use an odd number (1, 3 or 5): add or remove one control-plane host`,
     );
   }
 }

@@ -12,6 +12,8 @@ import type { ClusterSpec, Connection, NodeSpec } from "./spec";
 import { joinHostPort, parseHostPort } from "./addresses";
 import { minorVersionOf, normalizeKubernetesVersion, parseKubernetesVersion } from "./version";
 import { readLocalFile } from "./local-path";
+// The add-ons' rule, so kube-vip's image moves to addons.imageMirror exactly as theirs do.
+import { mirrorImage } from "../components/addons/image-mirror";
 
 export interface ResolveOptions {
   /** The project directory, where a relative privateKeyFile starts; the working directory by default. */
@@ -113,6 +115,31 @@ function resolveEndpoint(configured: string | undefined, firstControlPlane: Node
   return joinHostPort(parsed.host, parsed.port ?? DEFAULTS.apiServerPort);
 }
 
+/**
+ * kube-vip's settings when it is on: the virtual IP is the endpoint's host (validate.ts made sure it is an IP
+ * and that an interface is named). An image the user chose is used as written; the default one goes through
+ * addons.imageMirror like every other image that is not kubeadm's.
+ */
+function resolveKubeVip(config: ClusterConfigInput, endpoint: string): ClusterSpec["kubeVip"] {
+  const kubeVip = config.kubeVip;
+  if (kubeVip?.enabled !== true) return undefined;
+  const parsed = parseHostPort(endpoint);
+  if ("problem" in parsed || kubeVip.interface === undefined) {
+    throw new Error(
+      "pulumi-kubeadm:kubeVip needs controlPlaneEndpoint and kubeVip.interface; validate the config first",
+    );
+  }
+  return {
+    address: parsed.host,
+    interface: kubeVip.interface,
+    image:
+      kubeVip.image ??
+      (config.addons?.imageMirror
+        ? mirrorImage(DEFAULTS.kubeVipImage, config.addons.imageMirror)
+        : DEFAULTS.kubeVipImage),
+  };
+}
+
 /** Later steps append file names to the repository URL, so it must end in "/". */
 function withTrailingSlash(url: string): string {
   return url.endsWith("/") ? url : `${url}/`;
@@ -156,12 +183,15 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
   const imageRepository = config.imageRepository ?? DEFAULTS.imageRepository;
   const rook = config.addons?.rookCeph ?? {};
   const rookDevices = [...(rook.devices ?? [])];
+  const controlPlaneEndpoint = resolveEndpoint(config.controlPlaneEndpoint, controlPlane[0]);
+  const kubeVip = resolveKubeVip(config, controlPlaneEndpoint);
   return {
     kubernetesVersion,
     controlPlane,
     workers,
-    controlPlaneEndpoint: resolveEndpoint(config.controlPlaneEndpoint, controlPlane[0]),
+    controlPlaneEndpoint,
     controlPlaneEndpointConfigured: config.controlPlaneEndpoint !== undefined,
+    ...(kubeVip ? { kubeVip } : {}),
     podSubnet: config.podSubnet ?? DEFAULTS.podSubnet,
     serviceSubnet: config.serviceSubnet ?? DEFAULTS.serviceSubnet,
     dnsDomain: config.dnsDomain ?? DEFAULTS.dnsDomain,

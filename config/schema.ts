@@ -121,6 +121,13 @@ export const clusterCa = z.strictObject({
   validityDays: z.number().int().min(1).max(36500).optional(),
 });
 
+/** kube-vip as a static Pod on every control-plane node, holding controlPlaneEndpoint's IP on the leader. */
+export const kubeVip = z.strictObject({
+  enabled: z.boolean().optional().describe("run kube-vip on the control-plane nodes to hold the endpoint's IP"),
+  interface: nonEmpty.optional().describe("network interface the virtual IP is added to, e.g. eth0 or ens192"),
+  image: nonEmpty.optional().describe("kube-vip image; ghcr.io/kube-vip/kube-vip:<pinned> by default"),
+});
+
 export const drain = z.strictObject({
   force: z.boolean().optional().describe("delete the node even when the drain fails"),
   timeoutSeconds: z.number().int().min(1).optional(),
@@ -141,6 +148,7 @@ export const clusterConfig = z.strictObject({
   workers: z.array(host).optional(),
   ssh: sshSettings.optional().describe("SSH defaults for every host"),
   controlPlaneEndpoint: nonEmpty.optional().describe('"host:port" shared by all control-plane nodes'),
+  kubeVip: kubeVip.optional(),
   podSubnet: nonEmpty.optional(),
   serviceSubnet: nonEmpty.optional(),
   dnsDomain: nonEmpty.optional(),
@@ -194,6 +202,11 @@ export const DEFAULTS = {
   joinTokenTtl: "15m",
   drainTimeoutSeconds: 300,
   drainForce: false,
+  /**
+   * kube-vip's image (the version `kube-vip manifest pod` of this release writes the manifest for); a registry
+   * mirror replaces ghcr.io like it does for add-on images.
+   */
+  kubeVipImage: "ghcr.io/kube-vip/kube-vip:v1.2.2",
   caKeyType: "rsa" as const,
   caRsaBits: 2048 as const,
   caValidityDays: 3650,

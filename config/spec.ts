@@ -47,6 +47,14 @@ export interface ClusterSpec {
   controlPlaneEndpoint: string;
   /** True when the user configured controlPlaneEndpoint (HA-ready). */
   controlPlaneEndpointConfigured: boolean;
+  /** Present when kube-vip holds the endpoint's IP (kubeVip.enabled); absent for a user's own load balancer. */
+  kubeVip?: {
+    /** The virtual IP: controlPlaneEndpoint's host. */
+    address: string;
+    interface: string;
+    /** With addons.imageMirror applied. */
+    image: string;
+  };
   podSubnet: string;
   serviceSubnet: string;
   dnsDomain: string;

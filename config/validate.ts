@@ -11,6 +11,7 @@ import { checkSsh } from "./check-ssh";
 import { checkExtraArgs } from "./check-extra-args";
 import { checkSources } from "./check-sources";
 import { checkAddons } from "./check-addons";
+import { checkKubeVip } from "./check-kube-vip";
 import { configKey, type ConfigPath } from "./key-path";
 import { mergeHostsFile } from "./hosts-file";
 
@@ -41,6 +42,7 @@ const CHECKS = [
   checkSsh,
   checkSubnets,
   checkControlPlaneEndpoint,
+  checkKubeVip,
   checkCertSans,
   checkDnsDomain,
   checkJoinTokenTtl,

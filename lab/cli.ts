@@ -7,13 +7,16 @@ import { hostSpecs, openLab, startLab, stopLabSync, type Lab } from "./controlle
 import { DEFAULT_LAB, labDir } from "./names";
 import { parseDuration } from "./shared";
 import { writeHostsFile } from "./hosts-file";
+import { isLoadBalancerRunning } from "./load-balancer";
 import { shellCommand } from "../ssh/quote";
 
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
-  up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8]
+  up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8] [--lb [--lb-hosts a,b]]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
-                        (hosts or forwarders that died are brought back)
+                        (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
+                        198.18.0.252:6443 forwarding to port 6443 of every host (or of --lb-hosts), the
+                        controlPlaneEndpoint of an HA stack
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
@@ -35,7 +38,7 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["name", "distro", "names", "concurrency", "user", "control-plane"]);
+const VALUE_FLAGS = new Set(["name", "distro", "names", "concurrency", "user", "control-plane", "lb-hosts"]);
 
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -85,6 +88,13 @@ function printStatus(lab: Lab): void {
     rows.push([s.name, s.distro, s.address, `127.0.0.1:${s.sshPort}`, state]);
   }
   console.log(table(rows));
+  const balancer = lab.inventory.loadBalancer;
+  if (balancer) {
+    const state = isLoadBalancerRunning(lab.name) ? "up" : "down";
+    console.log(
+      `load balancer ${balancer.address}:${balancer.port} -> ${balancer.backends.join(", ")}:6443 (${state})`,
+    );
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -98,9 +108,13 @@ async function main(argv: string[]): Promise<number> {
         .map((n) => n.trim());
       const count = rest[0] !== undefined ? Number(rest[0]) : undefined;
       const hosts = hostSpecs(count, flag(args, "distro") ?? "ubuntu", names);
+      const lbHosts = flag(args, "lb-hosts")
+        ?.split(",")
+        .map((n) => n.trim());
+      const loadBalancer = lbHosts ? { hosts: lbHosts } : args.flags.has("lb");
       const started = Date.now();
       const lab = await startLab(
-        { name, hosts },
+        { name, hosts, loadBalancer },
         {
           reuse: true,
           stopOnExit: false,

@@ -33,7 +33,8 @@ import { mapLimit, runStatus, type RunResult } from "./run";
 import * as shared from "./shared";
 import { teardownLabSync } from "./teardown";
 import { disownLab, ownLab } from "./cleanup";
-import { checkSpec, sameShape, type HostSpec, type LabSpec } from "./spec";
+import { checkSpec, loadBalancerBackends, sameShape, type HostSpec, type LabSpec } from "./spec";
+import { isLoadBalancerRunning, startLoadBalancer } from "./load-balancer";
 
 export { hostSpecs, type DistroChoice, type HostSpec, type LabSpec } from "./spec";
 
@@ -115,6 +116,14 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
     };
   });
   const inventory: Inventory = { name: spec.name, privateKeyPath, knownHostsPath: knownHostsPath(spec.name), hosts };
+  const backends = loadBalancerBackends(spec);
+  if (backends !== undefined) {
+    inventory.loadBalancer = await startLoadBalancer(
+      spec.name,
+      hosts.filter((h) => backends.includes(h.name)),
+    );
+    progress(`load balancer on ${inventory.loadBalancer.address}:${inventory.loadBalancer.port}`);
+  }
   writeInventory(inventory);
   return new Lab(inventory, options);
 }
@@ -316,7 +325,7 @@ export class Lab {
     }));
   }
 
-  /** Brings back whatever died (hosts, forwarders, the switch) with the same disks, ports and keys. */
+  /** Brings back whatever died (hosts, forwarders, the switch, the load balancer) with the same disks, ports and keys. */
   async repair(): Promise<void> {
     if (!namespaceExists(switchNs(this.name))) await createSwitch(this.name);
     await mapLimit(this.current.hosts, 8, async (h) => {
@@ -324,6 +333,20 @@ export class Lab {
       if (!isForwarderRunning(dir)) await this.restartForwarder(h);
       if (!isHostRunning(dir)) await this.hostUp(h.name);
     });
+    const balancer = this.current.loadBalancer;
+    if (balancer && !isLoadBalancerRunning(this.name)) {
+      await startLoadBalancer(
+        this.name,
+        this.current.hosts.filter((h) => balancer.backends.includes(h.name)),
+      );
+    }
+  }
+
+  /** "<address>:<port>" of the lab's load balancer, the controlPlaneEndpoint of a stack that uses it. */
+  loadBalancerEndpoint(): string {
+    const balancer = this.current.loadBalancer;
+    if (!balancer) throw new Error(`lab ${this.name} has no load balancer (start it with loadBalancer / --lb)`);
+    return `${balancer.address}:${balancer.port}`;
   }
 
   private async restartForwarder(h: InventoryHost): Promise<void> {

@@ -19,12 +19,22 @@ export interface InventoryHost {
   users: string[];
 }
 
+/** The lab's load balancer (lab/load-balancer.ts), when the lab has one. */
+export interface InventoryLoadBalancer {
+  /** Lab address, reachable from every host: a stack's controlPlaneEndpoint is "<address>:<port>". */
+  address: string;
+  port: number;
+  /** The hosts whose port 6443 it forwards to. */
+  backends: string[];
+}
+
 export interface Inventory {
   name: string;
   privateKeyPath: string;
   /** OpenSSH known_hosts with every host's key under [sshAddress]:sshPort. */
   knownHostsPath: string;
   hosts: InventoryHost[];
+  loadBalancer?: InventoryLoadBalancer;
 }
 
 export function inventoryPath(lab: string): string {

@@ -10,6 +10,8 @@ const LAB_NAME = /^[a-z][a-z0-9]{0,19}$/;
 /** Host names are hostnames (one DNS label); "sw" is the switch. */
 const HOST_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 export const SWITCH = "sw";
+/** The load balancer's namespace suffix (`pk-<lab>-lb`); like "sw", not a host name. */
+export const LOAD_BALANCER = "lb";
 export const DEFAULT_LAB = "lab";
 
 export function checkLabName(name: string): string {
@@ -20,8 +22,10 @@ export function checkLabName(name: string): string {
 }
 
 export function checkHostName(name: string): string {
-  if (!HOST_NAME.test(name) || name === SWITCH) {
-    throw new Error(`invalid host name ${JSON.stringify(name)}: a hostname label (lowercase), and not "${SWITCH}"`);
+  if (!HOST_NAME.test(name) || name === SWITCH || name === LOAD_BALANCER) {
+    throw new Error(
+      `invalid host name ${JSON.stringify(name)}: a hostname label (lowercase), and not "${SWITCH}" or "${LOAD_BALANCER}"`,
+    );
   }
   return name;
 }
@@ -58,6 +62,18 @@ export function switchNs(lab: string): string {
 /** The bridge's own address: the hosts' default gateway (nothing lies behind it). */
 export const GATEWAY = "198.18.0.1";
 export const PREFIX_LENGTH = 16;
+
+export function loadBalancerNs(lab: string): string {
+  return nsPrefix(lab) + LOAD_BALANCER;
+}
+
+/**
+ * The load balancer's lab address: hosts end in .2 to .251 (see hostAddress), so .252 to .254 of 198.18.0.0
+ * are never a host's; .252 is the load balancer's, .253 and .254 stay free (a virtual IP, for instance).
+ */
+export const LOAD_BALANCER_ADDRESS = "198.18.0.252";
+/** The switch-side end of the load balancer's veth. */
+export const LOAD_BALANCER_PORT_NAME = "vlb";
 
 /** Lab address of the host at 0-based position `index` (198.18.0.0/15 is reserved for benchmarking). */
 export function hostAddress(index: number): string {

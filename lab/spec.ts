@@ -10,6 +10,18 @@ export interface HostSpec {
 export interface LabSpec {
   name: string;
   hosts: HostSpec[];
+  /**
+   * A TCP load balancer in front of port 6443 of the hosts (all of them, or those named), standing in for a
+   * user's own load balancer in front of the API servers (lab/load-balancer.ts).
+   */
+  loadBalancer?: boolean | { hosts?: string[] };
+}
+
+/** The hosts the load balancer forwards to, or undefined when the lab has none. */
+export function loadBalancerBackends(spec: LabSpec): string[] | undefined {
+  if (!spec.loadBalancer) return undefined;
+  const named = typeof spec.loadBalancer === "object" ? spec.loadBalancer.hosts : undefined;
+  return named ?? spec.hosts.map((h) => h.name);
 }
 
 export type DistroChoice = Distro | "mixed" | string;
@@ -41,11 +53,16 @@ export function checkSpec(spec: LabSpec): void {
     seen.add(h.name);
     if (!DISTROS.includes(h.distro)) throw new Error(`host ${h.name}: unknown distro ${JSON.stringify(h.distro)}`);
   }
+  for (const backend of loadBalancerBackends(spec) ?? []) {
+    if (!seen.has(backend)) throw new Error(`the load balancer names ${backend}, which is not a host of the lab`);
+  }
 }
 
 export function sameShape(inventory: Inventory, spec: LabSpec): boolean {
+  const backends = loadBalancerBackends(spec);
   return (
     inventory.hosts.length === spec.hosts.length &&
-    inventory.hosts.every((h, i) => h.name === spec.hosts[i].name && h.distro === spec.hosts[i].distro)
+    inventory.hosts.every((h, i) => h.name === spec.hosts[i].name && h.distro === spec.hosts[i].distro) &&
+    JSON.stringify(inventory.loadBalancer?.backends) === JSON.stringify(backends)
   );
 }

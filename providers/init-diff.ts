@@ -16,7 +16,8 @@
 //   - imageRepository: every control-plane manifest, etcd's and the CoreDNS/kube-proxy add-ons;
 //   - kubelet extraArgs: `kubeadm init phase kubelet-start` (rewrites kubeadm-flags.env, restarts the kubelet);
 //   - schedulableControlPlane: the control-plane taint is added or removed with kubectl;
-//   - node.labels: kubectl label.
+//   - node.labels: kubectl label;
+//   - kubeVip: kube-vip's static Pod is rewritten (or removed); the kubelet restarts it.
 //   ClusterConfiguration changes are also uploaded to the kubeadm-config ConfigMap (what joins and kubeadm
 //   itself read later).
 // Update with no remote work: the connection (a rotated key, another port or user) and the reset script are
@@ -54,6 +55,7 @@ export const INIT_UPDATE_PATHS = [
   "cluster.imageRepository",
   "cluster.kubelet.extraArgs",
   "cluster.schedulableControlPlane",
+  "cluster.kubeVip",
   "node.labels",
 ] as const;
 
@@ -84,10 +86,8 @@ export interface InitChanges {
   plan: InitUpdatePlan;
 }
 
-export function initChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): InitChanges {
-  const replaces = changedPaths(olds, news, INIT_REPLACE_PATHS);
-  const updates = changedPaths(olds, news, INIT_UPDATE_PATHS);
-  const stored = changedPaths(olds, news, INIT_STORED_PATHS);
+/** The in-place work for a list of changed update paths (shared with joined control-plane nodes). */
+export function updatePlan(updates: string[]): InitUpdatePlan {
   const has = (path: string) => updates.includes(path);
   const imageRepository = has("cluster.imageRepository");
   const components = imageRepository
@@ -95,19 +95,21 @@ export function initChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): 
     : COMPONENT_ARGS.filter(([path]) => has(path)).map(([, component]) => component);
   const apiserverCertificate = has("cluster.apiServer.certSANs");
   return {
-    replaces,
-    updates,
-    stored,
-    plan: {
-      apiserverCertificate,
-      components,
-      etcdAndAddons: imageRepository,
-      uploadClusterConfiguration: components.length > 0 || apiserverCertificate,
-      kubelet: has("cluster.kubelet.extraArgs"),
-      taint: has("cluster.schedulableControlPlane"),
-      labels: has("node.labels"),
-    },
+    apiserverCertificate,
+    components,
+    etcdAndAddons: imageRepository,
+    uploadClusterConfiguration: components.length > 0 || apiserverCertificate,
+    kubelet: has("cluster.kubelet.extraArgs"),
+    taint: has("cluster.schedulableControlPlane"),
+    labels: has("node.labels"),
   };
+}
+
+export function initChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): InitChanges {
+  const replaces = changedPaths(olds, news, INIT_REPLACE_PATHS);
+  const updates = changedPaths(olds, news, INIT_UPDATE_PATHS);
+  const stored = changedPaths(olds, news, INIT_STORED_PATHS);
+  return { replaces, updates, stored, plan: updatePlan(updates) };
 }
 
 export function initDiff(olds: KubeadmInitOutputs, news: KubeadmInitInputs) {

@@ -22,6 +22,7 @@ import {
   uploadKubeadmConfig,
 } from "./remote-files";
 import { stepFailure } from "./step-errors";
+import { placeKubeVip } from "./kube-vip-static-pod";
 import { connectionSecrets, StepReporter, type SessionOpener } from "./steps";
 
 const API_RETRIES = 30;
@@ -58,25 +59,50 @@ export function apiserverCertificateScript(): string {
   ].join("\n");
 }
 
+/** What an update needs to know about the node beyond the plan. */
+export interface UpdateTarget {
+  name: string;
+  oldLabels: Record<string, string>;
+  newLabels: Record<string, string>;
+  schedulable: boolean;
+  /**
+   * "first": the node `kubeadm init` ran on, which also keeps the cluster-wide state (the kubeadm-config
+   * ConfigMap, the CoreDNS and kube-proxy add-ons); "joined": another control-plane node, whose update only
+   * concerns its own certificates, static Pods, kubelet, taint and labels.
+   */
+  scope: "first" | "joined";
+}
+
+export function initUpdateTarget(olds: KubeadmInitOutputs, news: KubeadmInitInputs): UpdateTarget {
+  return {
+    name: news.node.name,
+    oldLabels: olds.node.labels,
+    newLabels: news.node.labels,
+    schedulable: news.cluster.schedulableControlPlane,
+    scope: "first",
+  };
+}
+
 /** The commands an update runs, in order. Pure, so tests can check exactly what runs. */
-export function updateSteps(plan: InitUpdatePlan, olds: KubeadmInitOutputs, news: KubeadmInitInputs): UpdateStep[] {
-  const name = news.node.name;
+export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateStep[] {
+  const { name } = target;
+  const first = target.scope === "first";
   const api = (command: string) => retrying(command, API_RETRIES, API_RETRY_DELAY_SECONDS);
   const steps: UpdateStep[] = [];
   if (plan.apiserverCertificate) {
     steps.push({ step: "certs apiserver", command: apiserverCertificateScript() });
   }
-  if (plan.uploadClusterConfiguration) {
+  if (plan.uploadClusterConfiguration && first) {
     steps.push({ step: "upload-config kubeadm", command: api(kubeadmPhase("upload-config", "kubeadm")) });
   }
-  if (plan.etcdAndAddons) {
+  if (plan.etcdAndAddons && first) {
     steps.push({ step: "addon all", command: api(kubeadmPhase("addon", "all")) });
   }
   if (plan.taint) {
-    steps.push({ step: "control-plane taint", command: api(taintCommand(name, news.cluster.schedulableControlPlane)) });
+    steps.push({ step: "control-plane taint", command: api(taintCommand(name, target.schedulable)) });
   }
   if (plan.labels) {
-    const args = labelArgs(name, olds.node.labels, news.node.labels);
+    const args = labelArgs(name, target.oldLabels, target.newLabels);
     if (args !== undefined) steps.push({ step: "labels", command: api(kubectl(args)) });
   }
   if (plan.etcdAndAddons) {
@@ -110,6 +136,54 @@ function needsConfig(plan: InitUpdatePlan): boolean {
   );
 }
 
+export interface ApplyUpdateOptions {
+  plan: InitUpdatePlan;
+  target: UpdateTarget;
+  /** The InitConfiguration the phases read, written for the duration of the update. */
+  config: string;
+  reporter: StepReporter;
+  masker: SecretMasker;
+}
+
+/**
+ * Runs the update's steps on a control-plane node (the kubeadm config written first and removed after) and
+ * returns the admin kubeconfig as it is afterwards.
+ */
+export async function applyControlPlaneUpdate(
+  session: RemoteSession,
+  opts: ApplyUpdateOptions,
+): Promise<string | undefined> {
+  const { plan, reporter, masker } = opts;
+  if (needsConfig(plan)) await uploadKubeadmConfig(session, INIT_CONFIG_PATH, opts.config);
+  try {
+    for (const { step, command } of updateSteps(plan, opts.target)) {
+      reporter.begin(step);
+      const result = await session.run(command, { allowFailure: true, summary: step }).catch((error) => {
+        throw stepFailure({
+          target: session.target,
+          step,
+          cause: error,
+          outcome: "The update stopped there; `pulumi up` runs it again.",
+          masker,
+        });
+      });
+      if (result.code !== 0) {
+        throw stepFailure({
+          target: session.target,
+          step,
+          exitCode: result.code,
+          output: `${result.stdout}\n${result.stderr}`,
+          outcome: "The update stopped there; `pulumi up` runs it again.",
+          masker,
+        });
+      }
+    }
+  } finally {
+    if (needsConfig(plan)) await removeRemoteFile(session, INIT_CONFIG_PATH).catch(() => undefined);
+  }
+  return session.readFile(ADMIN_CONF_PATH);
+}
+
 export async function updateControlPlane(
   olds: KubeadmInitOutputs,
   news: KubeadmInitInputs,
@@ -118,7 +192,8 @@ export async function updateControlPlane(
   const { plan, updates } = initChanges(olds, news);
   const name = news.node.name;
   let kubeconfig = olds.kubeconfig;
-  if (hasRemoteWork(plan)) {
+  const kubeVipChanged = updates.includes("cluster.kubeVip");
+  if (hasRemoteWork(plan) || kubeVipChanged) {
     const reporter = new StepReporter(name);
     const secrets = [olds.bootstrapToken, news.caKeyPem, olds.kubeconfig];
     const masker = new SecretMasker([...secrets, ...connectionSecrets(news.connection)]);
@@ -126,44 +201,26 @@ export async function updateControlPlane(
     kubeconfig = await open(
       news.connection,
       async (session: RemoteSession) => {
-        if (needsConfig(plan)) {
-          // The token is the one init created; the phases used here do not create tokens, but the renderer
-          // wants a complete InitConfiguration.
-          const target = renderTarget(news.cluster, news.node, news.connection);
-          const config = renderInitConfig(target.spec, target.node, {
-            bootstrapToken: olds.bootstrapToken,
-            tokenTtl: news.cluster.joinTokenTtl,
-          });
-          await uploadKubeadmConfig(session, INIT_CONFIG_PATH, config);
-        }
-        try {
-          for (const { step, command } of updateSteps(plan, olds, news)) {
-            reporter.begin(step);
-            const result = await session.run(command, { allowFailure: true, summary: step }).catch((error) => {
-              throw stepFailure({
-                target: session.target,
-                step,
-                cause: error,
-                outcome: "The update stopped there; `pulumi up` runs it again.",
-                masker,
-              });
-            });
-            if (result.code !== 0) {
-              throw stepFailure({
-                target: session.target,
-                step,
-                exitCode: result.code,
-                output: `${result.stdout}\n${result.stderr}`,
-                outcome: "The update stopped there; `pulumi up` runs it again.",
-                masker,
-              });
-            }
-          }
-        } finally {
-          if (needsConfig(plan)) await removeRemoteFile(session, INIT_CONFIG_PATH).catch(() => undefined);
+        // The token is the one init created; the phases used here do not create tokens, but the renderer
+        // wants a complete InitConfiguration.
+        const target = renderTarget(news.cluster, news.node, news.connection);
+        const config = renderInitConfig(target.spec, target.node, {
+          bootstrapToken: olds.bootstrapToken,
+          tokenTtl: news.cluster.joinTokenTtl,
+        });
+        const admin = await applyControlPlaneUpdate(session, {
+          plan,
+          target: initUpdateTarget(olds, news),
+          config,
+          reporter,
+          masker,
+        });
+        if (kubeVipChanged) {
+          reporter.begin("kube-vip", news.cluster.kubeVip ? "rewriting its static Pod" : "removing its static Pod");
+          await placeKubeVip(session, news.cluster);
         }
         reporter.begin("update", "done");
-        return (await session.readFile(ADMIN_CONF_PATH)) ?? olds.kubeconfig;
+        return admin ?? olds.kubeconfig;
       },
       { label: name, secrets, onOutput: reporter.onOutput },
     );

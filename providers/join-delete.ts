@@ -132,7 +132,9 @@ export async function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpene
     await tolerateUnreachable("The worker could not be reset; reset it by hand if it comes back.", () =>
       open(
         props.connection,
-        (session) => resetNode(session, props.resetScript, reporter, "kubeadm reset -f and the CNI/iptables cleanup"),
+        async (session) => {
+          await resetNode(session, props.resetScript, reporter, "kubeadm reset -f and the CNI/iptables cleanup");
+        },
         { label: name, onOutput: reporter.onOutput },
       ),
     );

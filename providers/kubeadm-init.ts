@@ -12,7 +12,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../kubeadm/ca-hash";
 import { renderInitConfig } from "../kubeadm/init-config";
-import { generateBootstrapToken } from "../kubeadm/token";
+import { ADMIN_KUBECONFIG, SUPER_ADMIN_KUBECONFIG } from "../kubeadm/kube-vip-manifest";
+import { generateBootstrapToken, generateCertificateKey } from "../kubeadm/token";
 import { describeTarget, SecretMasker, shellCommand, withSession, type RemoteSession } from "../ssh";
 import { initDiff } from "./init-diff";
 import { deleteControlPlane } from "./init-delete";
@@ -21,7 +22,9 @@ import { readControlPlane } from "./init-read";
 import { updateControlPlane } from "./init-update";
 import { inspectHost, requireKubeadm } from "./host-state";
 import { createBootstrapToken } from "./join-token";
+import { listControlPlaneNodes } from "./etcd-quorum";
 import { runKubeadmStep } from "./kubeadm-step";
+import { placeKubeVip } from "./kube-vip-static-pod";
 import { kubectl, labelArgs, retrying, taintCommand, waitForNode } from "./kubectl";
 import { resetNode } from "./node-reset";
 import { renderTarget } from "./node-settings";
@@ -35,6 +38,7 @@ import {
   uploadClusterCa,
   uploadKubeadmConfig,
 } from "./remote-files";
+import { KubeadmStepError } from "./step-errors";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
 
 /** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
@@ -95,6 +99,7 @@ async function adoptControlPlane(
     );
     return undefined;
   }
+  await refuseJoinedNodeAsFirst(session, node.name);
   const kubeconfig = await readRequiredFile(session, ADMIN_CONF_PATH, "adopt");
   const token = await createBootstrapToken(session, cluster.joinTokenTtl, INIT_TOKEN_DESCRIPTION);
   await session.run(retrying(taintCommand(node.name, cluster.schedulableControlPlane), API_RETRIES, 2), {
@@ -105,6 +110,38 @@ async function adoptControlPlane(
   return outputs(inputs, kubeconfig, token);
 }
 
+/**
+ * The first control-plane node of a cluster made for several ("HA-ready": controlPlaneEndpoint is set) uploads
+ * the shared certificates at init, as kubeadm's HA set-up does. The key is minted here and forgotten after
+ * init: each control-plane join uploads the certificates again under a key of its own (certificate-upload.ts),
+ * because these expire two hours after init.
+ */
+function uploadsCertsAtInit(cluster: KubeadmInitInputs["cluster"]): boolean {
+  return cluster.controlPlaneEndpointConfigured === true;
+}
+
+/**
+ * Adoption is for a re-run after an interrupted init, when this node is the cluster's only control plane.
+ * Finding other control-plane Nodes means this node joined a running cluster: it became controlPlane[0] because
+ * the node that ran `kubeadm init` was taken out of the list. Adopting it would hand the node to this resource
+ * while the resource that joined it resets it: refused before anything changes.
+ */
+async function refuseJoinedNodeAsFirst(session: RemoteSession, name: string): Promise<void> {
+  // Best effort: a list that cannot be read is no evidence of other control-plane nodes.
+  const nodes = await listControlPlaneNodes(session).catch(() => []);
+  const others = nodes.map((m) => m.name).filter((n) => n !== name);
+  if (others.length === 0) return;
+  throw new KubeadmStepError(
+    session.target,
+    "adopt",
+    `${name} is controlPlane[0], the node that initialises the cluster, but it already is one of several ` +
+      `control-plane nodes of a running cluster (with ${others.join(", ")}): the node that ran kubeadm init was ` +
+      "removed from the front of controlPlane. Removing the first control-plane node is not supported: put it " +
+      "back as controlPlane[0] (remove any other control-plane node instead), then run pulumi up again. Nothing " +
+      "was changed.",
+  );
+}
+
 export async function createControlPlane(
   inputs: KubeadmInitInputs,
   open: SessionOpener,
@@ -112,10 +149,18 @@ export async function createControlPlane(
   const { connection, node, cluster } = inputs;
   const reporter = new StepReporter(node.name);
   const bootstrapToken = generateBootstrapToken();
-  const secrets = [bootstrapToken, inputs.caKeyPem];
+  const uploadCerts = uploadsCertsAtInit(cluster);
+  const certificateKey = uploadCerts ? generateCertificateKey() : undefined;
+  const secrets = [bootstrapToken, inputs.caKeyPem, ...(certificateKey !== undefined ? [certificateKey] : [])];
   const masker = new SecretMasker([...secrets, ...connectionSecrets(connection)]);
   const target = renderTarget(cluster, node, connection);
-  const config = renderInitConfig(target.spec, target.node, { bootstrapToken, tokenTtl: cluster.joinTokenTtl });
+  const config = renderInitConfig(target.spec, target.node, {
+    bootstrapToken,
+    tokenTtl: cluster.joinTokenTtl,
+    certificateKey,
+    uploadCerts,
+  });
+  const initCommand = ["kubeadm", "init", "--config", INIT_CONFIG_PATH, ...(uploadCerts ? ["--upload-certs"] : [])];
 
   reporter.begin("connect", describeTarget(connection));
   return open(
@@ -147,22 +192,32 @@ export async function createControlPlane(
       reporter.begin("upload", `cluster CA and ${INIT_CONFIG_PATH}`);
       await uploadClusterCa(session, inputs.caCertPem, inputs.caKeyPem);
       await uploadKubeadmConfig(session, INIT_CONFIG_PATH, config);
+      if (cluster.kubeVip !== undefined) {
+        // The endpoint must answer during init, so kube-vip runs first, with the credentials that work then.
+        reporter.begin("kube-vip", `static Pod holding ${cluster.kubeVip.address} on ${cluster.kubeVip.interface}`);
+        await placeKubeVip(session, cluster, SUPER_ADMIN_KUBECONFIG);
+      }
 
       reporter.begin(
         "kubeadm init",
-        `Kubernetes ${cluster.kubernetesVersion}, endpoint ${cluster.controlPlaneEndpoint}`,
+        `Kubernetes ${cluster.kubernetesVersion}, endpoint ${cluster.controlPlaneEndpoint}` +
+          (uploadCerts ? ", certificates uploaded for control-plane joins" : ""),
       );
-      await runKubeadmStep(session, shellCommand(["kubeadm", "init", "--config", INIT_CONFIG_PATH]), {
+      await runKubeadmStep(session, shellCommand(initCommand), {
         step: "kubeadm init",
         reporter,
         resetScript: inputs.resetScript,
         masker,
-        summary: `kubeadm init --config ${INIT_CONFIG_PATH}`,
+        summary: initCommand.join(" "),
       });
 
       reporter.begin("finish", "reading the admin kubeconfig, removing the config with the token");
       await removeRemoteFile(session, INIT_CONFIG_PATH);
       const kubeconfig = await readRequiredFile(session, ADMIN_CONF_PATH, "kubeadm init");
+      if (cluster.kubeVip !== undefined) {
+        // admin.conf works now; super-admin.conf (which bypasses RBAC) is kept for emergencies only.
+        await placeKubeVip(session, cluster, ADMIN_KUBECONFIG);
+      }
       await applyLabels(session, node.name, {}, node.labels);
       reporter.begin("done", `control plane ready at ${cluster.controlPlaneEndpoint}`);
       return outputs(inputs, kubeconfig, bootstrapToken);

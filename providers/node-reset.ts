@@ -5,7 +5,7 @@
 // next to it, a node is always reset by the script of the version that set it up (or last updated it).
 import { readFileSync } from "fs";
 import { join } from "path";
-import type { RemoteSession } from "../ssh";
+import type { RemoteSession, RunResult } from "../ssh";
 import type { StepReporter } from "./steps";
 
 export const RESET_SCRIPT_FILE = join(__dirname, "scripts", "reset-node.sh");
@@ -18,14 +18,15 @@ export function readResetScript(): string {
 /**
  * Runs the reset script on the host. It is passed as the `sh -c` argument rather than on stdin, so that
  * commands it runs (kubeadm, systemctl) cannot swallow the rest of the script by reading stdin; it is a few
- * kilobytes, far below the kernel's limit for one argument (128 KiB).
+ * kilobytes, far below the kernel's limit for one argument (128 KiB). The output is returned for callers
+ * that read what kubeadm reset said (a control plane's etcd member removal).
  */
 export async function resetNode(
   session: RemoteSession,
   script: string,
   reporter: StepReporter,
   reason: string,
-): Promise<void> {
+): Promise<RunResult> {
   reporter.begin("reset", reason);
-  await session.run(script, { summary: "reset-node.sh (kubeadm reset -f and CNI/iptables cleanup)" });
+  return session.run(script, { summary: "reset-node.sh (kubeadm reset -f and CNI/iptables cleanup)" });
 }

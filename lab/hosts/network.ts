@@ -2,7 +2,18 @@
 // namespace never gets a link, an address or a route (the veth is created in the switch namespace with its
 // peer placed directly in the host's).
 import * as fs from "fs";
-import { GATEWAY, hostAddress, hostNs, nsPrefix, PREFIX_LENGTH, switchNs, switchPort } from "../names";
+import {
+  GATEWAY,
+  hostAddress,
+  hostNs,
+  LOAD_BALANCER_ADDRESS,
+  LOAD_BALANCER_PORT_NAME,
+  loadBalancerNs,
+  nsPrefix,
+  PREFIX_LENGTH,
+  switchNs,
+  switchPort,
+} from "../names";
 import { run, runSync } from "../run";
 
 /** Namespaces whose name starts with the lab's prefix, whether or not the lab's state knows them. */
@@ -46,6 +57,27 @@ export async function connectHost(lab: string, host: string, index: number): Pro
     input: [
       "link set lo up",
       `addr add ${hostAddress(index)}/${PREFIX_LENGTH} dev eth0`,
+      "link set eth0 up",
+      `route add default via ${GATEWAY}`,
+    ].join("\n"),
+  });
+}
+
+/** The load balancer's namespace, plugged into the switch like a host, on LOAD_BALANCER_ADDRESS. */
+export async function connectLoadBalancer(lab: string): Promise<void> {
+  const ns = loadBalancerNs(lab);
+  if (namespaceExists(ns)) return;
+  await run("ip", ["netns", "add", ns]);
+  await run("ip", ["-n", switchNs(lab), "-batch", "-"], {
+    input: [
+      `link add ${LOAD_BALANCER_PORT_NAME} type veth peer name eth0 netns ${ns}`,
+      `link set ${LOAD_BALANCER_PORT_NAME} master br0 up`,
+    ].join("\n"),
+  });
+  await run("ip", ["-n", ns, "-batch", "-"], {
+    input: [
+      "link set lo up",
+      `addr add ${LOAD_BALANCER_ADDRESS}/${PREFIX_LENGTH} dev eth0`,
       "link set eth0 up",
       `route add default via ${GATEWAY}`,
     ].join("\n"),

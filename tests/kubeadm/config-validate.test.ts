@@ -7,6 +7,7 @@ import type { ClusterSpec } from "../../config/spec";
 import { renderInitConfig } from "../../kubeadm/init-config";
 import { renderJoinConfig } from "../../kubeadm/join-config";
 import { generateBootstrapToken, generateCertificateKey } from "../../kubeadm/token";
+import { renderUploadCertsConfig } from "../../kubeadm/upload-certs-config";
 import { clusterSpec, controlPlaneNode, workerNode } from "./cluster-spec-fixture";
 import { kubeadmValidate, requireKubeadm, type CommandResult } from "./real-kubeadm";
 
@@ -71,6 +72,49 @@ for (const { version, kubeadm: kubeadmVersion } of CASES) {
       const controlPlane = { certificateKey: generateCertificateKey() };
       const cpNode = controlPlaneNode("master02", "10.0.0.5");
       assertAccepted(kubeadmValidate(kubeadm, renderJoinConfig(spec, cpNode, { ...opts, controlPlane })));
+    });
+
+    it("accepts an HA init config (controlPlaneEndpoint, certificate key for --upload-certs)", () => {
+      const ha = clusterSpec(version, {
+        controlPlaneEndpoint: "192.0.2.100:6443",
+        controlPlaneEndpointConfigured: true,
+      });
+      const config = initFor(ha, { certificateKey: generateCertificateKey() });
+      assertAccepted(kubeadmValidate(kubeadm, config));
+    });
+
+    it("accepts a control-plane join config on another node, with its own localAPIEndpoint", () => {
+      const ha = clusterSpec(version, {
+        controlPlaneEndpoint: "192.0.2.100:6443",
+        controlPlaneEndpointConfigured: true,
+      });
+      const config = renderJoinConfig(ha, controlPlaneNode("master03", "10.0.0.6"), {
+        endpoint: ha.controlPlaneEndpoint,
+        token: generateBootstrapToken(),
+        caCertHash: someHash,
+        controlPlane: { certificateKey: generateCertificateKey() },
+      });
+      assertAccepted(kubeadmValidate(kubeadm, config));
+    });
+
+    it("accepts the config `kubeadm init phase upload-certs` reads the certificate key from", () => {
+      const ha = clusterSpec(version, {
+        controlPlaneEndpoint: "192.0.2.100:6443",
+        controlPlaneEndpointConfigured: true,
+      });
+      const config = renderUploadCertsConfig(ha, controlPlaneNode("master02", "10.0.0.5"), generateCertificateKey());
+      assertAccepted(kubeadmValidate(kubeadm, config));
+    });
+
+    it("rejects a certificate key kubeadm could not decode (so the check means something)", () => {
+      const config = editDocument(
+        initFor(spec, { certificateKey: generateCertificateKey() }),
+        "InitConfiguration",
+        (doc) => {
+          doc.set("certificateKey", "not-hex");
+        },
+      );
+      assertRejected(kubeadmValidate(kubeadm, config), /certificateKey|certificate key/);
     });
 
     it("accepts many generated tokens, and rejects one outside kubeadm's format (so the check means something)", () => {

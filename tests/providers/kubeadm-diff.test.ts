@@ -1,7 +1,12 @@
 import { strict as assert } from "assert";
 import { initChanges, initDiff } from "../../providers/init-diff";
 import type { KubeadmInitInputs } from "../../providers/init-inputs";
-import { apiserverCertificateScript, updateControlPlane, updateSteps } from "../../providers/init-update";
+import {
+  apiserverCertificateScript,
+  initUpdateTarget,
+  updateControlPlane,
+  updateSteps,
+} from "../../providers/init-update";
 import { joinDiff } from "../../providers/join-diff";
 import type { KubeadmJoinInputs } from "../../providers/join-inputs";
 import { updateWorker } from "../../providers/join-update";
@@ -125,7 +130,7 @@ describe("kubeadm-init diff", () => {
 describe("kubeadm-init update", () => {
   const steps = (edit: Edit<KubeadmInitInputs>) => {
     const news = initWith(edit);
-    return updateSteps(initChanges(initOutputs(), news).plan, initOutputs(), news);
+    return updateSteps(initChanges(initOutputs(), news).plan, initUpdateTarget(initOutputs(), news));
   };
   const phase = (...args: string[]) =>
     `'kubeadm' 'init' 'phase' ${args.map((a) => `'${a}'`).join(" ")} '--config' '/etc/kubernetes/pulumi-kubeadm/init.yaml'`;
@@ -185,7 +190,7 @@ describe("kubeadm-init update", () => {
     const olds = initOutputs();
     olds.cluster = { ...olds.cluster, schedulableControlPlane: true };
     const news = initInputs();
-    const taint = updateSteps(initChanges(olds, news).plan, olds, news);
+    const taint = updateSteps(initChanges(olds, news).plan, initUpdateTarget(olds, news));
     assert.ok(taint[0].command.includes("'node-role.kubernetes.io/control-plane:NoSchedule' '--overwrite'"));
   });
 
@@ -193,7 +198,7 @@ describe("kubeadm-init update", () => {
     const olds = initOutputs();
     olds.node = { ...olds.node, labels: { a: "1", b: "2" } };
     const news = initWith((i) => (i.node.labels = { b: "3", c: "4" }));
-    const result = updateSteps(initChanges(olds, news).plan, olds, news);
+    const result = updateSteps(initChanges(olds, news).plan, initUpdateTarget(olds, news));
     assert.ok(result[0].command.includes("'label' 'node' 'master01' '--overwrite' 'b=3' 'c=4' 'a-'"));
   });
 

@@ -5,6 +5,9 @@ import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { kubeadmInitProvider } from "../../providers/kubeadm-init";
 import { kubeadmJoinProvider } from "../../providers/kubeadm-join";
+import { kubeadmControlPlaneJoinProvider } from "../../providers/kubeadm-control-plane-join";
+import { ControlPlaneJoin } from "../../components/control-plane-join";
+import { CP1, CP2, cpJoinInputs, cpJoinOutputs, HA_SPEC } from "./control-plane-fakes";
 import { readResetScript } from "../../providers/node-reset";
 import { KubeadmStepError } from "../../providers/step-errors";
 import { MasterNode } from "../../components/master-node";
@@ -32,6 +35,7 @@ describe("kubeadm providers, serialized as the engine stores them", () => {
   for (const [name, provider] of [
     ["kubeadm-init", kubeadmInitProvider],
     ["kubeadm-join", kubeadmJoinProvider],
+    ["kubeadm-control-plane-join", kubeadmControlPlaneJoinProvider],
   ] as const) {
     describe(name, () => {
       let text: string;
@@ -58,10 +62,13 @@ describe("kubeadm providers, serialized as the engine stores them", () => {
         for (const method of ["check", "diff", "create", "update", "read", "delete"] as const) {
           assert.equal(typeof loaded[method], "function", method);
         }
+        const otherHash = `sha256:${"0".repeat(64)}`;
         const diff =
           name === "kubeadm-init"
             ? await loaded.diff!("id", initOutputs(), { ...initInputs(), node: { ...initInputs().node, name: "x" } })
-            : await loaded.diff!("id", joinOutputs(), { ...joinInputs(), caCertHash: `sha256:${"0".repeat(64)}` });
+            : name === "kubeadm-join"
+              ? await loaded.diff!("id", joinOutputs(), { ...joinInputs(), caCertHash: otherHash })
+              : await loaded.diff!("id", cpJoinOutputs(), { ...cpJoinInputs(), caCertHash: otherHash });
         assert.equal(diff.changes, true);
         assert.equal(diff.deleteBeforeReplace, true);
       });
@@ -111,6 +118,7 @@ describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
   const options = new Map<string, pulumi.CustomResourceOptions>();
   let master: MasterNode;
   let worker: WorkerJoin;
+  let controlPlane: ControlPlaneJoin;
 
   before(async () => {
     await pulumi.runtime.setMocks(
@@ -126,7 +134,7 @@ describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
                   caCertHash: CA_HASH,
                   bootstrapToken: "t",
                 }
-              : { ...args.inputs, nodeName: "worker01", joinedAt: "now" };
+              : { ...args.inputs, nodeName: args.inputs.node?.name ?? "worker01", joinedAt: "now" };
           return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,
@@ -155,7 +163,37 @@ describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
       },
       { transformations: [record] },
     );
+    controlPlane = new ControlPlaneJoin(
+      "cp2",
+      {
+        spec: HA_SPEC,
+        node: CP2,
+        controlPlanes: [CP1],
+        apiEndpoint: HA_SPEC.controlPlaneEndpoint,
+        caCertHash: master.caCertHash,
+      },
+      { transformations: [record] },
+    );
     await new Promise((resolve) => worker.joinedAt.apply(resolve));
+    await new Promise((resolve) => controlPlane.joinedAt.apply(resolve));
+  });
+
+  it("registers KubeadmControlPlaneJoin with the other control planes and its connection as secrets", () => {
+    const join = registered.find((r) => r.type === "pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmControlPlaneJoin");
+    assert.ok(join);
+    assert.equal(join.name, "cp2-control-plane-join");
+    assert.equal(join.inputs.apiEndpoint, "192.0.2.100:6443");
+    assert.equal(join.inputs.cluster.controlPlaneEndpointConfigured, true);
+    const others = secretValue(join.inputs.controlPlanes) as unknown as { name: string; advertiseAddress: string }[];
+    assert.deepEqual(
+      others.map((cp) => [cp.name, cp.advertiseAddress]),
+      [["cp1", "10.0.1.1"]],
+    );
+    assert.equal(secretValue(join.inputs.connection).host, "10.0.1.2");
+    assert.deepEqual([...(options.get("cp2-control-plane-join")?.additionalSecretOutputs ?? [])].sort(), [
+      "connection",
+      "controlPlanes",
+    ]);
   });
 
   it("registers KubeadmInit with the node's settings, the reset script and secret outputs", async () => {
@@ -197,5 +235,6 @@ describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
     const types = registered.map((r) => r.type);
     assert.ok(types.includes("pulumi-kubeadm:index:MasterNode"));
     assert.ok(types.includes("pulumi-kubeadm:index:WorkerJoin"));
+    assert.ok(types.includes("pulumi-kubeadm:index:ControlPlaneJoin"));
   });
 });

@@ -16,6 +16,8 @@ export interface LabStackOptions {
   hosts: { name: string; distro: Distro }[];
   /** Extra keys for the stack file (without the project prefix). */
   config?: Record<string, unknown>;
+  /** Give the lab a load balancer in front of port 6443 of these hosts (an HA stack's controlPlaneEndpoint). */
+  loadBalancer?: string[];
 }
 
 /** Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's network. */
@@ -42,7 +44,8 @@ export class LabStack {
   ) {}
 
   static async start(options: LabStackOptions, stackName = "lab"): Promise<LabStack> {
-    const lab = await startLab({ name: options.lab, hosts: options.hosts });
+    const loadBalancer = options.loadBalancer ? { hosts: options.loadBalancer } : undefined;
+    const lab = await startLab({ name: options.lab, hosts: options.hosts, loadBalancer });
     const project = await engineProject();
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
     const config = { hostsFile, ...LAB_MIRRORS, ...(options.config ?? {}) };

@@ -63,7 +63,8 @@
  * Other exports: exit(code, stderrText) (creates the throwable), DoubleExit, fsPath, statePath, labPath,
  *   logPath, host(), now(), sleepSeconds(s), readJson(file, dflt), writeJson(file, obj) (atomic),
  *   updateJson(file, dflt, fn) (locked read-modify-write; fn mutates or returns the new value),
- *   withLock(name, fn), redactFlags(argv, flags), shellQuote(arg), matchKey, logCommand(name, argv),
+ *   withLock(name, fn), withLockIn(dir, name, fn) (the lock in a given dir: state shared by hosts),
+ *   redactFlags(argv, flags), shellQuote(arg), matchKey, logCommand(name, argv),
  *   applyFaults(name, argv) (what step 2 does; throws DoubleExit), procSys(), mkdirp(dir),
  *   inLabHost() (true only inside a lab host: its / is init.sh's "lab-root" tmpfs).
  */
@@ -159,7 +160,11 @@ function sleepSeconds(s) {
 }
 
 function withLock(name, fn) {
-  const dir = statePath("locks");
+  return withLockIn(statePath("locks"), name, fn);
+}
+
+/** withLock with the lock directory given: for state several hosts share (under /lab). */
+function withLockIn(dir, name, fn) {
   mkdirp(dir);
   const lock = path.join(dir, `${name}.lock`);
   const deadline = Date.now() + 60000;
@@ -420,6 +425,7 @@ module.exports = {
   writeJson,
   updateJson,
   withLock,
+  withLockIn,
   redactFlags,
   shellQuote,
   matchKey,

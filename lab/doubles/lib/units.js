@@ -12,7 +12,8 @@
  *                       while that process lives, failed when it died; stop kills it and removes the socket.
  *   kubelet.service     start always succeeds (Restart=always) but the unit is "activating" (auto-restart)
  *                       until /var/lib/kubelet/config.yaml exists, containerd is reachable, and swap is off
- *                       (or the config says failSwapOn: false); then "active".
+ *                       (or the config says failSwapOn: false); then "active". An active kubelet on a
+ *                       control-plane host runs its API server static Pod (the lab API daemon, kube/daemon.js).
  *   anything else       active once started.
  *
  * Exports: unitName(n), findUnit(unit) -> {path, dropins[], description, wantedBy[]} | null,
@@ -341,12 +342,29 @@ function stopContainerd(unit) {
   fs.rmSync(lab.fsPath(SOCKET), { force: true });
 }
 
+/**
+ * A running kubelet runs the static Pods in /etc/kubernetes/manifests: on a control-plane host that is the API
+ * server, played by the lab API daemon (kube/daemon.js). Checked whenever the kubelet or the runtime starts,
+ * since either can come up last after a reboot.
+ */
+function runStaticPods() {
+  if (kubeletState(readState("kubelet.service")).state !== "active") return;
+  const daemons = require("./kube/daemon.js");
+  daemons.ensureStaticPodDaemon();
+  daemons.ensureKubeVip();
+}
+
 function start(unit) {
-  if (unit === "containerd.service") return startContainerd(unit);
+  if (unit === "containerd.service") {
+    const result = startContainerd(unit);
+    if (result.ok) runStaticPods();
+    return result;
+  }
   const st = readState(unit);
   if (st.started && !st.failed) return { ok: true };
   writeState(unit, { started: true, failed: false, since: lab.now().toISOString() });
   journal(unit, `systemd[1]: Started ${unit}.`);
+  if (unit === "kubelet.service") runStaticPods();
   return { ok: true };
 }
 

@@ -1,17 +1,24 @@
 "use strict";
 /*
  * The lab API daemon: a minimal, REST-shaped stand-in for kube-apiserver (plus the bits of the controller
- * manager that kubeadm relies on: CSR signing, the bootstrap signer and token cleaner, node lifecycle).
- * Started detached by the kubeadm double after `kubeadm init` (pid in $LAB_STATE/apiserver.pid, log in
- * $LAB_LOG/apiserver.log); stopped by `kubeadm reset`. Restartable: `node apiserver.js` serves whatever
- * $LAB_STATE/cluster.json holds (the "apiserver" key says where to listen and which pki files to use).
+ * manager that kubeadm relies on: CSR signing, the bootstrap signer and token cleaner, node lifecycle), one per
+ * control-plane host. Started detached by the kubeadm double after `kubeadm init` or `kubeadm join
+ * --control-plane`, and by the kubelet double when it starts on a control-plane host (its static Pod); pid in
+ * $LAB_STATE/apiserver.pid, log in $LAB_LOG/apiserver.log; stopped by `kubeadm reset`. Every control plane of a
+ * cluster serves the same state, the lab's etcd (store.js): $LAB_STATE/cluster.json says where this one listens,
+ * with which pki files, and which cluster it serves.
  *
  * TLS on <advertiseAddress>:<bindPort> with /etc/kubernetes/pki/apiserver.{crt,key}; client certificates
  * signed by ca.crt authenticate as CN (user) / O (groups); a bearer token "<id>.<secret>" matching a live
  * bootstrap token authenticates as system:bootstrap:<id> (groups system:bootstrappers + auth-extra-groups).
  *
+ * etcd quorum: the daemon checks every second which members' API daemons accept connections (store.js); one that
+ * failed two checks in a row is dead. While fewer than a majority of the voting members are alive, /readyz fails ("[-]etcd failed") and every other API
+ * request fails like kube-apiserver without etcd (500, "etcdserver: request timed out").
+ *
  * Routes (JSON bodies are Kubernetes objects; errors are metav1.Status with the usual reason/code):
- *   anonymous      GET  /healthz /livez /readyz                              -> "ok"
+ *   anonymous      GET  /healthz /livez                                      -> "ok"
+ *   anonymous      GET  /readyz                                              -> "ok", or 500 without etcd quorum
  *   anonymous      GET  /version                                             -> version.Info
  *   anonymous      GET  /api/v1/namespaces/kube-public/configmaps/cluster-info
  *                        data.kubeconfig + one "jws-kubeconfig-<token id>" per live signing token
@@ -22,7 +29,7 @@
  *                        spec.request = base64 PEM CSR (O=system:nodes, CN=system:node:<name>); answered
  *                        approved and signed at once (status.certificate = base64 PEM, 1 year, capped at CA)
  *   cert (node)    GET/POST/PUT/PATCH /api/v1/nodes[/{name}]                 (a node may only write itself)
- *   cert (any)     GET   /api/v1/nodes                                       -> NodeList
+ *   cert (any)     GET   /api/v1/nodes[?labelSelector=a,b=c,d!=e,!f]         -> NodeList
  *                  POST  /api/v1/nodes
  *                  GET/PUT/PATCH(merge)/DELETE /api/v1/nodes/{name}
  *                  GET   /api/v1/namespaces/{ns}/{configmaps|secrets}[?fieldSelector=type=...]
@@ -30,6 +37,12 @@
  *                  GET/PUT/DELETE /api/v1/namespaces/{ns}/{configmaps|secrets}/{name}
  *                  GET   /api/v1/pods, /api/v1/namespaces/{ns}/pods           -> empty PodList (no workloads)
  *                  POST  /api/v1/namespaces/{ns}/pods/{name}/eviction          -> 404 (no pods)
+ *   cert (admin)   the etcd member API kubeadm uses (its etcd client, here behind the daemon; lab-only paths):
+ *                  GET    /lab/etcd/members                                  -> { members: [...] }
+ *                  POST   /lab/etcd/members            { name, address, port, isLearner } -> the member
+ *                  POST   /lab/etcd/members/{id}/promote
+ *                  DELETE /lab/etcd/members/{id}                             -> { members: [...] }
+ *                  (without quorum: 500 "etcdserver: re-configuration failed due to not enough started members")
  * Expiry follows the LAB clock: bootstrap-token-* secrets past "expiration" are gone (token cleaner); secrets
  * with annotation lab.pulumi-kubeadm/expires (kubeadm-certs, 2h) likewise. A node whose annotation
  * lab.pulumi-kubeadm/kubelet-stopped-at is older than settings.nodeMonitorGracePeriodSeconds (default 40) reads
@@ -37,12 +50,15 @@
  */
 const fs = require("fs");
 const https = require("https");
+const net = require("net");
 const crypto = require("crypto");
 const lab = require("../double.js");
 const pki = require("./pki.js");
+const store = require("./store.js");
 
 const VERSION = "v1.35.4";
-const STATE = () => lab.statePath("cluster.json");
+/** How often the daemon looks at the other members, and how long a connection attempt may take. */
+const MEMBER_PROBE_MS = 1000;
 
 function log(msg) {
   process.stdout.write(`${new Date().toISOString()} ${msg}\n`);
@@ -144,6 +160,62 @@ function nodeView(n) {
   return n;
 }
 
+/** Equality-based label selectors, as kubectl -l sends them: "a", "!a", "a=b", "a==b", "a!=b", comma = and. */
+function matchesSelector(labels, selector) {
+  if (!selector) return true;
+  return selector
+    .split(",")
+    .map((term) => term.trim())
+    .filter(Boolean)
+    .every((term) => {
+      let m = /^!\s*(.+)$/.exec(term);
+      if (m) return !(m[1] in labels);
+      m = /^([^!=]+)!=(.*)$/.exec(term);
+      if (m) return labels[m[1].trim()] !== m[2].trim();
+      m = /^([^!=]+)==?(.*)$/.exec(term);
+      if (m) return labels[m[1].trim()] === m[2].trim();
+      return term in labels;
+    });
+}
+
+/**
+ * Failed probes in a row per member (reset by a success). A member is dead after two, about as long as etcd
+ * takes to notice a lost peer; a single failed probe (a daemon that just started) does not cost the quorum.
+ */
+const failures = new Map();
+const DEAD_AFTER_FAILURES = 2;
+
+function isAlive(member) {
+  return (failures.get(member.id) || 0) < DEAD_AFTER_FAILURES;
+}
+
+function probeMembers(config, self) {
+  const st = store.read(config.cluster);
+  for (const member of store.members(st)) {
+    if (member.apiServer === self) {
+      failures.set(member.id, 0);
+      continue;
+    }
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(member.apiServer || "");
+    if (!m) continue;
+    const socket = net.connect({ host: m[1], port: Number(m[2]) });
+    const done = (ok) => {
+      failures.set(member.id, ok ? 0 : (failures.get(member.id) || 0) + 1);
+      socket.destroy();
+    };
+    socket.setTimeout(MEMBER_PROBE_MS, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  }
+}
+
+/** etcd's view: a majority of the voting members must be alive (a member not probed yet counts as alive). */
+function hasQuorum(st) {
+  const voting = store.votingMembers(st);
+  if (voting.length === 0) return true;
+  return voting.filter(isAlive).length >= Math.floor(voting.length / 2) + 1;
+}
+
 function readBody(req) {
   return new Promise((resolve) => {
     const chunks = [];
@@ -226,7 +298,12 @@ async function handle(req, res, config) {
   const body = method === "GET" || method === "DELETE" ? undefined : await readBody(req);
   log(`${method} ${req.url}`);
 
-  if (method === "GET" && ["/healthz", "/livez", "/readyz"].includes(p)) return send(200, "ok");
+  if (method === "GET" && ["/healthz", "/livez"].includes(p)) return send(200, "ok");
+  if (method === "GET" && p === "/readyz") {
+    const st = store.read(config.cluster);
+    if (st && hasQuorum(st)) return send(200, "ok");
+    return send(500, "[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\nreadyz check failed\n");
+  }
   const [major, minor] = VERSION.slice(1).split(".");
   if (method === "GET" && p === "/version") {
     return send(200, {
@@ -242,14 +319,17 @@ async function handle(req, res, config) {
     });
   }
 
-  return lab.withLock("cluster", () => {
-    const stored = lab.readJson(STATE(), null);
+  return store.withClusterLock(config.cluster, () => {
+    const stored = store.read(config.cluster);
     if (!stored) return send(503, status(503, "ServiceUnavailable", "the lab cluster state is missing"));
+    if (!hasQuorum(stored)) {
+      return send(500, status(500, "InternalError", "etcdserver: request timed out"));
+    }
     const st = live(stored);
     const save = (mutate) => {
-      const fresh = lab.readJson(STATE(), stored);
+      const fresh = store.read(config.cluster) || stored;
       mutate(fresh);
-      lab.writeJson(STATE(), fresh);
+      store.writeLocked(config.cluster, fresh);
     };
 
     if (method === "GET" && p === "/api/v1/namespaces/kube-public/configmaps/cluster-info") {
@@ -306,6 +386,7 @@ async function handle(req, res, config) {
           apiVersion: "v1",
           metadata: { resourceVersion: String(Date.now()) },
           items: Object.values(nodes)
+            .filter((n) => matchesSelector(n.metadata.labels || {}, url.searchParams.get("labelSelector")))
             .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
             .map(nodeView),
         });
@@ -351,6 +432,54 @@ async function handle(req, res, config) {
         });
         return send(200, live({ nodes: { [name]: next } }).nodes[name]);
       }
+    }
+
+    // etcd members (what kubeadm's etcd client does on join and reset)
+    m = /^\/lab\/etcd\/members(?:\/([0-9a-f]+))?(\/promote)?$/.exec(p);
+    if (m) {
+      if (!isAdmin) return forbidden(method.toLowerCase(), "etcd members", m[1]);
+      const list = store.members(stored);
+      if (method === "GET" && !m[1]) return send(200, { members: list });
+      if (method === "POST" && !m[1]) {
+        if (!body || !body.name || !body.address || !body.port)
+          return send(400, status(400, "BadRequest", "name, address and port are required"));
+        const member = store.memberFor(body.name, body.address, body.port, body.isLearner);
+        if (list.some((x) => x.peerURLs[0] === member.peerURLs[0]))
+          return send(409, status(409, "AlreadyExists", "etcdserver: Peer URLs already exists"));
+        if (list.some((x) => x.isLearner) && body.isLearner)
+          return send(500, status(500, "InternalError", "etcdserver: too many learner members in cluster"));
+        save((s) => {
+          s.etcd = s.etcd || { members: [] };
+          s.etcd.members.push(member);
+        });
+        return send(201, member);
+      }
+      const member = list.find((x) => x.id === m[1]);
+      if (!member) return send(404, status(404, "NotFound", "etcdserver: member not found"));
+      if (method === "POST" && m[2]) {
+        // kubeadm promotes a learner once its API server answered: it is alive, whatever the last probe saw.
+        failures.set(member.id, 0);
+        save((s) => {
+          for (const x of s.etcd.members) if (x.id === member.id) x.isLearner = false;
+        });
+        return send(200, { ...member, isLearner: false });
+      }
+      if (method === "DELETE" && !m[2]) {
+        // Removing a voting member is a configuration change the remaining majority must agree to.
+        const rest = list.filter((x) => x.id !== member.id && !x.isLearner);
+        const up = rest.filter(isAlive).length;
+        if (!member.isLearner && rest.length > 0 && up < Math.floor(rest.length / 2) + 1) {
+          return send(
+            500,
+            status(500, "InternalError", "etcdserver: re-configuration failed due to not enough started members"),
+          );
+        }
+        save((s) => {
+          s.etcd.members = s.etcd.members.filter((x) => x.id !== member.id);
+        });
+        return send(200, { members: list.filter((x) => x.id !== member.id) });
+      }
+      return send(405, status(405, "MethodNotAllowed", "method not allowed"));
     }
 
     // Pods: the lab runs no workloads
@@ -440,12 +569,13 @@ async function handle(req, res, config) {
 }
 
 function main() {
-  const st = lab.readJson(STATE(), null);
-  if (!st || !st.apiserver) {
-    process.stderr.write(`lab apiserver: no "apiserver" in ${STATE()}\n`);
+  const hostConfig = store.hostConfig();
+  if (!hostConfig || !hostConfig.apiserver || !hostConfig.cluster) {
+    process.stderr.write(`lab apiserver: no "apiserver" and "cluster" in ${lab.statePath("cluster.json")}\n`);
     process.exit(1);
   }
-  const config = st.apiserver;
+  const config = { ...hostConfig.apiserver, cluster: hostConfig.cluster };
+  const self = store.hostPort(config.address, config.port);
   const server = https.createServer(
     {
       cert: fs.readFileSync(config.certFile),
@@ -470,10 +600,19 @@ function main() {
     log(`listen error: ${e.message}`);
     process.exit(1);
   });
-  server.listen({ port: config.port, host: config.address }, () => {
+  // kube-apiserver binds every address (--bind-address 0.0.0.0), which is how a virtual IP on the host reaches
+  // it; outside a lab host (the doubles' tests, on the machine) only the advertised address is bound.
+  const bindAddress = lab.inLabHost() ? "0.0.0.0" : config.address;
+  server.listen({ port: config.port, host: bindAddress }, () => {
+    probeMembers(config, self);
+    setInterval(() => {
+      probeMembers(config, self);
+      // The kubelet starts a static Pod as soon as its manifest appears: kube-vip's is placed after a join.
+      require("./daemon.js").ensureKubeVip();
+    }, MEMBER_PROBE_MS).unref();
     lab.writeJson(lab.statePath("apiserver.json"), { pid: process.pid, address: config.address, port: config.port });
     fs.writeFileSync(lab.statePath("apiserver.pid"), `${process.pid}\n`);
-    log(`listening on ${config.address}:${config.port}`);
+    log(`listening on ${bindAddress}:${config.port} (advertised ${config.address})`);
   });
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGTERM", stop);
@@ -482,4 +621,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { live, liveTokens, clusterInfo };
+module.exports = { live, liveTokens, clusterInfo, matchesSelector };

@@ -9,6 +9,8 @@ const cfgs = require("./config.js");
 const pki = require("./pki.js");
 const client = require("./client.js");
 const yaml = require("./yaml.js");
+const store = require("./store.js");
+const { startDaemon, stopDaemon } = require("./daemon.js");
 
 const lab = host.lab;
 const out = (s) => process.stdout.write(s);
@@ -490,59 +492,6 @@ function waitHealthy(server, caPem, seconds) {
   }
 }
 
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function stopDaemon() {
-  const pidFile = lab.statePath("apiserver.pid");
-  let pid = null;
-  try {
-    pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-  } catch {
-    return;
-  }
-  if (pid && pidAlive(pid)) {
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      /* gone */
-    }
-    const deadline = Date.now() + 5000;
-    while (pidAlive(pid) && Date.now() < deadline) lab.sleepSeconds(0.05);
-    if (pidAlive(pid)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-  }
-  fs.rmSync(pidFile, { force: true });
-  fs.rmSync(lab.statePath("apiserver.json"), { force: true });
-}
-
-function startDaemon() {
-  stopDaemon();
-  lab.mkdirp(lab.logPath());
-  const logFd = fs.openSync(lab.logPath("apiserver.log"), "a");
-  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "apiserver.js")], {
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: process.env,
-  });
-  child.unref();
-  fs.closeSync(logFd);
-  lab.mkdirp(lab.statePath());
-  fs.writeFileSync(lab.statePath("apiserver.pid"), `${child.pid}\n`);
-  return child.pid;
-}
-
 function randomDuration(minMs, maxMs) {
   const ms = minMs + Math.random() * (maxMs - minMs);
   if (ms < 1000) return `${ms.toFixed(6).replace(/0+$/, "").replace(/\.$/, "")}ms`;
@@ -694,21 +643,17 @@ function init(ctx, flags) {
   const server = yaml.parse(adminKc).clusters[0].cluster.server;
   const endpoint = server.replace(/^https:\/\//, "");
   const nowDate = lab.now();
+  // A new etcd: this host's member is its only one.
+  const clusterId = store.clusterId(caPem);
   const state = {
-    apiserver: {
-      address: cfg.advertiseAddress,
-      port: cfg.bindPort,
-      certFile: lab.fsPath(`${pkiDir}/apiserver.crt`),
-      keyFile: lab.fsPath(`${pkiDir}/apiserver.key`),
-      caFile: lab.fsPath(`${pkiDir}/ca.crt`),
-      caKeyFile: lab.fsPath(`${pkiDir}/ca.key`),
-    },
     createdAt: rfc3339(nowDate),
     nodes: {},
     secrets: {},
     configmaps: {},
+    etcd: { members: [store.memberFor(cfg.nodeRegistration.name, cfg.advertiseAddress, cfg.bindPort, false)] },
   };
-  lab.writeJson(lab.statePath("cluster.json"), state);
+  store.create(clusterId, state);
+  store.writeHostConfig({ apiserver: apiserverConfig(pkiDir, cfg.advertiseAddress, cfg.bindPort), cluster: clusterId });
 
   out("[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s\n");
   out(`[control-plane-check] Checking kube-apiserver at https://${cfg.advertiseAddress}:${cfg.bindPort}/livez\n`);
@@ -748,7 +693,7 @@ function init(ctx, flags) {
       ...(cfg.podSubnet ? { podSubnet: cfg.podSubnet } : {}),
     },
   };
-  lab.updateJson(lab.statePath("cluster.json"), state, (st) => {
+  store.update(clusterId, (st) => {
     st.configmaps["kube-system/kubeadm-config"] = {
       apiVersion: "v1",
       kind: "ConfigMap",
@@ -790,7 +735,7 @@ function init(ctx, flags) {
   const uploadCerts = flags["upload-certs"] === true || flags["experimental-upload-certs"] === true;
   if (uploadCerts && !skip.has("upload-certs")) {
     if (!certificateKey) certificateKey = crypto.randomBytes(32).toString("hex");
-    uploadCertsSecret(pkiDir, certificateKey, cfg.externalEtcd, nowDate);
+    uploadCertsSecret(pkiDir, certificateKey, cfg.externalEtcd, nowDate, null, clusterId);
     out('[upload-certs] Storing the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
     out("[upload-certs] Using certificate key:\n");
     out(`${certificateKey}\n`);
@@ -888,7 +833,20 @@ function pullImage(image) {
 const CERT_FILES = ["ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key"];
 const ETCD_CERT_FILES = { "etcd-ca.crt": "etcd/ca.crt", "etcd-ca.key": "etcd/ca.key" };
 
-function uploadCertsSecret(pkiDir, key, externalEtcd, nowDate, kc) {
+/** Where this host's API daemon listens and which pki files it serves with. */
+function apiserverConfig(pkiDir, address, port) {
+  return {
+    address,
+    port,
+    certFile: lab.fsPath(`${pkiDir}/apiserver.crt`),
+    keyFile: lab.fsPath(`${pkiDir}/apiserver.key`),
+    caFile: lab.fsPath(`${pkiDir}/ca.crt`),
+    caKeyFile: lab.fsPath(`${pkiDir}/ca.key`),
+  };
+}
+
+/** Through the API (kc) when given, else straight into the cluster's state (during init, before the API). */
+function uploadCertsSecret(pkiDir, key, externalEtcd, nowDate, kc, clusterId) {
   const data = {};
   const files = Object.fromEntries(CERT_FILES.map((f) => [f, f]));
   if (!externalEtcd) Object.assign(files, ETCD_CERT_FILES);
@@ -912,7 +870,7 @@ function uploadCertsSecret(pkiDir, key, externalEtcd, nowDate, kc) {
     if (r.status >= 300) throw fatal(`error uploading certs: ${statusMessage(r)}`);
     return;
   }
-  lab.updateJson(lab.statePath("cluster.json"), {}, (st) => {
+  store.update(clusterId, (st) => {
     st.secrets = st.secrets || {};
     st.secrets["kube-system/kubeadm-certs"] = secret;
   });
@@ -1130,10 +1088,7 @@ function join(ctx, flags, positional) {
   if (r.status >= 300) throw phaseError("kubelet-start", `error registering the node: ${statusMessage(r)}`);
 
   if (cfg.controlPlane) {
-    out("[etcd] Announced new etcd member joining to the existing etcd cluster\n");
-    out('[etcd] Creating static Pod manifest for "etcd"\n');
-    out("[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s\n");
-    host.write("/var/lib/etcd/member/snap/db", "", 0o600);
+    joinEtcdAndStartApiServer(cfg, clusterConfiguration, caPem);
     out(
       `[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the labels: [node-role.kubernetes.io/control-plane node.kubernetes.io/exclude-from-external-load-balancers]\n`,
     );
@@ -1163,6 +1118,50 @@ function join(ctx, flags, positional) {
       "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n",
   );
   return 0;
+}
+
+/**
+ * control-plane-join/etcd and the new API server: kubeadm adds this host's etcd member as a learner through
+ * the cluster (with the admin.conf control-plane-prepare wrote), starts it, and promotes it once it has caught
+ * up; the kubelet then runs the API server static Pod, which serves the shared cluster state.
+ */
+function joinEtcdAndStartApiServer(cfg, clusterConfiguration, caPem) {
+  const { advertiseAddress, bindPort } = cfg.controlPlane;
+  const pkiDir = clusterConfiguration.certificatesDir || "/etc/kubernetes/pki";
+  const adminKc = client.loadKubeconfig(lab.fsPath(ADMIN_CONF));
+  let r = api(adminKc, "POST", "/lab/etcd/members", {
+    name: cfg.nodeRegistration.name,
+    address: advertiseAddress,
+    port: bindPort,
+    isLearner: true,
+  });
+  if (r.status !== 201) {
+    throw phaseError(
+      "control-plane-join/etcd",
+      `error creating local etcd static pod manifest file: ${statusMessage(r)}`,
+    );
+  }
+  const member = r.json;
+  out("[etcd] Announced new etcd member joining to the existing etcd cluster\n");
+  out('[etcd] Creating static Pod manifest for "etcd"\n');
+  out("[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s\n");
+  host.write("/var/lib/etcd/member/snap/db", "", 0o600);
+  store.writeHostConfig({
+    apiserver: apiserverConfig(pkiDir, advertiseAddress, bindPort),
+    cluster: store.clusterId(caPem),
+  });
+  startDaemon();
+  const local = `https://${advertiseAddress.includes(":") ? `[${advertiseAddress}]` : advertiseAddress}:${bindPort}`;
+  if (!waitHealthy(local, caPem, host.settings().apiServerStartSeconds)) {
+    throw phaseError(
+      "wait-control-plane",
+      `failed while waiting for the control plane to start: kube-apiserver check failed at ${local}/livez: client rate limiter Wait returned an error: context deadline exceeded`,
+    );
+  }
+  r = api(adminKc, "POST", `/lab/etcd/members/${member.id}/promote`);
+  if (r.status !== 200) {
+    throw phaseError("control-plane-join/etcd", `error promoting the learner member: ${statusMessage(r)}`);
+  }
 }
 
 function localAddressTowards(server) {
@@ -1260,6 +1259,12 @@ function controlPlanePrepare(cfg, bootKc, clusterConfiguration) {
   if (key) {
     out('[download-certs] Downloading the certificates in Secret "kubeadm-certs" in the "kube-system" Namespace\n');
     const r = api(bootKc, "GET", "/api/v1/namespaces/kube-system/secrets/kubeadm-certs");
+    if (r.status === 404) {
+      throw phaseError(
+        "control-plane-prepare/download-certs",
+        'error downloading certs: error downloading the secret: Secret "kubeadm-certs" was not found in the "kube-system" Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs --upload-certs` on a control plane to generate a new one',
+      );
+    }
     if (r.status !== 200) {
       throw phaseError(
         "control-plane-prepare/download-certs",
@@ -1405,8 +1410,25 @@ function reset(ctx, flags) {
     etcdDataDir = m ? m[1] : "/var/lib/etcd";
   } else if (clusterCfg && !(clusterCfg.etcd && clusterCfg.etcd.external)) etcdDataDir = "/var/lib/etcd";
   if (etcdDataDir) {
-    cleanDir(etcdDataDir);
-    out(`[reset] Deleted contents of the etcd data directory: ${etcdDataDir}\n`);
+    // remove-etcd-member: only with the cluster's config (as kubeadm), and only a warning when it fails
+    let removed = false;
+    if (clusterCfg) {
+      const failure = removeStackedEtcdMember(client.loadKubeconfig(adminFile));
+      if (failure) {
+        klogWarning(
+          "removeetcdmember.go:71",
+          `[reset] Failed to remove etcd member: ${failure}, please manually remove this etcd member using etcdctl`,
+        );
+      } else {
+        cleanDir(etcdDataDir);
+        out(`[reset] Deleted contents of the etcd data directory: ${etcdDataDir}\n`);
+        removed = true;
+      }
+    }
+    if (!removed && dirNotEmpty(etcdDataDir)) {
+      cleanDir(etcdDataDir);
+      out(`[reset] Deleted contents of the etcd data directory: ${etcdDataDir}\n`);
+    }
   } else {
     out("[reset] No etcd config found. Assuming external etcd\n");
     out("[reset] Please, manually reset etcd to prevent further issues\n");
@@ -1420,10 +1442,17 @@ function reset(ctx, flags) {
       "cleanupnode.go:72",
       `[reset] The kubelet service could not be stopped by kubeadm: [${sr.stderr.trim()}]`,
     );
-  // the API server and etcd were static pods of this kubelet: the lab daemon goes with them
+  // the API server and etcd were static pods of this kubelet: the lab daemon goes with them, and the cluster's
+  // state with its last etcd member
   if (etcdManifest || host.exists(`${MANIFESTS}/kube-apiserver.yaml`)) {
     stopDaemon();
-    fs.rmSync(lab.statePath("cluster.json"), { force: true });
+    const hostCfg = store.hostConfig();
+    if (hostCfg && hostCfg.cluster && hostCfg.apiserver) {
+      const self = store.hostPort(hostCfg.apiserver.address, hostCfg.apiserver.port);
+      const others = store.members(store.read(hostCfg.cluster)).filter((m) => m.apiServer !== self);
+      if (others.length === 0) store.remove(hostCfg.cluster);
+    }
+    store.removeHostConfig();
   }
   out('[reset] Unmounting mounted directories in "/var/lib/kubelet"\n');
   const dirs = [MANIFESTS, "/var/lib/kubelet", certDir];
@@ -1447,6 +1476,34 @@ function reset(ctx, flags) {
       "    https://k8s.io/docs/reference/setup-tools/kubeadm/kubeadm-reset/\n\n",
   );
   return 0;
+}
+
+/**
+ * etcdphase.RemoveStackedEtcdMemberFromCluster: this host's member (found by its peer URL) leaves the cluster,
+ * unless it is the only one left or already gone. Returns the error text, or null.
+ */
+function removeStackedEtcdMember(kc) {
+  const hostCfg = store.hostConfig();
+  if (!hostCfg || !hostCfg.apiserver) return null;
+  const address = hostCfg.apiserver.address;
+  const peerURL = `https://${address.includes(":") ? `[${address}]` : address}:2380`;
+  let r;
+  try {
+    r = api(kc, "GET", "/lab/etcd/members");
+  } catch (e) {
+    return e.message;
+  }
+  if (r.status !== 200) return statusMessage(r);
+  const members = r.json.members || [];
+  if (members.length === 1 && members[0].peerURLs[0] === peerURL) return null;
+  const member = members.find((m) => m.peerURLs[0] === peerURL);
+  if (!member) return null;
+  try {
+    r = api(kc, "DELETE", `/lab/etcd/members/${member.id}`);
+  } catch (e) {
+    return e.message;
+  }
+  return r.status === 200 ? null : statusMessage(r);
 }
 
 function cleanDir(d) {
@@ -1578,15 +1635,19 @@ function uploadCertsPhase(ctx, flags) {
     return 0;
   }
   let certDir = "/etc/kubernetes/pki";
+  let configKey = "";
   if (flags.config) {
     try {
-      certDir = cfgs.initConfig(lab.fsPath(flags.config), flags).certificatesDir;
+      const c = cfgs.initConfig(lab.fsPath(flags.config), flags);
+      certDir = c.certificatesDir;
+      configKey = c.certificateKey;
     } catch (e) {
       throw fatal(e.message);
     }
   }
   const kc = adminClient(flags);
-  const key = flags["certificate-key"] || crypto.randomBytes(32).toString("hex");
+  // --certificate-key, else InitConfiguration.certificateKey, else a new one (kubeadm's order)
+  const key = flags["certificate-key"] || configKey || crypto.randomBytes(32).toString("hex");
   if (!/^[0-9a-f]{64}$/.test(key))
     throw fatal("error execution phase upload-certs: error decoding certificate key: encoding/hex: invalid byte");
   try {

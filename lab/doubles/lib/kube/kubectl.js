@@ -44,6 +44,7 @@ function parseArgs(argv) {
     if (name === "o") name = "output";
     if (name === "n") name = "namespace";
     if (name === "A") name = "all-namespaces";
+    if (name === "l") name = "selector";
     let value = m[2];
     if (BOOL.has(name) || name === "all-namespaces") value = value === undefined ? true : value !== "false";
     else if (value === undefined) value = argv[++i];
@@ -238,12 +239,28 @@ function jsonpath(obj, expr) {
 }
 
 // ---- commands
+/** `kubectl get --raw PATH`: the body as the server sent it; an error status as kubectl reports one. */
+function getRaw(kc, rawPath) {
+  const r = call(kc, "GET", rawPath);
+  if (r.status >= 200 && r.status < 300) {
+    out(r.body);
+    return 0;
+  }
+  if (r.json && r.json.kind === "Status") throw serverError(r);
+  throw lab.exit(
+    1,
+    `Error from server (InternalError): an error on the server ("${r.body.replace(/\n/g, "\\n")}") has prevented the request from succeeding\n`,
+  );
+}
+
 function get(kc, flags, args) {
+  if (typeof flags.raw === "string") return getRaw(kc, flags.raw);
   const [resource, ...names] = args;
   if (!["nodes", "node", "no"].includes(resource))
     throw lab.exit(1, `error: the server doesn't have a resource type "${resource}"\n`);
   if (names.length === 0) {
-    const r = call(kc, "GET", "/api/v1/nodes");
+    const selector = typeof flags.selector === "string" ? `?labelSelector=${encodeURIComponent(flags.selector)}` : "";
+    const r = call(kc, "GET", `/api/v1/nodes${selector}`);
     if (r.status !== 200) throw serverError(r);
     if (r.json.items.length === 0) {
       process.stderr.write("No resources found\n");
@@ -328,15 +345,29 @@ function drain(kc, flags, args) {
   return 0;
 }
 
+const NAMESPACED = {
+  secret: "secrets",
+  secrets: "secrets",
+  configmap: "configmaps",
+  configmaps: "configmaps",
+  cm: "configmaps",
+};
+
 function del(kc, flags, args) {
   const [resource, ...names] = args;
-  if (!["nodes", "node", "no"].includes(resource))
+  const namespaced = NAMESPACED[resource];
+  if (!["nodes", "node", "no"].includes(resource) && !namespaced)
     throw lab.exit(1, `error: the server doesn't have a resource type "${resource}"\n`);
   if (!names.length) throw lab.exit(1, "error: resource(s) were provided, but no name was specified\n");
+  const ns = typeof flags.namespace === "string" ? flags.namespace : "default";
+  const kind = namespaced ? namespaced.replace(/s$/, "") : "node";
   const errors = [];
   for (const name of names) {
-    const r = call(kc, "DELETE", `/api/v1/nodes/${encodeURIComponent(name)}`);
-    if (r.status === 200) out(`node "${name}" deleted\n`);
+    const p = namespaced
+      ? `/api/v1/namespaces/${encodeURIComponent(ns)}/${namespaced}/${encodeURIComponent(name)}`
+      : `/api/v1/nodes/${encodeURIComponent(name)}`;
+    const r = call(kc, "DELETE", p);
+    if (r.status === 200) out(`${kind} "${name}" deleted${namespaced ? ` from ${ns} namespace` : ""}\n`);
     else if (r.status === 404 && flags["ignore-not-found"]) continue;
     else
       errors.push(

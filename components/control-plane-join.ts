@@ -1,0 +1,57 @@
+// ControlPlaneJoin: one control-plane node after the first, joined with `kubeadm join --control-plane`
+// (providers/kubeadm-control-plane-join.ts). The other control-plane nodes are passed along: whichever of them
+// answers mints the token, uploads the certificates, and on removal checks the etcd quorum and drains.
+import * as pulumi from "@pulumi/pulumi";
+import type { ClusterSpec, NodeSpec } from "../config/spec";
+import { KubeadmControlPlaneJoin } from "../providers/kubeadm-control-plane-join";
+import { readResetScript } from "../providers/node-reset";
+import { clusterSettings, nodeSettings } from "../providers/node-settings";
+
+export interface ControlPlaneJoinArgs {
+  spec: ClusterSpec;
+  /** The joining control-plane node. */
+  node: NodeSpec;
+  /** The other control-plane nodes, the first (kubeadm init) one first. */
+  controlPlanes: NodeSpec[];
+  /** MasterNode's apiEndpoint (controlPlaneEndpoint). */
+  apiEndpoint: pulumi.Input<string>;
+  /** MasterNode's caCertHash. */
+  caCertHash: pulumi.Input<string>;
+  /** The node's HostPrep and the previous control-plane join: etcd members are added one at a time. */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export class ControlPlaneJoin extends pulumi.ComponentResource {
+  readonly nodeName: pulumi.Output<string>;
+  readonly joinedAt: pulumi.Output<string>;
+  /** The KubeadmControlPlaneJoin resource, for dependsOn. */
+  readonly join: KubeadmControlPlaneJoin;
+
+  constructor(name: string, args: ControlPlaneJoinArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("pulumi-kubeadm:index:ControlPlaneJoin", name, {}, opts);
+    const { spec, node } = args;
+    this.join = new KubeadmControlPlaneJoin(
+      `${name}-control-plane-join`,
+      {
+        // Connections may carry keys or passwords: secret from config to state.
+        connection: pulumi.secret(node.connection),
+        controlPlanes: pulumi.secret(
+          args.controlPlanes.map((cp) => ({
+            name: cp.name,
+            advertiseAddress: cp.advertiseAddress,
+            connection: cp.connection,
+          })),
+        ),
+        node: nodeSettings(node),
+        cluster: clusterSettings(spec),
+        apiEndpoint: args.apiEndpoint,
+        caCertHash: args.caCertHash,
+        resetScript: readResetScript(),
+      },
+      { parent: this, dependsOn: args.dependsOn },
+    );
+    this.nodeName = this.join.nodeName;
+    this.joinedAt = this.join.joinedAt;
+    this.registerOutputs({ nodeName: this.nodeName, joinedAt: this.joinedAt });
+  }
+}

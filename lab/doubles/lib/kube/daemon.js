@@ -1,0 +1,101 @@
+"use strict";
+// Starting and stopping a control-plane host's lab API daemon (apiserver.js): what the kubelet does with the
+// kube-apiserver static Pod (and with kube-vip's, kube-vip.js). kubeadm init/join start it, kubeadm reset stops it, and the kubelet double starts
+// it when the kubelet starts on a host that has the manifest and a cluster to serve (after a reboot).
+const fs = require("fs");
+const path = require("path");
+const childProcess = require("child_process");
+const lab = require("../double.js");
+
+const PID_FILE = () => lab.statePath("apiserver.pid");
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function runningPid() {
+  try {
+    const pid = Number(fs.readFileSync(PID_FILE(), "utf8").trim());
+    return pid && pidAlive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function stopDaemon() {
+  const pid = runningPid();
+  if (pid) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* gone */
+    }
+    const deadline = Date.now() + 5000;
+    while (pidAlive(pid) && Date.now() < deadline) lab.sleepSeconds(0.05);
+    if (pidAlive(pid)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  fs.rmSync(PID_FILE(), { force: true });
+  fs.rmSync(lab.statePath("apiserver.json"), { force: true });
+}
+
+function startDaemon() {
+  stopDaemon();
+  lab.mkdirp(lab.logPath());
+  const logFd = fs.openSync(lab.logPath("apiserver.log"), "a");
+  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "apiserver.js")], {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: process.env,
+  });
+  child.unref();
+  fs.closeSync(logFd);
+  lab.mkdirp(lab.statePath());
+  fs.writeFileSync(PID_FILE(), `${child.pid}\n`);
+  return child.pid;
+}
+
+/** The kubelet's part: the API server's static Pod runs while its manifest and this host's cluster config exist. */
+function ensureStaticPodDaemon() {
+  if (runningPid()) return;
+  if (!fs.existsSync(lab.fsPath("/etc/kubernetes/manifests/kube-apiserver.yaml"))) return;
+  const config = lab.readJson(lab.statePath("cluster.json"), null);
+  if (!config || !config.apiserver || !config.cluster) return;
+  if (!fs.existsSync(lab.labPath("clusters", config.cluster, "state.json"))) return;
+  startDaemon();
+}
+
+/** kube-vip's static Pod (kube-vip.js): runs while its manifest exists; it stops by itself when it goes. */
+function ensureKubeVip() {
+  if (!fs.existsSync(lab.fsPath("/etc/kubernetes/manifests/kube-vip.yaml"))) return;
+  const pidFile = lab.statePath("kube-vip.pid");
+  try {
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    if (pid && pidAlive(pid)) return;
+  } catch {
+    /* not running */
+  }
+  lab.mkdirp(lab.logPath());
+  const logFd = fs.openSync(lab.logPath("kube-vip.log"), "a");
+  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "kube-vip.js")], {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: process.env,
+  });
+  child.unref();
+  fs.closeSync(logFd);
+  lab.mkdirp(lab.statePath());
+  fs.writeFileSync(pidFile, `${child.pid}\n`);
+}
+
+module.exports = { startDaemon, stopDaemon, runningPid, ensureStaticPodDaemon, ensureKubeVip };

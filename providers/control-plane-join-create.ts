@@ -1,0 +1,196 @@
+// Joining a control-plane node: `kubeadm join --control-plane` with a token and a certificate key minted for
+// this join alone, on another control-plane node that answers (providers/answering-control-plane.ts).
+//
+//   1. The node is looked at first. Already a control plane of this cluster (its CA, kubelet.conf and API
+//      server manifest, and the cluster has its Node): adopted. Anything less is reset before the join.
+//   2. On the other control-plane node: a bootstrap token, then the shared certificates uploaded again under a
+//      fresh certificate key (providers/certificate-upload.ts: the ones from `kubeadm init` expire after two
+//      hours, so a node added a week later needs new ones).
+//   3. On the node: the JoinConfiguration (token, key, its own API endpoint) and `kubeadm join`. kubeadm adds
+//      the node's etcd member and starts its control-plane static Pods. A failure resets the node.
+//   4. The token and the kubeadm-certs Secret are deleted again; the Node is waited for and labelled; kube-vip's
+//      static Pod (when kube-vip is on) is placed.
+import { renderJoinConfig } from "../kubeadm/join-config";
+import { tokenId } from "../kubeadm/token";
+import { describeTarget, SecretMasker, shellCommand, type RemoteSession } from "../ssh";
+import { onAnsweringControlPlane } from "./answering-control-plane";
+import { deleteUploadedCertificates, mintCertificateKey, uploadCertificates } from "./certificate-upload";
+import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
+import { hashOfPem, inspectHost, requireKubeadm, type HostState } from "./host-state";
+import { createBootstrapToken, deleteBootstrapToken } from "./join-token";
+import { runKubeadmStep } from "./kubeadm-step";
+import { placeKubeVip } from "./kube-vip-static-pod";
+import { kubectl, labelArgs, nodeStatus, retrying, waitForNode } from "./kubectl";
+import { resetNode } from "./node-reset";
+import { renderTarget } from "./node-settings";
+import { stripUndefined } from "./plain-data";
+import { JOIN_CONFIG_PATH, removeRemoteFile, uploadKubeadmConfig } from "./remote-files";
+import { KubeadmStepError, maskedMessage } from "./step-errors";
+import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
+
+/** A control-plane node starts etcd, the API server and more: it gets longer than a worker to register. */
+export const CONTROL_PLANE_REGISTER_WAIT_SECONDS = 180;
+
+export function controlPlaneJoinTokenDescription(node: string): string {
+  return `pulumi-kubeadm control-plane join of ${node}`;
+}
+
+export function controlPlaneJoinOutputs(
+  inputs: KubeadmControlPlaneJoinInputs,
+  joinedAt: string,
+): { id: string; outs: KubeadmControlPlaneJoinOutputs } {
+  const outs: KubeadmControlPlaneJoinOutputs = { ...inputs, nodeName: inputs.node.name, joinedAt };
+  return { id: inputs.node.name, outs: stripUndefined(outs) };
+}
+
+async function labelNode(cp: RemoteSession, name: string, labels: Record<string, string>): Promise<void> {
+  const args = labelArgs(name, {}, labels);
+  if (args !== undefined) {
+    await cp.run(retrying(kubectl(args), 10, 2), { summary: `kubectl label node ${name}` });
+  }
+}
+
+/** Already joined to this cluster as a control plane, as far as the node itself can tell. */
+function looksJoined(state: HostState, caCertHash: string): boolean {
+  return hashOfPem(state.caCertPem) === caCertHash && state.kubeletConf && state.apiserverManifest;
+}
+
+export async function joinControlPlane(
+  inputs: KubeadmControlPlaneJoinInputs,
+  open: SessionOpener,
+): Promise<{ id: string; outs: KubeadmControlPlaneJoinOutputs }> {
+  const { connection, node, cluster } = inputs;
+  const reporter = new StepReporter(node.name);
+  const sessionOptions = { label: node.name, onOutput: reporter.onOutput };
+
+  reporter.begin("connect", describeTarget(connection));
+  let nodeTarget = describeTarget(connection);
+  const state = await open(
+    connection,
+    async (session) => {
+      nodeTarget = session.target;
+      reporter.begin("inspect", "looking for an existing or partial control plane");
+      return inspectHost(session);
+    },
+    sessionOptions,
+  );
+  requireKubeadm(state, nodeTarget, "kubeadm join --control-plane");
+  if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== inputs.caCertHash) {
+    warn(
+      node.name,
+      `${nodeTarget} holds kubeadm state of another cluster (its ca.crt is not this cluster's CA): resetting it`,
+    );
+  }
+
+  // Minted before any session, so every session that could print it masks it.
+  const certificateKey = mintCertificateKey();
+  return onAnsweringControlPlane(
+    {
+      node: node.name,
+      candidates: inputs.controlPlanes,
+      purpose: "join token and control-plane certificates",
+      secrets: [certificateKey],
+    },
+    open,
+    reporter,
+    async (cp, helper) => {
+      if (looksJoined(state, inputs.caCertHash)) {
+        reporter.begin(
+          "adopt",
+          `already a control plane of this cluster? checking Node ${node.name} on ${helper.name}`,
+        );
+        if ((await nodeStatus(cp, node.name)).kind === "present") {
+          await labelNode(cp, node.name, node.labels);
+          if (cluster.kubeVip !== undefined) {
+            await open(connection, (session) => placeKubeVip(session, cluster), sessionOptions);
+          }
+          reporter.begin("adopt", "done: using the existing control-plane node");
+          return controlPlaneJoinOutputs(inputs, new Date().toISOString());
+        }
+        reporter.begin("adopt", `Node ${node.name} is not in the cluster: resetting and joining again`);
+      }
+
+      reporter.begin("token", `minting a join token on ${helper.name} (valid ${cluster.joinTokenTtl})`);
+      const token = await createBootstrapToken(cp, cluster.joinTokenTtl, controlPlaneJoinTokenDescription(node.name));
+      const masker = new SecretMasker([
+        token,
+        certificateKey,
+        ...connectionSecrets(connection),
+        ...connectionSecrets(helper.connection),
+      ]);
+      try {
+        reporter.begin("upload-certs", `on ${helper.name}, encrypted with a certificate key minted for this join`);
+        await uploadCertificates(cp, helper, cluster, certificateKey, masker);
+        await open(
+          connection,
+          async (session) => {
+            if (state.footprint) {
+              await resetNode(
+                session,
+                inputs.resetScript,
+                reporter,
+                `clearing leftovers of an earlier attempt (${state.footprintItems.join(", ")})`,
+              );
+            }
+            const target = renderTarget(cluster, node, connection);
+            const config = renderJoinConfig(target.spec, target.node, {
+              endpoint: inputs.apiEndpoint,
+              token,
+              caCertHash: inputs.caCertHash,
+              controlPlane: { certificateKey },
+            });
+            reporter.begin("upload", JOIN_CONFIG_PATH);
+            await uploadKubeadmConfig(session, JOIN_CONFIG_PATH, config);
+            reporter.begin("kubeadm join", `--control-plane through ${inputs.apiEndpoint}`);
+            await runKubeadmStep(session, shellCommand(["kubeadm", "join", "--config", JOIN_CONFIG_PATH]), {
+              step: "kubeadm join --control-plane",
+              reporter,
+              resetScript: inputs.resetScript,
+              masker,
+              summary: `kubeadm join --config ${JOIN_CONFIG_PATH}`,
+            });
+            await removeRemoteFile(session, JOIN_CONFIG_PATH);
+          },
+          { ...sessionOptions, secrets: [token, certificateKey] },
+        );
+      } finally {
+        reporter.begin(
+          "token",
+          `deleting join token ${tokenId(token)} and the uploaded certificates on ${helper.name}`,
+        );
+        await deleteBootstrapToken(cp, token).catch((error) =>
+          warn(
+            node.name,
+            `could not delete join token ${tokenId(token)} on ${cp.target} (${maskedMessage(error, masker)}); ` +
+              `it expires by itself after ${cluster.joinTokenTtl}`,
+          ),
+        );
+        await deleteUploadedCertificates(cp).catch((error) =>
+          warn(
+            node.name,
+            `could not delete the kubeadm-certs Secret on ${cp.target} (${maskedMessage(error, masker)}); ` +
+              "kubeadm deletes it two hours after the upload",
+          ),
+        );
+      }
+
+      reporter.begin("register", `waiting for Node ${node.name} on ${helper.name}`);
+      if (!(await waitForNode(cp, node.name, CONTROL_PLANE_REGISTER_WAIT_SECONDS))) {
+        throw new KubeadmStepError(
+          nodeTarget,
+          "register",
+          `kubeadm join --control-plane finished on ${nodeTarget}, but Node ${node.name} did not appear within ` +
+            `${CONTROL_PLANE_REGISTER_WAIT_SECONDS}s (check the kubelet's log there: journalctl -u kubelet). The ` +
+            "next `pulumi up` resets the node and joins it again.",
+        );
+      }
+      await labelNode(cp, node.name, node.labels);
+      if (cluster.kubeVip !== undefined) {
+        reporter.begin("kube-vip", "placing kube-vip's static Pod");
+        await open(connection, (session) => placeKubeVip(session, cluster), sessionOptions);
+      }
+      reporter.begin("done", `control-plane node joined the cluster at ${inputs.apiEndpoint}`);
+      return controlPlaneJoinOutputs(inputs, new Date().toISOString());
+    },
+  );
+}
