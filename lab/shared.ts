@@ -2,7 +2,7 @@
 // per-host faults, the package catalogue (README, "Doubles").
 import * as fs from "fs";
 import * as path from "path";
-import { kubeadmBinary, pinnedVersions, repoRoot, toolCache } from "../tools/paths";
+import { controlPlaneTools, kubeadmBinary, pinnedVersions, repoRoot, toolCache } from "../tools/paths";
 import { writeAtomic } from "./inventory";
 
 /** A fault knob for one command on one host (README: fail, hang, dropSsh, delaySeconds, exitCode, times). */
@@ -42,14 +42,24 @@ export function initShared(dir: string): void {
 
 /**
  * The real tools the doubles wrap (/lab/tools, read-only on the hosts): kubeadm of the pinned Kubernetes
- * version as `kubeadm`, and every version the set-up built as `kubeadm-v<version>`. Hard links when the cache
- * is on the same file system (no copy of a 70 MB binary per lab), copies otherwise.
+ * version as `kubeadm`, and every version the set-up built as `kubeadm-v<version>`; the real control plane
+ * (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, etcdctl) and kwok with its Stage files
+ * (`kwok-stages/`) under their own names (lab/doubles/lib/kube/static-pods.js and kwok.js run them). Hard links
+ * when the cache is on the same file system (no copy of a 70 MB binary per lab), copies otherwise.
  */
 function installTools(tools: string): void {
   fs.mkdirSync(tools, { recursive: true });
   const links: [string, string][] = [];
   const pinned = kubeadmBinary(pinnedVersions().KUBERNETES_VERSION);
   if (fs.existsSync(pinned)) links.push([pinned, "kubeadm"]);
+  for (const { name, source } of controlPlaneTools()) {
+    if (!fs.existsSync(source)) continue;
+    if (fs.statSync(source).isDirectory()) {
+      fs.rmSync(path.join(tools, name), { recursive: true, force: true });
+      fs.mkdirSync(path.join(tools, name));
+      for (const f of fs.readdirSync(source)) links.push([path.join(source, f), path.join(name, f)]);
+    } else links.push([source, name]);
+  }
   let cached: string[] = [];
   try {
     cached = fs.readdirSync(toolCache());
