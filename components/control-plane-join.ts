@@ -2,21 +2,13 @@
 // (providers/kubeadm-control-plane-join.ts). The other control-plane nodes are passed along: whichever of them
 // answers mints the token, uploads the certificates, and on removal checks the etcd quorum and drains.
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec, NodeSpec } from "../config/spec";
+import type { NodeSpec } from "../config/spec";
 import { KubeadmControlPlaneJoin } from "../providers/kubeadm-control-plane-join";
-import { readResetScript } from "../providers/node-reset";
-import { clusterSettings, nodeSettings } from "../providers/node-settings";
+import { joiningNodeInputs, type NodeJoinArgs } from "./node-join";
 
-export interface ControlPlaneJoinArgs {
-  spec: ClusterSpec;
-  /** The joining control-plane node. */
-  node: NodeSpec;
+export interface ControlPlaneJoinArgs extends NodeJoinArgs {
   /** The other control-plane nodes, the first (kubeadm init) one first. */
   controlPlanes: NodeSpec[];
-  /** MasterNode's apiEndpoint (controlPlaneEndpoint). */
-  apiEndpoint: pulumi.Input<string>;
-  /** MasterNode's caCertHash. */
-  caCertHash: pulumi.Input<string>;
   /** The node's HostPrep and the previous control-plane join: etcd members are added one at a time. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -29,12 +21,11 @@ export class ControlPlaneJoin extends pulumi.ComponentResource {
 
   constructor(name: string, args: ControlPlaneJoinArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:ControlPlaneJoin", name, {}, opts);
-    const { spec, node } = args;
     this.join = new KubeadmControlPlaneJoin(
       `${name}-control-plane-join`,
       {
-        // Connections may carry keys or passwords: secret from config to state.
-        connection: pulumi.secret(node.connection),
+        ...joiningNodeInputs(args),
+        // Their connections may carry keys or passwords too.
         controlPlanes: pulumi.secret(
           args.controlPlanes.map((cp) => ({
             name: cp.name,
@@ -42,11 +33,6 @@ export class ControlPlaneJoin extends pulumi.ComponentResource {
             connection: cp.connection,
           })),
         ),
-        node: nodeSettings(node),
-        cluster: clusterSettings(spec),
-        apiEndpoint: args.apiEndpoint,
-        caCertHash: args.caCertHash,
-        resetScript: readResetScript(),
       },
       { parent: this, dependsOn: args.dependsOn },
     );

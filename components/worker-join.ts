@@ -1,21 +1,13 @@
 // WorkerJoin: one worker joined with `kubeadm join` (providers/kubeadm-join.ts). One per worker, each
 // depending only on the control plane: workers join in parallel, and adding or removing one touches no other.
 import * as pulumi from "@pulumi/pulumi";
-import type { ClusterSpec, NodeSpec } from "../config/spec";
+import type { NodeSpec } from "../config/spec";
 import { KubeadmJoin } from "../providers/kubeadm-join";
-import { readResetScript } from "../providers/node-reset";
-import { clusterSettings, nodeSettings } from "../providers/node-settings";
+import { joiningNodeInputs, type NodeJoinArgs } from "./node-join";
 
-export interface WorkerJoinArgs {
-  spec: ClusterSpec;
-  /** The worker. */
-  node: NodeSpec;
+export interface WorkerJoinArgs extends NodeJoinArgs {
   /** The control-plane node tokens are minted on and the worker is drained through (spec.controlPlane[0]). */
   controlPlane: NodeSpec;
-  /** MasterNode's apiEndpoint. */
-  apiEndpoint: pulumi.Input<string>;
-  /** MasterNode's caCertHash. */
-  caCertHash: pulumi.Input<string>;
   /** The worker's HostPrep and the MasterNode (the Output inputs order the join after init already). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -28,18 +20,13 @@ export class WorkerJoin extends pulumi.ComponentResource {
 
   constructor(name: string, args: WorkerJoinArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:WorkerJoin", name, {}, opts);
-    const { spec, node, controlPlane } = args;
+    const { controlPlane } = args;
     this.join = new KubeadmJoin(
       `${name}-join`,
       {
-        // Both connections may carry keys or passwords: secret from config to state.
-        connection: pulumi.secret(node.connection),
+        ...joiningNodeInputs(args),
+        // Its connection may carry keys or passwords too.
         controlPlane: pulumi.secret({ name: controlPlane.name, connection: controlPlane.connection }),
-        node: nodeSettings(node),
-        cluster: clusterSettings(spec),
-        apiEndpoint: args.apiEndpoint,
-        caCertHash: args.caCertHash,
-        resetScript: readResetScript(),
       },
       { parent: this, dependsOn: args.dependsOn },
     );

@@ -12,7 +12,7 @@ import type { ControlPlaneRef } from "./control-plane-join-inputs";
 import { kubectl } from "./kubectl";
 import { renderTarget } from "./node-settings";
 import { removeRemoteFile, uploadKubeadmConfig, WORK_DIR } from "./remote-files";
-import { stepFailure } from "./step-errors";
+import { runStepCommand } from "./step-errors";
 
 export const UPLOAD_CERTS_CONFIG_PATH = `${WORK_DIR}/upload-certs.yaml`;
 export const KUBEADM_CERTS_SECRET = "kubeadm-certs";
@@ -43,7 +43,6 @@ export async function uploadCertificates(
     UPLOAD_CERTS_CONFIG_PATH,
     renderUploadCertsConfig(target.spec, target.node, certificateKey),
   );
-  const step = "upload-certs";
   try {
     const command = shellCommand([
       "kubeadm",
@@ -54,24 +53,12 @@ export async function uploadCertificates(
       "--config",
       UPLOAD_CERTS_CONFIG_PATH,
     ]);
-    const result = await session
-      .run(command, {
-        allowFailure: true,
-        summary: `kubeadm init phase upload-certs --config ${UPLOAD_CERTS_CONFIG_PATH}`,
-      })
-      .catch((error) => {
-        throw stepFailure({ target: session.target, step, cause: error, masker });
-      });
-    if (result.code !== 0) {
-      throw stepFailure({
-        target: session.target,
-        step,
-        exitCode: result.code,
-        output: `${result.stdout}\n${result.stderr}`,
-        outcome: "Nothing was joined; `pulumi up` tries again.",
-        masker,
-      });
-    }
+    await runStepCommand(session, command, {
+      step: "upload-certs",
+      summary: `kubeadm init phase upload-certs --config ${UPLOAD_CERTS_CONFIG_PATH}`,
+      outcome: "Nothing was joined; `pulumi up` tries again.",
+      masker,
+    });
   } finally {
     await removeRemoteFile(session, UPLOAD_CERTS_CONFIG_PATH).catch(() => undefined);
   }

@@ -10,21 +10,17 @@
 //      the node's etcd member and starts its control-plane static Pods. A failure resets the node.
 //   4. The token and the kubeadm-certs Secret are deleted again; the Node is waited for and labelled; kube-vip's
 //      static Pod (when kube-vip is on) is placed.
-import { renderJoinConfig } from "../kubeadm/join-config";
 import { tokenId } from "../kubeadm/token";
-import { describeTarget, SecretMasker, shellCommand, type RemoteSession } from "../ssh";
+import { SecretMasker } from "../ssh";
 import { onAnsweringControlPlane } from "./answering-control-plane";
 import { deleteUploadedCertificates, mintCertificateKey, uploadCertificates } from "./certificate-upload";
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
-import { hashOfPem, inspectHost, requireKubeadm, type HostState } from "./host-state";
-import { createBootstrapToken, deleteBootstrapToken } from "./join-token";
-import { runKubeadmStep } from "./kubeadm-step";
+import { hashOfPem, type HostState } from "./host-state";
+import { createBootstrapToken } from "./join-token";
 import { placeKubeVip } from "./kube-vip-static-pod";
-import { kubectl, labelArgs, nodeStatus, retrying, waitForNode } from "./kubectl";
-import { resetNode } from "./node-reset";
-import { renderTarget } from "./node-settings";
+import { nodeStatus, waitForNode } from "./kubectl";
+import { deleteJoinToken, inspectJoiningNode, joinOnNode, labelJoinedNode } from "./node-join";
 import { stripUndefined } from "./plain-data";
-import { JOIN_CONFIG_PATH, removeRemoteFile, uploadKubeadmConfig } from "./remote-files";
 import { KubeadmStepError, maskedMessage } from "./step-errors";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
 
@@ -43,13 +39,6 @@ export function controlPlaneJoinOutputs(
   return { id: inputs.node.name, outs: stripUndefined(outs) };
 }
 
-async function labelNode(cp: RemoteSession, name: string, labels: Record<string, string>): Promise<void> {
-  const args = labelArgs(name, {}, labels);
-  if (args !== undefined) {
-    await cp.run(retrying(kubectl(args), 10, 2), { summary: `kubectl label node ${name}` });
-  }
-}
-
 /** Already joined to this cluster as a control plane, as far as the node itself can tell. */
 function looksJoined(state: HostState, caCertHash: string): boolean {
   return hashOfPem(state.caCertPem) === caCertHash && state.kubeletConf && state.apiserverManifest;
@@ -63,18 +52,10 @@ export async function joinControlPlane(
   const reporter = new StepReporter(node.name);
   const sessionOptions = { label: node.name, onOutput: reporter.onOutput };
 
-  reporter.begin("connect", describeTarget(connection));
-  let nodeTarget = describeTarget(connection);
-  const state = await open(
-    connection,
-    async (session) => {
-      nodeTarget = session.target;
-      reporter.begin("inspect", "looking for an existing or partial control plane");
-      return inspectHost(session);
-    },
-    sessionOptions,
-  );
-  requireKubeadm(state, nodeTarget, "kubeadm join --control-plane");
+  const { state, target: nodeTarget } = await inspectJoiningNode(connection, open, reporter, {
+    looking: "looking for an existing or partial control plane",
+    step: "kubeadm join --control-plane",
+  });
   if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== inputs.caCertHash) {
     warn(
       node.name,
@@ -100,7 +81,7 @@ export async function joinControlPlane(
           `already a control plane of this cluster? checking Node ${node.name} on ${helper.name}`,
         );
         if ((await nodeStatus(cp, node.name)).kind === "present") {
-          await labelNode(cp, node.name, node.labels);
+          await labelJoinedNode(cp, node.name, node.labels);
           if (cluster.kubeVip !== undefined) {
             await open(connection, (session) => placeKubeVip(session, cluster), sessionOptions);
           }
@@ -123,34 +104,16 @@ export async function joinControlPlane(
         await uploadCertificates(cp, helper, cluster, certificateKey, masker);
         await open(
           connection,
-          async (session) => {
-            if (state.footprint) {
-              await resetNode(
-                session,
-                inputs.resetScript,
-                reporter,
-                `clearing leftovers of an earlier attempt (${state.footprintItems.join(", ")})`,
-              );
-            }
-            const target = renderTarget(cluster, node, connection);
-            const config = renderJoinConfig(target.spec, target.node, {
-              endpoint: inputs.apiEndpoint,
+          (session) =>
+            joinOnNode(session, inputs, {
+              state,
               token,
-              caCertHash: inputs.caCertHash,
-              controlPlane: { certificateKey },
-            });
-            reporter.begin("upload", JOIN_CONFIG_PATH);
-            await uploadKubeadmConfig(session, JOIN_CONFIG_PATH, config);
-            reporter.begin("kubeadm join", `--control-plane through ${inputs.apiEndpoint}`);
-            await runKubeadmStep(session, shellCommand(["kubeadm", "join", "--config", JOIN_CONFIG_PATH]), {
+              certificateKey,
               step: "kubeadm join --control-plane",
+              detail: `--control-plane through ${inputs.apiEndpoint}`,
               reporter,
-              resetScript: inputs.resetScript,
               masker,
-              summary: `kubeadm join --config ${JOIN_CONFIG_PATH}`,
-            });
-            await removeRemoteFile(session, JOIN_CONFIG_PATH);
-          },
+            }),
           { ...sessionOptions, secrets: [token, certificateKey] },
         );
       } finally {
@@ -158,13 +121,7 @@ export async function joinControlPlane(
           "token",
           `deleting join token ${tokenId(token)} and the uploaded certificates on ${helper.name}`,
         );
-        await deleteBootstrapToken(cp, token).catch((error) =>
-          warn(
-            node.name,
-            `could not delete join token ${tokenId(token)} on ${cp.target} (${maskedMessage(error, masker)}); ` +
-              `it expires by itself after ${cluster.joinTokenTtl}`,
-          ),
-        );
+        await deleteJoinToken(cp, token, node.name, cluster.joinTokenTtl, masker);
         await deleteUploadedCertificates(cp).catch((error) =>
           warn(
             node.name,
@@ -184,7 +141,7 @@ export async function joinControlPlane(
             "next `pulumi up` resets the node and joins it again.",
         );
       }
-      await labelNode(cp, node.name, node.labels);
+      await labelJoinedNode(cp, node.name, node.labels);
       if (cluster.kubeVip !== undefined) {
         reporter.begin("kube-vip", "placing kube-vip's static Pod");
         await open(connection, (session) => placeKubeVip(session, cluster), sessionOptions);

@@ -10,18 +10,17 @@
 //      removed; that warning becomes a warning here with the etcdctl command to finish the job.
 //   5. `kubectl delete node` on the other control-plane node.
 // A node that is unreachable cannot run kubeadm reset: its member stays in etcd, which the warning says.
-import { describeTarget, SecretMasker, type RemoteSession } from "../ssh";
+import { describeTarget, SecretMasker } from "../ssh";
 import { onAnsweringControlPlane } from "./answering-control-plane";
-import type { ControlPlaneRef, KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
+import type { KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
 import { quorumAfterRemoval, quorumRefusal, readControlPlaneMembers } from "./etcd-quorum";
 import { hashOfPem, inspectHost } from "./host-state";
-import { drainArgs } from "./join-delete";
 import { kubectl, nodeStatus, retrying } from "./kubectl";
+import { drainNode } from "./node-drain";
 import { resetNode } from "./node-reset";
-import { KubeadmStepError, kubeadmErrorLines } from "./step-errors";
+import { KubeadmStepError } from "./step-errors";
 import { connectionSecrets, isUnreachable, StepReporter, warn, type SessionOpener } from "./steps";
 
-const DRAIN_SSH_MARGIN_SECONDS = 60;
 /** What kubeadm reset prints (a klog warning) when its remove-etcd-member phase failed. */
 export const ETCD_MEMBER_NOT_REMOVED = /Failed to remove etcd member[^\n]*/;
 
@@ -35,40 +34,6 @@ export function manualMemberRemoval(node: string, helper: string): string {
     "--cert /etc/kubernetes/pki/etcd/server.crt --key /etc/kubernetes/pki/etcd/server.key member list`, then " +
     "run the same with `member remove <ID>`; until then etcd counts the dead member against its quorum"
   );
-}
-
-async function drainNode(
-  cp: RemoteSession,
-  props: KubeadmControlPlaneJoinOutputs,
-  helper: ControlPlaneRef,
-  reporter: StepReporter,
-  masker: SecretMasker,
-): Promise<void> {
-  const name = props.node.name;
-  const { force, timeoutSeconds } = props.cluster.drain;
-  reporter.begin("drain", `on ${helper.name}, timeout ${timeoutSeconds}s`);
-  const result = await cp.run(kubectl(drainArgs(name, timeoutSeconds)), {
-    allowFailure: true,
-    timeoutSeconds: timeoutSeconds + DRAIN_SSH_MARGIN_SECONDS,
-    summary: `kubectl drain ${name}`,
-  });
-  if (result.code === 0) return;
-  const lines = kubeadmErrorLines(`${result.stdout}\n${result.stderr}`);
-  const message = masker.mask(
-    (lines.length > 0 ? lines : result.stderr.trim().split("\n").slice(-10)).map((l) => `  ${l}`).join("\n"),
-  );
-  if (!force) {
-    reporter.begin("drain", "failed: uncordoning the node so it keeps serving");
-    await cp.run(kubectl(["uncordon", name]), { allowFailure: true, summary: `kubectl uncordon ${name}` });
-    throw new KubeadmStepError(
-      cp.target,
-      "drain",
-      `drain of control-plane node ${name} failed on ${cp.target} (exit status ${result.code}):\n${message}\n` +
-        "The node was not removed (and was uncordoned again). Fix what blocks the eviction (a " +
-        "PodDisruptionBudget, pods without a controller), or set drain.force: true to remove it anyway.",
-    );
-  }
-  warn(name, `drain of node ${name} failed (drain.force is set, so the removal goes on):\n${message}`);
 }
 
 export async function deleteControlPlaneJoin(
@@ -120,7 +85,15 @@ export async function deleteControlPlaneJoin(
 
       // 3. Drain.
       const present = (await nodeStatus(cp, name)).kind === "present";
-      if (present && condition === "joined") await drainNode(cp, props, helper, reporter, masker);
+      if (present && condition === "joined") {
+        await drainNode(cp, name, props.cluster.drain, {
+          on: helper.name,
+          reporter,
+          masker,
+          failed: `drain of control-plane node ${name} failed on ${cp.target}`,
+          subject: "The node",
+        });
+      }
 
       // 4. Reset: kubeadm reset removes the etcd member.
       if (condition === "joined" || condition === "reset") {

@@ -11,53 +11,31 @@
 // Update with no remote work: the connections (its own and the other control-plane nodes'), the reset script
 // and the drain settings are only stored.
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
-import { changedPaths } from "./plain-data";
+import { INIT_UPDATE_PATHS } from "./init-diff";
+import { JOIN_REPLACE_PATHS } from "./join-diff";
+import { diffOfChanges, pathChanges, type PathChanges } from "./path-diff";
 
-export const CONTROL_PLANE_JOIN_REPLACE_PATHS = [
-  "node.name",
-  "node.advertiseAddress",
-  "node.role",
-  "apiEndpoint",
-  "caCertHash",
-  "cluster.kubernetesVersion",
-] as const;
+/** The same as a worker's, for the same reasons (join-diff.ts). */
+export const CONTROL_PLANE_JOIN_REPLACE_PATHS = JOIN_REPLACE_PATHS;
 
-export const CONTROL_PLANE_JOIN_UPDATE_PATHS = [
-  "cluster.apiServer.extraArgs",
-  "cluster.controllerManager.extraArgs",
-  "cluster.scheduler.extraArgs",
-  "cluster.apiServer.certSANs",
-  "cluster.imageRepository",
-  "cluster.kubelet.extraArgs",
-  "cluster.schedulableControlPlane",
-  "cluster.kubeVip",
-  "node.labels",
-] as const;
+/** The same as the first control-plane node's: both are updated by init-update.ts. */
+export const CONTROL_PLANE_JOIN_UPDATE_PATHS = INIT_UPDATE_PATHS;
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
 
-export interface ControlPlaneJoinChanges {
-  replaces: string[];
-  updates: string[];
-  stored: string[];
-}
+export type ControlPlaneJoinChanges = PathChanges;
 
 export function controlPlaneJoinChanges(
   olds: KubeadmControlPlaneJoinOutputs,
   news: KubeadmControlPlaneJoinInputs,
 ): ControlPlaneJoinChanges {
-  return {
-    replaces: changedPaths(olds, news, CONTROL_PLANE_JOIN_REPLACE_PATHS),
-    updates: changedPaths(olds, news, CONTROL_PLANE_JOIN_UPDATE_PATHS),
-    stored: changedPaths(olds, news, CONTROL_PLANE_JOIN_STORED_PATHS),
-  };
+  return pathChanges(olds, news, {
+    replace: CONTROL_PLANE_JOIN_REPLACE_PATHS,
+    update: CONTROL_PLANE_JOIN_UPDATE_PATHS,
+    stored: CONTROL_PLANE_JOIN_STORED_PATHS,
+  });
 }
 
 export function controlPlaneJoinDiff(olds: KubeadmControlPlaneJoinOutputs, news: KubeadmControlPlaneJoinInputs) {
-  const { replaces, updates, stored } = controlPlaneJoinChanges(olds, news);
-  return {
-    changes: replaces.length + updates.length + stored.length > 0,
-    replaces,
-    deleteBeforeReplace: replaces.length > 0,
-  };
+  return diffOfChanges(controlPlaneJoinChanges(olds, news));
 }

@@ -1,15 +1,12 @@
 // In-place changes of a joined control-plane node (the why of each is in control-plane-join-diff.ts): the same
 // kubeadm phases as on the first control-plane node, run on this node, minus the cluster-wide steps the first
 // node's update already does (the kubeadm-config ConfigMap, the add-ons).
-import { renderInitConfig } from "../kubeadm/init-config";
 import { generateBootstrapToken } from "../kubeadm/token";
 import { describeTarget, SecretMasker } from "../ssh";
 import { controlPlaneJoinChanges } from "./control-plane-join-diff";
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
 import { hasRemoteWork, updatePlan } from "./init-diff";
-import { applyControlPlaneUpdate } from "./init-update";
-import { placeKubeVip } from "./kube-vip-static-pod";
-import { renderTarget } from "./node-settings";
+import { updateControlPlaneNode } from "./init-update";
 import { stripUndefined } from "./plain-data";
 import { connectionSecrets, StepReporter, type SessionOpener } from "./steps";
 
@@ -29,13 +26,7 @@ export async function updateControlPlaneJoin(
     await open(
       news.connection,
       async (session) => {
-        // The phases used here create no tokens; the renderer wants one, and a fresh one is never created.
-        const target = renderTarget(news.cluster, news.node, news.connection);
-        const config = renderInitConfig(target.spec, target.node, {
-          bootstrapToken: generateBootstrapToken(),
-          tokenTtl: news.cluster.joinTokenTtl,
-        });
-        await applyControlPlaneUpdate(session, {
+        await updateControlPlaneNode(session, {
           plan,
           target: {
             name,
@@ -44,15 +35,13 @@ export async function updateControlPlaneJoin(
             schedulable: news.cluster.schedulableControlPlane,
             scope: "joined",
           },
-          config,
+          settings: news,
+          // A throwaway: this node has no token of its own to put there, and nothing creates one.
+          bootstrapToken: generateBootstrapToken(),
+          kubeVipChanged,
           reporter,
           masker,
         });
-        if (kubeVipChanged) {
-          reporter.begin("kube-vip", news.cluster.kubeVip ? "rewriting its static Pod" : "removing its static Pod");
-          await placeKubeVip(session, news.cluster);
-        }
-        reporter.begin("update", "done");
       },
       { label: name, onOutput: reporter.onOutput },
     );

@@ -26,7 +26,7 @@
 // Other cluster settings (add-ons, packages, drain, join token lifetime) mean nothing to this resource and
 //   show no change.
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./init-inputs";
-import { changedPaths } from "./plain-data";
+import { diffOfChanges, pathChanges, type PathChanges } from "./path-diff";
 
 export const INIT_REPLACE_PATHS = [
   "cluster.kubernetesVersion",
@@ -79,10 +79,7 @@ export interface InitUpdatePlan {
   labels: boolean;
 }
 
-export interface InitChanges {
-  replaces: string[];
-  updates: string[];
-  stored: string[];
+export interface InitChanges extends PathChanges {
   plan: InitUpdatePlan;
 }
 
@@ -106,19 +103,16 @@ export function updatePlan(updates: string[]): InitUpdatePlan {
 }
 
 export function initChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): InitChanges {
-  const replaces = changedPaths(olds, news, INIT_REPLACE_PATHS);
-  const updates = changedPaths(olds, news, INIT_UPDATE_PATHS);
-  const stored = changedPaths(olds, news, INIT_STORED_PATHS);
-  return { replaces, updates, stored, plan: updatePlan(updates) };
+  const changes = pathChanges(olds, news, {
+    replace: INIT_REPLACE_PATHS,
+    update: INIT_UPDATE_PATHS,
+    stored: INIT_STORED_PATHS,
+  });
+  return { ...changes, plan: updatePlan(changes.updates) };
 }
 
 export function initDiff(olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
-  const { replaces, updates, stored } = initChanges(olds, news);
-  return {
-    changes: replaces.length + updates.length + stored.length > 0,
-    replaces,
-    deleteBeforeReplace: replaces.length > 0,
-  };
+  return diffOfChanges(initChanges(olds, news));
 }
 
 /** True when the plan has anything to do on the host. */

@@ -6,12 +6,13 @@
 // components (control-plane manifests, etcd, the kubelet), then a wait until the API server is ready again,
 // so the update only succeeds with a working control plane. A failed step leaves the old outputs in state, so
 // the next `pulumi up` runs the whole update again; every step is idempotent.
+import type { Connection } from "../config/spec";
 import { renderInitConfig } from "../kubeadm/init-config";
 import { describeTarget, SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../ssh";
 import { hasRemoteWork, initChanges, type InitUpdatePlan } from "./init-diff";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./init-inputs";
 import { kubectl, labelArgs, retrying, taintCommand } from "./kubectl";
-import { renderTarget } from "./node-settings";
+import { renderTarget, type ClusterSettings, type NodeSettings } from "./node-settings";
 import { stripUndefined } from "./plain-data";
 import {
   ADMIN_CONF_PATH,
@@ -21,7 +22,7 @@ import {
   removeRemoteFile,
   uploadKubeadmConfig,
 } from "./remote-files";
-import { stepFailure } from "./step-errors";
+import { runStepCommand } from "./step-errors";
 import { placeKubeVip } from "./kube-vip-static-pod";
 import { connectionSecrets, StepReporter, type SessionOpener } from "./steps";
 
@@ -158,30 +159,60 @@ export async function applyControlPlaneUpdate(
   try {
     for (const { step, command } of updateSteps(plan, opts.target)) {
       reporter.begin(step);
-      const result = await session.run(command, { allowFailure: true, summary: step }).catch((error) => {
-        throw stepFailure({
-          target: session.target,
-          step,
-          cause: error,
-          outcome: "The update stopped there; `pulumi up` runs it again.",
-          masker,
-        });
+      await runStepCommand(session, command, {
+        step,
+        summary: step,
+        outcome: "The update stopped there; `pulumi up` runs it again.",
+        masker,
       });
-      if (result.code !== 0) {
-        throw stepFailure({
-          target: session.target,
-          step,
-          exitCode: result.code,
-          output: `${result.stdout}\n${result.stderr}`,
-          outcome: "The update stopped there; `pulumi up` runs it again.",
-          masker,
-        });
-      }
     }
   } finally {
     if (needsConfig(plan)) await removeRemoteFile(session, INIT_CONFIG_PATH).catch(() => undefined);
   }
   return session.readFile(ADMIN_CONF_PATH);
+}
+
+export interface ControlPlaneNodeUpdate {
+  plan: InitUpdatePlan;
+  target: UpdateTarget;
+  /** The node's new settings, rendered into the InitConfiguration the phases read. */
+  settings: { cluster: ClusterSettings; node: NodeSettings; connection: Connection };
+  /** The phases used here create no tokens, but the renderer wants a complete InitConfiguration. */
+  bootstrapToken: string;
+  /** kube-vip's settings changed: its static Pod is rewritten (or removed). */
+  kubeVipChanged: boolean;
+  reporter: StepReporter;
+  masker: SecretMasker;
+}
+
+/**
+ * The in-place update of any control-plane node, the first or a joined one: the kubeadm phases, then kube-vip's
+ * static Pod. Returns the admin kubeconfig as it is afterwards.
+ */
+export async function updateControlPlaneNode(
+  session: RemoteSession,
+  update: ControlPlaneNodeUpdate,
+): Promise<string | undefined> {
+  const { cluster, node, connection } = update.settings;
+  const { reporter } = update;
+  const rendered = renderTarget(cluster, node, connection);
+  const config = renderInitConfig(rendered.spec, rendered.node, {
+    bootstrapToken: update.bootstrapToken,
+    tokenTtl: cluster.joinTokenTtl,
+  });
+  const admin = await applyControlPlaneUpdate(session, {
+    plan: update.plan,
+    target: update.target,
+    config,
+    reporter,
+    masker: update.masker,
+  });
+  if (update.kubeVipChanged) {
+    reporter.begin("kube-vip", cluster.kubeVip ? "rewriting its static Pod" : "removing its static Pod");
+    await placeKubeVip(session, cluster);
+  }
+  reporter.begin("update", "done");
+  return admin;
 }
 
 export async function updateControlPlane(
@@ -201,25 +232,16 @@ export async function updateControlPlane(
     kubeconfig = await open(
       news.connection,
       async (session: RemoteSession) => {
-        // The token is the one init created; the phases used here do not create tokens, but the renderer
-        // wants a complete InitConfiguration.
-        const target = renderTarget(news.cluster, news.node, news.connection);
-        const config = renderInitConfig(target.spec, target.node, {
-          bootstrapToken: olds.bootstrapToken,
-          tokenTtl: news.cluster.joinTokenTtl,
-        });
-        const admin = await applyControlPlaneUpdate(session, {
+        const admin = await updateControlPlaneNode(session, {
           plan,
           target: initUpdateTarget(olds, news),
-          config,
+          settings: news,
+          // The token init created, so the rendered config matches the cluster's.
+          bootstrapToken: olds.bootstrapToken,
+          kubeVipChanged,
           reporter,
           masker,
         });
-        if (kubeVipChanged) {
-          reporter.begin("kube-vip", news.cluster.kubeVip ? "rewriting its static Pod" : "removing its static Pod");
-          await placeKubeVip(session, news.cluster);
-        }
-        reporter.begin("update", "done");
         return admin ?? olds.kubeconfig;
       },
       { label: name, secrets, onOutput: reporter.onOutput },

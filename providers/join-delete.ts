@@ -12,22 +12,15 @@ import { describeTarget, SecretMasker, type RemoteSession } from "../ssh";
 import { hashOfPem, inspectHost, type HostState } from "./host-state";
 import type { KubeadmJoinOutputs } from "./join-inputs";
 import { kubectl, nodeStatus } from "./kubectl";
+import { drainNode } from "./node-drain";
 import { resetNode } from "./node-reset";
-import { KubeadmStepError, kubeadmErrorLines } from "./step-errors";
 import { connectionSecrets, isUnreachable, StepReporter, warn, type SessionOpener } from "./steps";
-
-/** Extra time for the SSH command beyond kubectl drain's own --timeout. */
-const DRAIN_SSH_MARGIN_SECONDS = 60;
 
 type WorkerCondition = "joined" | "reset" | "foreign" | "unreachable";
 
 function workerCondition(state: HostState, caCertHash: string): WorkerCondition {
   if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== caCertHash) return "foreign";
   return state.kubeletConf ? "joined" : "reset";
-}
-
-export function drainArgs(node: string, timeoutSeconds: number): string[] {
-  return ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", `--timeout=${timeoutSeconds}s`];
 }
 
 /** Drains and deletes the Node on the control plane. Throws when the drain fails and force is off. */
@@ -39,37 +32,19 @@ async function removeFromCluster(
   masker: SecretMasker,
 ): Promise<void> {
   const name = props.node.name;
-  const { force, timeoutSeconds } = props.cluster.drain;
   const status = await nodeStatus(cp, name);
   if (status.kind === "absent") {
     warn(name, `Node ${name} is not in the cluster (already deleted?): nothing to drain or delete`);
     return;
   }
   if (drain) {
-    reporter.begin("drain", `on ${props.controlPlane.name}, timeout ${timeoutSeconds}s`);
-    const result = await cp.run(kubectl(drainArgs(name, timeoutSeconds)), {
-      allowFailure: true,
-      timeoutSeconds: timeoutSeconds + DRAIN_SSH_MARGIN_SECONDS,
-      summary: `kubectl drain ${name}`,
+    await drainNode(cp, name, props.cluster.drain, {
+      on: props.controlPlane.name,
+      reporter,
+      masker,
+      failed: `drain of node ${name} failed on the control plane ${cp.target}`,
+      subject: "The worker",
     });
-    if (result.code !== 0) {
-      const lines = kubeadmErrorLines(`${result.stdout}\n${result.stderr}`);
-      const message = masker.mask(
-        (lines.length > 0 ? lines : result.stderr.trim().split("\n").slice(-10)).map((l) => `  ${l}`).join("\n"),
-      );
-      if (!force) {
-        reporter.begin("drain", "failed: uncordoning the node so it keeps serving");
-        await cp.run(kubectl(["uncordon", name]), { allowFailure: true, summary: `kubectl uncordon ${name}` });
-        throw new KubeadmStepError(
-          cp.target,
-          "drain",
-          `drain of node ${name} failed on the control plane ${cp.target} (exit status ${result.code}):\n${message}\n` +
-            "The worker was not removed (and was uncordoned again). Fix what blocks the eviction (a " +
-            "PodDisruptionBudget, pods without a controller), or set drain.force: true to remove it anyway.",
-        );
-      }
-      warn(name, `drain of node ${name} failed (drain.force is set, so the removal goes on):\n${message}`);
-    }
   }
   reporter.begin("delete node", `on ${props.controlPlane.name}`);
   await cp.run(kubectl(["delete", "node", name, "--ignore-not-found"]), { summary: `kubectl delete node ${name}` });

@@ -12,7 +12,7 @@
 // Update with no remote work: the worker's and the control plane's connections, the reset script, and the drain
 //   settings are only stored, so later operations (delete in particular) use the new ones.
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./join-inputs";
-import { changedPaths } from "./plain-data";
+import { diffOfChanges, pathChanges, type PathChanges } from "./path-diff";
 
 export const JOIN_REPLACE_PATHS = [
   "node.name",
@@ -27,25 +27,12 @@ export const JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraArgs"] as
 
 export const JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
 
-export interface JoinChanges {
-  replaces: string[];
-  updates: string[];
-  stored: string[];
-}
+export type JoinChanges = PathChanges;
 
 export function joinChanges(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs): JoinChanges {
-  return {
-    replaces: changedPaths(olds, news, JOIN_REPLACE_PATHS),
-    updates: changedPaths(olds, news, JOIN_UPDATE_PATHS),
-    stored: changedPaths(olds, news, JOIN_STORED_PATHS),
-  };
+  return pathChanges(olds, news, { replace: JOIN_REPLACE_PATHS, update: JOIN_UPDATE_PATHS, stored: JOIN_STORED_PATHS });
 }
 
 export function joinDiff(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
-  const { replaces, updates, stored } = joinChanges(olds, news);
-  return {
-    changes: replaces.length + updates.length + stored.length > 0,
-    replaces,
-    deleteBeforeReplace: replaces.length > 0,
-  };
+  return diffOfChanges(joinChanges(olds, news));
 }

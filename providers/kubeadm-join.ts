@@ -11,23 +11,19 @@
 // This provider object is serialized into the state and run from there for delete and refresh: it captures
 // no secrets (they arrive as inputs) and no live values.
 import * as pulumi from "@pulumi/pulumi";
-import { renderJoinConfig } from "../kubeadm/join-config";
 import { tokenId } from "../kubeadm/token";
-import { describeTarget, SecretMasker, shellCommand, withSession, type RemoteSession } from "../ssh";
-import { hashOfPem, inspectHost, requireKubeadm, type HostState } from "./host-state";
+import { describeTarget, SecretMasker, withSession } from "../ssh";
+import { hashOfPem } from "./host-state";
 import { joinDiff } from "./join-diff";
 import { deleteWorker } from "./join-delete";
 import { JOIN_SECRET_OUTPUTS, type KubeadmJoinInputs, type KubeadmJoinOutputs } from "./join-inputs";
 import { readWorker } from "./join-read";
-import { createBootstrapToken, deleteBootstrapToken } from "./join-token";
+import { createBootstrapToken } from "./join-token";
 import { updateWorker } from "./join-update";
-import { runKubeadmStep } from "./kubeadm-step";
-import { kubectl, labelArgs, nodeStatus, retrying, waitForNode } from "./kubectl";
-import { resetNode } from "./node-reset";
-import { renderTarget } from "./node-settings";
+import { nodeStatus, waitForNode } from "./kubectl";
+import { deleteJoinToken, inspectJoiningNode, joinOnNode, labelJoinedNode } from "./node-join";
 import { containsUnknown, stripUndefined } from "./plain-data";
-import { JOIN_CONFIG_PATH, removeRemoteFile, uploadKubeadmConfig } from "./remote-files";
-import { KubeadmStepError, maskedMessage } from "./step-errors";
+import { KubeadmStepError } from "./step-errors";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
 
 /** How long the kubelet gets to register its Node after `kubeadm join` finished. */
@@ -42,18 +38,6 @@ function outputs(inputs: KubeadmJoinInputs, joinedAt: string): { id: string; out
   return { id: inputs.node.name, outs: stripUndefined(outs) };
 }
 
-async function labelNode(
-  cp: RemoteSession,
-  name: string,
-  before: Record<string, string>,
-  after: Record<string, string>,
-) {
-  const args = labelArgs(name, before, after);
-  if (args !== undefined) {
-    await cp.run(retrying(kubectl(args), 10, 2), { summary: `kubectl label node ${name}` });
-  }
-}
-
 export async function joinWorker(
   inputs: KubeadmJoinInputs,
   open: SessionOpener,
@@ -62,18 +46,10 @@ export async function joinWorker(
   const reporter = new StepReporter(node.name);
   const sessionOptions = { label: node.name, onOutput: reporter.onOutput };
 
-  reporter.begin("connect", describeTarget(connection));
-  let workerTarget = describeTarget(connection);
-  const state: HostState = await open(
-    connection,
-    async (session) => {
-      workerTarget = session.target;
-      reporter.begin("inspect", "looking for an existing or partial join");
-      return inspectHost(session);
-    },
-    sessionOptions,
-  );
-  requireKubeadm(state, workerTarget, "kubeadm join");
+  const { state, target: workerTarget } = await inspectJoiningNode(connection, open, reporter, {
+    looking: "looking for an existing or partial join",
+    step: "kubeadm join",
+  });
   const ours = hashOfPem(state.caCertPem) === inputs.caCertHash;
 
   reporter.begin("connect", `control plane ${controlPlane.name} (${describeTarget(controlPlane.connection)})`);
@@ -84,7 +60,7 @@ export async function joinWorker(
         reporter.begin("adopt", `already joined to this cluster? checking Node ${node.name} on ${controlPlane.name}`);
         const status = await nodeStatus(cp, node.name);
         if (status.kind === "present") {
-          await labelNode(cp, node.name, {}, node.labels);
+          await labelJoinedNode(cp, node.name, node.labels);
           reporter.begin("adopt", "done: using the existing join");
           return outputs(inputs, new Date().toISOString());
         }
@@ -106,44 +82,20 @@ export async function joinWorker(
       try {
         await open(
           connection,
-          async (worker) => {
-            if (state.footprint) {
-              await resetNode(
-                worker,
-                inputs.resetScript,
-                reporter,
-                `clearing leftovers of an earlier attempt (${state.footprintItems.join(", ")})`,
-              );
-            }
-            const target = renderTarget(cluster, node, connection);
-            const config = renderJoinConfig(target.spec, target.node, {
-              endpoint: inputs.apiEndpoint,
+          (worker) =>
+            joinOnNode(worker, inputs, {
+              state,
               token,
-              caCertHash: inputs.caCertHash,
-            });
-            reporter.begin("upload", JOIN_CONFIG_PATH);
-            await uploadKubeadmConfig(worker, JOIN_CONFIG_PATH, config);
-            reporter.begin("kubeadm join", `${inputs.apiEndpoint}, CA ${inputs.caCertHash.slice(0, 19)}…`);
-            await runKubeadmStep(worker, shellCommand(["kubeadm", "join", "--config", JOIN_CONFIG_PATH]), {
               step: "kubeadm join",
+              detail: `${inputs.apiEndpoint}, CA ${inputs.caCertHash.slice(0, 19)}…`,
               reporter,
-              resetScript: inputs.resetScript,
               masker,
-              summary: `kubeadm join --config ${JOIN_CONFIG_PATH}`,
-            });
-            await removeRemoteFile(worker, JOIN_CONFIG_PATH);
-          },
+            }),
           { ...sessionOptions, secrets: [token] },
         );
       } finally {
         reporter.begin("token", `deleting join token ${tokenId(token)} on ${controlPlane.name}`);
-        await deleteBootstrapToken(cp, token).catch((error) =>
-          warn(
-            node.name,
-            `could not delete join token ${tokenId(token)} on ${cp.target} (${maskedMessage(error, masker)}); ` +
-              `it expires by itself after ${cluster.joinTokenTtl}`,
-          ),
-        );
+        await deleteJoinToken(cp, token, node.name, cluster.joinTokenTtl, masker);
       }
 
       reporter.begin("register", `waiting for Node ${node.name} on ${controlPlane.name}`);
@@ -156,7 +108,7 @@ export async function joinWorker(
             "journalctl -u kubelet). The next `pulumi up` resets the worker and joins it again.",
         );
       }
-      await labelNode(cp, node.name, {}, node.labels);
+      await labelJoinedNode(cp, node.name, node.labels);
       reporter.begin("done", `joined the cluster at ${inputs.apiEndpoint}`);
       return outputs(inputs, new Date().toISOString());
     },

@@ -1,7 +1,7 @@
 // Errors of the kubeadm steps. `pulumi up` shows them far from the host, often after minutes of output, so
 // each one names the host (node name and SSH address), the step, and kubeadm's own error lines, and says what
 // state the host was left in. Everything shown is masked: kubeadm prints tokens in some errors.
-import type { SecretMasker } from "../ssh";
+import type { RemoteSession, RunResult, SecretMasker } from "../ssh";
 import { restoreError } from "../ssh/errors";
 
 /** kubeadm's error lines: preflight `[ERROR ...]` items, `error execution phase ...`, and klog/cobra errors. */
@@ -75,4 +75,30 @@ export function stepFailure(details: StepFailureDetails): KubeadmStepError {
 /** The message of any error, masked (errors of the SSH layer are masked already; ours may quote output). */
 export function maskedMessage(error: unknown, masker: SecretMasker): string {
   return masker.mask(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Runs one command of a step; a non-zero exit, a timeout or a lost connection becomes a KubeadmStepError that
+ * ends with `outcome`. For steps that need no clean-up on failure (kubeadm-step.ts resets the host first).
+ */
+export async function runStepCommand(
+  session: RemoteSession,
+  command: string,
+  opts: { step: string; summary: string; outcome: string; masker: SecretMasker },
+): Promise<RunResult> {
+  const { step, outcome, masker } = opts;
+  const result = await session.run(command, { allowFailure: true, summary: opts.summary }).catch((error) => {
+    throw stepFailure({ target: session.target, step, cause: error, outcome, masker });
+  });
+  if (result.code !== 0) {
+    throw stepFailure({
+      target: session.target,
+      step,
+      exitCode: result.code,
+      output: `${result.stdout}\n${result.stderr}`,
+      outcome,
+      masker,
+    });
+  }
+  return result;
 }

@@ -6,7 +6,9 @@ import {
   findObject,
   imagesOfObject,
   installMocks,
+  outputValue,
   kubernetesObjects,
+  rookCephSettings,
   specWith,
   stepResource,
   type MockCluster,
@@ -14,10 +16,6 @@ import {
 } from "./mocks";
 
 const MIRROR = "mirror.example.org";
-
-function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
-}
 
 function addonsSpec(addons: Partial<ClusterSpec["addons"]>): ClusterSpec {
   const off = specWith(2, {}).addons;
@@ -33,13 +31,7 @@ const ALL: Partial<ClusterSpec["addons"]> = {
   imageMirror: MIRROR,
   flannel: { enabled: true, backend: "host-gw" },
   dashboard: { enabled: true, ui: "dashboard" },
-  rookCeph: {
-    enabled: true,
-    devices: [],
-    useAllDevices: true,
-    dataDirHostPath: "/var/lib/rook",
-    defaultStorageClass: true,
-  },
+  rookCeph: rookCephSettings(),
 };
 
 describe("Addons component (Pulumi mocks)", () => {
@@ -112,9 +104,9 @@ describe("Addons component (Pulumi mocks)", () => {
     );
     const none = built.get("none") as Addons;
     assert.equal(none.provider, undefined);
-    assert.equal(await valueOf(none.dashboardToken), undefined);
+    assert.equal(await outputValue(none.dashboardToken), undefined);
     assert.equal(await pulumi.isSecret(none.dashboardToken), true);
-    assert.equal(await valueOf(none.dashboardUrlHint), undefined);
+    assert.equal(await outputValue(none.dashboardUrlHint), undefined);
   });
 
   it("orders flannel after the control plane, the dashboard and Rook after the joins and the pod network", () => {
@@ -152,8 +144,8 @@ describe("Addons component (Pulumi mocks)", () => {
     assert.equal(await pulumi.isSecret(all.dashboardToken), true);
     const read = cluster.resources.find((r) => r.readId !== undefined && r.name.startsWith("all-dashboard-"));
     assert.ok(read);
-    assert.equal(await valueOf(all.dashboardToken), cluster.tokenFor(read.readId as string));
-    assert.match((await valueOf(all.dashboardUrlHint)) ?? "", /kubernetes-dashboard/);
+    assert.equal(await outputValue(all.dashboardToken), cluster.tokenFor(read.readId as string));
+    assert.match((await outputValue(all.dashboardUrlHint)) ?? "", /kubernetes-dashboard/);
   });
 
   it("deploys Headlamp instead of the Dashboard when chosen, with its token", async () => {
@@ -162,7 +154,7 @@ describe("Addons component (Pulumi mocks)", () => {
     assert.equal(objects.filter((r) => r.inputs.kind === "Namespace").length, 0, "no dashboard namespace");
     const lamp = built.get("lamp") as Addons;
     assert.equal(await pulumi.isSecret(lamp.dashboardToken), true);
-    assert.equal(await valueOf(lamp.dashboardToken), cluster.tokenFor("kube-system/headlamp-admin"));
-    assert.match((await valueOf(lamp.dashboardUrlHint)) ?? "", /headlamp/);
+    assert.equal(await outputValue(lamp.dashboardToken), cluster.tokenFor("kube-system/headlamp-admin"));
+    assert.match((await outputValue(lamp.dashboardUrlHint)) ?? "", /headlamp/);
   });
 });

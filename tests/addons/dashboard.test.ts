@@ -8,6 +8,7 @@ import {
   findObject,
   imagesOfObject,
   installMocks,
+  outputValue,
   kubernetesObjects,
   stepResource,
   UNKNOWN_ID,
@@ -16,10 +17,6 @@ import {
 } from "./mocks";
 
 const MIRROR = "registry.example.net/mirror";
-
-function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
-}
 
 function describeObject(resource: Registered): string {
   const { name, namespace } = resource.inputs.metadata as { name: string; namespace?: string };
@@ -109,7 +106,7 @@ describe("Dashboard and Headlamp components (Pulumi mocks)", () => {
     assert.equal(read.readId, `${DASHBOARD_NAMESPACE}/admin-user-token`);
     assert.ok(read.dependencies.includes(secret.name), "the read waits for the Secret");
     assert.equal(await pulumi.isSecret(dashboard.token), true);
-    assert.equal(await valueOf(dashboard.token), cluster.tokenFor(read.readId as string));
+    assert.equal(await outputValue(dashboard.token), cluster.tokenFor(read.readId as string));
     assert.match(dashboard.urlHint, /kubectl proxy/);
   });
 
@@ -139,9 +136,9 @@ describe("Dashboard and Headlamp components (Pulumi mocks)", () => {
     const read = cluster.resources.find((r) => r.readId !== undefined && r.name === "lamp-admin-token-read");
     assert.ok(read?.dependencies.includes(secret.name));
     assert.equal(await pulumi.isSecret(headlamp.token), true);
-    assert.equal(await valueOf(headlamp.token), cluster.tokenFor(`${HEADLAMP_NAMESPACE}/headlamp-admin`));
+    assert.equal(await outputValue(headlamp.token), cluster.tokenFor(`${HEADLAMP_NAMESPACE}/headlamp-admin`));
     assert.match(headlamp.urlHint, /port-forward/);
-    assert.notEqual(await valueOf(mirroredDashboard.token), undefined);
+    assert.notEqual(await outputValue(mirroredDashboard.token), undefined);
   });
 });
 

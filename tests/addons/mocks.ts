@@ -140,6 +140,25 @@ export function specWith(
   };
 }
 
+/** Rook-Ceph enabled on every device of every node, with `overrides`. */
+export function rookCephSettings(
+  overrides: Partial<ClusterSpec["addons"]["rookCeph"]> = {},
+): ClusterSpec["addons"]["rookCeph"] {
+  return {
+    enabled: true,
+    devices: [],
+    useAllDevices: true,
+    dataDirHostPath: "/var/lib/rook",
+    defaultStorageClass: true,
+    ...overrides,
+  };
+}
+
+/** The value an Output resolves to (with mocks, every Output resolves). */
+export function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
 /** The Kubernetes objects (custom resources of the kubernetes package) among the recorded ones. */
 export function kubernetesObjects(resources: Registered[], prefix: string): Registered[] {
   return resources.filter(

@@ -14,6 +14,7 @@ import {
   imagesOfObject,
   installMocks,
   kubernetesObjects,
+  rookCephSettings,
   specWith,
   stepResource,
   type MockCluster,
@@ -21,19 +22,6 @@ import {
 } from "./mocks";
 
 const MIRROR = "harbor.example.com/proxy";
-
-type Rook = ClusterSpec["addons"]["rookCeph"];
-
-function rook(overrides: Partial<Rook> = {}): Rook {
-  return {
-    enabled: true,
-    devices: [],
-    useAllDevices: true,
-    dataDirHostPath: "/var/lib/rook",
-    defaultStorageClass: true,
-    ...overrides,
-  };
-}
 
 interface Case {
   /** Component name, also the prefix of its resources. */
@@ -48,7 +36,7 @@ const CASES: Case[] = [
     name: "rook-1",
     podNodes: 1,
     spec: specWith(1, {
-      rookCeph: rook({ devices: ["sdb", "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"], useAllDevices: false }),
+      rookCeph: rookCephSettings({ devices: ["sdb", "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"], useAllDevices: false }),
     }),
   },
   {
@@ -57,18 +45,21 @@ const CASES: Case[] = [
     podNodes: 2,
     spec: specWith(
       1,
-      { rookCeph: rook({ dataDirHostPath: "/data/rook", defaultStorageClass: false }) },
+      { rookCeph: rookCephSettings({ dataDirHostPath: "/data/rook", defaultStorageClass: false }) },
       {
         schedulableControlPlane: true,
       },
     ),
   },
-  { name: "rook-3", podNodes: 3, spec: specWith(3, { rookCeph: rook() }) },
+  { name: "rook-3", podNodes: 3, spec: specWith(3, { rookCeph: rookCephSettings() }) },
   {
     name: "rook-5",
     podNodes: 5,
     mirror: MIRROR,
-    spec: specWith(5, { imageMirror: MIRROR, rookCeph: rook({ devices: ["nvme1n1"], useAllDevices: false }) }),
+    spec: specWith(5, {
+      imageMirror: MIRROR,
+      rookCeph: rookCephSettings({ devices: ["nvme1n1"], useAllDevices: false }),
+    }),
   },
 ];
 

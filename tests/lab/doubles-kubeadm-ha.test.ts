@@ -4,32 +4,28 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { openssl } from "../kubeadm/openssl";
 import { requireKubeadm } from "../kubeadm/real-kubeadm";
 import {
+  certificateKeyFrom,
   createLab,
   DOUBLES,
   initConfig,
+  joinArgs,
   loopbackEndpoint,
   TestHost,
   TestLab,
   withoutWarnings,
   workerJoin,
+  writeExternalCa,
 } from "./doubles-kubeadm-support";
 
 const VERSION = "1.35.4";
-const UPLOAD_CERTS_KEY = "[upload-certs] Using certificate key:";
 
 interface Member {
   id: string;
   name: string;
   peerURLs: string[];
   isLearner: boolean;
-}
-
-function keyFrom(output: string): string {
-  const lines = output.split("\n");
-  return lines[lines.indexOf(UPLOAD_CERTS_KEY) + 1];
 }
 
 describe("lab doubles: HA control plane (shared cluster state, etcd members, uploaded certificates)", function () {
@@ -66,22 +62,34 @@ describe("lab doubles: HA control plane (shared cluster state, etcd members, upl
 
   function joinControlPlane(name: string, key: string) {
     const { address, port } = cp(name);
-    return cp(name).host.run("kubeadm", [
-      "join",
-      join.endpoint,
-      "--token",
-      join.token,
-      "--discovery-token-ca-cert-hash",
-      join.hash,
-      "--control-plane",
-      "--certificate-key",
-      key,
-      "--node-name",
-      name,
-      "--apiserver-advertise-address",
-      address,
-      "--apiserver-bind-port",
-      String(port),
+    return cp(name).host.run(
+      "kubeadm",
+      joinArgs(
+        join,
+        "--control-plane",
+        "--certificate-key",
+        key,
+        "--node-name",
+        name,
+        "--apiserver-advertise-address",
+        address,
+        "--apiserver-bind-port",
+        String(port),
+      ),
+    );
+  }
+
+  /** `kubeadm init phase upload-certs` on a control plane, under a certificate key the test chose. */
+  function uploadCerts(name: string, key: string) {
+    const host = cp(name).host;
+    host.write("/root/upload-certs.yaml", initConfig({ ...cp(name), nodeName: name, certificateKey: key }));
+    return host.run("kubeadm", [
+      "init",
+      "phase",
+      "upload-certs",
+      "--upload-certs",
+      "--config",
+      "/root/upload-certs.yaml",
     ]);
   }
 
@@ -97,32 +105,12 @@ describe("lab doubles: HA control plane (shared cluster state, etcd members, upl
     const binary = requireKubeadm(this, VERSION);
     lab = createLab(binary);
     const cp1 = await addHost("cp1");
-    const pki = path.join(cp1.root, "etc/kubernetes/pki");
-    fs.mkdirSync(pki, { recursive: true });
-    openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=kubernetes",
-      "-days",
-      "3650",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-      "-keyout",
-      path.join(pki, "ca.key"),
-      "-out",
-      path.join(pki, "ca.crt"),
-    ]);
+    writeExternalCa(cp1);
     cp1.write("/root/kubeadm.yaml", initConfig({ ...cp("cp1"), nodeName: "cp1" }));
     const r = cp1.run("kubeadm", ["init", "--config", "/root/kubeadm.yaml", "--upload-certs"]);
     assert.equal(r.status, 0, r.stderr);
     join = workerJoin(r.stdout);
-    initKey = keyFrom(r.stdout);
+    initKey = certificateKeyFrom(r.stdout);
     await addHost("cp2");
     await addHost("cp3");
   });
@@ -172,18 +160,9 @@ describe("lab doubles: HA control plane (shared cluster state, etcd members, upl
 
   it("re-uploads the certificates on a joined control plane with the key from --config, and the join works", () => {
     const key = "ab".repeat(32);
-    const config = initConfig({ ...cp("cp2"), nodeName: "cp2", certificateKey: key });
-    cp("cp2").host.write("/root/upload-certs.yaml", config);
-    const up = cp("cp2").host.run("kubeadm", [
-      "init",
-      "phase",
-      "upload-certs",
-      "--upload-certs",
-      "--config",
-      "/root/upload-certs.yaml",
-    ]);
+    const up = uploadCerts("cp2", key);
     assert.equal(up.status, 0, up.stderr);
-    assert.equal(keyFrom(up.stdout), key);
+    assert.equal(certificateKeyFrom(up.stdout), key);
     const token = cp("cp1").host.run("kubeadm", ["token", "create"]).stdout.trim();
     join = { ...join, token };
     const r = joinControlPlane("cp3", key);
@@ -227,15 +206,7 @@ describe("lab doubles: HA control plane (shared cluster state, etcd members, upl
   it("a member whose removal would break the quorum stays, with kubeadm's warning", async () => {
     // cp3 back as a member whose API server is down: removing cp2 would leave cp1 alone of two
     const key = "cd".repeat(32);
-    cp("cp1").host.write("/root/upload-certs.yaml", initConfig({ ...cp("cp1"), nodeName: "cp1", certificateKey: key }));
-    cp("cp1").host.run("kubeadm", [
-      "init",
-      "phase",
-      "upload-certs",
-      "--upload-certs",
-      "--config",
-      "/root/upload-certs.yaml",
-    ]);
+    uploadCerts("cp1", key);
     join = { ...join, token: cp("cp1").host.run("kubeadm", ["token", "create"]).stdout.trim() };
     kubectl("cp1", "delete", "node", "cp3"); // reset leaves the Node, as kubeadm does
     const rejoin = joinControlPlane("cp3", key);

@@ -6,6 +6,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { repoRoot } from "../../tools/paths";
+import { openssl } from "../kubeadm/openssl";
 
 export const DOUBLES = path.join(repoRoot, "lab", "doubles");
 export const KUBEADM = path.join(DOUBLES, "packages", "kubeadm", "usr", "bin", "kubeadm");
@@ -192,6 +193,44 @@ export function workerJoin(initOut: string): { endpoint: string; token: string; 
   );
   if (!m) throw new Error(`no worker join command in:\n${initOut}`);
   return { raw: m[1], endpoint: m[2], token: m[3], hash: m[4] };
+}
+
+/** The certificate key `kubeadm init --upload-certs` or `kubeadm init phase upload-certs` printed. */
+export function certificateKeyFrom(output: string): string {
+  const lines = output.split("\n");
+  return lines[lines.indexOf("[upload-certs] Using certificate key:") + 1];
+}
+
+/** `kubeadm join` through the endpoint with the token and CA hash of `join` (see workerJoin), then `extra`. */
+export function joinArgs(join: { endpoint: string; token: string; hash: string }, ...extra: string[]): string[] {
+  return ["join", join.endpoint, "--token", join.token, "--discovery-token-ca-cert-hash", join.hash, ...extra];
+}
+
+/** Writes a CA into the host's /etc/kubernetes/pki, as the product provides one: kubeadm init must reuse it. */
+export function writeExternalCa(host: TestHost): { certPath: string } {
+  const pki = path.join(host.root, "etc/kubernetes/pki");
+  fs.mkdirSync(pki, { recursive: true });
+  const certPath = path.join(pki, "ca.crt");
+  openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=kubernetes",
+    "-days",
+    "3650",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+    "-keyout",
+    path.join(pki, "ca.key"),
+    "-out",
+    certPath,
+  ]);
+  return { certPath };
 }
 
 /**

@@ -8,13 +8,16 @@ import * as path from "path";
 import { opensslCaCertHash, openssl } from "../kubeadm/openssl";
 import { requireKubeadm } from "../kubeadm/real-kubeadm";
 import {
+  certificateKeyFrom,
   createLab,
   initConfig,
+  joinArgs,
   loopbackEndpoint,
   TestHost,
   TestLab,
   withoutWarnings,
   workerJoin,
+  writeExternalCa,
 } from "./doubles-kubeadm-support";
 
 const VERSION = "1.35.4";
@@ -34,29 +37,8 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
     lab = createLab(binary);
     endpoint = await loopbackEndpoint();
     cp = lab.host("cp1");
-    // a CA provided up front (the product's external CA): kubeadm must reuse it
-    const pkiDir = path.join(cp.root, "etc/kubernetes/pki");
-    fs.mkdirSync(pkiDir, { recursive: true });
-    openssl([
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      "/CN=kubernetes",
-      "-days",
-      "3650",
-      "-addext",
-      "basicConstraints=critical,CA:TRUE",
-      "-addext",
-      "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
-      "-keyout",
-      path.join(pkiDir, "ca.key"),
-      "-out",
-      path.join(pkiDir, "ca.crt"),
-    ]);
-    caFingerprintBefore = new crypto.X509Certificate(fs.readFileSync(path.join(pkiDir, "ca.crt"))).fingerprint256;
+    const { certPath } = writeExternalCa(cp);
+    caFingerprintBefore = new crypto.X509Certificate(fs.readFileSync(certPath)).fingerprint256;
     cp.write("/root/kubeadm.yaml", initConfig({ ...endpoint }));
     const r = cp.run("kubeadm", ["init", "--config", "/root/kubeadm.yaml", "--upload-certs"]);
     initOut = r.stdout;
@@ -103,7 +85,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
         assert.ok(i > at, `missing or out of order: ${l}`);
         at = i;
       }
-      const key = lines[lines.indexOf("[upload-certs] Using certificate key:") + 1];
+      const key = certificateKeyFrom(initOut);
       assert.match(key, /^[0-9a-f]{64}$/);
       const join = workerJoin(initOut);
       assert.equal(join.endpoint, `${endpoint.address}:${endpoint.port}`);
@@ -195,16 +177,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
     });
 
     it("joins a worker that kubectl then lists", () => {
-      const r = w1.run("kubeadm", [
-        "join",
-        join.endpoint,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        join.hash,
-        "--node-name",
-        "w1",
-      ]);
+      const r = w1.run("kubeadm", joinArgs(join, "--node-name", "w1"));
       assert.equal(r.status, 0, r.stderr);
       assert.ok(
         r.stdout.startsWith(
@@ -226,16 +199,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
     });
 
     it("a second join on the same host fails preflight", () => {
-      const r = w1.run("kubeadm", [
-        "join",
-        join.endpoint,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        join.hash,
-        "--node-name",
-        "w1",
-      ]);
+      const r = w1.run("kubeadm", joinArgs(join, "--node-name", "w1"));
       assert.equal(r.status, 1);
       assert.ok(
         r.stderr.includes(
@@ -253,16 +217,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
 
     it("a node name already registered and Ready is refused", () => {
       const other = lab.host("w1b");
-      const r = other.run("kubeadm", [
-        "join",
-        join.endpoint,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        join.hash,
-        "--node-name",
-        "w1",
-      ]);
+      const r = other.run("kubeadm", joinArgs(join, "--node-name", "w1"));
       assert.equal(r.status, 1);
       assert.ok(
         withoutWarnings(r.stderr).startsWith(
@@ -275,14 +230,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
     it("a wrong CA hash is refused", () => {
       const other = lab.host("w2");
       const wrong = `sha256:${"0".repeat(64)}`;
-      const r = other.run("kubeadm", [
-        "join",
-        join.endpoint,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        wrong,
-      ]);
+      const r = other.run("kubeadm", joinArgs({ ...join, hash: wrong }));
       assert.equal(r.status, 1);
       assert.equal(
         withoutWarnings(r.stderr),
@@ -295,14 +243,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
       lab.setClock(120);
       try {
         const other = lab.host("w3");
-        const r = other.run("kubeadm", [
-          "join",
-          join.endpoint,
-          "--token",
-          t,
-          "--discovery-token-ca-cert-hash",
-          join.hash,
-        ]);
+        const r = other.run("kubeadm", joinArgs({ ...join, token: t }));
         assert.equal(r.status, 1);
         assert.equal(
           withoutWarnings(r.stderr),
@@ -316,14 +257,7 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
     it("an unreachable endpoint fails after the discovery timeout", async () => {
       const dead = await loopbackEndpoint();
       const other = lab.host("w4");
-      const r = other.run("kubeadm", [
-        "join",
-        `${dead.address}:${dead.port}`,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        join.hash,
-      ]);
+      const r = other.run("kubeadm", joinArgs({ ...join, endpoint: `${dead.address}:${dead.port}` }));
       assert.equal(r.status, 1);
       assert.equal(
         withoutWarnings(r.stderr),
@@ -388,45 +322,41 @@ describe("lab doubles: kubeadm init, join, token, reset and kubectl", function (
 
   describe("control-plane join and reset", () => {
     it("control-plane join downloads the uploaded certs with the key", () => {
-      const key = initOut.split("\n")[initOut.split("\n").indexOf("[upload-certs] Using certificate key:") + 1];
+      const key = certificateKeyFrom(initOut);
       const join = workerJoin(initOut);
       const h = lab.host("cp2");
-      const bad = h.run("kubeadm", [
-        "join",
-        join.endpoint,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        join.hash,
-        "--control-plane",
-        "--certificate-key",
-        "1".repeat(64),
-        "--node-name",
-        "cp2",
-        "--apiserver-advertise-address",
-        "127.0.0.9",
-      ]);
+      const bad = h.run(
+        "kubeadm",
+        joinArgs(
+          join,
+          "--control-plane",
+          "--certificate-key",
+          "1".repeat(64),
+          "--node-name",
+          "cp2",
+          "--apiserver-advertise-address",
+          "127.0.0.9",
+        ),
+      );
       assert.equal(bad.status, 1);
       assert.match(
         withoutWarnings(bad.stderr),
         /^error: error execution phase control-plane-prepare\/download-certs: error downloading certs: error decoding secret data with provided key: cipher: message authentication failed\n/,
       );
       fs.rmSync(path.join(h.root, "etc/kubernetes"), { recursive: true, force: true });
-      const r = h.run("kubeadm", [
-        "join",
-        join.endpoint,
-        "--token",
-        join.token,
-        "--discovery-token-ca-cert-hash",
-        join.hash,
-        "--control-plane",
-        "--certificate-key",
-        key,
-        "--node-name",
-        "cp2",
-        "--apiserver-advertise-address",
-        "127.0.0.9",
-      ]);
+      const r = h.run(
+        "kubeadm",
+        joinArgs(
+          join,
+          "--control-plane",
+          "--certificate-key",
+          key,
+          "--node-name",
+          "cp2",
+          "--apiserver-advertise-address",
+          "127.0.0.9",
+        ),
+      );
       assert.equal(r.status, 0, r.stderr);
       assert.ok(
         r.stdout.includes("\nThis node has joined the cluster and a new control plane instance was created:\n"),

@@ -18,13 +18,37 @@ function pidAlive(pid) {
   }
 }
 
-function runningPid() {
+/** The pid recorded in pidFile while that process lives; null otherwise. */
+function livePid(pidFile) {
   try {
-    const pid = Number(fs.readFileSync(PID_FILE(), "utf8").trim());
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
     return pid && pidAlive(pid) ? pid : null;
   } catch {
     return null;
   }
+}
+
+function runningPid() {
+  return livePid(PID_FILE());
+}
+
+/**
+ * Starts a script of this folder as a detached daemon (it outlives the kubeadm or kubelet double that started
+ * it), logging to the host's log folder, and records its pid.
+ */
+function spawnDaemon(script, logName, pidFile) {
+  lab.mkdirp(lab.logPath());
+  const logFd = fs.openSync(lab.logPath(logName), "a");
+  const child = childProcess.spawn(process.execPath, [path.join(__dirname, script)], {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: process.env,
+  });
+  child.unref();
+  fs.closeSync(logFd);
+  lab.mkdirp(lab.statePath());
+  fs.writeFileSync(pidFile, `${child.pid}\n`);
+  return child.pid;
 }
 
 function stopDaemon() {
@@ -51,18 +75,7 @@ function stopDaemon() {
 
 function startDaemon() {
   stopDaemon();
-  lab.mkdirp(lab.logPath());
-  const logFd = fs.openSync(lab.logPath("apiserver.log"), "a");
-  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "apiserver.js")], {
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: process.env,
-  });
-  child.unref();
-  fs.closeSync(logFd);
-  lab.mkdirp(lab.statePath());
-  fs.writeFileSync(PID_FILE(), `${child.pid}\n`);
-  return child.pid;
+  return spawnDaemon("apiserver.js", "apiserver.log", PID_FILE());
 }
 
 /** The kubelet's part: the API server's static Pod runs while its manifest and this host's cluster config exist. */
@@ -79,23 +92,8 @@ function ensureStaticPodDaemon() {
 function ensureKubeVip() {
   if (!fs.existsSync(lab.fsPath("/etc/kubernetes/manifests/kube-vip.yaml"))) return;
   const pidFile = lab.statePath("kube-vip.pid");
-  try {
-    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-    if (pid && pidAlive(pid)) return;
-  } catch {
-    /* not running */
-  }
-  lab.mkdirp(lab.logPath());
-  const logFd = fs.openSync(lab.logPath("kube-vip.log"), "a");
-  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "kube-vip.js")], {
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: process.env,
-  });
-  child.unref();
-  fs.closeSync(logFd);
-  lab.mkdirp(lab.statePath());
-  fs.writeFileSync(pidFile, `${child.pid}\n`);
+  if (livePid(pidFile)) return;
+  spawnDaemon("kube-vip.js", "kube-vip.log", pidFile);
 }
 
 module.exports = { startDaemon, stopDaemon, runningPid, ensureStaticPodDaemon, ensureKubeVip };
