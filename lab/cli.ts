@@ -1,5 +1,5 @@
 // The lab from the shell: `lab/lab <command>` (or `npx ts-node --transpile-only lab/cli.ts <command>`).
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import { labNamespaces } from "./hosts/network";
 import { inventoryPath, readInventory } from "./inventory";
@@ -8,11 +8,13 @@ import { DEFAULT_LAB, labDir } from "./names";
 import { parseDuration } from "./shared";
 import { writeHostsFile } from "./hosts-file";
 import { isLoadBalancerRunning } from "./load-balancer";
+import { startLabApiProxy } from "./api-proxy";
 import { shellCommand } from "../ssh/quote";
 
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
   up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8] [--lb [--lb-hosts a,b]]
+                        [--real-control-plane]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
                         198.18.0.252:6443 forwarding to port 6443 of every host (or of --lb-hosts), the
@@ -31,7 +33,10 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
   clock show|advance <duration>|reset
                         the lab's clock offset (/lab/clock), e.g. advance 25h, advance 1h30m
   fault set <host> <command> <json>|clear [<host>]|show [<host>]
-                        e.g. fault set h1 "kubeadm init" '{"fail":"boom"}'`;
+                        e.g. fault set h1 "kubeadm init" '{"fail":"boom"}'
+  with-api-proxy [--] command...
+                        run a command on this machine with HTTPS_PROXY set to a proxy into the lab network, so
+                        a client here (pulumi's Kubernetes provider) reaches a real control plane's API server`;
 
 interface Args {
   positional: string[];
@@ -114,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       const loadBalancer = lbHosts ? { hosts: lbHosts } : args.flags.has("lb");
       const started = Date.now();
       const lab = await startLab(
-        { name, hosts, loadBalancer },
+        { name, hosts, loadBalancer, realControlPlane: args.flags.has("real-control-plane") },
         {
           reuse: true,
           stopOnExit: false,
@@ -214,6 +219,24 @@ async function main(argv: string[]): Promise<number> {
       );
       console.log(JSON.stringify(shown, null, 2));
       return 0;
+    }
+    case "with-api-proxy": {
+      const cmd = rest[0] === "--" ? rest.slice(1) : rest;
+      if (cmd.length === 0) throw new Error("usage: lab with-api-proxy [--] command...");
+      const proxy = await startLabApiProxy(name);
+      try {
+        // Asynchronous: the proxy serves the command's connections from this process's event loop.
+        const child = spawn(cmd[0], cmd.slice(1), {
+          stdio: "inherit",
+          env: { ...process.env, HTTPS_PROXY: proxy.url, https_proxy: proxy.url },
+        });
+        return await new Promise<number>((resolve, reject) => {
+          child.on("error", reject);
+          child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+        });
+      } finally {
+        await proxy.close();
+      }
     }
     case undefined:
     case "help":

@@ -61,6 +61,7 @@ export async function startLab(spec: LabSpec, options: StartOptions = {}): Promi
   if (options.reuse) {
     const existing = readInventory(spec.name);
     if (existing && sameShape(existing, spec)) {
+      if (spec.realControlPlane) shared.writeSettings(sharedDir(spec.name), { controlPlane: "real" });
       const lab = new Lab(existing, options);
       await lab.repair();
       return lab;
@@ -88,6 +89,7 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   const privateKeyPath = path.join(dir, "keys", "id_ed25519");
   const clientPublicKey = await generateKey(privateKeyPath, `lab-${spec.name}`);
   shared.initShared(sharedDir(spec.name));
+  if (spec.realControlPlane) shared.writeSettings(sharedDir(spec.name), { controlPlane: "real" });
   await createSwitch(spec.name);
   const doublesDir = options.doublesDir ?? defaultDoublesDir();
   const timeout = options.bootTimeoutMs ?? 60_000;

@@ -15,6 +15,12 @@ export interface LabSpec {
    * user's own load balancer in front of the API servers (lab/load-balancer.ts).
    */
   loadBalancer?: boolean | { hosts?: string[] };
+  /**
+   * Opt-in: `kubeadm init` runs the real control plane (etcd, kube-apiserver, controller-manager, scheduler) on
+   * its host and the kubelet double plays each node with kwok, instead of the lab API daemon
+   * (`/lab/settings.json` `"controlPlane": "real"`; README, "Real control plane").
+   */
+  realControlPlane?: boolean;
 }
 
 /** The hosts the load balancer forwards to, or undefined when the lab has none. */

@@ -7,7 +7,6 @@ import { isIP } from "net";
 import { shellCommand, type RemoteSession } from "../ssh";
 import { API_SERVER_BIND_PORT } from "../kubeadm/init-config";
 import { kubectl } from "./kubectl";
-import { ADMIN_CONF_PATH } from "./remote-files";
 
 export const CONTROL_PLANE_ROLE_LABEL = "node-role.kubernetes.io/control-plane";
 
@@ -83,16 +82,7 @@ export function memberProbeScript(members: { name: string; address?: string }[])
   return members
     .map(({ name, address }) => {
       if (address === undefined) return shellCommand(["echo", "down", name]);
-      const probe = shellCommand([
-        "kubectl",
-        "--kubeconfig",
-        ADMIN_CONF_PATH,
-        "--server",
-        serverUrl(address),
-        "get",
-        "--raw=/readyz",
-        "--request-timeout=5s",
-      ]);
+      const probe = kubectl(["--server", serverUrl(address), "get", "--raw=/readyz", "--request-timeout=5s"]);
       return `if ${probe} >/dev/null 2>&1; then ${shellCommand(["echo", "ok", name])}; else ${shellCommand(["echo", "down", name])}; fi`;
     })
     .join("\n");

@@ -2,13 +2,17 @@
 // control plane (instead of from the machine running Pulumi) works wherever SSH works: the API endpoint is
 // often on a private network the Pulumi machine cannot reach.
 import { shellCommand, type RemoteSession } from "../ssh";
-import { ADMIN_CONF_PATH } from "./remote-files";
+import { ADMIN_CONF_PATH, WORK_DIR } from "./remote-files";
+
+// kubectl caches API discovery under $HOME/.kube/cache by default, which `kubeadm reset` leaves behind; in the
+// project's working directory the reset script removes it with the rest.
+const KUBECTL_CACHE_DIR = `${WORK_DIR}/kubectl-cache`;
 
 /** The control-plane taint kubeadm applies by default (since 1.25). */
 export const CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane:NoSchedule";
 
 export function kubectl(args: readonly string[]): string {
-  return shellCommand(["kubectl", "--kubeconfig", ADMIN_CONF_PATH, ...args]);
+  return shellCommand(["kubectl", "--kubeconfig", ADMIN_CONF_PATH, "--cache-dir", KUBECTL_CACHE_DIR, ...args]);
 }
 
 /**

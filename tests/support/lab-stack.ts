@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import type { Stack } from "@pulumi/pulumi/automation";
-import { startLab, type Lab } from "../../lab";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { startLab, startLabApiProxy, type Lab, type LabApiProxy } from "../../lab";
 import type { Distro } from "../../lab/inventory";
 import { labDir } from "../../lab/names";
 import { engineProject, type EngineProject } from "./engine";
@@ -18,6 +18,11 @@ export interface LabStackOptions {
   config?: Record<string, unknown>;
   /** Give the lab a load balancer in front of port 6443 of these hosts (an HA stack's controlPlaneEndpoint). */
   loadBalancer?: string[];
+  /**
+   * The lab's real control plane (lab/README.md, "Real control plane"); the engine's Kubernetes provider then
+   * reaches the API server through the lab's CONNECT proxy (HTTPS_PROXY).
+   */
+  realControlPlane?: boolean;
 }
 
 /** Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's network. */
@@ -35,6 +40,7 @@ export const LAB_MIRRORS = {
 
 export class LabStack {
   output = "";
+  private apiProxy?: LabApiProxy;
 
   private constructor(
     readonly lab: Lab,
@@ -45,7 +51,12 @@ export class LabStack {
 
   static async start(options: LabStackOptions, stackName = "lab"): Promise<LabStack> {
     const loadBalancer = options.loadBalancer ? { hosts: options.loadBalancer } : undefined;
-    const lab = await startLab({ name: options.lab, hosts: options.hosts, loadBalancer });
+    const lab = await startLab({
+      name: options.lab,
+      hosts: options.hosts,
+      loadBalancer,
+      realControlPlane: options.realControlPlane,
+    });
     const project = await engineProject();
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
     const config = { hostsFile, ...LAB_MIRRORS, ...(options.config ?? {}) };
@@ -53,7 +64,15 @@ export class LabStack {
       config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-kubeadm:${key}`, value])),
     });
     const stack = await project.stack(stackName, stackFile);
-    return new LabStack(lab, project, stack, hostsFile);
+    const labStack = new LabStack(lab, project, stack, hostsFile);
+    if (options.realControlPlane) {
+      labStack.apiProxy = await startLabApiProxy(options.lab);
+      Object.assign((stack.workspace as LocalWorkspace).envVars, {
+        HTTPS_PROXY: labStack.apiProxy.url,
+        NO_PROXY: "127.0.0.1,localhost",
+      });
+    }
+    return labStack;
   }
 
   /** Declares which lab hosts form the cluster: the first list's hosts run the control plane. */
@@ -135,6 +154,7 @@ export class LabStack {
 
   async stop(): Promise<void> {
     try {
+      await this.apiProxy?.close();
       await this.lab.stop();
     } finally {
       this.project.remove();

@@ -349,6 +349,12 @@ function stopContainerd(unit) {
  */
 function runStaticPods() {
   if (kubeletState(readState("kubelet.service")).state !== "active") return;
+  // The lab's real-control-plane mode (kube/real.js): the real static Pods, and kwok for this node.
+  const real = require("./kube/real.js");
+  if (real.enabled()) {
+    real.kubeletStarted();
+    return;
+  }
   const daemons = require("./kube/daemon.js");
   daemons.ensureStaticPodDaemon();
   daemons.ensureKubeVip();
@@ -371,6 +377,10 @@ function start(unit) {
 function stop(unit) {
   if (unit === "containerd.service") stopContainerd(unit);
   const st = readState(unit);
+  if (unit === "kubelet.service") {
+    const real = require("./kube/real.js");
+    if (real.enabled()) real.kubeletStopped();
+  }
   if (st.started) journal(unit, `systemd[1]: Stopped ${unit}.`);
   writeState(unit, { started: false, failed: false, since: lab.now().toISOString() });
 }

@@ -17,6 +17,10 @@ function settings() {
     discoveryRetrySeconds: num(s.discoveryRetrySeconds, 1),
     kubeletHealthTimeoutSeconds: num(s.kubeletHealthTimeoutSeconds, 5),
     apiServerStartSeconds: num(s.apiServerStartSeconds, 10),
+    // real control plane (controlPlane: "real"): how long init waits for the static Pods, join for the kubelet's
+    // TLS bootstrap
+    realControlPlaneStartSeconds: num(s.realControlPlaneStartSeconds, 180),
+    tlsBootstrapTimeoutSeconds: num(s.tlsBootstrapTimeoutSeconds, 120),
   };
 }
 function num(v, d) {

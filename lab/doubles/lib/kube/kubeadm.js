@@ -11,6 +11,7 @@ const client = require("./client.js");
 const yaml = require("./yaml.js");
 const store = require("./store.js");
 const { startDaemon, stopDaemon } = require("./daemon.js");
+const real = require("./real.js");
 
 const lab = host.lab;
 const out = (s) => process.stdout.write(s);
@@ -544,27 +545,25 @@ function init(ctx, flags) {
   rootCheck(ignored);
   const skip = new Set(cfg.skipPhases);
   const version = cfg.kubernetesVersion;
-  const rc = realConfig(
-    cfg.docs.length
-      ? cfg.docs
-      : [
-          {
-            apiVersion: "kubeadm.k8s.io/v1beta4",
-            kind: "InitConfiguration",
-            localAPIEndpoint: { advertiseAddress: cfg.advertiseAddress, bindPort: cfg.bindPort },
-            nodeRegistration: { name: cfg.nodeRegistration.name },
-          },
-          {
-            apiVersion: "kubeadm.k8s.io/v1beta4",
-            kind: "ClusterConfiguration",
-            kubernetesVersion: version,
-            controlPlaneEndpoint: cfg.controlPlaneEndpoint || undefined,
-            imageRepository: cfg.imageRepository,
-            networking: { podSubnet: cfg.podSubnet || undefined },
-          },
-        ],
-    cfg.advertiseAddress,
-  );
+  const realDocs = cfg.docs.length
+    ? cfg.docs
+    : [
+        {
+          apiVersion: "kubeadm.k8s.io/v1beta4",
+          kind: "InitConfiguration",
+          localAPIEndpoint: { advertiseAddress: cfg.advertiseAddress, bindPort: cfg.bindPort },
+          nodeRegistration: { name: cfg.nodeRegistration.name },
+        },
+        {
+          apiVersion: "kubeadm.k8s.io/v1beta4",
+          kind: "ClusterConfiguration",
+          kubernetesVersion: version,
+          controlPlaneEndpoint: cfg.controlPlaneEndpoint || undefined,
+          imageRepository: cfg.imageRepository,
+          networking: { podSubnet: cfg.podSubnet || undefined },
+        },
+      ];
+  const rc = realConfig(realDocs, cfg.advertiseAddress);
   try {
     // validate like kubeadm does before anything else
     const v = host.runRealKubeadm(["config", "validate", "--config", rc.arg]);
@@ -628,6 +627,7 @@ function init(ctx, flags) {
   } finally {
     rc.cleanup();
   }
+  if (real.enabled()) return realInit(flags, cfg, realDocs, skip);
   // etcd's data directory, as the etcd static pod would create it
   host.write(`${cfg.etcdDataDir}/member/snap/db`, "", 0o600);
 
@@ -773,6 +773,11 @@ function init(ctx, flags) {
   if (!skip.has("addon") && !skip.has("addon/coredns")) out("[addons] Applied essential addon: CoreDNS\n");
   if (!skip.has("addon") && !skip.has("addon/kube-proxy")) out("[addons] Applied essential addon: kube-proxy\n");
 
+  return printInitSuccess(flags, cfg, skip, caPem, endpoint, certificateKey, uploadCerts);
+}
+
+/** kubeadm init's closing text: how to use admin.conf, and the join commands per token. */
+function printInitSuccess(flags, cfg, skip, caPem, endpoint, certificateKey, uploadCerts) {
   if (skip.has("show-join-command")) return 0;
   const caHash = pki.caCertHash(caPem);
   for (const t of cfg.tokens) {
@@ -812,6 +817,94 @@ function init(ctx, flags) {
     out(text);
   }
   return 0;
+}
+
+// ---------------------------------------------------------------- init, real control plane (real.js)
+/**
+ * After the offline phases: the kubelet's static Pods run the real etcd, kube-apiserver, controller-manager and
+ * scheduler (static-pods.js); once they are ready, kwok gets its reads and the real kubeadm does the phases that
+ * need the API server, with the double's bootstrap tokens.
+ */
+function realInit(flags, cfg, docs, skip) {
+  out(
+    `[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "${MANIFESTS}"\n`,
+  );
+  if (!kubeletCheck()) throw phaseError("wait-control-plane", KUBELET_TIMEOUT_ERROR);
+  const started = Date.now();
+  out("[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s\n");
+  out(`[control-plane-check] Checking kube-apiserver at https://${cfg.advertiseAddress}:${cfg.bindPort}/livez\n`);
+  out("[control-plane-check] Checking kube-controller-manager at https://127.0.0.1:10257/healthz\n");
+  out("[control-plane-check] Checking kube-scheduler at https://127.0.0.1:10259/livez\n");
+  const why = real.startControlPlane(host.settings().realControlPlaneStartSeconds);
+  if (why) {
+    errw(`${why}\n`);
+    out("[control-plane-check] kube-apiserver is not healthy after 4m0.000512345s\n");
+    throw phaseError(
+      "wait-control-plane",
+      `failed while waiting for the control plane to start: kube-apiserver check failed at https://${cfg.advertiseAddress}:${cfg.bindPort}/livez: client rate limiter Wait returned an error: context deadline exceeded`,
+    );
+  }
+  const took = `${((Date.now() - started) / 1000).toFixed(9)}s`;
+  out(`[control-plane-check] kube-controller-manager is healthy after ${took}\n`);
+  out(`[control-plane-check] kube-scheduler is healthy after ${took}\n`);
+  out(`[control-plane-check] kube-apiserver is healthy after ${took}\n`);
+  // kwok (the kubelets) reads a little more than a kubelet may (kwok.js)
+  real.grantKwok("/etc/kubernetes/super-admin.conf");
+
+  const withTokens = JSON.parse(JSON.stringify(docs));
+  let initDoc = withTokens.find((d) => d.kind === "InitConfiguration");
+  if (!initDoc) {
+    initDoc = { apiVersion: "kubeadm.k8s.io/v1beta4", kind: "InitConfiguration" };
+    withTokens.unshift(initDoc);
+  }
+  initDoc.bootstrapTokens = cfg.tokens.map((t) => ({
+    token: t.token,
+    ttl: `${t.ttl}s`,
+    usages: t.usages,
+    groups: t.groups,
+    ...(t.description ? { description: t.description } : {}),
+  }));
+  let certificateKey = cfg.certificateKey;
+  const uploadCerts = flags["upload-certs"] === true || flags["experimental-upload-certs"] === true;
+  // kubeadm takes no other flags along with --config: the key goes into the config as well
+  if (uploadCerts && !skip.has("upload-certs") && !certificateKey)
+    certificateKey = crypto.randomBytes(32).toString("hex");
+  if (certificateKey) initDoc.certificateKey = certificateKey;
+  const rc = realConfig(withTokens, cfg.advertiseAddress);
+  // --skip-token-print: the real phase prints the token; withheld as kubeadm would
+  const withheld = {
+    ...rc,
+    fix: (text) => cfg.tokens.reduce((t, tok) => t.split(tok.token).join("<value withheld>"), rc.fix(text)),
+  };
+  try {
+    if (!skip.has("upload-config"))
+      runPhase(["init", "phase", "upload-config", "all", "--config", rc.arg], rc, "upload-config");
+    if (uploadCerts && !skip.has("upload-certs")) {
+      runPhase(["init", "phase", "upload-certs", "--upload-certs", "--config", rc.arg], rc, "upload-certs");
+    } else out("[upload-certs] Skipping phase. Please see --upload-certs\n");
+    if (!skip.has("mark-control-plane"))
+      runPhase(["init", "phase", "mark-control-plane", "--config", rc.arg], rc, "mark-control-plane");
+    if (!skip.has("bootstrap-token"))
+      runPhase(
+        ["init", "phase", "bootstrap-token", "--config", rc.arg],
+        flags["skip-token-print"] ? withheld : rc,
+        "bootstrap-token",
+      );
+    if (!skip.has("kubelet-finalize")) {
+      // the kubelet's part first: its client certificate in the rotatable pem the phase points kubelet.conf at
+      kubeletFinalize();
+      runPhase(["init", "phase", "kubelet-finalize", "all", "--config", rc.arg], rc, "kubelet-finalize");
+    }
+    if (!skip.has("addon")) {
+      for (const a of ["coredns", "kube-proxy"])
+        if (!skip.has(`addon/${a}`)) runPhase(["init", "phase", "addon", a, "--config", rc.arg], rc, `addon/${a}`);
+    }
+  } finally {
+    rc.cleanup();
+  }
+  const caPem = host.read(`${cfg.certificatesDir}/ca.crt`);
+  const server = yaml.parse(host.read(ADMIN_CONF)).clusters[0].cluster.server;
+  return printInitSuccess(flags, cfg, skip, caPem, server.replace(/^https:\/\//, ""), certificateKey, uploadCerts);
 }
 
 /** cmd/kubeadm/app/cmd/util/join.go's template. */
@@ -933,6 +1026,11 @@ function join(ctx, flags, positional) {
   }
   rootCheck(ignored);
   const nodeName = cfg.nodeRegistration.name;
+  if (cfg.controlPlane && real.enabled()) {
+    throw fatal(
+      "lab: joining a control-plane node is not supported with the real control plane (lab settings controlPlane: real); use a lab without --real-control-plane for HA",
+    );
+  }
 
   out("[preflight] Running pre-flight checks\n");
   const c = new Checks(ignored);
@@ -1021,6 +1119,26 @@ function join(ctx, flags, positional) {
   restartKubelet();
   if (!kubeletCheck()) throw phaseError("kubelet-start", KUBELET_TIMEOUT_ERROR);
   out("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap\n");
+  if (real.enabled()) {
+    // the kubelet (kubelet-agent.js) bootstraps with bootstrap-kubelet.conf against the real API
+    const deadline = Date.now() + host.settings().tlsBootstrapTimeoutSeconds * 1000;
+    while (!host.exists(KUBELET_CONF)) {
+      if (Date.now() > deadline)
+        throw phaseError(
+          "kubelet-start",
+          "error waiting for the kubelet to perform the TLS Bootstrap: timed out waiting for the condition",
+        );
+      lab.sleepSeconds(0.5);
+    }
+    host.rm(BOOTSTRAP_KUBELET_CONF);
+    out(
+      "\nThis node has joined the cluster:\n" +
+        "* Certificate signing request was sent to apiserver and a response was received.\n" +
+        "* The Kubelet was informed of the new secure connection details.\n\n" +
+        "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n",
+    );
+    return 0;
+  }
 
   // the kubelet's TLS bootstrap: CSR with the bootstrap token, signed by the cluster's CA
   const { csrPem, keyPem } = pki.createCsr({ O: ["system:nodes"], CN: `system:node:${nodeName}` });
@@ -1400,6 +1518,11 @@ function reset(ctx, flags) {
 
   // remove-etcd-member / etcd data
   const etcdManifest = host.read(`${MANIFESTS}/etcd.yaml`);
+  // real control plane: its containers stop (forcibly, as CRI StopPodSandbox) before their data goes
+  if (real.enabled()) {
+    real.kubeletStopped();
+    real.stopControlPlane();
+  }
   if (!clusterCfg)
     klogWarning("removeetcdmember.go:106", "[reset] No kubeadm config, using etcd pod spec to get data directory");
   let etcdDataDir = null;
@@ -1444,7 +1567,7 @@ function reset(ctx, flags) {
     );
   // the API server and etcd were static pods of this kubelet: the lab daemon goes with them, and the cluster's
   // state with its last etcd member
-  if (etcdManifest || host.exists(`${MANIFESTS}/kube-apiserver.yaml`)) {
+  if (!real.enabled() && (etcdManifest || host.exists(`${MANIFESTS}/kube-apiserver.yaml`))) {
     stopDaemon();
     const hostCfg = store.hostConfig();
     if (hostCfg && hostCfg.cluster && hostCfg.apiserver) {
@@ -1708,7 +1831,7 @@ function main(ctx) {
     return 0;
   }
   if (cmd === "init" && rest[0] === "phase") {
-    if (rest[1] === "upload-certs") return uploadCertsPhase(ctx, flags);
+    if (rest[1] === "upload-certs" && !real.enabled()) return uploadCertsPhase(ctx, flags);
     return passthroughRootfs(argv);
   }
   if (cmd === "init") return init(ctx, flags);

@@ -567,9 +567,27 @@ function clusterInfo(kc) {
   return 0;
 }
 
+/** Real-control-plane mode (real.js): the real kubectl does the work; the drain fault still fires as above. */
+function realKubectl(argv) {
+  const r = require("child_process").spawnSync(lab.labPath("tools", "kubectl"), argv, {
+    stdio: ["inherit", "pipe", "pipe"],
+    encoding: "utf8",
+    env: process.env,
+  });
+  if (r.error) throw lab.exit(1, `error: ${r.error.message}\n`);
+  out(r.stdout || "");
+  if (r.status !== 0) throw lab.exit(r.status || 1, r.stderr || "");
+  if (r.stderr) process.stderr.write(r.stderr);
+  return 0;
+}
+
 function main(ctx) {
   const { flags, positional } = parseArgs(ctx.argv);
   const [cmd, ...args] = positional;
+  if (require("./real.js").enabled()) {
+    const fault = cmd === "drain" ? drainFault(args) : null;
+    if (!(fault && fault.fail !== undefined && fault.fail !== false)) return realKubectl(ctx.argv);
+  }
   if (cmd === "version") return version(flags);
   if (!cmd) throw lab.exit(1, "error: a command is required\n");
   const known = ["get", "drain", "cordon", "uncordon", "delete", "taint", "describe", "cluster-info"];

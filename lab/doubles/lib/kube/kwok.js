@@ -86,7 +86,9 @@ function grantObjects() {
 /** Applies grantObjects() with the real kubectl and `kubeconfig`; throws kubectl's error. */
 function grant(kubeconfig) {
   const kubectl = path.join(toolsDir(), "kubectl");
-  const r = childProcess.spawnSync(kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], {
+  // The discovery cache goes to /run (emptied at boot), not the host's $HOME: real kubeadm leaves none there.
+  const args = ["--kubeconfig", kubeconfig, "--cache-dir", "/run/lab/kubectl-cache", "apply", "-f", "-"];
+  const r = childProcess.spawnSync(kubectl, args, {
     input: JSON.stringify(grantObjects()),
     encoding: "utf8",
     timeout: 60_000,

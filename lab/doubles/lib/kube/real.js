@@ -1,0 +1,121 @@
+"use strict";
+/*
+ * The lab's opt-in "real control plane" mode (/lab/settings.json `"controlPlane": "real"`, `lab up
+ * --real-control-plane`, startLab({ realControlPlane: true }); lab/README.md, "Real control plane"): the kubeadm
+ * double runs the real control plane from the manifests the real kubeadm wrote (static-pods.js) and the real
+ * kubeadm's API phases against it; the kubelet double plays each node with kwok (kwok.js) once the node has its
+ * kubelet.conf, after a real TLS bootstrap on workers (kubelet-agent.js).
+ *
+ * USE: const real = require("./real.js");
+ *   real.enabled()                       whether this lab runs the real control plane
+ *   real.startControlPlane(seconds)      static-pods start + wait: null when ready, else the reason
+ *   real.stopControlPlane()              static-pods stop --grace 0 (what kubeadm reset's forcible stop does)
+ *   real.kubeletStarted() / kubeletStopped()   the kubelet double's part (units.js): static Pods, agent, kwok
+ *   real.grantKwok(kubeconfig)           kwok's reads (kwok.js grant)
+ */
+const fs = require("fs");
+const path = require("path");
+const childProcess = require("child_process");
+const host = require("./host.js");
+
+const lab = host.lab;
+const AGENT_PID = () => lab.statePath("kubelet-agent.pid");
+
+function enabled() {
+  const s = lab.readJson(lab.labPath("settings.json"), {}) || {};
+  return s.controlPlane === "real";
+}
+
+const pods = () => require("./static-pods.js");
+const kwok = () => require("./kwok.js");
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+
+function livePid(file) {
+  try {
+    const pid = Number(fs.readFileSync(file, "utf8").trim());
+    return pid && alive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function hasManifests() {
+  try {
+    return fs.readdirSync(lab.fsPath("/etc/kubernetes/manifests")).some((f) => f.endsWith(".yaml"));
+  } catch {
+    return false;
+  }
+}
+
+/** Runs the static Pods; waits for their readiness. null when ready, else why not (for kubeadm's error). */
+function startControlPlane(timeoutSeconds) {
+  const started = pods().start();
+  const failed = started.filter((r) => r.action === "error");
+  if (failed.length) return failed.map((r) => `${r.name}: ${r.error}`).join("; ");
+  const r = childProcess.spawnSync(
+    process.execPath,
+    [path.join(__dirname, "static-pods.js"), "wait", "--timeout", String(timeoutSeconds)],
+    { encoding: "utf8", env: process.env },
+  );
+  return r.status === 0 ? null : (r.stderr || r.stdout || `exit ${r.status}`).trim();
+}
+
+function stopControlPlane() {
+  return pods().stop([], { graceSeconds: 0 });
+}
+
+function grantKwok(kubeconfig) {
+  return kwok().grant(lab.fsPath(kubeconfig));
+}
+
+/** The kubelet started: its static Pods run, and the agent registers the Node and starts kwok (kubelet-agent.js). */
+function kubeletStarted() {
+  if (hasManifests()) {
+    for (const r of pods().start()) {
+      if (r.action === "error") {
+        lab.mkdirp(lab.logPath());
+        fs.appendFileSync(lab.logPath("kubelet-agent.log"), `static Pod ${r.name}: ${r.error}\n`);
+      }
+    }
+  }
+  if (livePid(AGENT_PID())) return;
+  lab.mkdirp(lab.logPath());
+  const logFd = fs.openSync(lab.logPath("kubelet-agent.log"), "a");
+  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "kubelet-agent.js")], {
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: process.env,
+  });
+  child.unref();
+  fs.closeSync(logFd);
+  lab.mkdirp(lab.statePath());
+  fs.writeFileSync(AGENT_PID(), `${child.pid}\n`);
+}
+
+/** The kubelet stopped: no more heartbeats (kwok and the agent go); static Pods keep running, as containers do. */
+function kubeletStopped() {
+  const pid = livePid(AGENT_PID());
+  if (pid) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+  fs.rmSync(AGENT_PID(), { force: true });
+  try {
+    kwok().stop();
+  } catch {
+    /* not running */
+  }
+}
+
+module.exports = { enabled, startControlPlane, stopControlPlane, grantKwok, kubeletStarted, kubeletStopped };
