@@ -228,7 +228,14 @@ async function main(argv: string[]): Promise<number> {
         // Asynchronous: the proxy serves the command's connections from this process's event loop.
         const child = spawn(cmd[0], cmd.slice(1), {
           stdio: "inherit",
-          env: { ...process.env, HTTPS_PROXY: proxy.url, https_proxy: proxy.url },
+          // Upper case only: the Kubernetes provider (Go) reads it, while Node's gRPC client, which talks to the
+          // Pulumi engine on 127.0.0.1, reads the lower-case https_proxy and must not go through the proxy.
+          env: {
+            ...process.env,
+            HTTPS_PROXY: proxy.url,
+            NO_PROXY: "127.0.0.1,localhost",
+            no_proxy: "127.0.0.1,localhost",
+          },
         });
         return await new Promise<number>((resolve, reject) => {
           child.on("error", reject);
