@@ -6,27 +6,9 @@ const fs = require("fs");
 const path = require("path");
 const childProcess = require("child_process");
 const lab = require("../double.js");
+const { livePid, processAlive } = require("./host.js");
 
 const PID_FILE = () => lab.statePath("apiserver.pid");
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The pid recorded in pidFile while that process lives; null otherwise. */
-function livePid(pidFile) {
-  try {
-    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
-    return pid && pidAlive(pid) ? pid : null;
-  } catch {
-    return null;
-  }
-}
 
 function runningPid() {
   return livePid(PID_FILE());
@@ -60,8 +42,8 @@ function stopDaemon() {
       /* gone */
     }
     const deadline = Date.now() + 5000;
-    while (pidAlive(pid) && Date.now() < deadline) lab.sleepSeconds(0.05);
-    if (pidAlive(pid)) {
+    while (processAlive(pid) && Date.now() < deadline) lab.sleepSeconds(0.05);
+    if (processAlive(pid)) {
       try {
         process.kill(pid, "SIGKILL");
       } catch {

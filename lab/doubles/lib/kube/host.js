@@ -175,6 +175,40 @@ function firstHostIPv4() {
   return null;
 }
 
+/** Whether a process exists (EPERM: it does, owned by someone else). */
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === "EPERM";
+  }
+}
+
+/** The pid recorded in pidFile while that process lives; null otherwise. */
+function livePid(pidFile) {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    return pid && processAlive(pid) ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** This host's source address on the route towards a server URL's host, as the kernel would pick it. */
+function addressTowards(server) {
+  try {
+    const u = new URL(server);
+    const r = childProcess.spawnSync("ip", ["-o", "route", "get", u.hostname.replace(/^\[|\]$/g, "")], {
+      encoding: "utf8",
+    });
+    const m = / src (\S+)/.exec(r.stdout || "");
+    return m ? m[1] : null;
+  } catch {
+    return null;
+  }
+}
+
 module.exports = {
   KUBERNETES_VERSION,
   lab,
@@ -198,4 +232,7 @@ module.exports = {
   runRealKubeadm,
   portFree,
   firstHostIPv4,
+  processAlive,
+  livePid,
+  addressTowards,
 };

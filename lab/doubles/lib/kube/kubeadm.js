@@ -1192,7 +1192,7 @@ function join(ctx, flags, positional) {
   }
   const address =
     (cfg.controlPlane && cfg.controlPlane.advertiseAddress) ||
-    localAddressTowards(server) ||
+    host.addressTowards(server) ||
     host.firstHostIPv4() ||
     "";
   const node = nodeObject({ name: nodeName, address, labels, taints, nowDate: lab.now(), version });
@@ -1279,19 +1279,6 @@ function joinEtcdAndStartApiServer(cfg, clusterConfiguration, caPem) {
   r = api(adminKc, "POST", `/lab/etcd/members/${member.id}/promote`);
   if (r.status !== 200) {
     throw phaseError("control-plane-join/etcd", `error promoting the learner member: ${statusMessage(r)}`);
-  }
-}
-
-function localAddressTowards(server) {
-  try {
-    const u = new URL(server);
-    const r = childProcess.spawnSync("ip", ["-o", "route", "get", u.hostname.replace(/^\[|\]$/g, "")], {
-      encoding: "utf8",
-    });
-    const m = / src (\S+)/.exec(r.stdout || "");
-    return m ? m[1] : null;
-  } catch {
-    return null;
   }
 }
 

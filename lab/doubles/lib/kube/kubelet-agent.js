@@ -37,19 +37,6 @@ function nodeName() {
   return flagsEnv()["hostname-override"] || host.hostname();
 }
 
-function addressTowards(server) {
-  try {
-    const u = new URL(server);
-    const r = childProcess.spawnSync("ip", ["-o", "route", "get", u.hostname.replace(/^\[|\]$/g, "")], {
-      encoding: "utf8",
-    });
-    const m = / src (\S+)/.exec(r.stdout || "");
-    return m ? m[1] : null;
-  } catch {
-    return null;
-  }
-}
-
 async function tlsBootstrap(name) {
   const kc = client.loadKubeconfig(lab.fsPath(BOOTSTRAP));
   const { csrPem, keyPem } = pki.createCsr({ O: ["system:nodes"], CN: `system:node:${name}` });
@@ -163,7 +150,7 @@ async function main() {
         }
       }
       const kc = client.loadKubeconfig(lab.fsPath(KUBELET_CONF));
-      const address = flagsEnv()["node-ip"] || addressTowards(kc.server) || host.firstHostIPv4();
+      const address = flagsEnv()["node-ip"] || host.addressTowards(kc.server) || host.firstHostIPv4();
       await register(kc, name, address);
       const r = kwok.start({ kubeconfig: lab.fsPath(KUBELET_CONF), node: name, nodeIP: address });
       log(`kwok ${r.action} (pid ${r.pid})`);

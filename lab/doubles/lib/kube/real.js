@@ -29,24 +29,6 @@ function enabled() {
 const pods = () => require("./static-pods.js");
 const kwok = () => require("./kwok.js");
 
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === "EPERM";
-  }
-}
-
-function livePid(file) {
-  try {
-    const pid = Number(fs.readFileSync(file, "utf8").trim());
-    return pid && alive(pid) ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
 function hasManifests() {
   try {
     return fs.readdirSync(lab.fsPath("/etc/kubernetes/manifests")).some((f) => f.endsWith(".yaml"));
@@ -86,7 +68,7 @@ function kubeletStarted() {
       }
     }
   }
-  if (livePid(AGENT_PID())) return;
+  if (host.livePid(AGENT_PID())) return;
   lab.mkdirp(lab.logPath());
   const logFd = fs.openSync(lab.logPath("kubelet-agent.log"), "a");
   const child = childProcess.spawn(process.execPath, [path.join(__dirname, "kubelet-agent.js")], {
@@ -102,7 +84,7 @@ function kubeletStarted() {
 
 /** The kubelet stopped: no more heartbeats (kwok and the agent go); static Pods keep running, as containers do. */
 function kubeletStopped() {
-  const pid = livePid(AGENT_PID());
+  const pid = host.livePid(AGENT_PID());
   if (pid) {
     try {
       process.kill(pid, "SIGKILL");
