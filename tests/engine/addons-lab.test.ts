@@ -138,6 +138,28 @@ describe("add-ons on the lab's real control plane (real engine, real API server)
     assert.equal(who.trim(), "system:serviceaccount:kubernetes-dashboard:admin-user");
   });
 
+  it("switches the web UI to Headlamp, whose token logs in as its own admin", async () => {
+    await lab.stack.setConfig("pulumi-kubeadm:addons.dashboard.ui", { value: "headlamp" }, true);
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded");
+    const headlamp = JSON.parse(await kubectl("-n kube-system get deployment headlamp -o json"));
+    assert.equal(headlamp.status.readyReplicas, 1);
+    assert.match(JSON.stringify(headlamp.spec.template.spec.containers), /headlamp:v0\.44\.0/);
+    // The Dashboard went with the switch, its namespace included.
+    const namespaces = await kubectl("get namespaces -o jsonpath='{.items[*].metadata.name}'");
+    assert.doesNotMatch(namespaces, /kubernetes-dashboard/);
+    const outputs = await lab.stack.outputs();
+    assert.ok(outputs.dashboardToken.secret);
+    const server = `https://${lab.lab.host(CONTROL_PLANE).address}:6443`;
+    const who = await lab.lab.run(
+      CONTROL_PLANE,
+      `/lab/tools/kubectl --kubeconfig /dev/null --server ${server} --certificate-authority /etc/kubernetes/pki/ca.crt ` +
+        `--token "$(cat)" auth whoami -o jsonpath='{.status.userInfo.username}'`,
+      { input: outputs.dashboardToken.value as string },
+    );
+    assert.equal(who.trim(), "system:serviceaccount:kube-system:headlamp-admin");
+  });
+
   it("sizes the CephCluster to the nodes that run pods", async () => {
     const clusters = JSON.parse(await kubectl("-n rook-ceph get cephclusters -o json"));
     assert.equal(clusters.items.length, 1);
