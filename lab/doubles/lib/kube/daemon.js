@@ -78,4 +78,4 @@ function ensureKubeVip() {
   spawnDaemon("kube-vip.js", "kube-vip.log", pidFile);
 }
 
-module.exports = { startDaemon, stopDaemon, runningPid, ensureStaticPodDaemon, ensureKubeVip };
+module.exports = { startDaemon, stopDaemon, runningPid, ensureStaticPodDaemon, ensureKubeVip, spawnDaemon };

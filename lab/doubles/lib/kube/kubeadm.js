@@ -13,6 +13,13 @@ const store = require("./store.js");
 const { startDaemon, stopDaemon } = require("./daemon.js");
 const real = require("./real.js");
 
+/** What kubeadm join prints when a worker joined (real or simulated control plane alike). */
+const WORKER_JOINED =
+  "\nThis node has joined the cluster:\n" +
+  "* Certificate signing request was sent to apiserver and a response was received.\n" +
+  "* The Kubelet was informed of the new secure connection details.\n\n" +
+  "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n";
+
 const lab = host.lab;
 const out = (s) => process.stdout.write(s);
 const errw = (s) => process.stderr.write(s);
@@ -1131,12 +1138,7 @@ function join(ctx, flags, positional) {
       lab.sleepSeconds(0.5);
     }
     host.rm(BOOTSTRAP_KUBELET_CONF);
-    out(
-      "\nThis node has joined the cluster:\n" +
-        "* Certificate signing request was sent to apiserver and a response was received.\n" +
-        "* The Kubelet was informed of the new secure connection details.\n\n" +
-        "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n",
-    );
+    out(WORKER_JOINED);
     return 0;
   }
 
@@ -1229,12 +1231,7 @@ function join(ctx, flags, positional) {
     );
     return 0;
   }
-  out(
-    "\nThis node has joined the cluster:\n" +
-      "* Certificate signing request was sent to apiserver and a response was received.\n" +
-      "* The Kubelet was informed of the new secure connection details.\n\n" +
-      "Run 'kubectl get nodes' on the control-plane to see this node join the cluster.\n\n",
-  );
+  out(WORKER_JOINED);
   return 0;
 }
 

@@ -69,17 +69,7 @@ function kubeletStarted() {
     }
   }
   if (host.livePid(AGENT_PID())) return;
-  lab.mkdirp(lab.logPath());
-  const logFd = fs.openSync(lab.logPath("kubelet-agent.log"), "a");
-  const child = childProcess.spawn(process.execPath, [path.join(__dirname, "kubelet-agent.js")], {
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: process.env,
-  });
-  child.unref();
-  fs.closeSync(logFd);
-  lab.mkdirp(lab.statePath());
-  fs.writeFileSync(AGENT_PID(), `${child.pid}\n`);
+  require("./daemon.js").spawnDaemon("kubelet-agent.js", "kubelet-agent.log", AGENT_PID());
 }
 
 /** The kubelet stopped: no more heartbeats (kwok and the agent go); static Pods keep running, as containers do. */
