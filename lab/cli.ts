@@ -17,8 +17,8 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
                         [--real-control-plane]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
-                        198.18.0.252:6443 forwarding to port 6443 of every host (or of --lb-hosts), the
-                        controlPlaneEndpoint of an HA stack
+                        198.18.0.252:6443 forwarding to port 6443 of every host (or of --lb-hosts) whose
+                        API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)

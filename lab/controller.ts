@@ -33,7 +33,7 @@ import { mapLimit, runStatus, type RunResult } from "./run";
 import * as shared from "./shared";
 import { teardownLabSync } from "./teardown";
 import { disownLab, ownLab } from "./cleanup";
-import { checkSpec, loadBalancerBackends, sameShape, type HostSpec, type LabSpec } from "./spec";
+import { checkSpec, loadBalancerBackends, loadBalancerCheck, sameShape, type HostSpec, type LabSpec } from "./spec";
 import { isLoadBalancerRunning, startLoadBalancer } from "./load-balancer";
 
 export { hostSpecs, type DistroChoice, type HostSpec, type LabSpec } from "./spec";
@@ -123,6 +123,7 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
     inventory.loadBalancer = await startLoadBalancer(
       spec.name,
       hosts.filter((h) => backends.includes(h.name)),
+      loadBalancerCheck(spec),
     );
     progress(`load balancer on ${inventory.loadBalancer.address}:${inventory.loadBalancer.port}`);
   }
@@ -340,6 +341,7 @@ export class Lab {
       await startLoadBalancer(
         this.name,
         this.current.hosts.filter((h) => balancer.backends.includes(h.name)),
+        balancer.check ?? "readyz",
       );
     }
   }

@@ -26,6 +26,8 @@ export interface InventoryLoadBalancer {
   port: number;
   /** The hosts whose port 6443 it forwards to. */
   backends: string[];
+  /** How it tells a backend is up (lab/load-balancer.ts); absent in inventories of older labs: "readyz". */
+  check?: "readyz" | "tcp";
 }
 
 export interface Inventory {

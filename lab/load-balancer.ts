@@ -19,6 +19,7 @@ export interface LoadBalancerInfo {
   port: number;
   /** Host names whose port 6443 it forwards to. */
   backends: string[];
+  check: LoadBalancerCheck;
 }
 
 const recordFile = (lab: string) => path.join(labDir(lab), "load-balancer.json");
@@ -30,7 +31,17 @@ export function isLoadBalancerRunning(lab: string): boolean {
 }
 
 /** Starts the balancer (and its namespace, when missing); resolves once it listens. */
-export async function startLoadBalancer(lab: string, backends: InventoryHost[]): Promise<LoadBalancerInfo> {
+/**
+ * "readyz": a backend gets connections while its API server's /readyz answers 200 (kubeadm's HA guide's HAProxy
+ * check); "tcp": while it accepts a TCP connection (for backends that are not API servers).
+ */
+export type LoadBalancerCheck = "readyz" | "tcp";
+
+export async function startLoadBalancer(
+  lab: string,
+  backends: InventoryHost[],
+  check: LoadBalancerCheck = "readyz",
+): Promise<LoadBalancerInfo> {
   stopLoadBalancerSync(lab);
   await connectLoadBalancer(lab);
   fs.writeFileSync(
@@ -40,6 +51,7 @@ export async function startLoadBalancer(lab: string, backends: InventoryHost[]):
         listen: { address: LOAD_BALANCER_ADDRESS, port: LOAD_BALANCER_PORT },
         backends: backends.map((h) => ({ name: h.name, address: h.address, port: LOAD_BALANCER_PORT })),
         checkIntervalMs: 1000,
+        check,
       },
       null,
       2,
@@ -63,7 +75,7 @@ export async function startLoadBalancer(lab: string, backends: InventoryHost[]):
     }
     await sleep(20);
   }
-  return { address: LOAD_BALANCER_ADDRESS, port: LOAD_BALANCER_PORT, backends: backends.map((h) => h.name) };
+  return { address: LOAD_BALANCER_ADDRESS, port: LOAD_BALANCER_PORT, backends: backends.map((h) => h.name), check };
 }
 
 function readLog(lab: string): string {

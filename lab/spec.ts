@@ -12,15 +12,21 @@ export interface LabSpec {
   hosts: HostSpec[];
   /**
    * A TCP load balancer in front of port 6443 of the hosts (all of them, or those named), standing in for a
-   * user's own load balancer in front of the API servers (lab/load-balancer.ts).
+   * user's own load balancer in front of the API servers (lab/load-balancer.ts); `check` "tcp" for backends
+   * that are not API servers (default "readyz").
    */
-  loadBalancer?: boolean | { hosts?: string[] };
+  loadBalancer?: boolean | { hosts?: string[]; check?: "readyz" | "tcp" };
   /**
    * Opt-in: `kubeadm init` runs the real control plane (etcd, kube-apiserver, controller-manager, scheduler) on
    * its host and the kubelet double plays each node with kwok, instead of the lab API daemon
    * (`/lab/settings.json` `"controlPlane": "real"`; README, "Real control plane").
    */
   realControlPlane?: boolean;
+}
+
+/** How the load balancer checks its backends. */
+export function loadBalancerCheck(spec: LabSpec): "readyz" | "tcp" {
+  return (typeof spec.loadBalancer === "object" && spec.loadBalancer.check) || "readyz";
 }
 
 /** The hosts the load balancer forwards to, or undefined when the lab has none. */

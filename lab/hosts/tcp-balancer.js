@@ -7,14 +7,17 @@
  *   node tcp-balancer.js <config.json>
  *   config: { "listen": { "address": "198.18.0.252", "port": 6443 },
  *             "backends": [{ "name": "cp1", "address": "198.18.0.2", "port": 6443 }, ...],
- *             "checkIntervalMs": 1000 }
+ *             "checkIntervalMs": 1000, "check": "tcp" | "readyz" }
  *
- * A backend is healthy while a TCP connection to it succeeds (checked every checkIntervalMs, and whenever a
- * forwarded connection fails to open). New connections go round-robin to healthy backends; one that fails to
+ * A backend is healthy while its check passes (every checkIntervalMs, and whenever a forwarded connection fails to
+ * open): "tcp", a TCP connection succeeds; "readyz" (the default), an HTTPS GET /readyz answers 200, what kubeadm's
+ * HA guide has HAProxy check, so a starting or stopping API server, or one whose etcd lost its quorum, gets no
+ * connections. New connections go round-robin to healthy backends; one that fails to
  * open is retried on the next, so a client sees a refused connection only when no API server is up.
  * Health changes are logged on stdout (the lab keeps them in .lab/<lab>/load-balancer.log).
  */
 const fs = require("fs");
+const https = require("https");
 const net = require("net");
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
@@ -33,6 +36,24 @@ function setHealth(backend, ok) {
 }
 
 function check(backend) {
+  if ((config.check || "readyz") === "readyz") checkReadyz(backend);
+  else checkTcp(backend);
+}
+
+function checkReadyz(backend) {
+  // the API server's certificate is not checked: a load balancer in TCP mode has no CA to check it with
+  const request = https.get(
+    { host: backend.address, port: backend.port, path: "/readyz", rejectUnauthorized: false, agent: false },
+    (response) => {
+      response.resume();
+      setHealth(backend, response.statusCode === 200);
+    },
+  );
+  request.setTimeout(interval, () => request.destroy(new Error("timeout")));
+  request.on("error", () => setHealth(backend, false));
+}
+
+function checkTcp(backend) {
   const socket = net.connect({ host: backend.address, port: backend.port });
   let settled = false;
   const done = (ok) => {

@@ -37,7 +37,7 @@ describe("lab load balancer", function () {
         { name: "b", distro: "ubuntu" },
         { name: "c", distro: "ubuntu" },
       ],
-      loadBalancer: { hosts: ["a", "b"] },
+      loadBalancer: { hosts: ["a", "b"], check: "tcp" },
     });
   });
 
@@ -46,7 +46,12 @@ describe("lab load balancer", function () {
   });
 
   it("is in the inventory and in its own namespace on the lab network", () => {
-    assert.deepEqual(lab!.inventory.loadBalancer, { address: LOAD_BALANCER_ADDRESS, port: 6443, backends: ["a", "b"] });
+    assert.deepEqual(lab!.inventory.loadBalancer, {
+      address: LOAD_BALANCER_ADDRESS,
+      port: 6443,
+      backends: ["a", "b"],
+      check: "tcp",
+    });
     assert.equal(lab!.loadBalancerEndpoint(), `${LOAD_BALANCER_ADDRESS}:6443`);
     const addresses = execFileSync("ip", ["-n", loadBalancerNs(LAB), "-o", "addr", "show", "eth0"], {
       encoding: "utf8",
@@ -73,7 +78,7 @@ describe("lab load balancer", function () {
       {
         name: LAB,
         hosts: lab!.inventory.hosts.map((h) => ({ name: h.name, distro: h.distro })),
-        loadBalancer: { hosts: ["a", "b"] },
+        loadBalancer: { hosts: ["a", "b"], check: "tcp" },
       },
       { reuse: true, stopOnExit: false },
     );
