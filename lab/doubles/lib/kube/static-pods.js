@@ -521,6 +521,45 @@ function pick(manifests, names) {
  * Pods whose manifest is gone are stopped.
  */
 function start(names) {
+  return withLock(() => startUnlocked(names));
+}
+
+/**
+ * One start or stop at a time on a host: the kubelet double (its sync loop, kubelet-agent.js) and the kubeadm
+ * double both start and stop Pods, and two starts racing would run a Pod twice. A lock whose holder is gone is
+ * taken over.
+ */
+function withLock(fn) {
+  fs.mkdirSync(runDir(), { recursive: true, mode: 0o755 });
+  const lock = path.join(runDir(), ".lock");
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch (error) {
+      if (error.code !== "EEXIST") throw error;
+      const holder = Number(fs.readFileSync(lock, "utf8").trim() || 0);
+      if (holder && holder !== process.pid && !processAlive(holder)) fs.rmSync(lock, { force: true });
+      else sleepMs(50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
+function startUnlocked(names) {
   const manifests = readManifests();
   const wanted = pick(manifests, names);
   if (!names || names.length === 0) {
@@ -570,8 +609,10 @@ function start(names) {
  * replaces each Pod's own grace period (crictl's stop timeout, say).
  */
 function stop(names, { graceSeconds } = {}) {
-  const list = names && names.length ? names : supervisedNames(runDir());
-  return stopSupervisedAll(runDir(), list, graceSeconds);
+  return withLock(() => {
+    const list = names && names.length ? names : supervisedNames(runDir());
+    return stopSupervisedAll(runDir(), list, graceSeconds);
+  });
 }
 
 function status() {
