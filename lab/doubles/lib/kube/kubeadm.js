@@ -837,24 +837,7 @@ function realInit(flags, cfg, docs, skip) {
     `[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "${MANIFESTS}"\n`,
   );
   if (!kubeletCheck()) throw phaseError("wait-control-plane", KUBELET_TIMEOUT_ERROR);
-  const started = Date.now();
-  out("[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s\n");
-  out(`[control-plane-check] Checking kube-apiserver at https://${cfg.advertiseAddress}:${cfg.bindPort}/livez\n`);
-  out("[control-plane-check] Checking kube-controller-manager at https://127.0.0.1:10257/healthz\n");
-  out("[control-plane-check] Checking kube-scheduler at https://127.0.0.1:10259/livez\n");
-  const why = real.startControlPlane(host.settings().realControlPlaneStartSeconds);
-  if (why) {
-    errw(`${why}\n`);
-    out("[control-plane-check] kube-apiserver is not healthy after 4m0.000512345s\n");
-    throw phaseError(
-      "wait-control-plane",
-      `failed while waiting for the control plane to start: kube-apiserver check failed at https://${cfg.advertiseAddress}:${cfg.bindPort}/livez: client rate limiter Wait returned an error: context deadline exceeded`,
-    );
-  }
-  const took = `${((Date.now() - started) / 1000).toFixed(9)}s`;
-  out(`[control-plane-check] kube-controller-manager is healthy after ${took}\n`);
-  out(`[control-plane-check] kube-scheduler is healthy after ${took}\n`);
-  out(`[control-plane-check] kube-apiserver is healthy after ${took}\n`);
+  waitRealControlPlane(cfg.advertiseAddress, cfg.bindPort);
   // kwok (the kubelets) reads a little more than a kubelet may (kwok.js)
   real.grantKwok("/etc/kubernetes/super-admin.conf");
 
@@ -912,6 +895,32 @@ function realInit(flags, cfg, docs, skip) {
   const caPem = host.read(`${cfg.certificatesDir}/ca.crt`);
   const server = yaml.parse(host.read(ADMIN_CONF)).clusters[0].cluster.server;
   return printInitSuccess(flags, cfg, skip, caPem, server.replace(/^https:\/\//, ""), certificateKey, uploadCerts);
+}
+
+/**
+ * kubeadm's control-plane-check (init's and join's wait-control-plane): this host's static Pods, which the kubelet
+ * runs (static-pods.js), answer their health checks.
+ */
+function waitRealControlPlane(advertiseAddress, bindPort) {
+  const apiserver = `${localApiServer(advertiseAddress, bindPort)}/livez`;
+  const started = Date.now();
+  out("[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s\n");
+  out(`[control-plane-check] Checking kube-apiserver at ${apiserver}\n`);
+  out("[control-plane-check] Checking kube-controller-manager at https://127.0.0.1:10257/healthz\n");
+  out("[control-plane-check] Checking kube-scheduler at https://127.0.0.1:10259/livez\n");
+  const why = real.startControlPlane(host.settings().realControlPlaneStartSeconds);
+  if (why) {
+    errw(`${why}\n`);
+    out("[control-plane-check] kube-apiserver is not healthy after 4m0.000512345s\n");
+    throw phaseError(
+      "wait-control-plane",
+      `failed while waiting for the control plane to start: kube-apiserver check failed at ${apiserver}: client rate limiter Wait returned an error: context deadline exceeded`,
+    );
+  }
+  const took = `${((Date.now() - started) / 1000).toFixed(9)}s`;
+  out(`[control-plane-check] kube-controller-manager is healthy after ${took}\n`);
+  out(`[control-plane-check] kube-scheduler is healthy after ${took}\n`);
+  out(`[control-plane-check] kube-apiserver is healthy after ${took}\n`);
 }
 
 /** cmd/kubeadm/app/cmd/util/join.go's template. */
@@ -1033,11 +1042,6 @@ function join(ctx, flags, positional) {
   }
   rootCheck(ignored);
   const nodeName = cfg.nodeRegistration.name;
-  if (cfg.controlPlane && real.enabled()) {
-    throw fatal(
-      "lab: joining a control-plane node is not supported with the real control plane (lab settings controlPlane: real); use a lab without --real-control-plane for HA",
-    );
-  }
 
   out("[preflight] Running pre-flight checks\n");
   const c = new Checks(ignored);
@@ -1050,6 +1054,7 @@ function join(ctx, flags, positional) {
   if (f) throw f;
 
   // discovery
+  if (real.enabled()) realDiscovery(cfg);
   const [tokenId, tokenSecretPart] = cfg.token.split(".");
   const info = discover(cfg, tokenId, tokenSecretPart);
   const caPem = info.caPem;
@@ -1085,14 +1090,21 @@ function join(ctx, flags, positional) {
     if (dirNotEmpty("/var/lib/etcd")) cc.add("DirAvailable--var-lib-etcd", "/var/lib/etcd is not empty");
     const ff = cc.failure();
     if (ff) throw ff;
-    controlPlanePrepare(cfg, bootKc, clusterConfiguration);
+    if (real.enabled()) runRealJoinPhase(cfg, "control-plane-prepare all");
+    else controlPlanePrepare(cfg, bootKc, clusterConfiguration);
   }
 
   // kubelet-start: bootstrap kubeconfig and CA first, as kubeadm writes them before anything else
   host.write("/etc/kubernetes/pki/ca.crt", caPem, 0o644);
+  // A joining control-plane node's kubelet bootstraps against its own API server (kubeadm 1.35,
+  // ControlPlaneKubeletLocalMode), which can only answer once this host's etcd member joined.
+  const kubeletServer =
+    cfg.controlPlane && real.enabled()
+      ? localApiServer(cfg.controlPlane.advertiseAddress, cfg.controlPlane.bindPort)
+      : server;
   host.write(
     BOOTSTRAP_KUBELET_CONF,
-    kubeconfigText({ server, caPem, user: "tls-bootstrap-token-user", token: cfg.tlsBootstrapToken }),
+    kubeconfigText({ server: kubeletServer, caPem, user: "tls-bootstrap-token-user", token: cfg.tlsBootstrapToken }),
     0o600,
   );
   r = api(bootKc, "GET", `/api/v1/nodes/${encodeURIComponent(nodeName)}`);
@@ -1125,6 +1137,7 @@ function join(ctx, flags, positional) {
   out("[kubelet-start] Starting the kubelet\n");
   restartKubelet();
   if (!kubeletCheck()) throw phaseError("kubelet-start", KUBELET_TIMEOUT_ERROR);
+  if (real.enabled() && cfg.controlPlane) runRealJoinPhase(cfg, "etcd-join");
   out("[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap\n");
   if (real.enabled()) {
     // the kubelet (kubelet-agent.js) bootstraps with bootstrap-kubelet.conf against the real API
@@ -1138,7 +1151,12 @@ function join(ctx, flags, positional) {
       lab.sleepSeconds(0.5);
     }
     host.rm(BOOTSTRAP_KUBELET_CONF);
-    out(WORKER_JOINED);
+    if (!cfg.controlPlane) {
+      out(WORKER_JOINED);
+      return 0;
+    }
+    realControlPlaneJoin(cfg);
+    out(CONTROL_PLANE_JOINED);
     return 0;
   }
 
@@ -1216,23 +1234,41 @@ function join(ctx, flags, positional) {
       out(
         `[mark-control-plane] Marking the node ${nodeName} as control-plane by adding the taints [${taints.map(taintString).join(" ")}]\n`,
       );
-    out(
-      "\nThis node has joined the cluster and a new control plane instance was created:\n\n" +
-        "* Certificate signing request was sent to apiserver and approval was received.\n" +
-        "* The Kubelet was informed of the new secure connection details.\n" +
-        "* Control plane label and taint were applied to the new node.\n" +
-        "* The Kubernetes control plane instances scaled up.\n" +
-        "* A new etcd member was added to the local/stacked etcd cluster.\n\n" +
-        "To start administering your cluster from this node, you need to run the following as a regular user:\n\n" +
-        "\tmkdir -p $HOME/.kube\n" +
-        `\tsudo cp -i ${ADMIN_CONF} $HOME/.kube/config\n` +
-        "\tsudo chown $(id -u):$(id -g) $HOME/.kube/config\n\n" +
-        "Run 'kubectl get nodes' to see this node join the cluster.\n\n",
-    );
+    out(CONTROL_PLANE_JOINED);
     return 0;
   }
   out(WORKER_JOINED);
   return 0;
+}
+
+function localApiServer(address, port) {
+  return `https://${address.includes(":") ? `[${address}]` : address}:${port}`;
+}
+
+/** What kubeadm join prints when a control-plane node joined. */
+const CONTROL_PLANE_JOINED =
+  "\nThis node has joined the cluster and a new control plane instance was created:\n\n" +
+  "* Certificate signing request was sent to apiserver and approval was received.\n" +
+  "* The Kubelet was informed of the new secure connection details.\n" +
+  "* Control plane label and taint were applied to the new node.\n" +
+  "* The Kubernetes control plane instances scaled up.\n" +
+  "* A new etcd member was added to the local/stacked etcd cluster.\n\n" +
+  "To start administering your cluster from this node, you need to run the following as a regular user:\n\n" +
+  "\tmkdir -p $HOME/.kube\n" +
+  `\tsudo cp -i ${ADMIN_CONF} $HOME/.kube/config\n` +
+  "\tsudo chown $(id -u):$(id -g) $HOME/.kube/config\n\n" +
+  "Run 'kubectl get nodes' to see this node join the cluster.\n\n";
+
+/**
+ * Real control plane, after the kubelet's TLS bootstrap (before it, the real etcd-join phase added this host's etcd
+ * member as a learner through the members the etcd mirror Pods announce, wrote etcd's manifest, which the kubelet,
+ * kubelet-agent.js, runs, and promoted the member once it caught up): the real kubeadm marks the node, then
+ * kubeadm's wait for this host's control plane.
+ */
+function realControlPlaneJoin(cfg) {
+  runRealJoinPhase(cfg, "control-plane-join mark-control-plane");
+  // the real phase takes no configuration when run alone (it then has no control plane to wait for)
+  waitRealControlPlane(cfg.controlPlane.advertiseAddress, cfg.controlPlane.bindPort);
 }
 
 /**
@@ -1353,6 +1389,90 @@ function discover(cfg, tokenId, tokenSecretPart) {
     lab.sleepSeconds(s.discoveryRetrySeconds);
   }
   throw phaseError("preflight", `couldn't validate the identity of the API Server: ${lastError}`);
+}
+
+/**
+ * Real control plane: the JoinConfiguration the real kubeadm's join phases read, from what the double parsed
+ * (config file and flags alike); discovery times out after the lab's discovery timeout (settings.json), as the
+ * simulated discovery does.
+ */
+function realJoinConfig(cfg) {
+  const nr = cfg.nodeRegistration;
+  const doc = {
+    apiVersion: "kubeadm.k8s.io/v1beta4",
+    kind: "JoinConfiguration",
+    discovery: {
+      bootstrapToken: {
+        apiServerEndpoint: cfg.apiServerEndpoint,
+        token: cfg.token,
+        caCertHashes: cfg.caCertHashes,
+        unsafeSkipCAVerification: cfg.unsafeSkipCAVerification,
+      },
+      tlsBootstrapToken: cfg.tlsBootstrapToken,
+    },
+    nodeRegistration: {
+      name: nr.name,
+      criSocket: nr.criSocket,
+      kubeletExtraArgs: nr.kubeletExtraArgs,
+      ...(nr.taints !== undefined ? { taints: nr.taints } : {}),
+    },
+    timeouts: { discovery: `${host.settings().discoveryTimeoutSeconds}s` },
+  };
+  if (cfg.controlPlane) {
+    doc.controlPlane = {
+      localAPIEndpoint: { advertiseAddress: cfg.controlPlane.advertiseAddress, bindPort: cfg.controlPlane.bindPort },
+      ...(cfg.controlPlane.certificateKey ? { certificateKey: cfg.controlPlane.certificateKey } : {}),
+    };
+  }
+  return realConfig([doc], "");
+}
+
+/**
+ * Runs one of the real kubeadm's join phases; its output is passed on (all but `quiet` lines; `silent`: only its
+ * error), its failure is the double's, with kubeadm's own error text and exit code.
+ */
+function runRealJoinPhase(cfg, phase, { quiet = () => false, silent = false, extraArgs = [] } = {}) {
+  const rc = realJoinConfig(cfg);
+  const args = ["join", "phase", ...phase.split(" "), "--config", rc.arg, ...extraArgs];
+  // in the host's command log, as the product's own commands are: tests tell the real kubeadm's work by it
+  lab.logCommand(host.realKubeadm(), args);
+  let r;
+  try {
+    r = host.runRealKubeadm(args);
+  } finally {
+    rc.cleanup();
+  }
+  // each phase run alone reads kubeadm-config again and says so; a join says it once (the double did)
+  const repeated = (line) =>
+    /^\[preflight\] (Reading configuration from the|Use 'kubeadm init phase upload-config)/.test(line);
+  const keep = (text) =>
+    text
+      .split("\n")
+      .filter((line) => !quiet(line) && !repeated(line))
+      .join("\n");
+  if (r.status !== 0) {
+    if (!silent) out(keep(r.stdout));
+    throw lab.exit(r.status || 1, keep(r.stderr));
+  }
+  if (!silent) {
+    out(keep(r.stdout));
+    errw(keep(r.stderr));
+  }
+}
+
+/**
+ * Real control plane: the real kubeadm's own token discovery (cluster-info read anonymously, the token's JWS
+ * signature, the pinned CA hash), its read of kubeadm-config with the token and, for a control-plane join, its
+ * check that the cluster can take one (a controlPlaneEndpoint, the certificates), so a wrong, unknown or expired
+ * token fails with kubeadm's own error. Its checks of this host are the double's (above): a lab host has no CRI
+ * socket for the real kubeadm to ask, so those are ignored and its output is not shown.
+ */
+function realDiscovery(cfg) {
+  runRealJoinPhase(cfg, "preflight", {
+    silent: true,
+    quiet: (line) => /^\s*\[WARNING /.test(line),
+    extraArgs: ["--ignore-preflight-errors=all"],
+  });
 }
 
 function controlPlanePrepare(cfg, bootKc, clusterConfiguration) {
@@ -1503,7 +1623,10 @@ function reset(ctx, flags) {
   // remove-etcd-member / etcd data
   const etcdManifest = host.read(`${MANIFESTS}/etcd.yaml`);
   // real control plane: its containers stop (forcibly, as CRI StopPodSandbox) before their data goes
+  let etcdMemberRemoved = false;
   if (real.enabled()) {
+    // remove-etcd-member before the Pods stop, as kubeadm's phases run: the member leaves through the etcd it runs
+    if (clusterCfg && etcdManifest) etcdMemberRemoved = realRemoveEtcdMember();
     real.kubeletStopped();
     real.stopControlPlane();
   }
@@ -1518,8 +1641,8 @@ function reset(ctx, flags) {
   } else if (clusterCfg && !(clusterCfg.etcd && clusterCfg.etcd.external)) etcdDataDir = "/var/lib/etcd";
   if (etcdDataDir) {
     // remove-etcd-member: only with the cluster's config (as kubeadm), and only a warning when it fails
-    let removed = false;
-    if (clusterCfg) {
+    let removed = etcdMemberRemoved;
+    if (clusterCfg && !real.enabled()) {
       const failure = removeStackedEtcdMember(client.loadKubeconfig(adminFile));
       if (failure) {
         klogWarning(
@@ -1583,6 +1706,26 @@ function reset(ctx, flags) {
       "    https://k8s.io/docs/reference/setup-tools/kubeadm/kubeadm-reset/\n\n",
   );
   return 0;
+}
+
+/**
+ * Real control plane: the real kubeadm's remove-etcd-member phase (this host's member, found by the API server's
+ * mirror Pod, leaves the real etcd cluster unless it is the last one; the data dir is emptied). Its output and
+ * warning ("Failed to remove etcd member") are passed on; true when it removed the member and the data.
+ */
+function realRemoveEtcdMember() {
+  const args = ["reset", "phase", "remove-etcd-member", "--kubeconfig", ADMIN_CONF];
+  lab.logCommand(host.realKubeadm(), args);
+  const r = host.runRealKubeadm(args);
+  // the reset already said where its configuration came from
+  out(
+    r.stdout
+      .split("\n")
+      .filter((line) => !/^\[reset\] (Reading configuration|Use 'kubeadm init phase upload-config)/.test(line))
+      .join("\n"),
+  );
+  errw(r.stderr);
+  return r.status === 0 && !/Failed to remove etcd member/.test(r.stderr);
 }
 
 /**
