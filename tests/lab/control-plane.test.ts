@@ -5,6 +5,7 @@
 // node's own host, plays the kubelets: the real kubectl sees Ready Nodes, rolled-out Deployments and DaemonSets,
 // drains a node. Stopping leaves no process behind.
 import { strict as assert } from "assert";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -437,6 +438,43 @@ describe("lab: static Pod manifests for the real control plane", function () {
       ["broken: error", "kube-vip: error"],
     );
     assert.match(results[1].error, /container kube-scheduler has no command/);
+    assert.deepEqual(pods.supervisedNames(path.join(tmp, "run", "static-pods")), []);
+  });
+
+  it("runs a Pod once when two starts race, as the kubelet's loop and kubeadm's wait do", async function () {
+    for (const f of fs.readdirSync(path.join(tmp, "manifests"))) fs.rmSync(path.join(tmp, "manifests", f));
+    // no hostPath: nothing is prepared on this machine; the container exits at once and is restarted
+    const racer = [
+      "apiVersion: v1",
+      "kind: Pod",
+      "metadata:",
+      "  name: racer",
+      "  namespace: kube-system",
+      "spec:",
+      "  containers:",
+      "  - command:",
+      "    - kube-scheduler",
+      "    - --version",
+      `    image: registry.k8s.io/kube-scheduler:${VERSION}`,
+      "    name: racer",
+      "  hostNetwork: true",
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(tmp, "manifests", "racer.yaml"), racer);
+    const script = `process.stdout.write(require(${JSON.stringify(require.resolve("../../lab/doubles/lib/kube/static-pods.js"))}).start().map((r) => r.action).join())`;
+    const startOnce = () =>
+      new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ["-e", script], { env: process.env }, (error, stdout) =>
+          error ? reject(error) : resolve(stdout),
+        ),
+      );
+    try {
+      const actions = (await Promise.all([startOnce(), startOnce(), startOnce()])).sort();
+      assert.deepEqual(actions, ["running", "running", "started"]);
+      assert.deepEqual(pods.supervisedNames(path.join(tmp, "run", "static-pods")), ["racer"]);
+    } finally {
+      pods.stop([], { graceSeconds: 0 });
+    }
     assert.deepEqual(pods.supervisedNames(path.join(tmp, "run", "static-pods")), []);
   });
 });

@@ -539,7 +539,8 @@ function withLock(fn) {
     } catch (error) {
       if (error.code !== "EEXIST") throw error;
       const holder = Number(fs.readFileSync(lock, "utf8").trim() || 0);
-      if (holder && holder !== process.pid && !processAlive(holder)) fs.rmSync(lock, { force: true });
+      if (holder && holder !== process.pid && !require("./host.js").processAlive(holder))
+        fs.rmSync(lock, { force: true });
       else sleepMs(50);
     }
   }
@@ -547,15 +548,6 @@ function withLock(fn) {
     return fn();
   } finally {
     fs.rmSync(lock, { force: true });
-  }
-}
-
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
   }
 }
 
