@@ -138,7 +138,11 @@ export class LabStack {
 
   async kubectl(args: string): Promise<string> {
     const controlPlane = this.lab.inventory.hosts[0].name;
-    return this.lab.run(controlPlane, `kubectl --kubeconfig /etc/kubernetes/admin.conf ${args}`);
+    // the discovery cache in /tmp (not part of a host's snapshot), not the real kubectl's $HOME/.kube/cache
+    return this.lab.run(
+      controlPlane,
+      `kubectl --cache-dir /tmp/kubectl-cache --kubeconfig /etc/kubernetes/admin.conf ${args}`,
+    );
   }
 
   /** The cluster's Node names as the control plane lists them, sorted. */

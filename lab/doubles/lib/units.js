@@ -351,11 +351,13 @@ function runStaticPods() {
   if (kubeletState(readState("kubelet.service")).state !== "active") return;
   // The lab's real-control-plane mode (kube/real.js): the real static Pods, and kwok for this node.
   const real = require("./kube/real.js");
+  const daemons = require("./kube/daemon.js");
+  // kube-vip's Pod is the lab's kube-vip double in both modes (its image has no binary in the lab)
   if (real.enabled()) {
     real.kubeletStarted();
+    daemons.ensureKubeVip();
     return;
   }
-  const daemons = require("./kube/daemon.js");
   daemons.ensureStaticPodDaemon();
   daemons.ensureKubeVip();
 }

@@ -15,12 +15,17 @@
  *     the address when the lease changes hands, and other hosts see the move once theirs goes stale (seconds);
  *   - when the manifest goes away (kubeadm reset, kube-vip turned off) it gives the address up and exits, as
  *     the kubelet stops a static Pod whose manifest was removed.
+ * With the lab's real control plane (real.js) the lease is what real kube-vip uses: the Lease
+ * kube-system/plndr-cp-lock in the real API, through this host's own API server (the manifest's kubeconfig with
+ * the server "kubernetes:6443", which its hostAliases resolve to 127.0.0.1), taken with the API's optimistic
+ * concurrency (resourceVersion), renewed and taken over as above.
  */
 const fs = require("fs");
 const childProcess = require("child_process");
 const lab = require("../double.js");
 const yaml = require("./yaml.js");
 const store = require("./store.js");
+const client = require("./client.js");
 
 const MANIFEST = "/etc/kubernetes/manifests/kube-vip.yaml";
 const LEASE = "kube-system/plndr-cp-lock";
@@ -87,6 +92,76 @@ function imagePresent(image) {
   return false;
 }
 
+/** The manifest's kubeconfig, for this host's own API server (what kube-vip's hostAliases entry points at). */
+function localKubeconfig() {
+  const pod = yaml.parse(fs.readFileSync(lab.fsPath(MANIFEST), "utf8"));
+  const volume = ((pod.spec || {}).volumes || []).find((v) => v.name === "kubeconfig" && v.hostPath);
+  if (!volume) throw new Error("the manifest mounts no kubeconfig");
+  const kc = client.loadKubeconfig(lab.fsPath(volume.hostPath.path));
+  const tls = require("tls");
+  return {
+    ...kc,
+    server: "https://127.0.0.1:6443",
+    checkServerIdentity: (_host, cert) => tls.checkServerIdentity("kubernetes", cert),
+  };
+}
+
+/** Kubernetes' MicroTime: RFC 3339 with microseconds. */
+function microTime(ms) {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+/** electInCluster's answer when the API could not be asked (not up yet, no quorum): nobody is known to lead. */
+const UNKNOWN = Symbol("unknown");
+
+/** As elect(), with the Lease of the real API. */
+async function electInCluster(me, vip) {
+  let kc;
+  try {
+    kc = localKubeconfig();
+  } catch {
+    return UNKNOWN;
+  }
+  const base = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases";
+  const url = `${base}/plndr-cp-lock`;
+  const now = Date.now();
+  let r;
+  try {
+    r = await client.request(kc, "GET", url);
+    if (r.status === 404) {
+      const spec = {
+        holderIdentity: me,
+        leaseDurationSeconds: vip.leaseSeconds,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: 0,
+      };
+      const lease = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "plndr-cp-lock" }, spec };
+      const c = await client.request(kc, "POST", base, lease);
+      return c.status === 201 ? me : UNKNOWN;
+    }
+    if (r.status !== 200) return UNKNOWN;
+    const lease = r.json;
+    const spec = lease.spec || {};
+    const renewed = Date.parse(spec.renewTime || 0);
+    const expired = !spec.holderIdentity || now - renewed > (spec.leaseDurationSeconds || vip.leaseSeconds) * 1000;
+    if (spec.holderIdentity !== me && !expired) return spec.holderIdentity;
+    const taking = spec.holderIdentity !== me;
+    lease.spec = {
+      ...spec,
+      holderIdentity: me,
+      leaseDurationSeconds: vip.leaseSeconds,
+      renewTime: microTime(now),
+      ...(taking ? { acquireTime: microTime(now), leaseTransitions: (spec.leaseTransitions || 0) + 1 } : {}),
+    };
+    // a 409 means another candidate wrote first: it leads, seen on the next round
+    const u = await client.request(kc, "PUT", url, lease);
+    return u.status === 200 ? me : taking ? UNKNOWN : spec.holderIdentity;
+  } catch {
+    return UNKNOWN;
+  }
+}
+
 /** Takes or renews the lease when free, expired or ours; returns the holder after the attempt. */
 function elect(clusterId, me, vip) {
   const now = Date.now();
@@ -108,7 +183,7 @@ function elect(clusterId, me, vip) {
 let lastHolder = null;
 let lastVip = null;
 
-function tick(me) {
+async function tick(me) {
   const vip = readManifest();
   if (!vip) {
     if (lastVip) removeAddress(lastVip);
@@ -117,14 +192,20 @@ function tick(me) {
   }
   lastVip = vip;
   if (!imagePresent(vip.image)) return;
-  const config = store.hostConfig();
-  if (!config || !config.cluster || !store.read(config.cluster)) return;
   let holder;
-  try {
-    holder = elect(config.cluster, me, vip);
-  } catch (e) {
-    log(`leader election: ${e.message}`);
-    return;
+  if (require("./real.js").enabled()) {
+    holder = await electInCluster(me, vip);
+    // unanswered: a leader that cannot renew its lease steps down, as kube-vip's leader election does
+    if (holder === UNKNOWN) holder = lastHolder === me ? null : lastHolder;
+  } else {
+    const config = store.hostConfig();
+    if (!config || !config.cluster || !store.read(config.cluster)) return;
+    try {
+      holder = elect(config.cluster, me, vip);
+    } catch (e) {
+      log(`leader election: ${e.message}`);
+      return;
+    }
   }
   if (holder !== lastHolder) {
     log(`leader is ${holder}`);
@@ -146,9 +227,9 @@ function main() {
   process.on("SIGINT", stop);
   fs.writeFileSync(lab.statePath("kube-vip.pid"), `${process.pid}\n`);
   log(`kube-vip for ${me} started`);
-  const loop = () => {
+  const loop = async () => {
     try {
-      tick(me);
+      await tick(me);
     } catch (e) {
       log(`error: ${e.stack || e}`);
     }
