@@ -205,14 +205,9 @@ async function syncMirrorPods(kc, name) {
   const wanted = new Map(manifests.map((m) => [`${m.pod.metadata.name}-${name}`, m]));
   for (const p of mirrors) {
     const m = wanted.get(p.metadata.name);
-    if (m && p.metadata.annotations[MIRROR] === m.hash && !p.metadata.deletionTimestamp) {
-      wanted.delete(p.metadata.name);
-      continue;
-    }
-    if (p.metadata.deletionTimestamp) {
-      wanted.delete(p.metadata.name);
-      continue;
-    }
+    wanted.delete(p.metadata.name);
+    // current, or already on its way out (created again on a later round)
+    if ((m && p.metadata.annotations[MIRROR] === m.hash) || p.metadata.deletionTimestamp) continue;
     const d = await client.request(
       kc,
       "DELETE",
@@ -221,7 +216,7 @@ async function syncMirrorPods(kc, name) {
     );
     if (d.status >= 300 && d.status !== 404) throw new Error(`deleting mirror Pod ${p.metadata.name}: ${d.status}`);
     log(`mirror Pod ${p.metadata.name} deleted (${m ? "manifest changed" : "manifest gone"})`);
-    wanted.delete(p.metadata.name);
+    if (m) wanted.set(p.metadata.name, m);
   }
   for (const [podName, m] of wanted) {
     const body = mirrorPod(m, name, node.json.metadata.uid);
