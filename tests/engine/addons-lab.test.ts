@@ -7,7 +7,7 @@
 // removes the add-ons and resets the hosts.
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { LabStack } from "../support/lab-stack";
+import { KEPT_WITH_REAL_CONTROL_PLANE, LabStack } from "../support/lab-stack";
 import { controlPlaneTools, kubeadmBinary } from "../../tools/paths";
 
 const CONTROL_PLANE = "cp1";
@@ -22,18 +22,6 @@ const DATA_DIR = "/var/lib/rook-lab";
 const KUBECONFIG = "/tmp/stack.kubeconfig";
 // The test's own kubectl keeps its discovery cache in /tmp (tmpfs), out of the hosts' listings.
 const KUBECTL = `/lab/tools/kubectl --cache-dir /tmp/kubectl-cache --kubeconfig ${KUBECONFIG}`;
-/**
- * What stays on the control-plane host after destroy, as on a real host, because kubeadm reset keeps it: the
- * kubelet creates the controller-manager's flexvolume hostPath (DirectoryOrCreate). The product's own kubectl calls
- * keep their discovery cache in its working directory, which the reset removes: nothing under $HOME/.kube.
- */
-const KEPT_ON_CONTROL_PLANE = [
-  "/usr/libexec/kubernetes",
-  "/usr/libexec/kubernetes/kubelet-plugins",
-  "/usr/libexec/kubernetes/kubelet-plugins/volume",
-  "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
-];
-
 /**
  * Lines only in `after` and lines only in `before`. Links are compared by name: a rebooted host's veth gets a new
  * peer index (eth0@if3 becomes eth0@if6).
@@ -206,7 +194,9 @@ describe("add-ons on the lab's real control plane (real engine, real API server)
     for (const host of HOSTS) {
       assert.deepEqual({ host: host.name, left: await clusterProcesses(host.name) }, { host: host.name, left: [] });
       const left = difference(clean.get(host.name), await lab.snapshot(host.name));
-      const kept = host.name === CONTROL_PLANE ? KEPT_ON_CONTROL_PLANE : [];
+      // the product's own kubectl calls keep their discovery cache in its working directory, which the reset
+      // removes: nothing under $HOME/.kube
+      const kept = host.name === CONTROL_PLANE ? KEPT_WITH_REAL_CONTROL_PLANE : [];
       left.added = left.added.filter((f) => !kept.includes(f));
       assert.deepEqual({ host: host.name, ...left }, { host: host.name, added: [], removed: [] });
     }

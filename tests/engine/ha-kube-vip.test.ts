@@ -4,7 +4,7 @@
 // host goes down, and destroy leaves no host holding it. Run on the lab's simulated API and on its real control
 // plane (leader election through a Lease in the real API, etcd members joined by the real kubeadm).
 import { strict as assert } from "assert";
-import { LabStack } from "../support/lab-stack";
+import { KEPT_WITH_REAL_CONTROL_PLANE, LabStack } from "../support/lab-stack";
 
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
 const WORKERS = ["w1"];
@@ -25,17 +25,6 @@ function difference(before: string | undefined, after: string): { added: string[
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * What stays on a control-plane host after destroy with the real control plane, as on a real host: the kubelet
- * creates the controller-manager's flexvolume hostPath (DirectoryOrCreate), which kubeadm reset keeps.
- */
-const KEPT_WITH_REAL_CONTROL_PLANE = [
-  "/usr/libexec/kubernetes",
-  "/usr/libexec/kubernetes/kubelet-plugins",
-  "/usr/libexec/kubernetes/kubelet-plugins/volume",
-  "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
-];
 
 for (const realControlPlane of [false, true])
   describe(`HA control plane on the lab with kube-vip holding the endpoint (real engine${realControlPlane ? ", real control plane" : ""})`, function () {

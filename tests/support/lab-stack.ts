@@ -25,6 +25,17 @@ export interface LabStackOptions {
   realControlPlane?: boolean;
 }
 
+/**
+ * What stays on a control-plane host after destroy with the lab's real control plane, as on a real host: the
+ * kubelet creates the controller-manager's flexvolume hostPath (DirectoryOrCreate), which kubeadm reset keeps.
+ */
+export const KEPT_WITH_REAL_CONTROL_PLANE = [
+  "/usr/libexec/kubernetes",
+  "/usr/libexec/kubernetes/kubelet-plugins",
+  "/usr/libexec/kubernetes/kubelet-plugins/volume",
+  "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
+];
+
 /** Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's network. */
 export const LAB_MIRRORS = {
   imageRepository: "registry.aliyuncs.com/google_containers",
