@@ -205,6 +205,7 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
         ]),
       ),
       sandboxImage: config.containerd?.sandboxImage ?? `${imageRepository}/pause:${pauseImageTag(kubernetesVersion)}`,
+      restrictOomScoreAdj: config.containerd?.restrictOomScoreAdj ?? false,
     },
     apiServer: {
       extraArgs: { ...(config.apiServer?.extraArgs ?? {}) },
@@ -212,7 +213,10 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
     },
     controllerManager: { extraArgs: { ...(config.controllerManager?.extraArgs ?? {}) } },
     scheduler: { extraArgs: { ...(config.scheduler?.extraArgs ?? {}) } },
-    kubelet: { extraArgs: { ...(config.kubelet?.extraArgs ?? {}) } },
+    kubelet: {
+      extraArgs: { ...(config.kubelet?.extraArgs ?? {}) },
+      allowCgroupV1: config.kubelet?.allowCgroupV1 ?? false,
+    },
     schedulableControlPlane: config.schedulableControlPlane ?? DEFAULTS.schedulableControlPlane,
     clusterCa: {
       keyType: config.clusterCa?.keyType ?? DEFAULTS.caKeyType,

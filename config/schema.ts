@@ -88,6 +88,19 @@ export const containerd = z.strictObject({
     .optional()
     .describe('registry host to mirror endpoints, e.g. {"docker.io": ["https://mirror.example"]}'),
   sandboxImage: nonEmpty.optional().describe("pause image; <imageRepository>/pause:<version> by default"),
+  restrictOomScoreAdj: z
+    .boolean()
+    .optional()
+    .describe("keep containers' oom_score_adj at or above containerd's own, for hosts without CAP_SYS_RESOURCE"),
+});
+
+export const kubelet = component.extend({
+  allowCgroupV1: z
+    .boolean()
+    .optional()
+    .describe(
+      "run on hosts that only offer cgroup v1 (kubelet failCgroupV1: false, kubeadm SystemVerification ignored)",
+    ),
 });
 
 export const flannel = z.strictObject({
@@ -158,7 +171,7 @@ export const clusterConfig = z.strictObject({
   apiServer: component.extend({ certSANs: z.array(nonEmpty).optional() }).optional(),
   controllerManager: component.optional(),
   scheduler: component.optional(),
-  kubelet: component.optional(),
+  kubelet: kubelet.optional(),
   schedulableControlPlane: z.boolean().optional(),
   clusterCa: clusterCa.optional(),
   joinTokenTtl: nonEmpty.optional().describe("lifetime of the token minted for each join, e.g. 15m"),

@@ -68,11 +68,17 @@ export interface ClusterSpec {
   containerd: {
     registryMirrors: Record<string, string[]>;
     sandboxImage: string;
+    /** containerd's CRI restrict_oom_score_adj: hosts whose bounding set lacks CAP_SYS_RESOURCE. */
+    restrictOomScoreAdj: boolean;
   };
   apiServer: { extraArgs: ExtraArgs; certSANs: string[] };
   controllerManager: { extraArgs: ExtraArgs };
   scheduler: { extraArgs: ExtraArgs };
-  kubelet: { extraArgs: ExtraArgs };
+  kubelet: {
+    extraArgs: ExtraArgs;
+    /** Hosts on cgroup v1: the kubelet's failCgroupV1 off and kubeadm's SystemVerification check ignored. */
+    allowCgroupV1: boolean;
+  };
   schedulableControlPlane: boolean;
   clusterCa: { keyType: "rsa" | "ecdsa"; rsaBits: 2048 | 3072 | 4096; validityDays: number };
   joinTokenTtl: string;

@@ -26,13 +26,17 @@ export function clusterConfigurationDocument(
   };
 }
 
-export function kubeletConfigurationDocument(): Record<string, unknown> {
-  return {
+export function kubeletConfigurationDocument(spec: Pick<ClusterSpec, "kubelet">): Record<string, unknown> {
+  const document: Record<string, unknown> = {
     apiVersion: "kubelet.config.k8s.io/v1beta1",
     kind: "KubeletConfiguration",
     // containerd is configured with SystemdCgroup = true; the kubelet must use the same driver.
     cgroupDriver: "systemd",
   };
+  // From 1.35 the kubelet refuses to start on cgroup v1 unless told otherwise; older ones only warn, and
+  // kubeadm below 1.31 (v1beta3) does not know the field, so it is only written when asked for.
+  if (spec.kubelet.allowCgroupV1) document.failCgroupV1 = false;
+  return document;
 }
 
 function withExtraArgs(args: ExtraArgs, apiVersion: KubeadmApiVersion): Record<string, unknown> {

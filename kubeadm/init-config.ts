@@ -61,5 +61,9 @@ export function renderInitConfig(spec: ClusterSpec, node: NodeSpec, opts: InitCo
   if (opts.certificateKey !== undefined) {
     init.certificateKey = opts.certificateKey;
   }
-  return renderYamlDocuments([init, clusterConfigurationDocument(spec, apiVersion), kubeletConfigurationDocument()]);
+  return renderYamlDocuments([
+    init,
+    clusterConfigurationDocument(spec, apiVersion),
+    kubeletConfigurationDocument(spec),
+  ]);
 }

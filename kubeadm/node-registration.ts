@@ -7,6 +7,9 @@ import { formatExtraArgs } from "./extra-args";
 /** The project installs containerd on every node; naming its socket avoids kubeadm's runtime auto-detection. */
 export const CONTAINERD_CRI_SOCKET = "unix:///var/run/containerd/containerd.sock";
 
+/** The one preflight check allowCgroupV1 skips. */
+export const CGROUP_V1_PREFLIGHT_CHECK = "SystemVerification";
+
 export function nodeRegistration(
   spec: ClusterSpec,
   node: NodeSpec,
@@ -17,6 +20,11 @@ export function nodeRegistration(
   // control-plane NoSchedule taint, which is what a non-schedulable control plane wants.
   if (node.role === "control-plane" && spec.schedulableControlPlane) {
     registration.taints = [];
+  }
+  // kubeadm's SystemVerification check is an error on cgroup v1 hosts; the user allowed them, so only that
+  // check is skipped and every other preflight error still stops init and join.
+  if (spec.kubelet.allowCgroupV1) {
+    registration.ignorePreflightErrors = [CGROUP_V1_PREFLIGHT_CHECK];
   }
   const kubeletArgs = kubeletArgsFor(spec, node);
   if (Object.keys(kubeletArgs).length > 0) {

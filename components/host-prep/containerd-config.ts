@@ -12,12 +12,26 @@ function tomlString(value: string): string {
   return JSON.stringify(value);
 }
 
-export function containerdConfigV2(sandboxImage: string): string {
+/**
+ * Where CNI plugins are looked for. flannel's DaemonSet copies its plugin to /opt/cni/bin and the kubernetes-cni
+ * packages install there, but distributions build containerd with other defaults (Debian's: /usr/lib/cni).
+ */
+export const CNI_BIN_DIR = "/opt/cni/bin";
+export const CNI_CONF_DIR = "/etc/cni/net.d";
+
+export function containerdConfigV2(settings: ClusterSpec["containerd"]): string {
   return [
     "version = 2",
     "",
     '[plugins."io.containerd.grpc.v1.cri"]',
-    `  sandbox_image = ${tomlString(sandboxImage)}`,
+    `  sandbox_image = ${tomlString(settings.sandboxImage)}`,
+    // Without CAP_SYS_RESOURCE (nested and LXC hosts) runc cannot lower a container's oom_score_adj below
+    // containerd's own, and every sandbox fails to start.
+    ...(settings.restrictOomScoreAdj ? ["  restrict_oom_score_adj = true"] : []),
+    "",
+    '[plugins."io.containerd.grpc.v1.cri".cni]',
+    `  bin_dir = ${tomlString(CNI_BIN_DIR)}`,
+    `  conf_dir = ${tomlString(CNI_CONF_DIR)}`,
     "",
     '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
     '  runtime_type = "io.containerd.runc.v2"',
@@ -31,15 +45,22 @@ export function containerdConfigV2(sandboxImage: string): string {
   ].join("\n");
 }
 
-export function containerdConfigV3(sandboxImage: string): string {
+export function containerdConfigV3(settings: ClusterSpec["containerd"]): string {
   return [
     "version = 3",
     "",
     "[plugins.'io.containerd.cri.v1.images'.pinned_images]",
-    `  sandbox = ${tomlString(sandboxImage)}`,
+    `  sandbox = ${tomlString(settings.sandboxImage)}`,
     "",
     "[plugins.'io.containerd.cri.v1.images'.registry]",
     "  config_path = '/etc/containerd/certs.d'",
+    "",
+    "[plugins.'io.containerd.cri.v1.runtime']",
+    ...(settings.restrictOomScoreAdj ? ["  restrict_oom_score_adj = true"] : []),
+    "",
+    "[plugins.'io.containerd.cri.v1.runtime'.cni]",
+    `  bin_dirs = [${tomlString(CNI_BIN_DIR)}]`,
+    `  conf_dir = ${tomlString(CNI_CONF_DIR)}`,
     "",
     "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]",
     "  runtime_type = 'io.containerd.runc.v2'",
@@ -65,8 +86,8 @@ export function hostsToml(registry: string, mirrors: string[]): string {
 
 export function containerdFiles(spec: ClusterSpec): RemoteFile[] {
   const files: RemoteFile[] = [
-    { path: `${UPLOAD_DIR}/config-v2.toml`, content: containerdConfigV2(spec.containerd.sandboxImage), mode: 0o644 },
-    { path: `${UPLOAD_DIR}/config-v3.toml`, content: containerdConfigV3(spec.containerd.sandboxImage), mode: 0o644 },
+    { path: `${UPLOAD_DIR}/config-v2.toml`, content: containerdConfigV2(spec.containerd), mode: 0o644 },
+    { path: `${UPLOAD_DIR}/config-v3.toml`, content: containerdConfigV3(spec.containerd), mode: 0o644 },
   ];
   for (const registry of Object.keys(spec.containerd.registryMirrors).sort()) {
     files.push({

@@ -44,6 +44,7 @@ export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[]
   const versions = packageVersions(spec);
   const { apt, yum } = spec.packages;
   const steps: HostPrepStep[] = [
+    step("preflight", "preflight", { ALLOW_CGROUP_V1: String(spec.kubelet.allowCgroupV1) }),
     step("swap-off", "swap-off"),
     step("kernel-modules", "kernel-modules"),
     step("sysctl", "sysctl"),

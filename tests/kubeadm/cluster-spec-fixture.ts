@@ -39,7 +39,11 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
       apt: { kubernetesRepository: "https://pkgs.example/deb", kubernetesKeyUrl: "https://pkgs.example/key" },
       yum: { kubernetesRepository: "https://pkgs.example/rpm", kubernetesKeyUrl: "https://pkgs.example/key" },
     },
-    containerd: { registryMirrors: {}, sandboxImage: "registry.example.org/k8s/pause:3.10.1" },
+    containerd: {
+      registryMirrors: {},
+      sandboxImage: "registry.example.org/k8s/pause:3.10.1",
+      restrictOomScoreAdj: false,
+    },
     apiServer: {
       extraArgs: {
         "runtime-config": "api/all=true",
@@ -50,7 +54,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     },
     controllerManager: { extraArgs: { "horizontal-pod-autoscaler-sync-period": "10s", "bind-address": "0.0.0.0" } },
     scheduler: { extraArgs: { profiling: "false" } },
-    kubelet: { extraArgs: { v: "2", "max-pods": "200" } },
+    kubelet: { extraArgs: { v: "2", "max-pods": "200" }, allowCgroupV1: false },
     schedulableControlPlane: false,
     clusterCa: { keyType: "rsa", rsaBits: 2048, validityDays: 3650 },
     joinTokenTtl: "24h",

@@ -58,9 +58,19 @@ for (const { version, apiVersion, argsAsList } of CASES) {
     });
 
     it("keeps a node-ip the user set", () => {
-      const custom = clusterSpec(version, { kubelet: { extraArgs: { "node-ip": "10.9.9.9" } } });
+      const custom = clusterSpec(version, { kubelet: { extraArgs: { "node-ip": "10.9.9.9" }, allowCgroupV1: false } });
       const [reInit] = parseDocs(renderInitConfig(custom, node, { bootstrapToken: token, tokenTtl: "1h" }));
       assert.deepEqual(reInit.nodeRegistration.kubeletExtraArgs, expectArgs({ "node-ip": "10.9.9.9" }));
+    });
+
+    it("on cgroup v1 hosts, only when allowed: the kubelet's failCgroupV1 off and SystemVerification ignored", () => {
+      assert.equal("failCgroupV1" in docs[2], false);
+      const allowed = clusterSpec(version, { kubelet: { ...spec.kubelet, allowCgroupV1: true } });
+      const reDocs = parseDocs(renderInitConfig(allowed, node, { bootstrapToken: token, tokenTtl: "1h" }));
+      assert.equal(reDocs[2].failCgroupV1, false);
+      assert.deepEqual(byKind(reDocs, "InitConfiguration").nodeRegistration.ignorePreflightErrors, [
+        "SystemVerification",
+      ]);
     });
 
     it("leaves taints out (kubeadm's default control-plane taint) unless the control plane is schedulable", () => {
@@ -101,7 +111,7 @@ for (const { version, apiVersion, argsAsList } of CASES) {
       const shuffled: ClusterSpec = {
         ...spec,
         apiServer: { ...spec.apiServer, extraArgs: reversed(spec.apiServer.extraArgs) },
-        kubelet: { extraArgs: reversed(spec.kubelet.extraArgs) },
+        kubelet: { ...spec.kubelet, extraArgs: reversed(spec.kubelet.extraArgs) },
       };
       const opts = { bootstrapToken: token, tokenTtl: "1h" };
       assert.equal(renderInitConfig(shuffled, node, opts), renderInitConfig(spec, node, opts));

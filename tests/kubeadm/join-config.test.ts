@@ -57,6 +57,14 @@ for (const { version, v1beta4 } of [
       assert.equal(nodeIp, node.advertiseAddress);
     });
 
+    it("ignores only SystemVerification, and only when cgroup v1 hosts are allowed", () => {
+      assert.equal("ignorePreflightErrors" in render().nodeRegistration, false);
+      const allowed = clusterSpec(version, { kubelet: { ...spec.kubelet, allowCgroupV1: true } });
+      assert.deepEqual(render(workerNode(), undefined, allowed).nodeRegistration.ignorePreflightErrors, [
+        "SystemVerification",
+      ]);
+    });
+
     it("gives a control-plane join its own API endpoint and the certificate key", () => {
       const node = controlPlaneNode("master02", "10.0.0.5");
       const key = generateCertificateKey();

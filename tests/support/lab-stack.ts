@@ -36,8 +36,13 @@ export const KEPT_WITH_REAL_CONTROL_PLANE = [
   "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
 ];
 
-/** Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's network. */
+/**
+ * Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's
+ * network, and its hosts are nested ones on cgroup v1 without CAP_SYS_RESOURCE (lab/README.md).
+ */
 export const LAB_MIRRORS = {
+  kubelet: { allowCgroupV1: true },
+  containerd: { restrictOomScoreAdj: true },
   imageRepository: "registry.aliyuncs.com/google_containers",
   packages: {
     apt: { kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/" },

@@ -1,0 +1,2 @@
+# The preflight only reads the host: nothing to undo.
+:
