@@ -35,6 +35,9 @@ import { teardownLabSync } from "./teardown";
 import { disownLab, ownLab } from "./cleanup";
 import { checkSpec, loadBalancerBackends, loadBalancerCheck, sameShape, type HostSpec, type LabSpec } from "./spec";
 import { isLoadBalancerRunning, startLoadBalancer } from "./load-balancer";
+import { installRealPackages } from "./real-packages";
+import { isRegistryRunning, startRegistry } from "./registry";
+import { provisionSystemd } from "./hosts/systemd";
 
 export { hostSpecs, type DistroChoice, type HostSpec, type LabSpec } from "./spec";
 
@@ -93,11 +96,19 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   await createSwitch(spec.name);
   const doublesDir = options.doublesDir ?? defaultDoublesDir();
   const timeout = options.bootTimeoutMs ?? 60_000;
+  const realNodes = spec.realNodes ?? false;
+  let registry: Inventory["registry"];
+  if (realNodes) {
+    installRealPackages(path.join(sharedDir(spec.name), "packages"));
+    registry = await startRegistry(spec.name);
+    progress(`registry on ${registry.address}:${registry.port}`);
+  }
   let ready = 0;
   const hosts = await mapLimit(spec.hosts, options.concurrency ?? 8, async (h, index): Promise<InventoryHost> => {
-    const context = hostContext(spec.name, h, index, doublesDir);
+    const context = hostContext(spec.name, h, index, doublesDir, realNodes);
     fs.mkdirSync(context.dir, { recursive: true });
     const hostKey = await provisionHost(upperRoot(context.dir), { ...h, address: context.address, clientPublicKey });
+    if (realNodes) provisionSystemd(upperRoot(context.dir), DROPPED_CAPS);
     await bootHost(context);
     const forwarder = await startForwarder(spec.name, h.name, context.address, context.dir);
     await waitForSsh(
@@ -117,7 +128,13 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
       users: [...USERS],
     };
   });
-  const inventory: Inventory = { name: spec.name, privateKeyPath, knownHostsPath: knownHostsPath(spec.name), hosts };
+  const inventory: Inventory = {
+    name: spec.name,
+    privateKeyPath,
+    knownHostsPath: knownHostsPath(spec.name),
+    hosts,
+    ...(realNodes ? { realNodes, registry } : {}),
+  };
   const backends = loadBalancerBackends(spec);
   if (backends !== undefined) {
     inventory.loadBalancer = await startLoadBalancer(
@@ -131,8 +148,9 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   return new Lab(inventory, options);
 }
 
-function hostContext(lab: string, host: HostSpec, index: number, doublesDir: string): HostContext {
+function hostContext(lab: string, host: HostSpec, index: number, doublesDir: string, realNode: boolean): HostContext {
   return {
+    realNode,
     lab,
     name: host.name,
     index,
@@ -256,6 +274,7 @@ export class Lab {
         "-u",
         "-n",
         "-p",
+        ...(this.current.realNodes ? ["-C", "-i"] : []),
         "-r",
         "-w",
         "--",
@@ -305,7 +324,7 @@ export class Lab {
   async hostUp(host: string): Promise<void> {
     const index = this.current.hosts.findIndex((h) => h.name === host);
     const h = this.host(host);
-    const context = hostContext(this.name, h, index, this.doublesDir);
+    const context = hostContext(this.name, h, index, this.doublesDir, this.current.realNodes ?? false);
     haltHostSync(context);
     await bootHost(context);
     if (!isForwarderRunning(context.dir)) await this.restartForwarder(h);
@@ -336,6 +355,7 @@ export class Lab {
       if (!isForwarderRunning(dir)) await this.restartForwarder(h);
       if (!isHostRunning(dir)) await this.hostUp(h.name);
     });
+    if (this.current.registry && !isRegistryRunning(this.name)) await startRegistry(this.name);
     const balancer = this.current.loadBalancer;
     if (balancer && !isLoadBalancerRunning(this.name)) {
       await startLoadBalancer(

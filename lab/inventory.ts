@@ -37,6 +37,9 @@ export interface Inventory {
   knownHostsPath: string;
   hosts: InventoryHost[];
   loadBalancer?: InventoryLoadBalancer;
+  /** Hosts are real nodes (systemd, containerd, kubelet); the registry serves their images. */
+  realNodes?: boolean;
+  registry?: { address: string; port: number };
 }
 
 export function inventoryPath(lab: string): string {

@@ -12,6 +12,8 @@ const HOST_NAME = /^[a-z]([a-z0-9-]{0,30}[a-z0-9])?$/;
 export const SWITCH = "sw";
 /** The load balancer's namespace suffix (`pk-<lab>-lb`); like "sw", not a host name. */
 export const LOAD_BALANCER = "lb";
+/** The image registry's namespace suffix (`pk-<lab>-reg`), on labs with real nodes. */
+export const REGISTRY = "reg";
 export const DEFAULT_LAB = "lab";
 
 export function checkLabName(name: string): string {
@@ -22,9 +24,9 @@ export function checkLabName(name: string): string {
 }
 
 export function checkHostName(name: string): string {
-  if (!HOST_NAME.test(name) || name === SWITCH || name === LOAD_BALANCER) {
+  if (!HOST_NAME.test(name) || [SWITCH, LOAD_BALANCER, REGISTRY].includes(name)) {
     throw new Error(
-      `invalid host name ${JSON.stringify(name)}: a hostname label (lowercase), and not "${SWITCH}" or "${LOAD_BALANCER}"`,
+      `invalid host name ${JSON.stringify(name)}: a hostname label (lowercase), and not "${SWITCH}", "${LOAD_BALANCER}" or "${REGISTRY}"`,
     );
   }
   return name;
@@ -74,6 +76,19 @@ export function loadBalancerNs(lab: string): string {
 export const LOAD_BALANCER_ADDRESS = "198.18.0.252";
 /** The switch-side end of the load balancer's veth. */
 export const LOAD_BALANCER_PORT_NAME = "vlb";
+
+export function registryNs(lab: string): string {
+  return nsPrefix(lab) + REGISTRY;
+}
+
+/**
+ * The registry's lab address: in the last /24 of the lab's /16, above the highest host address (.251), so no
+ * host ever has it, and outside the .252-.254 of the first /24 that HA stacks use.
+ */
+export const REGISTRY_ADDRESS = "198.18.255.253";
+export const REGISTRY_PORT = 5000;
+/** The switch-side end of the registry's veth. */
+export const REGISTRY_PORT_NAME = "vreg";
 
 /** Lab address of the host at 0-based position `index` (198.18.0.0/15 is reserved for benchmarking). */
 export function hostAddress(index: number): string {

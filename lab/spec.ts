@@ -22,6 +22,11 @@ export interface LabSpec {
    * (`/lab/settings.json` `"controlPlane": "real"`; README, "Real control plane").
    */
   realControlPlane?: boolean;
+  /**
+   * Real nodes: every host boots the real systemd, its packages install the real containerd, runc, kubelet,
+   * kubeadm, kubectl and crictl, and a registry on the lab network serves the images (README, "Real nodes").
+   */
+  realNodes?: boolean;
 }
 
 /** How the load balancer checks its backends. */
@@ -75,6 +80,7 @@ export function sameShape(inventory: Inventory, spec: LabSpec): boolean {
   return (
     inventory.hosts.length === spec.hosts.length &&
     inventory.hosts.every((h, i) => h.name === spec.hosts[i].name && h.distro === spec.hosts[i].distro) &&
-    JSON.stringify(inventory.loadBalancer?.backends) === JSON.stringify(backends)
+    JSON.stringify(inventory.loadBalancer?.backends) === JSON.stringify(backends) &&
+    (inventory.realNodes ?? false) === (spec.realNodes ?? false)
   );
 }

@@ -5,6 +5,7 @@
 // process.on("exit").
 import * as fs from "fs";
 import * as path from "path";
+import { labCgroups, removeHostCgroupsSync } from "./hosts/cgroups";
 import { namespacePids, readInit } from "./hosts/host";
 import { readForwarder } from "./hosts/forwarder";
 import { deleteNamespaceSync, labNamespaces } from "./hosts/network";
@@ -82,6 +83,11 @@ export function teardownLabSync(lab: string): TeardownReport {
   }
   const namespaces = labNamespaces(lab);
   for (const ns of namespaces) deleteNamespaceSync(ns);
+  // Real nodes' cgroups (empty now that their processes are gone); a leftover one would hold the next lab's
+  // host of the same name.
+  const cgroupsLeft = labCgroups(prefix).flatMap((name) => removeHostCgroupsSync(name));
+  if (cgroupsLeft.length > 0)
+    throw new Error(`lab ${lab}: cgroups could not be removed:\n  ${cgroupsLeft.join("\n  ")}`);
   // Mounts of the hosts live in their own mount namespaces and died with them; a mount here would be a bug
   // elsewhere, but must still not make rm -rf walk into the machine's files.
   for (const mount of mountsUnder(dir).reverse()) runSync("umount", ["-l", mount]);

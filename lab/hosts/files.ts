@@ -5,6 +5,7 @@ import * as path from "path";
 import type { Distro } from "../inventory";
 import { accountFiles, KUBE_SUDOERS, KUBE_UID } from "./accounts";
 import { familyDirs, familyOf, hiddenPaths, MACHINE_WIDE_TOOLS, releaseFiles } from "./distro";
+import { machineOnlyPaths } from "./machine-packages";
 import { ensureUpperDir, hidePaths, OVERLAY_DIRS, upperPath, writeUpperFile } from "./mounts";
 import { generateKey, HOST_KEY, SSHD_CONFIG, sshdConfig } from "./sshd";
 
@@ -41,7 +42,7 @@ export async function provisionHost(upper: string, host: HostIdentity): Promise<
   writeUpperFile(upper, "etc/machine-id", crypto.randomBytes(16).toString("hex") + "\n", { mode: 0o444 });
 
   const family = familyOf(host.distro);
-  hidePaths(upper, [...hiddenPaths(family), ...MACHINE_WIDE_TOOLS]);
+  hidePaths(upper, [...hiddenPaths(family), ...MACHINE_WIDE_TOOLS, ...machineOnly()]);
   for (const [rel, content] of Object.entries(releaseFiles(host.distro))) writeUpperFile(upper, rel, content);
   for (const dir of familyDirs(family)) ensureUpperDir(upper, dir);
 
@@ -69,6 +70,12 @@ export async function provisionHost(upper: string, host: HostIdentity): Promise<
 
   for (const dir of FRESH_DIRS) hideMachineContents(upper, dir);
   return hostKey;
+}
+
+let machineOnlyCache: string[] | undefined;
+function machineOnly(): string[] {
+  machineOnlyCache ??= machineOnlyPaths();
+  return machineOnlyCache;
 }
 
 /**

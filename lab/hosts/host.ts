@@ -9,6 +9,7 @@ import { familyOf } from "./distro";
 import { installDoubles } from "./doubles";
 import { connectHost, deleteNamespaceSync, namespaceExists } from "./network";
 import { OVERLAY_DIRS, upperRoot } from "./mounts";
+import { createHostCgroups, removeHostCgroupsSync } from "./cgroups";
 import { childrenOf, isRunning, killAndWaitSync, recordOf, type ProcessRecord } from "./processes";
 
 export const INIT_SCRIPT = path.join(__dirname, "init.sh");
@@ -30,6 +31,11 @@ export interface HostContext {
   dir: string;
   sharedDir: string;
   doublesDir: string;
+  /**
+   * A real node: real systemd is the host's PID 1 in a cgroup namespace of its own, so containerd, runc and the
+   * kubelet run for real (lab/README.md, "Real nodes").
+   */
+  realNode?: boolean;
 }
 
 export interface InitRecords {
@@ -57,47 +63,55 @@ export function isHostRunning(dir: string): boolean {
 /** Powers the host on: doubles installed, namespace plugged in, init started. Resolves once init runs. */
 export async function bootHost(host: HostContext): Promise<ProcessRecord> {
   const upper = upperRoot(host.dir);
-  installDoubles(upper, familyOf(host.distro), host.doublesDir, path.join(host.dir, "doubles.json"));
+  installDoubles(upper, familyOf(host.distro), host.doublesDir, path.join(host.dir, "doubles.json"), host.realNode);
   if (!namespaceExists(hostNs(host.lab, host.name))) await connectHost(host.lab, host.name, host.index);
 
   const log = fs.openSync(path.join(host.dir, "init.log"), "a");
-  const child = spawn(
+  const ns = hostNs(host.lab, host.name);
+  // A real node's first process joins the host's cgroups before unshare makes them its cgroup namespace's root.
+  const cgroupProcs = host.realNode ? createHostCgroups(ns) : [];
+  const enterCgroups = host.realNode
+    ? ["sh", "-c", 'IFS=:; for f in $LAB_CGROUP_PROCS; do echo $$ >"$f" || exit 1; done; exec "$@"', "sh"]
+    : [];
+  const [command, ...args] = [
+    ...enterCgroups,
     "ip",
-    [
-      "netns",
-      "exec",
-      hostNs(host.lab, host.name),
-      "unshare",
-      "--mount",
-      "--uts",
-      "--pid",
-      "--fork",
-      // Whoever kills unshare kills the host too (PR_SET_PDEATHSIG), even with SIGKILL.
-      "--kill-child",
-      "--mount-proc",
-      "--propagation",
-      "private",
-      "/bin/bash",
-      INIT_SCRIPT,
-    ],
-    {
-      // Its own session: the host outlives this process (`lab up` returns) and a ^C in its terminal.
-      detached: true,
-      stdio: ["ignore", log, log],
-      env: {
-        PATH: HOST_PATH,
-        LANG: "C.UTF-8",
-        LAB_HOST: host.name,
-        LAB_HOST_DIR: host.dir,
-        LAB_SHARED: host.sharedDir,
-        LAB_OVERLAYS: OVERLAY_DIRS.join(" "),
-        LAB_DROP_CAPS: DROPPED_CAPS,
-        LAB_DOUBLES: host.doublesDir,
-        LAB_NODE: process.execPath,
-        LAB_DISTRO: host.distro,
-      },
+    "netns",
+    "exec",
+    ns,
+    "unshare",
+    "--mount",
+    "--uts",
+    "--pid",
+    ...(host.realNode ? ["--cgroup", "--ipc"] : []),
+    "--fork",
+    // Whoever kills unshare kills the host too (PR_SET_PDEATHSIG), even with SIGKILL.
+    "--kill-child",
+    "--mount-proc",
+    "--propagation",
+    "private",
+    "/bin/bash",
+    INIT_SCRIPT,
+  ];
+  const child = spawn(command, args, {
+    // Its own session: the host outlives this process (`lab up` returns) and a ^C in its terminal.
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: {
+      PATH: HOST_PATH,
+      LANG: "C.UTF-8",
+      LAB_HOST: host.name,
+      LAB_HOST_DIR: host.dir,
+      LAB_SHARED: host.sharedDir,
+      LAB_OVERLAYS: OVERLAY_DIRS.join(" "),
+      LAB_DROP_CAPS: DROPPED_CAPS,
+      LAB_DOUBLES: host.doublesDir,
+      LAB_NODE: process.execPath,
+      LAB_DISTRO: host.distro,
+      LAB_SYSTEMD: host.realNode ? "1" : "",
+      LAB_CGROUP_PROCS: cgroupProcs.join(":"),
     },
-  );
+  });
   fs.closeSync(log);
   child.unref();
   const unshare = child.pid !== undefined ? recordOf(child.pid) : undefined;
@@ -133,6 +147,8 @@ export function haltHostSync(host: Pick<HostContext, "lab" | "name" | "dir">): v
   if (survivors.length > 0)
     throw new Error(`host ${host.name}: processes ${survivors.map((s) => s.pid).join(", ")} survive SIGKILL`);
   deleteNamespaceSync(ns);
+  // Only a real node has cgroups of its own; its processes are gone, so they are empty.
+  removeHostCgroupsSync(ns);
   fs.rmSync(initFile(host.dir), { force: true });
 }
 

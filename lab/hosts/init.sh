@@ -11,6 +11,7 @@
 #   LAB_DOUBLES    the repository's lab/doubles, bound read-only on /lab/doubles (the doubles' shared code)
 #   LAB_NODE       the Node.js binary the doubles run with, bound read-only on /usr/local/bin/node
 #   LAB_DISTRO     ubuntu | rocky: what /lab/doubles/init-host makes the host look like
+#   LAB_SYSTEMD    1 for a real node: the real systemd becomes PID 1 (in a cgroup namespace of the host's own)
 set -euo pipefail
 
 # sshd's log outlives pivot_root only through an fd opened while the lab directory is still reachable.
@@ -22,6 +23,44 @@ mount -t tmpfs -o mode=0755,size=4m lab-root "$root"
 echo "$LAB_HOST" >/proc/sys/kernel/hostname
 
 is_overlay() { case " $LAB_OVERLAYS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# What a real node's systemd, containerd and kubelet need beyond a plain host (lab/README.md, "Real nodes").
+real_node_mounts() {
+  # The cgroup v1 hierarchies, mounted inside the host's cgroup namespace: their root is the host's own subtree,
+  # writable, as on a machine. Only v1: systemd runs in legacy mode (see the end of this script), so the
+  # machine's cgroup2 root is never written to.
+  mount -t tmpfs -o mode=0755,nosuid,nodev,noexec,size=64k lab-cgroup "$root/sys/fs/cgroup"
+  # (systemd replaces separate cpu and cpuacct hierarchies with links to a joint one it cannot mount on this
+  # machine; lab-cgroup-v1.service mounts them again once it has booted.)
+  local point options
+  while read -r point options; do
+    mkdir "$root/sys/fs/cgroup/${point##*/}"
+    mount -t cgroup -o "nosuid,nodev,noexec,$options" cgroup "$root/sys/fs/cgroup/${point##*/}"
+  done < <(awk '$3 == "cgroup" && $2 ~ "^/sys/fs/cgroup/" { sub(/^rw,|^ro,/, "", $4); print $2, $4 }' /proc/mounts)
+
+  # The kubelet's OOM watcher reads the kernel log; journald must not copy the machine's into every host.
+  mknod -m 0600 "$root/dev/kmsg" c 1 11
+
+  # kernel.* and vm.* are machine-wide and stay read-only; the kubelet refuses to start unless they read as it
+  # would set them (vm.overcommit_memory=1, kernel.panic=10, ...), so the host sees those values.
+  mkdir -p "$root/run/lab/kernel"
+  local key value
+  for pair in vm/overcommit_memory=1 vm/panic_on_oom=0 kernel/panic=10 kernel/panic_on_oops=1 \
+    kernel/keys/root_maxkeys=1000000 kernel/keys/root_maxbytes=25000000; do
+    key=${pair%%=*} value=${pair#*=}
+    [ -e "$root/proc/sys/$key" ] || continue
+    echo "$value" >"$root/run/lab/kernel/${key//\//.}"
+    mount --bind "$root/run/lab/kernel/${key//\//.}" "$root/proc/sys/$key"
+  done
+
+  # containerd's overlayfs snapshots cannot live on the host's overlay /var: a directory of the real disk.
+  mkdir -p "$LAB_HOST_DIR/containerd" "$root/var/lib/containerd"
+  mount --bind "$LAB_HOST_DIR/containerd" "$root/var/lib/containerd"
+
+  # sshd (a systemd unit on real nodes) logs where the lab reads it.
+  touch "$LAB_HOST_DIR/sshd.log" "$root/run/lab/sshd.log"
+  mount --bind "$LAB_HOST_DIR/sshd.log" "$root/run/lab/sshd.log"
+}
 
 # Only what a freshly installed machine has at /: the machine's own extras (a checkout, the lab's state dir
 # with every host's files and the lab's private key) stay out of the hosts.
@@ -99,6 +138,10 @@ if [ -n "$LAB_NODE" ] && [ -e "$root/usr/local/bin/node" ]; then
   mount -o remount,bind,ro "$root/usr/local/bin/node"
 fi
 
+if [ "${LAB_SYSTEMD:-}" = 1 ]; then
+  real_node_mounts
+fi
+
 mkdir "$root/.old-root"
 cd "$root"
 pivot_root . .old-root
@@ -114,6 +157,14 @@ else
   # Without the doubles (a lab started with other ones): at least systemd-sysctl's part, with the
   # machine's sysctl; /proc/sys is read-only outside net.*, so only this host's network settings change.
   /usr/sbin/sysctl -q --system >/dev/null 2>&1 || true
+fi
+
+if [ "${LAB_SYSTEMD:-}" = 1 ]; then
+  echo "lab host $LAB_HOST up (systemd)"
+  # A container's systemd reads its arguments as the kernel command line: legacy cgroups only (no cgroup2
+  # mount, whose root is the machine's). The capabilities that act on the whole machine are dropped here.
+  exec setpriv --bounding-set "$LAB_DROP_CAPS" -- env -i container=lab LANG=C.UTF-8 \
+    /lib/systemd/systemd systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1
 fi
 
 sshd_pid=

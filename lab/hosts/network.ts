@@ -11,6 +11,9 @@ import {
   loadBalancerNs,
   nsPrefix,
   PREFIX_LENGTH,
+  REGISTRY_ADDRESS,
+  REGISTRY_PORT_NAME,
+  registryNs,
   switchNs,
   switchPort,
 } from "../names";
@@ -64,20 +67,27 @@ export async function connectHost(lab: string, host: string, index: number): Pro
 }
 
 /** The load balancer's namespace, plugged into the switch like a host, on LOAD_BALANCER_ADDRESS. */
-export async function connectLoadBalancer(lab: string): Promise<void> {
-  const ns = loadBalancerNs(lab);
+export function connectLoadBalancer(lab: string): Promise<void> {
+  return connectService(lab, loadBalancerNs(lab), LOAD_BALANCER_PORT_NAME, LOAD_BALANCER_ADDRESS);
+}
+
+/** The registry's namespace, plugged into the switch like a host, on REGISTRY_ADDRESS. */
+export function connectRegistry(lab: string): Promise<void> {
+  return connectService(lab, registryNs(lab), REGISTRY_PORT_NAME, REGISTRY_ADDRESS);
+}
+
+async function connectService(lab: string, ns: string, portName: string, address: string): Promise<void> {
   if (namespaceExists(ns)) return;
   await run("ip", ["netns", "add", ns]);
   await run("ip", ["-n", switchNs(lab), "-batch", "-"], {
-    input: [
-      `link add ${LOAD_BALANCER_PORT_NAME} type veth peer name eth0 netns ${ns}`,
-      `link set ${LOAD_BALANCER_PORT_NAME} master br0 up`,
-    ].join("\n"),
+    input: [`link add ${portName} type veth peer name eth0 netns ${ns}`, `link set ${portName} master br0 up`].join(
+      "\n",
+    ),
   });
   await run("ip", ["-n", ns, "-batch", "-"], {
     input: [
       "link set lo up",
-      `addr add ${LOAD_BALANCER_ADDRESS}/${PREFIX_LENGTH} dev eth0`,
+      `addr add ${address}/${PREFIX_LENGTH} dev eth0`,
       "link set eth0 up",
       `route add default via ${GATEWAY}`,
     ].join("\n"),

@@ -556,7 +556,7 @@ function wrap(names) {
 function postinstUnits(ctx, name) {
   const unit = UNIT_OF[name];
   if (!unit) return;
-  const units = require("./units.js");
+  const units = require("./service-manager.js")();
   if (!units.findUnit(unit)) return;
   const msgs = units.enable(unit);
   for (const m of msgs) ctx.out(`${m}\n`);
@@ -731,7 +731,7 @@ function removePackage(ctx, name, purge) {
   if (!cur) return;
   const unit = UNIT_OF[name];
   if (unit) {
-    const units = require("./units.js");
+    const units = require("./service-manager.js")();
     if (units.findUnit(unit)) {
       units.stop(unit);
       units.disable(unit);

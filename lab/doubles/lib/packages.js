@@ -9,7 +9,8 @@
  *                                      "from": "<mirror url>" } },
  *           "holds": ["kubelet", ...] }
  *   catalogue = $LAB_ROOT/catalogue/<apt|yum>.json (see lab/catalogue/README.md)
- *   trees     = $LAB_ROOT/doubles/packages/<tree>/  (copied under $LAB_FS_ROOT/ on install)
+ *   trees     = $LAB_ROOT/doubles/packages/<tree>/  (copied under $LAB_FS_ROOT/ on install), then, on a lab with
+ *               real nodes, $LAB_ROOT/packages/<tree>/ over it: the real binaries (lab/real-packages.ts)
  */
 
 const fs = require("fs");
@@ -228,6 +229,7 @@ function installTree(tree, family) {
   const files = [];
   for (const dir of [tree, `${tree}+${family}`])
     files.push(...copyTree(lab.labPath("doubles", "packages", dir), family));
+  files.push(...copyTree(lab.labPath("packages", tree), family));
   return [...new Set(files)];
 }
 

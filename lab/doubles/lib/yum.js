@@ -568,7 +568,7 @@ function remove(ctx, o) {
     return 1;
   }
   out.push("Running transaction");
-  const units = require("./units.js");
+  const units = require("./service-manager.js")();
   todo.forEach((n, i) => {
     const p = db.packages[n];
     out.push(`  Erasing          : ${nevra(n, p.version).padEnd(68)} ${i + 1}/${todo.length}`);

@@ -1,0 +1,94 @@
+// The registry mirror of a lab with real nodes: the distribution registry (Debian's docker-registry) in its own
+// network namespace pk-<lab>-reg, on REGISTRY_ADDRESS:5000, serving the images tools/setup built (one storage
+// directory, read-only, shared by every lab). The nodes reach it only through the product's mirror settings
+// (imageRepository, addons.imageMirror, containerd.registryMirrors), as behind the seed's firewall; its access
+// log (.lab/<name>/registry.log) shows every pull.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { toolCache } from "../tools/paths";
+import { connectRegistry } from "./hosts/network";
+import { isRunning, killAndWaitSync, readRecord, recordOf, writeRecord, type ProcessRecord } from "./hosts/processes";
+import { labDir, REGISTRY_ADDRESS, REGISTRY_PORT, registryNs } from "./names";
+import { sleep } from "./run";
+
+export const REGISTRY_BINARY = "/usr/bin/docker-registry";
+
+/** Where tools/setup pushes the lab's images (lab/images/build-images.sh); the registries serve it read-only. */
+export function imageStorage(): string {
+  return path.join(toolCache(), "lab-images", "storage");
+}
+
+const recordFile = (lab: string) => path.join(labDir(lab), "registry.json");
+const configFile = (lab: string) => path.join(labDir(lab), "registry.yml");
+export const registryLog = (lab: string) => path.join(labDir(lab), "registry.log");
+
+export function isRegistryRunning(lab: string): boolean {
+  return isRunning(readRecord(recordFile(lab)));
+}
+
+/** Starts the registry (and its namespace, when missing); resolves once it answers. */
+export async function startRegistry(lab: string): Promise<{ address: string; port: number }> {
+  stopRegistrySync(lab);
+  const storage = imageStorage();
+  if (!fs.existsSync(path.join(storage, "docker", "registry", "v2", "repositories"))) {
+    throw new Error(`no lab images in ${storage}: run tools/setup (it builds them)`);
+  }
+  if (!fs.existsSync(REGISTRY_BINARY)) throw new Error(`${REGISTRY_BINARY} is missing: run tools/setup`);
+  await connectRegistry(lab);
+  const config = {
+    version: 0.1,
+    log: { level: "info", formatter: "text", accesslog: { disabled: false } },
+    storage: {
+      filesystem: { rootdirectory: storage },
+      // Shared by every lab: nothing may write to it, and nothing is ever purged.
+      maintenance: { readonly: { enabled: true }, uploadpurging: { enabled: false } },
+    },
+    http: { addr: `${REGISTRY_ADDRESS}:${REGISTRY_PORT}` },
+  };
+  fs.writeFileSync(configFile(lab), stringify(config));
+  const log = fs.openSync(registryLog(lab), "a");
+  const child = spawn("ip", ["netns", "exec", registryNs(lab), REGISTRY_BINARY, "serve", configFile(lab)], {
+    detached: true,
+    stdio: ["ignore", log, log],
+  });
+  fs.closeSync(log);
+  child.unref();
+  const record: ProcessRecord | undefined = child.pid !== undefined ? recordOf(child.pid) : undefined;
+  if (!record) throw new Error(`lab ${lab}: the registry did not start (see ${registryLog(lab)})`);
+  writeRecord(recordFile(lab), record);
+  const deadline = Date.now() + 15_000;
+  while (!/listening on/.test(readLog(lab))) {
+    if (!isRunning(record) || Date.now() > deadline) {
+      throw new Error(`lab ${lab}: the registry did not start listening: ${readLog(lab).trim() || "no output"}`);
+    }
+    await sleep(20);
+  }
+  return { address: REGISTRY_ADDRESS, port: REGISTRY_PORT };
+}
+
+function readLog(lab: string): string {
+  try {
+    return fs.readFileSync(registryLog(lab), "utf8");
+  } catch {
+    return "";
+  }
+}
+
+export function stopRegistrySync(lab: string): void {
+  const record = readRecord(recordFile(lab));
+  if (record) killAndWaitSync([record]);
+  fs.rmSync(recordFile(lab), { force: true });
+}
+
+/** Repository paths and references the registry served to the lab's nodes, from its access log. */
+export function registryPulls(lab: string): { method: string; path: string; status: number }[] {
+  const pulls: { method: string; path: string; status: number }[] = [];
+  for (const line of readLog(lab).split("\n")) {
+    // Combined log format: <ip> - - [date] "GET /v2/<repo>/manifests/<ref> HTTP/1.1" 200 ...
+    const m = /"(GET|HEAD) (\/v2\/\S*) HTTP\/[\d.]+" (\d{3})/.exec(line);
+    if (m) pulls.push({ method: m[1], path: m[2], status: Number(m[3]) });
+  }
+  return pulls;
+}

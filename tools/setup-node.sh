@@ -1,0 +1,197 @@
+# shellcheck shell=bash
+# Sourced by tools/setup (uses its run_step, say, die, $CACHE, $LOGS): builds what a real kubeadm node of the lab
+# runs besides the Kubernetes binaries, and what lab/images/build-images.sh puts into the cluster's images. All from
+# the Go module proxy except pause (C, from the k8s.io/kubernetes module, compiled with gcc -static).
+#
+#   crictl      the CRI client on the nodes
+#   coredns     the DNS add-on kubeadm deploys
+#   flanneld    flannel's daemon, and install-conf (its init container copies the CNI config with it)
+#   flannel     flannel's CNI plugin (see FLANNEL_CNI_* below: built from containernetworking/plugins)
+#   crane       assembles and pushes the images (no Docker, no registry outside)
+#   pause       the sandbox image's only binary
+#
+# Each is cached in $CACHE/<name>-v<version>/bin (written to bin.partial, then moved), and linked into
+# $CACHE/node-tools/bin, the one directory build-images.sh is given (--node-tools).
+#
+# Pins: tools/versions.env wins when it sets these; the defaults are the versions this file was written for.
+# crictl: the proxy serves cri-tools v1.34.0 and v1.37.0, not v1.35.x; 1.34 is the nearest to Kubernetes 1.35
+# (crictl speaks CRI v1 to any runtime, one minor of skew is what cri-tools supports).
+: "${CRI_TOOLS_VERSION:=1.34.0}"
+# CoreDNS: kubeadm 1.35's constants.CoreDNSVersion (checked against the k8s.io/kubernetes module below).
+: "${COREDNS_VERSION:=1.13.1}"
+# flannel and its CNI plugin image tag: the versions components/addons/vendored/flannel/kube-flannel.yml references.
+: "${FLANNEL_VERSION:=0.28.10}"
+: "${FLANNEL_CNI_PLUGIN_VERSION:=1.9.1-flannel3}"
+# The proxy serves no version of github.com/flannel-io/cni-plugin (403 for every version and for the list). Its
+# code started as plugins/meta/flannel of github.com/containernetworking/plugins, last shipped there in v0.9.1;
+# built against CNI library v1.3.0 it accepts the manifest's cniVersion "1.0.0" (with v0.9.1's own v0.8.1 it
+# would refuse anything above 0.4.0), and it behaves like cni-plugin v1.9.1 for a single-network flannel:
+# reads /run/flannel/subnet.env, delegates to bridge (isGateway, ipMasq, mtu) with host-local IPAM.
+: "${FLANNEL_CNI_PLUGINS_VERSION:=0.9.1}"
+: "${FLANNEL_CNI_LIBRARY_VERSION:=1.3.0}"
+: "${CRANE_VERSION:=0.22.1}"
+# pause: kubeadm 1.35's constants.PauseVersion (checked below).
+: "${PAUSE_VERSION:=3.10.1}"
+
+NODE_TOOLS_BIN="$CACHE/node-tools/bin"
+
+# $1 = cache dir (bin), $2 = a name for the wrapper module, $3 = extra go build flags (word-split, e.g. -tags),
+# then requirements (module@version, one word each) until "--", then per binary four words: output name, main
+# package, CGO_ENABLED, ldflags ("-s -w" is always added). One wrapper module per tool: its dependency graph stays
+# the tool's own (a shared one would upgrade one tool's dependencies to another's).
+build_go_tools() {
+  local out="$1" name="$2" extra="$3" work
+  shift 3
+  local reqs=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do
+    reqs+=("$1")
+    shift
+  done
+  shift
+  work="$(mktemp -d)"
+  (
+    cd "$work"
+    go mod init "pulumi-kubeadm.local/tools/$name" >/dev/null 2>&1
+    local req
+    for req in "${reqs[@]}"; do echo "require ${req%@*} ${req#*@}" >>go.mod; done
+    local args=("$@") i
+    {
+      printf '//go:build tools\n\npackage tools\n\nimport (\n'
+      for ((i = 1; i < ${#args[@]}; i += 4)); do printf '\t_ "%s"\n' "${args[i]}"; done
+      printf ')\n'
+    } >tools.go
+    GOFLAGS=-mod=mod go mod tidy
+    rm -rf "$out.partial"
+    mkdir -p "$out.partial"
+    for ((i = 0; i < ${#args[@]}; i += 4)); do
+      # shellcheck disable=SC2086 # $extra is a list of flags
+      CGO_ENABLED="${args[i + 2]}" go build -trimpath $extra -ldflags "-s -w ${args[i + 3]}" \
+        -o "$out.partial/${args[i]}" "${args[i + 1]}"
+    done
+  )
+  rm -rf "$work" "$out"
+  mv "$out.partial" "$out"
+}
+
+# The directory of module@version in the module cache (downloaded when missing).
+go_module_dir() {
+  local dir
+  dir="$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+  [ -n "$dir" ] && [ -d "$dir" ] || {
+    echo "cannot download $1 from the Go module proxy ($(go env GOPROXY))" >&2
+    return 1
+  }
+  echo "$dir"
+}
+
+build_crictl() {
+  build_go_tools "$1" crictl "" "sigs.k8s.io/cri-tools@v$CRI_TOOLS_VERSION" -- \
+    crictl sigs.k8s.io/cri-tools/cmd/crictl 0 "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION"
+}
+
+build_coredns() {
+  # CoreDNS's own build stamps the commit (the version is a constant, coremain.CoreVersion); the proxy knows it.
+  local commit
+  commit="$(go mod download -json "github.com/coredns/coredns@v$COREDNS_VERSION" |
+    sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{7\}\).*/\1/p' | head -n1)"
+  build_go_tools "$1" coredns "" "github.com/coredns/coredns@v$COREDNS_VERSION" -- \
+    coredns github.com/coredns/coredns 0 "${commit:+-X github.com/coredns/coredns/coremain.GitCommit=$commit}"
+}
+
+build_flannel() {
+  # flanneld's UDP backend is cgo on amd64: flannel's Makefile builds it with CGO_ENABLED=1 and a static link;
+  # netgo/osusergo keep glibc's NSS (which a static binary cannot load) out of it. install-conf (the init
+  # container's command, copying the CNI config) is built cgo-free, as flannel's image does.
+  build_go_tools "$1" flannel "-tags netgo,osusergo" "github.com/flannel-io/flannel@v$FLANNEL_VERSION" -- \
+    flanneld github.com/flannel-io/flannel 1 \
+    "-X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" \
+    install-conf github.com/flannel-io/flannel/cmd/install_conf 0 ""
+}
+
+build_flannel_cni() {
+  build_go_tools "$1" cni-flannel "" \
+    "github.com/containernetworking/plugins@v$FLANNEL_CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/cni@v$FLANNEL_CNI_LIBRARY_VERSION" -- \
+    flannel github.com/containernetworking/plugins/plugins/meta/flannel 0 \
+    "-X github.com/containernetworking/plugins/pkg/utils/buildversion.BuildVersion=v$FLANNEL_CNI_PLUGINS_VERSION"
+}
+
+build_crane() {
+  build_go_tools "$1" crane "" "github.com/google/go-containerregistry@v$CRANE_VERSION" -- \
+    crane github.com/google/go-containerregistry/cmd/crane 0 \
+    "-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=v$CRANE_VERSION"
+}
+
+# pause.c of the Kubernetes release, compiled as its Makefile does (-Os -Wall -Werror -static, then strip).
+build_pause() {
+  local out="$1" src
+  src="$(go_module_dir "k8s.io/kubernetes@v$KUBERNETES_VERSION")"
+  rm -rf "$out.partial"
+  mkdir -p "$out.partial"
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION" -o "$out.partial/pause" "$src/build/pause/linux/pause.c"
+  strip "$out.partial/pause"
+  rm -rf "$out"
+  mv "$out.partial" "$out"
+}
+
+# The versions kubeadm $KUBERNETES_VERSION deploys must be the ones pinned here: the images carry kubeadm's tags.
+check_kubeadm_image_versions() {
+  local src constants want_dns want_pause
+  src="$(go_module_dir "k8s.io/kubernetes@v$KUBERNETES_VERSION")" || die "cannot download k8s.io/kubernetes@v$KUBERNETES_VERSION"
+  constants="$src/cmd/kubeadm/app/constants/constants.go"
+  want_dns="$(sed -n 's/^[[:space:]]*CoreDNSVersion = "v\(.*\)"/\1/p' "$constants")"
+  want_pause="$(sed -n 's/^[[:space:]]*PauseVersion = "\(.*\)"/\1/p' "$constants")"
+  [ "$want_dns" = "$COREDNS_VERSION" ] ||
+    die "kubeadm v$KUBERNETES_VERSION deploys CoreDNS ${want_dns:-?} but COREDNS_VERSION=$COREDNS_VERSION: change the pin (tools/versions.env)"
+  [ "$want_pause" = "$PAUSE_VERSION" ] ||
+    die "kubeadm v$KUBERNETES_VERSION uses pause ${want_pause:-?} but PAUSE_VERSION=$PAUSE_VERSION: change the pin (tools/versions.env)"
+}
+
+# gcc and a static libc for pause and flanneld (cgo, static).
+ensure_c_toolchain() {
+  command -v gcc >/dev/null && [ -f /usr/lib/x86_64-linux-gnu/libc.a ] && return
+  local pkgs="gcc libc6-dev"
+  [ "${PULUMI_KUBEADM_SKIP_APT:-}" = 1 ] && die "pause and flanneld need gcc and a static libc: install $pkgs (PULUMI_KUBEADM_SKIP_APT=1 is set)"
+  [ "$(id -u)" = 0 ] || die "pause and flanneld need gcc and a static libc: run 'sudo apt-get install $pkgs'"
+  run_step "installing Debian packages: $pkgs" "$LOGS/apt-gcc.log" "check the apt sources" \
+    bash -c "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $pkgs"
+}
+
+ensure_node_tools() {
+  command -v go >/dev/null || die "Go is needed to build the node tools: install Go >= 1.26"
+  check_kubeadm_image_versions
+  local hint="check GOPROXY ($(go env GOPROXY)) and the log"
+  local crictl="$CACHE/cri-tools-v$CRI_TOOLS_VERSION/bin" coredns="$CACHE/coredns-v$COREDNS_VERSION/bin"
+  local flannel="$CACHE/flannel-v$FLANNEL_VERSION/bin" crane="$CACHE/crane-v$CRANE_VERSION/bin"
+  local cni="$CACHE/cni-flannel-v$FLANNEL_CNI_PLUGINS_VERSION-cni$FLANNEL_CNI_LIBRARY_VERSION/bin"
+  local pause="$CACHE/pause-v$PAUSE_VERSION/bin"
+  if [ ! -x "$pause/pause" ] || [ ! -x "$flannel/flanneld" ] || [ ! -x "$flannel/install-conf" ]; then
+    ensure_c_toolchain
+  fi
+  [ -x "$crane/crane" ] ||
+    run_step "building crane v$CRANE_VERSION from the Go module proxy (1-3 min on a fresh machine)" \
+      "$LOGS/crane-$CRANE_VERSION.log" "$hint" build_crane "$crane"
+  [ -x "$crictl/crictl" ] ||
+    run_step "building crictl v$CRI_TOOLS_VERSION from the Go module proxy (1-3 min on a fresh machine)" \
+      "$LOGS/cri-tools-$CRI_TOOLS_VERSION.log" "$hint" build_crictl "$crictl"
+  [ -x "$coredns/coredns" ] ||
+    run_step "building CoreDNS v$COREDNS_VERSION from the Go module proxy (3-10 min on a fresh machine)" \
+      "$LOGS/coredns-$COREDNS_VERSION.log" "$hint" build_coredns "$coredns"
+  { [ -x "$flannel/flanneld" ] && [ -x "$flannel/install-conf" ]; } ||
+    run_step "building flanneld v$FLANNEL_VERSION from the Go module proxy (2-5 min on a fresh machine)" \
+      "$LOGS/flannel-$FLANNEL_VERSION.log" "$hint" build_flannel "$flannel"
+  [ -x "$cni/flannel" ] ||
+    run_step "building the flannel CNI plugin (containernetworking/plugins v$FLANNEL_CNI_PLUGINS_VERSION) from the Go module proxy" \
+      "$LOGS/cni-flannel-$FLANNEL_CNI_PLUGINS_VERSION.log" "$hint" build_flannel_cni "$cni"
+  [ -x "$pause/pause" ] ||
+    run_step "compiling pause $PAUSE_VERSION (k8s.io/kubernetes v$KUBERNETES_VERSION build/pause)" \
+      "$LOGS/pause-$PAUSE_VERSION.log" "gcc -static needs libc6-dev; see the log" build_pause "$pause"
+  # One directory with every node tool, for build-images.sh --node-tools; links follow version changes.
+  mkdir -p "$NODE_TOOLS_BIN"
+  local pair
+  for pair in "crictl:$crictl" "coredns:$coredns" "flanneld:$flannel" "install-conf:$flannel" \
+    "flannel:$cni" "crane:$crane" "pause:$pause"; do
+    [ "$(readlink "$NODE_TOOLS_BIN/${pair%%:*}" 2>/dev/null || true)" = "${pair#*:}/${pair%%:*}" ] ||
+      ln -sfn "${pair#*:}/${pair%%:*}" "$NODE_TOOLS_BIN/${pair%%:*}"
+  done
+}
