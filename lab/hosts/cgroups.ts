@@ -97,13 +97,8 @@ export function labCgroups(prefix: string): string[] {
   const names = new Set<string>();
   for (const h of hierarchies()) {
     const parent = path.join(CGROUP_ROOT, h.mount, h.own);
-    let entries: string[] = [];
-    try {
-      entries = fs.readdirSync(parent);
-    } catch {
-      continue;
-    }
-    for (const entry of entries) if (entry.startsWith(prefix)) names.add(entry);
+    if (!fs.existsSync(parent)) continue;
+    for (const entry of fs.readdirSync(parent)) if (entry.startsWith(prefix)) names.add(entry);
   }
   return [...names];
 }
