@@ -217,6 +217,7 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
       extraArgs: { ...(config.kubelet?.extraArgs ?? {}) },
       allowCgroupV1: config.kubelet?.allowCgroupV1 ?? false,
     },
+    kubeProxy: definedOnly({ conntrackMaxPerCore: config.kubeProxy?.conntrackMaxPerCore }),
     schedulableControlPlane: config.schedulableControlPlane ?? DEFAULTS.schedulableControlPlane,
     clusterCa: {
       keyType: config.clusterCa?.keyType ?? DEFAULTS.caKeyType,

@@ -103,6 +103,15 @@ export const kubelet = component.extend({
     ),
 });
 
+export const kubeProxy = z.strictObject({
+  conntrackMaxPerCore: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("conntrack entries per CPU kube-proxy sets; 0 leaves the kernel's limit (hosts where it is read-only)"),
+});
+
 export const flannel = z.strictObject({
   enabled: z.boolean().optional(),
   backend: z.enum(["vxlan", "host-gw", "wireguard"]).optional(),
@@ -172,6 +181,7 @@ export const clusterConfig = z.strictObject({
   controllerManager: component.optional(),
   scheduler: component.optional(),
   kubelet: kubelet.optional(),
+  kubeProxy: kubeProxy.optional(),
   schedulableControlPlane: z.boolean().optional(),
   clusterCa: clusterCa.optional(),
   joinTokenTtl: nonEmpty.optional().describe("lifetime of the token minted for each join, e.g. 15m"),

@@ -79,6 +79,8 @@ export interface ClusterSpec {
     /** Hosts on cgroup v1: the kubelet's failCgroupV1 off and kubeadm's SystemVerification check ignored. */
     allowCgroupV1: boolean;
   };
+  /** kube-proxy's conntrack.maxPerCore, when set (kubeadm's KubeProxyConfiguration; read at `kubeadm init`). */
+  kubeProxy: { conntrackMaxPerCore?: number };
   schedulableControlPlane: boolean;
   clusterCa: { keyType: "rsa" | "ecdsa"; rsaBits: 2048 | 3072 | 4096; validityDays: number };
   joinTokenTtl: string;

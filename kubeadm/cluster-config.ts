@@ -42,3 +42,17 @@ export function kubeletConfigurationDocument(spec: Pick<ClusterSpec, "kubelet">)
 function withExtraArgs(args: ExtraArgs, apiVersion: KubeadmApiVersion): Record<string, unknown> {
   return hasExtraArgs(args) ? { extraArgs: formatExtraArgs(args, apiVersion) } : {};
 }
+
+/**
+ * kube-proxy's settings, when the stack has any: kubeadm writes them into the kube-proxy ConfigMap. On hosts
+ * where nf_conntrack_max is read-only (containers, LXC, nested labs) kube-proxy fails to start while it tries to
+ * set it; conntrack.maxPerCore 0 leaves the kernel's value.
+ */
+export function kubeProxyConfigurationDocument(spec: Pick<ClusterSpec, "kubeProxy">): Record<string, unknown> | undefined {
+  if (spec.kubeProxy.conntrackMaxPerCore === undefined) return undefined;
+  return {
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    conntrack: { maxPerCore: spec.kubeProxy.conntrackMaxPerCore },
+  };
+}

@@ -1,7 +1,11 @@
 // The config file for `kubeadm init` on the first control-plane node.
 import type { ClusterSpec, NodeSpec } from "../config/spec";
 import { kubeadmApiVersion } from "./api-version";
-import { clusterConfigurationDocument, kubeletConfigurationDocument } from "./cluster-config";
+import {
+  clusterConfigurationDocument,
+  kubeletConfigurationDocument,
+  kubeProxyConfigurationDocument,
+} from "./cluster-config";
 import { requireAdvertiseIp, requireBootstrapToken, requireCertificateKey } from "./config-checks";
 import { nodeRegistration } from "./node-registration";
 import { renderYamlDocuments } from "./yaml-documents";
@@ -61,9 +65,11 @@ export function renderInitConfig(spec: ClusterSpec, node: NodeSpec, opts: InitCo
   if (opts.certificateKey !== undefined) {
     init.certificateKey = opts.certificateKey;
   }
+  const kubeProxy = kubeProxyConfigurationDocument(spec);
   return renderYamlDocuments([
     init,
     clusterConfigurationDocument(spec, apiVersion),
     kubeletConfigurationDocument(spec),
+    ...(kubeProxy ? [kubeProxy] : []),
   ]);
 }

@@ -82,13 +82,25 @@ export function stopRegistrySync(lab: string): void {
   fs.rmSync(recordFile(lab), { force: true });
 }
 
-/** Repository paths and references the registry served to the lab's nodes, from its access log. */
-export function registryPulls(lab: string): { method: string; path: string; status: number }[] {
-  const pulls: { method: string; path: string; status: number }[] = [];
+export interface RegistryRequest {
+  client: string;
+  method: string;
+  /** "/v2/<repository>/manifests/<reference>", without the query. */
+  path: string;
+  /** The registry the client meant (containerd's `ns` query parameter when it goes through a mirror). */
+  ns?: string;
+  status: number;
+}
+
+/** What the registry served, from its access log: who asked for which manifest or blob, and the answer. */
+export function registryPulls(lab: string): RegistryRequest[] {
+  const pulls: RegistryRequest[] = [];
   for (const line of readLog(lab).split("\n")) {
-    // Combined log format: <ip> - - [date] "GET /v2/<repo>/manifests/<ref> HTTP/1.1" 200 ...
-    const m = /"(GET|HEAD) (\/v2\/\S*) HTTP\/[\d.]+" (\d{3})/.exec(line);
-    if (m) pulls.push({ method: m[1], path: m[2], status: Number(m[3]) });
+    // Combined log format: <ip> - - [date] "GET /v2/<repo>/manifests/<ref>?ns=<registry> HTTP/1.1" 200 ...
+    const m = /^(\S+) .*"(GET|HEAD) (\/v2\/[^\s?]*)(?:\?(\S*))? HTTP\/[\d.]+" (\d{3})/.exec(line);
+    if (!m) continue;
+    const ns = new URLSearchParams(m[4] ?? "").get("ns") ?? undefined;
+    pulls.push({ client: m[1], method: m[2], path: m[3], ns, status: Number(m[5]) });
   }
   return pulls;
 }

@@ -5,7 +5,8 @@
 #
 #   crictl      the CRI client on the nodes
 #   coredns     the DNS add-on kubeadm deploys
-#   flanneld    flannel's daemon, and install-conf (its init container copies the CNI config with it)
+#   flanneld    flannel's daemon (without its Tencent Cloud backend, see build_flannel), and install-conf
+#               (flannel's init container copies the CNI config with it)
 #   flannel     flannel's CNI plugin (see FLANNEL_CNI_* below: built from containernetworking/plugins)
 #   crane       assembles and pushes the images (no Docker, no registry outside)
 #   pause       the sandbox image's only binary
@@ -35,7 +36,7 @@
 
 NODE_TOOLS_BIN="$CACHE/node-tools/bin"
 
-# $1 = cache dir (bin), $2 = a name for the wrapper module, $3 = extra go build flags (word-split, e.g. -tags),
+# $1 = cache dir (bin), $2 = a name for the wrapper module, $3 = extra go build flags (word-split),
 # then requirements (module@version, one word each) until "--", then per binary four words: output name, main
 # package, CGO_ENABLED, ldflags ("-s -w" is always added). One wrapper module per tool: its dependency graph stays
 # the tool's own (a shared one would upgrade one tool's dependencies to another's).
@@ -60,7 +61,8 @@ build_go_tools() {
       for ((i = 1; i < ${#args[@]}; i += 4)); do printf '\t_ "%s"\n' "${args[i]}"; done
       printf ')\n'
     } >tools.go
-    GOFLAGS=-mod=mod go mod tidy
+    # shellcheck disable=SC2086 # GO_TIDY_FLAGS: a caller's local, e.g. -e
+    GOFLAGS=-mod=mod go mod tidy ${GO_TIDY_FLAGS:-}
     rm -rf "$out.partial"
     mkdir -p "$out.partial"
     for ((i = 0; i < ${#args[@]}; i += 4)); do
@@ -98,17 +100,39 @@ build_coredns() {
     coredns github.com/coredns/coredns 0 "${commit:+-X github.com/coredns/coredns/coremain.GitCommit=$commit}"
 }
 
+# The proxy serves no version of the Tencent Cloud SDK module flannel's tencentvpc backend imports (403), so flannel
+# is built in a copy of its module with that backend's import dropped from main.go (a cloud-only backend; the
+# lab runs vxlan) and the requirement removed. flanneld's UDP backend is cgo on amd64: flannel's Makefile builds
+# it with CGO_ENABLED=1 and a static link; netgo/osusergo keep glibc's NSS (which a static binary cannot load)
+# out of it. install-conf (the init container's command, copying the CNI config) is cgo-free, as in flannel's image.
 build_flannel() {
-  # flanneld's UDP backend is cgo on amd64: flannel's Makefile builds it with CGO_ENABLED=1 and a static link;
-  # netgo/osusergo keep glibc's NSS (which a static binary cannot load) out of it. install-conf (the init
-  # container's command, copying the CNI config) is built cgo-free, as flannel's image does.
-  build_go_tools "$1" flannel "-tags netgo,osusergo" "github.com/flannel-io/flannel@v$FLANNEL_VERSION" -- \
-    flanneld github.com/flannel-io/flannel 1 \
-    "-X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" \
-    install-conf github.com/flannel-io/flannel/cmd/install_conf 0 ""
+  local out="$1" src work
+  src="$(go_module_dir "github.com/flannel-io/flannel@v$FLANNEL_VERSION")"
+  work="$(mktemp -d)"
+  cp -r "$src"/. "$work"/
+  chmod -R u+w "$work"
+  (
+    cd "$work"
+    sed -i '\#"github.com/flannel-io/flannel/pkg/backend/tencentvpc"#d' main.go
+    ! grep -q tencentvpc main.go || {
+      echo "main.go still imports the tencentvpc backend"
+      exit 1
+    }
+    go mod edit -droprequire github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc
+    rm -rf "$out.partial"
+    mkdir -p "$out.partial"
+    CGO_ENABLED=1 go build -mod=mod -trimpath -tags netgo,osusergo -o "$out.partial/flanneld" \
+      -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" .
+    CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w" -o "$out.partial/install-conf" ./cmd/install_conf
+  )
+  rm -rf "$work" "$out"
+  mv "$out.partial" "$out"
 }
 
 build_flannel_cni() {
+  # Its Windows files import CNI packages that v1.x no longer has; tidy looks at every platform, so it is told to
+  # carry on (-e): the Linux build needs none of them and fails by itself if anything is really missing.
+  local GO_TIDY_FLAGS=-e
   build_go_tools "$1" cni-flannel "" \
     "github.com/containernetworking/plugins@v$FLANNEL_CNI_PLUGINS_VERSION" \
     "github.com/containernetworking/cni@v$FLANNEL_CNI_LIBRARY_VERSION" -- \

@@ -64,6 +64,10 @@ export async function provisionHost(upper: string, host: HostIdentity): Promise<
   ensureUpperDir(upper, "home/kube/.ssh", { ...kube, mode: 0o700 });
   writeUpperFile(upper, "home/kube/.ssh/authorized_keys", keyLine, { mode: 0o600, uid: KUBE_UID, gid: KUBE_UID });
 
+  // Every distribution has it (this machine's kernel has no modules, so the machine does not); kube-proxy's
+  // DaemonSet mounts it.
+  ensureUpperDir(upper, "usr/lib/modules");
+
   // The doubles' per-host state and logs (README, "Doubles" and "Logs").
   ensureUpperDir(upper, "var/lib/lab");
   ensureUpperDir(upper, "var/log/lab");

@@ -8,8 +8,8 @@
 #   - flannel's images as the vendored manifest names them, rewritten as the add-ons' imageMirror
 #     REGISTRY[/PREFIX] rewrites them (components/addons/image-mirror.ts: the registry host is replaced, the
 #     repository path and tag are kept): ghcr.io/flannel-io/flannel:v0.28.10 -> REGISTRY[/PREFIX]/flannel-io/flannel:v0.28.10;
-#   - a test workload, REGISTRY[/PREFIX]/library/busybox:<Debian's busybox version> (what the mirror makes of
-#     busybox:<version>): sh, wget, nslookup, ping, httpd and the other applets.
+#   - a test workload, REGISTRY/library/busybox:<Debian's busybox version> (where a Docker Hub mirror keeps
+#     busybox:<version>, whatever the prefix): sh, wget, nslookup, ping, httpd and the other applets.
 #
 # Each image is one layer on an empty base (crane append), then its config is set (crane mutate): entrypoint,
 # PATH, working directory, linux/amd64, and a label with the digest of its inputs, so a re-run skips an image the
@@ -84,24 +84,25 @@ listed="$("$KUBE_BIN/kubeadm" config images list --kubernetes-version "$KUBERNET
 mapfile -t KUBEADM_IMAGES < <(echo "$listed" | grep -v '^[WIE][0-9]\{4\} ')
 [ ${#KUBEADM_IMAGES[@]} -ge 7 ] || die "kubeadm config images list printed ${#KUBEADM_IMAGES[@]} images, not 7"
 
-# image-mirror.ts's mirrorImage: the first component is a registry only when it looks like a host; Docker Hub's
-# one-component names live under library/.
+# image-mirror.ts's mirrorImage: the first component names a registry only when it looks like a host (a dot, a
+# port or "localhost"); Docker Hub's one-component names live under library/; repository path and tag are kept.
 mirror_image() {
-  local ref="$1" name tag="" path
-  [[ "$ref" != *@* ]] || die "$ref is pinned by digest: an image built here cannot have that digest"
-  name="${ref%:*}"
-  [[ "$ref" == *:* && "${ref##*:}" != */* ]] && tag=":${ref##*:}" || name="$ref"
-  path="$name"
-  if [[ "$name" == */* ]]; then
-    local first="${name%%/*}"
-    [[ "$first" == *.* || "$first" == *:* || "$first" == localhost ]] && path="${name#*/}"
-  else
-    path="library/$name"
+  local ref="$1" name="$1" tag="" registry=docker.io
+  if [[ "$ref" == *:* && "${ref##*:}" != */* ]]; then
+    name="${ref%:*}" tag=":${ref##*:}"
   fi
-  echo "$REPO/$path$tag"
+  local first="${name%%/*}"
+  if [[ "$name" == */* ]] && [[ "$first" == *.* || "$first" == *:* || "$first" == localhost ]]; then
+    registry="$first" name="${name#*/}"
+  fi
+  case "$registry" in docker.io | index.docker.io | registry-1.docker.io) [[ "$name" == */* ]] || name="library/$name" ;; esac
+  echo "$REPO/$name$tag"
 }
 mapfile -t FLANNEL_SOURCES < <(sed -n 's/^[[:space:]]*image:[[:space:]]*\([^[:space:]]*\).*/\1/p' "$FLANNEL_MANIFEST" | tr -d "\"'" | sort -u)
 [ ${#FLANNEL_SOURCES[@]} -eq 2 ] || die "expected 2 images in $FLANNEL_MANIFEST, found: ${FLANNEL_SOURCES[*]}"
+for src in "${FLANNEL_SOURCES[@]}"; do
+  [[ "$src" != *@* ]] || die "$src is pinned by digest: an image built here cannot have that digest"
+done
 
 BUSYBOX=/bin/busybox
 BUSYBOX_VERSION="$("$BUSYBOX" 2>/dev/null | sed -n '1s/^BusyBox v\([0-9.]*\).*/\1/p')" || true
@@ -124,10 +125,10 @@ for src in "${FLANNEL_SOURCES[@]}"; do
   *) die "the flannel manifest names an image this script cannot build: $src" ;;
   esac
 done
-KIND["$REPO/library/busybox:$BUSYBOX_VERSION"]=busybox
+KIND["$REGISTRY/library/busybox:$BUSYBOX_VERSION"]=busybox
 ORDER=("${KUBEADM_IMAGES[@]}")
 for src in "${FLANNEL_SOURCES[@]}"; do ORDER+=("$(mirror_image "$src")"); done
-ORDER+=("$REPO/library/busybox:$BUSYBOX_VERSION")
+ORDER+=("$REGISTRY/library/busybox:$BUSYBOX_VERSION")
 
 if [ "$LIST" = 1 ]; then
   printf '%s\n' "${ORDER[@]}"
@@ -208,6 +209,8 @@ add_iptables() {
     add_libs "$so"
   done
   [ -f /etc/ethertypes ] && install -D -m 0644 /etc/ethertypes "$FS/etc/ethertypes"
+  # iptables-legacy takes its lock in /run (kube-proxy and flannel mount the host's /run/xtables.lock there).
+  mkdir -p "$FS/run"
   add /usr/sbin/conntrack /usr/sbin/conntrack
   if [ -x /usr/sbin/nft ]; then add /usr/sbin/nft /usr/sbin/nft; fi
   return 0
@@ -267,6 +270,7 @@ fill() {
     ;;
   flannel-cni-plugin)
     # The manifest's init container runs `cp -f /flannel /opt/cni/bin/flannel`.
+    add_base
     add "$NODE_TOOLS/flannel" /flannel
     add_busybox cp sh
     CMD=/bin/sh

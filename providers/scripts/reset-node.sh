@@ -69,6 +69,18 @@ if [ -r /proc/mounts ]; then
     fi
   done
 fi
+# The kubelet binds /var/lib/kubelet onto itself to make it a shared mount; that bind outlives kubeadm reset
+# until the next reboot. Only a bind (a mount whose root is a subdirectory of its file system) is the kubelet's:
+# a disk of its own mounted there (root "/") is the administrator's and stays.
+if [ -r /proc/self/mountinfo ]; then
+  while read -r _ _ _ root mountpoint _; do
+    if [ "$mountpoint" = /var/lib/kubelet ] && [ "$root" != / ]; then
+      if umount /var/lib/kubelet 2>/dev/null || umount -l /var/lib/kubelet 2>/dev/null; then
+        say "unmounted the kubelet's bind mount of /var/lib/kubelet"
+      fi
+    fi
+  done </proc/self/mountinfo
+fi
 
 # 4. Files: what kubeadm reset removes (in case it could not run), and what it leaves.
 empty_dir /etc/kubernetes/manifests

@@ -55,6 +55,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     controllerManager: { extraArgs: { "horizontal-pod-autoscaler-sync-period": "10s", "bind-address": "0.0.0.0" } },
     scheduler: { extraArgs: { profiling: "false" } },
     kubelet: { extraArgs: { v: "2", "max-pods": "200" }, allowCgroupV1: false },
+    kubeProxy: {},
     schedulableControlPlane: false,
     clusterCa: { keyType: "rsa", rsaBits: 2048, validityDays: 3650 },
     joinTokenTtl: "24h",

@@ -73,6 +73,15 @@ for (const { version, apiVersion, argsAsList } of CASES) {
       ]);
     });
 
+    it("sets kube-proxy's conntrack.maxPerCore only when the stack does", () => {
+      assert.equal(docs.length, 3);
+      const zero = clusterSpec(version, { kubeProxy: { conntrackMaxPerCore: 0 } });
+      const reDocs = parseDocs(renderInitConfig(zero, node, { bootstrapToken: token, tokenTtl: "1h" }));
+      const proxy = byKind(reDocs, "KubeProxyConfiguration");
+      assert.equal(proxy.apiVersion, "kubeproxy.config.k8s.io/v1alpha1");
+      assert.deepEqual(proxy.conntrack, { maxPerCore: 0 });
+    });
+
     it("leaves taints out (kubeadm's default control-plane taint) unless the control plane is schedulable", () => {
       assert.equal("taints" in init.nodeRegistration, false);
       const schedulable = clusterSpec(version, { schedulableControlPlane: true });

@@ -176,6 +176,18 @@ describe("providers/scripts/reset-node.sh", function () {
     assert.doesNotMatch(stdout.split("--- left")[1], /admin\.conf|kube-apiserver\.yaml|cni0/);
   });
 
+  it("unmounts the kubelet's bind of /var/lib/kubelet onto itself, and removes the directory", () => {
+    const { stdout } = box.run(`${LEFTOVERS}\nmount --bind /var/lib/kubelet /var/lib/kubelet`);
+    assert.match(stdout, /unmounted the kubelet's bind mount of \/var\/lib\/kubelet/);
+    assert.doesNotMatch(stdout.split("--- left")[1], /\/var\/lib\/kubelet/);
+  });
+
+  it("keeps a file system of its own mounted on /var/lib/kubelet (the administrator's disk)", () => {
+    const { stdout } = box.run(`${LEFTOVERS}\nmount -t tmpfs own-disk /var/lib/kubelet && mkdir /var/lib/kubelet/pods`);
+    assert.doesNotMatch(stdout, /unmounted the kubelet's bind mount/);
+    assert.match(stdout.split("--- left")[1], /^\/var\/lib\/kubelet$/m);
+  });
+
   it("fails when kubeadm's files are still there at the end", () => {
     // A bind mount on admin.conf makes it impossible to remove (EBUSY), as a stuck mount would.
     const { stdout } = box.run(`${LEFTOVERS}\nmount --bind /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf`);

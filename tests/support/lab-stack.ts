@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { startLab, startLabApiProxy, type Lab, type LabApiProxy } from "../../lab";
 import type { Distro } from "../../lab/inventory";
-import { labDir } from "../../lab/names";
+import { labDir, REGISTRY_ADDRESS, REGISTRY_PORT } from "../../lab/names";
 import { engineProject, type EngineProject } from "./engine";
 
 export interface LabStackOptions {
@@ -23,6 +23,11 @@ export interface LabStackOptions {
    * reaches the API server through the lab's CONNECT proxy (HTTPS_PROXY).
    */
   realControlPlane?: boolean;
+  /**
+   * Real nodes (lab/README.md, "Real nodes"): systemd, containerd, runc, the kubelet and kubeadm for real, images
+   * pulled from the lab's registry through the stack's mirror settings (REAL_NODE_MIRRORS).
+   */
+  realNodes?: boolean;
 }
 
 /**
@@ -54,6 +59,36 @@ export const LAB_MIRRORS = {
   addons: { flannel: { enabled: false } },
 };
 
+/**
+ * On real nodes every image comes from the lab's registry, and only through the product's mirror settings, as
+ * behind the seed's firewall: kubeadm's images from imageRepository, the add-ons' through addons.imageMirror, and
+ * containerd sends every pull for those registries (and Docker Hub's, for workloads) to the mirror.
+ */
+export const REAL_NODE_MIRRORS = {
+  // nf_conntrack_max is the machine's, read-only in a host's network namespace.
+  kubeProxy: { conntrackMaxPerCore: 0 },
+  addons: { imageMirror: "registry.aliyuncs.com/google_containers", flannel: { enabled: false } },
+  containerd: {
+    restrictOomScoreAdj: true,
+    registryMirrors: {
+      "registry.aliyuncs.com": [`http://${REGISTRY_ADDRESS}:${REGISTRY_PORT}`],
+      "docker.io": [`http://${REGISTRY_ADDRESS}:${REGISTRY_PORT}`],
+    },
+  },
+};
+
+/** Later settings win, key by key inside objects (a test's `addons.flannel` keeps the lab's `addons.imageMirror`). */
+function merged(...layers: Record<string, unknown>[]): Record<string, unknown> {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      out[key] = isObject(value) && isObject(out[key]) ? merged(out[key], value) : value;
+    }
+  }
+  return out;
+}
+
 export class LabStack {
   output = "";
   private apiProxy?: LabApiProxy;
@@ -72,16 +107,21 @@ export class LabStack {
       hosts: options.hosts,
       loadBalancer,
       realControlPlane: options.realControlPlane,
+      realNodes: options.realNodes,
     });
     const project = await engineProject();
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
-    const config = { hostsFile, ...LAB_MIRRORS, ...(options.config ?? {}) };
+    const config = merged(
+      { hostsFile, ...LAB_MIRRORS },
+      options.realNodes ? REAL_NODE_MIRRORS : {},
+      options.config ?? {},
+    );
     const stackFile = stringify({
       config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-kubeadm:${key}`, value])),
     });
     const stack = await project.stack(stackName, stackFile);
     const labStack = new LabStack(lab, project, stack, hostsFile);
-    if (options.realControlPlane) {
+    if (options.realControlPlane || options.realNodes) {
       labStack.apiProxy = await startLabApiProxy(options.lab);
       Object.assign((stack.workspace as LocalWorkspace).envVars, {
         HTTPS_PROXY: labStack.apiProxy.url,

@@ -1,28 +1,47 @@
-# Removes what the packages step installed. Only installed packages are named: apt-get and dnf refuse a
-# whole command when one name is unknown to every configured repository.
+# Removes what the packages step installed: the packages it added (recorded by packages.sh, dependencies
+# included), never one the host had before; then the directories their services created at run time
+# (containerd's /opt/containerd, the kubelet's /var/lib/kubelet, flannel's plugin under /opt/cni), when the host
+# did not have them. Only installed packages are named: apt-get and dnf refuse a whole command when one name is
+# unknown to every configured repository.
 family=$(package_family)
-installed=""
-for package in kubelet kubeadm kubectl cri-tools kubernetes-cni containerd containerd.io; do
+is_installed() {
   case "$family" in
-  apt) dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed' || continue ;; # "hold ok installed" when held
-  *) rpm -q "$package" >/dev/null 2>&1 || continue ;;
+  apt) dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed' ;; # "hold ok installed" when held
+  *) rpm -q "$1" >/dev/null 2>&1 ;;
   esac
-  installed="$installed $package"
-done
-if [ -z "$installed" ]; then
-  echo "no packages to remove"
-  exit 0
+}
+if [ -f "$state_dir/packages-added" ]; then
+  candidates=$(cat "$state_dir/packages-added")
+else
+  # Set up by a version that kept no record: the packages it installs by name.
+  candidates="kubelet kubeadm kubectl cri-tools kubernetes-cni containerd containerd.io"
 fi
-case "$family" in
-apt)
-  export DEBIAN_FRONTEND=noninteractive
-  apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
-  # shellcheck disable=SC2086 # one word per package
-  apt-get purge -y -q $installed
-  ;;
-dnf | yum)
-  # shellcheck disable=SC2086
-  "$family" remove -y -q $installed
-  ;;
-esac
-echo "packages removed:$installed"
+installed=""
+for package in $candidates; do
+  is_installed "$package" && installed="$installed $package"
+done
+if [ -n "$installed" ]; then
+  case "$family" in
+  apt)
+    export DEBIAN_FRONTEND=noninteractive
+    apt-mark unhold kubelet kubeadm kubectl >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086 # one word per package
+    apt-get purge -y -q $installed
+    ;;
+  dnf | yum)
+    # shellcheck disable=SC2086
+    "$family" remove -y -q $installed
+    ;;
+  esac
+  echo "packages removed:$installed"
+else
+  echo "no packages to remove"
+fi
+if [ -f "$state_dir/paths-absent-before" ]; then
+  while read -r path; do
+    [ -n "$path" ] && [ -e "$path" ] || continue
+    rm -rf --one-file-system -- "$path" && echo "removed $path"
+  done <"$state_dir/paths-absent-before"
+fi
+rm -f "$state_dir/packages-before" "$state_dir/packages-added" "$state_dir/paths-absent-before"
+rmdir "$state_dir" 2>/dev/null || true

@@ -2,6 +2,25 @@
 # Env: APT_KUBERNETES_VERSION (e.g. 1.35.4-1.1) YUM_KUBERNETES_VERSION (e.g. 1.35.4)
 #      APT_CONTAINERD_PACKAGE (containerd | containerd.io) CONTAINERD_VERSION (optional)
 family=$(package_family)
+
+# What the host has before this step changes anything, kept from the first run on (a re-run finds the step's own
+# packages installed): the undo removes exactly the packages this step added, dependencies included (runc,
+# cri-tools, kubernetes-cni), and the directories their services create at run time, and nothing the host had.
+installed_packages() {
+  case "$family" in
+  apt) dpkg-query -W -f='${Package} ${Status}\n' 2>/dev/null | awk '$NF == "installed" { print $1 }' | sort -u ;;
+  *) rpm -qa --qf '%{NAME}\n' 2>/dev/null | sort -u ;;
+  esac
+}
+mkdir -p "$state_dir"
+if [ ! -f "$state_dir/packages-before" ]; then
+  installed_packages >"$state_dir/packages-before.tmp"
+  mv "$state_dir/packages-before.tmp" "$state_dir/packages-before"
+  for path in /opt/containerd /opt/cni /etc/containerd /var/lib/kubelet; do
+    [ -e "$path" ] || echo "$path"
+  done >"$state_dir/paths-absent-before"
+fi
+
 case "$family" in
 apt)
   export DEBIAN_FRONTEND=noninteractive
@@ -17,4 +36,5 @@ dnf | yum)
   "$family" install -y -q "containerd.io${CONTAINERD_VERSION:+-$CONTAINERD_VERSION}"
   ;;
 esac
+installed_packages | comm -13 "$state_dir/packages-before" - >"$state_dir/packages-added"
 echo "installed: $(kubeadm version -o short), $(containerd --version)"

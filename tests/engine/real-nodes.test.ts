@@ -1,0 +1,209 @@
+// A cluster of real nodes built by the real engine (lab/README.md, "Real nodes"): each lab host boots the real
+// systemd, the package doubles install the real containerd, runc, kubelet, kubeadm, kubectl and crictl, and
+// `pulumi up` runs the real `kubeadm init` and `kubeadm join`. The kubelets run the control plane as static Pods
+// in containerd, flannel's vxlan carries Pod traffic between the hosts, kube-proxy and CoreDNS serve Services
+// and names, and every image comes from the lab's registry through the stack's mirror settings only.
+import { strict as assert } from "assert";
+import { registryPulls } from "../../lab/registry";
+import { KEPT_WITH_REAL_CONTROL_PLANE, LabStack } from "../support/lab-stack";
+
+const CONTROL_PLANE = "cp1";
+const HOSTS = [
+  { name: CONTROL_PLANE, distro: "ubuntu" as const },
+  { name: "w1", distro: "ubuntu" as const },
+  { name: "w2", distro: "ubuntu" as const },
+];
+const WORKERS = ["w1", "w2"];
+const POD_SUBNET = "10.244.0.0/16";
+const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tmp/kubectl-cache";
+
+/** A Deployment of one busybox Pod on `node`: an HTTP server answering with its Pod's name, or a shell. */
+function workload(name: string, node: string, serve: boolean): string {
+  const command = serve
+    ? 'mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www'
+    : "exec sleep 3600";
+  return JSON.stringify({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, labels: { app: name } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          nodeSelector: { "kubernetes.io/hostname": node },
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name, image: "busybox:1.35.0", command: ["sh", "-c", command] }],
+        },
+      },
+    },
+  });
+}
+
+describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real engine)", function () {
+  this.timeout(1_200_000);
+  let lab: LabStack;
+  const clean = new Map<string, string>();
+
+  const kubectl = (args: string, input?: string) =>
+    lab.lab.run(CONTROL_PLANE, `${KUBECTL} ${args}`, { input, timeoutMs: 180_000 });
+
+  async function podOf(app: string): Promise<{ name: string; ip: string; node: string }> {
+    const pods = JSON.parse(await kubectl(`get pods -l app=${app} -o json`)) as {
+      items: { metadata: { name: string }; status: { podIP: string; phase: string }; spec: { nodeName: string } }[];
+    };
+    const running = pods.items.find((p) => p.status.phase === "Running");
+    assert.ok(running, `no Running pod of ${app}: ${JSON.stringify(pods.items.map((p) => p.status))}`);
+    return { name: running.metadata.name, ip: running.status.podIP, node: running.spec.nodeName };
+  }
+
+  before(async function () {
+    lab = await LabStack.start({
+      lab: "realnodes",
+      hosts: HOSTS,
+      realNodes: true,
+      config: { podSubnet: POD_SUBNET, addons: { flannel: { enabled: true, backend: "vxlan" } } },
+    });
+    for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));
+    lab.declareHosts([CONTROL_PLANE], WORKERS);
+  });
+
+  after(async () => {
+    await lab?.stop();
+  });
+
+  it("builds the cluster: every node Ready, reported by its real kubelet on containerd", async () => {
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    const nodes = JSON.parse(await kubectl("get nodes -o json")) as {
+      items: {
+        metadata: { name: string };
+        status: {
+          conditions: { type: string; status: string }[];
+          nodeInfo: { kubeletVersion: string; containerRuntimeVersion: string };
+        };
+      }[];
+    };
+    assert.deepEqual(nodes.items.map((n) => n.metadata.name).sort(), [CONTROL_PLANE, ...WORKERS].sort());
+    for (const node of nodes.items) {
+      const ready = node.status.conditions.find((c) => c.type === "Ready");
+      assert.equal(ready?.status, "True", `${node.metadata.name}: ${JSON.stringify(node.status.conditions)}`);
+      assert.equal(node.status.nodeInfo.kubeletVersion, "v1.35.4");
+      assert.match(node.status.nodeInfo.containerRuntimeVersion, /^containerd:\/\/1\.\d+\.\d+/);
+    }
+    for (const host of HOSTS) {
+      // The kubelet is systemd's, started from kubeadm's drop-in with the flags kubeadm wrote.
+      const status = await lab.lab.run(host.name, "systemctl show kubelet -p ActiveState -p MainPID");
+      assert.match(status, /ActiveState=active/);
+      const cmdline = await lab.lab.run(host.name, 'tr "\\0" " " </proc/$(systemctl show kubelet -p MainPID --value)/cmdline');
+      assert.match(cmdline, /^\/usr\/bin\/kubelet .*--config=\/var\/lib\/kubelet\/config\.yaml/);
+    }
+  });
+
+  it("runs the control plane as static Pods in containerd, with kube-proxy, CoreDNS and flannel Running", async () => {
+    const pods = JSON.parse(await kubectl("get pods -A -o json")) as {
+      items: { metadata: { name: string; namespace: string }; status: { phase: string }; spec: { nodeName: string } }[];
+    };
+    const running = (prefix: string, namespace = "kube-system") =>
+      pods.items.filter(
+        (p) => p.metadata.namespace === namespace && p.metadata.name.startsWith(prefix) && p.status.phase === "Running",
+      );
+    for (const component of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
+      assert.equal(running(`${component}-${CONTROL_PLANE}`).length, 1, `${component} is not Running`);
+    }
+    assert.equal(running("kube-proxy-").length, HOSTS.length);
+    assert.ok(running("coredns-").length >= 1);
+    const flannel = running("kube-flannel-ds-", "kube-flannel");
+    assert.deepEqual(flannel.map((p) => p.spec.nodeName).sort(), HOSTS.map((h) => h.name).sort());
+    // The same containers as containerd sees them on the control-plane host.
+    const containers = await lab.lab.run(CONTROL_PLANE, "crictl ps -o json");
+    const names = (JSON.parse(containers) as { containers: { metadata: { name: string } }[] }).containers.map(
+      (c) => c.metadata.name,
+    );
+    for (const component of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"]) {
+      assert.ok(names.includes(component), `${component} not in crictl ps: ${names.join(", ")}`);
+    }
+  });
+
+  it("routes Pod to Pod across hosts over flannel.1, serves a ClusterIP and resolves names through CoreDNS", async () => {
+    await kubectl("apply -f -", workload("server", "w2", true));
+    await kubectl("apply -f -", workload("client", "w1", false));
+    await kubectl("expose deployment server --port 80 --target-port 8080");
+    await kubectl("rollout status deployment/server deployment/client --timeout=180s");
+    const server = await podOf("server");
+    const client = await podOf("client");
+    assert.equal(server.node, "w2");
+    assert.equal(client.node, "w1");
+    // On w1, w2's Pod network is behind the vxlan link.
+    const route = await lab.lab.run("w1", `ip route get ${server.ip}`);
+    assert.match(route, /dev flannel\.1/);
+    const byIp = await kubectl(`exec ${client.name} -- timeout 10 wget -qO- http://${server.ip}:8080/`);
+    assert.equal(byIp.trim(), server.name);
+    const clusterIp = (await kubectl("get service server -o jsonpath={.spec.clusterIP}")).trim();
+    const byService = await kubectl(`exec ${client.name} -- timeout 10 wget -qO- http://${clusterIp}/`);
+    assert.equal(byService.trim(), server.name);
+    const byName = await kubectl(`exec ${client.name} -- timeout 10 wget -qO- http://server.default.svc.cluster.local/`);
+    assert.equal(byName.trim(), server.name);
+    const lookup = await kubectl(`exec ${client.name} -- timeout 10 nslookup kubernetes.default.svc.cluster.local`);
+    assert.match(lookup, /Address:\s+10\.96\.0\.1\b/);
+  });
+
+  it("pulled every image from the lab registry, through the mirror settings", async () => {
+    const images = new Set<string>();
+    for (const host of HOSTS) {
+      const listed = JSON.parse(await lab.lab.run(host.name, "crictl images -o json")) as {
+        images: { repoTags: string[] }[];
+      };
+      for (const image of listed.images) for (const tag of image.repoTags) images.add(tag);
+    }
+    // containerd names the registry it resolves for in the mirror request (?ns=registry.aliyuncs.com).
+    const served = new Set(
+      registryPulls(lab.lab.name)
+        .filter((p) => p.status === 200 && /\/manifests\//.test(p.path))
+        .map((p) => `${p.ns}/${p.path.replace(/^\/v2\//, "").replace("/manifests/", ":")}`),
+    );
+    assert.ok(images.size >= 8, [...images].join(", "));
+    for (const image of images) {
+      assert.ok(served.has(image), `${image} was not pulled through the lab registry (it served: ${[...served].join(", ")})`);
+    }
+  });
+
+  it("removes a worker with a real drain, and adds it back", async () => {
+    lab.declareHosts([CONTROL_PLANE], ["w1"]);
+    let result = await lab.up();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE, "w1"]);
+    // The server's Pod was evicted from w2; with w2 gone its Deployment has it pending (it is pinned to w2).
+    const pods = await kubectl("get pods -l app=server -o jsonpath={.items[*].spec.nodeName}");
+    assert.doesNotMatch(pods, /w2/);
+    assert.equal((await lab.lab.run("w2", "crictl ps -q 2>/dev/null | wc -l")).trim(), "0");
+
+    lab.declareHosts([CONTROL_PLANE], WORKERS);
+    result = await lab.up();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE, ...WORKERS]);
+    await kubectl("rollout status deployment/server --timeout=180s");
+    assert.equal((await podOf("server")).node, "w2");
+  });
+
+  it("resets every host on destroy: no containers, CNI links or rules, the files as before", async () => {
+    const result = await lab.destroy();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    for (const host of HOSTS) {
+      const runtime = await lab.lab.exec(host.name, "ls /run/containerd/io.containerd.runtime.v2.task/k8s.io 2>/dev/null | wc -l");
+      assert.equal(runtime.stdout.trim(), "0", `${host.name} still runs containers`);
+      const links = await lab.lab.run(host.name, "ip -o link show | awk -F': ' '{print $2}'");
+      assert.doesNotMatch(links, /^(cni0|flannel\.1|veth)/m, `${host.name}: ${links}`);
+      const rules = await lab.lab.run(host.name, "iptables-save; ip6tables-save 2>/dev/null || true");
+      assert.doesNotMatch(rules, /KUBE-|FLANNEL|CNI-/, `${host.name} keeps rules`);
+      const was = new Set(clean.get(host.name)?.split("\n"));
+      const is = new Set((await lab.snapshot(host.name)).split("\n"));
+      // kubeadm reset keeps the controller-manager's flexvolume directory, as on any control plane.
+      const kept = host.name === CONTROL_PLANE ? KEPT_WITH_REAL_CONTROL_PLANE : [];
+      const added = [...is].filter((l) => !was.has(l) && !kept.includes(l));
+      const removed = [...was].filter((l) => !is.has(l));
+      assert.deepEqual({ host: host.name, added, removed }, { host: host.name, added: [], removed: [] });
+    }
+  });
+});
