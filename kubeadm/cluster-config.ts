@@ -48,7 +48,9 @@ function withExtraArgs(args: ExtraArgs, apiVersion: KubeadmApiVersion): Record<s
  * where nf_conntrack_max is read-only (containers, LXC, nested labs) kube-proxy fails to start while it tries to
  * set it; conntrack.maxPerCore 0 leaves the kernel's value.
  */
-export function kubeProxyConfigurationDocument(spec: Pick<ClusterSpec, "kubeProxy">): Record<string, unknown> | undefined {
+export function kubeProxyConfigurationDocument(
+  spec: Pick<ClusterSpec, "kubeProxy">,
+): Record<string, unknown> | undefined {
   if (spec.kubeProxy.conntrackMaxPerCore === undefined) return undefined;
   return {
     apiVersion: "kubeproxy.config.k8s.io/v1alpha1",

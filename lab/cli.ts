@@ -14,11 +14,13 @@ import { shellCommand } from "../ssh/quote";
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
   up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8] [--lb [--lb-hosts a,b]]
-                        [--real-control-plane]
+                        [--real-control-plane | --real-nodes]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
                         198.18.0.252:6443 forwarding to port 6443 of every host (or of --lb-hosts) whose
-                        API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack
+                        API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack;
+                        --real-nodes boots real systemd on each host (real containerd, kubelet, kubeadm) and
+                        starts the lab's registry mirror on 198.18.255.253:5000
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
@@ -119,7 +121,13 @@ async function main(argv: string[]): Promise<number> {
       const loadBalancer = lbHosts ? { hosts: lbHosts } : args.flags.has("lb");
       const started = Date.now();
       const lab = await startLab(
-        { name, hosts, loadBalancer, realControlPlane: args.flags.has("real-control-plane") },
+        {
+          name,
+          hosts,
+          loadBalancer,
+          realControlPlane: args.flags.has("real-control-plane"),
+          realNodes: args.flags.has("real-nodes"),
+        },
         {
           reuse: true,
           stopOnExit: false,

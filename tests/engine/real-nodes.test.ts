@@ -5,7 +5,7 @@
 // and names, and every image comes from the lab's registry through the stack's mirror settings only.
 import { strict as assert } from "assert";
 import { registryPulls } from "../../lab/registry";
-import { KEPT_WITH_REAL_CONTROL_PLANE, LabStack } from "../support/lab-stack";
+import { LabStack } from "../support/lab-stack";
 
 const CONTROL_PLANE = "cp1";
 const HOSTS = [
@@ -20,7 +20,7 @@ const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tm
 /** A Deployment of one busybox Pod on `node`: an HTTP server answering with its Pod's name, or a shell. */
 function workload(name: string, node: string, serve: boolean): string {
   const command = serve
-    ? 'mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www'
+    ? "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"
     : "exec sleep 3600";
   return JSON.stringify({
     apiVersion: "apps/v1",
@@ -96,7 +96,10 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
       // The kubelet is systemd's, started from kubeadm's drop-in with the flags kubeadm wrote.
       const status = await lab.lab.run(host.name, "systemctl show kubelet -p ActiveState -p MainPID");
       assert.match(status, /ActiveState=active/);
-      const cmdline = await lab.lab.run(host.name, 'tr "\\0" " " </proc/$(systemctl show kubelet -p MainPID --value)/cmdline');
+      const cmdline = await lab.lab.run(
+        host.name,
+        'tr "\\0" " " </proc/$(systemctl show kubelet -p MainPID --value)/cmdline',
+      );
       assert.match(cmdline, /^\/usr\/bin\/kubelet .*--config=\/var\/lib\/kubelet\/config\.yaml/);
     }
   });
@@ -143,7 +146,9 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     const clusterIp = (await kubectl("get service server -o jsonpath={.spec.clusterIP}")).trim();
     const byService = await kubectl(`exec ${client.name} -- timeout 10 wget -qO- http://${clusterIp}/`);
     assert.equal(byService.trim(), server.name);
-    const byName = await kubectl(`exec ${client.name} -- timeout 10 wget -qO- http://server.default.svc.cluster.local/`);
+    const byName = await kubectl(
+      `exec ${client.name} -- timeout 10 wget -qO- http://server.default.svc.cluster.local/`,
+    );
     assert.equal(byName.trim(), server.name);
     const lookup = await kubectl(`exec ${client.name} -- timeout 10 nslookup kubernetes.default.svc.cluster.local`);
     assert.match(lookup, /Address:\s+10\.96\.0\.1\b/);
@@ -165,7 +170,10 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     );
     assert.ok(images.size >= 8, [...images].join(", "));
     for (const image of images) {
-      assert.ok(served.has(image), `${image} was not pulled through the lab registry (it served: ${[...served].join(", ")})`);
+      assert.ok(
+        served.has(image),
+        `${image} was not pulled through the lab registry (it served: ${[...served].join(", ")})`,
+      );
     }
   });
 
@@ -191,7 +199,10 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     const result = await lab.destroy();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     for (const host of HOSTS) {
-      const runtime = await lab.lab.exec(host.name, "ls /run/containerd/io.containerd.runtime.v2.task/k8s.io 2>/dev/null | wc -l");
+      const runtime = await lab.lab.exec(
+        host.name,
+        "ls /run/containerd/io.containerd.runtime.v2.task/k8s.io 2>/dev/null | wc -l",
+      );
       assert.equal(runtime.stdout.trim(), "0", `${host.name} still runs containers`);
       const links = await lab.lab.run(host.name, "ip -o link show | awk -F': ' '{print $2}'");
       assert.doesNotMatch(links, /^(cni0|flannel\.1|veth)/m, `${host.name}: ${links}`);
@@ -199,9 +210,7 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
       assert.doesNotMatch(rules, /KUBE-|FLANNEL|CNI-/, `${host.name} keeps rules`);
       const was = new Set(clean.get(host.name)?.split("\n"));
       const is = new Set((await lab.snapshot(host.name)).split("\n"));
-      // kubeadm reset keeps the controller-manager's flexvolume directory, as on any control plane.
-      const kept = host.name === CONTROL_PLANE ? KEPT_WITH_REAL_CONTROL_PLANE : [];
-      const added = [...is].filter((l) => !was.has(l) && !kept.includes(l));
+      const added = [...is].filter((l) => !was.has(l));
       const removed = [...was].filter((l) => !is.has(l));
       assert.deepEqual({ host: host.name, added, removed }, { host: host.name, added: [], removed: [] });
     }

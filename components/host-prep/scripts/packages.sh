@@ -16,7 +16,7 @@ mkdir -p "$state_dir"
 if [ ! -f "$state_dir/packages-before" ]; then
   installed_packages >"$state_dir/packages-before.tmp"
   mv "$state_dir/packages-before.tmp" "$state_dir/packages-before"
-  for path in /opt/containerd /opt/cni /etc/containerd /var/lib/kubelet; do
+  for path in /opt/containerd /opt/cni /etc/containerd /var/lib/kubelet /usr/libexec/kubernetes; do
     [ -e "$path" ] || echo "$path"
   done >"$state_dir/paths-absent-before"
 fi
