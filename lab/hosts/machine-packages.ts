@@ -12,6 +12,9 @@ export const MACHINE_ONLY_PACKAGES = ["containerd", "runc", "containernetworking
 
 /** Files those packages' maintainer scripts and services create, which dpkg does not list. */
 const RUNTIME_STATE = [
+  // deb-systemd-helper enables their services when they are installed, whether or not systemd runs.
+  "etc/systemd/system/multi-user.target.wants/containerd.service",
+  "etc/systemd/system/multi-user.target.wants/docker-registry.service",
   "etc/containerd",
   "etc/cni",
   "etc/docker/registry",

@@ -1,6 +1,6 @@
 // A cluster of real nodes built by the real engine (lab/README.md, "Real nodes"): each lab host boots the real
 // systemd, the package doubles install the real containerd, runc, kubelet, kubeadm, kubectl and crictl, and
-// `pulumi up` runs the real `kubeadm init` and `kubeadm join`. The kubelets run the control plane as static Pods
+// `pulumi up` runs the real `kubeadm init` and `kubeadm join` (an Ubuntu control plane, an Ubuntu and a Rocky worker). The kubelets run the control plane as static Pods
 // in containerd, flannel's vxlan carries Pod traffic between the hosts, kube-proxy and CoreDNS serve Services
 // and names, and every image comes from the lab's registry through the stack's mirror settings only.
 import { strict as assert } from "assert";
@@ -11,7 +11,7 @@ const CONTROL_PLANE = "cp1";
 const HOSTS = [
   { name: CONTROL_PLANE, distro: "ubuntu" as const },
   { name: "w1", distro: "ubuntu" as const },
-  { name: "w2", distro: "ubuntu" as const },
+  { name: "w2", distro: "rocky" as const },
 ];
 const WORKERS = ["w1", "w2"];
 const POD_SUBNET = "10.244.0.0/16";

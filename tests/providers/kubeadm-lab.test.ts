@@ -73,6 +73,8 @@ describe("kubeadm providers against the lab", function () {
       workers: [host(lab.host("worker01"))],
       ssh: { user: "root", privateKeyFile: lab.inventory.privateKeyPath },
       kubernetesVersion: "v1.35.4",
+      // The lab's hosts only offer cgroup v1 (HostPrep's preflight refuses them otherwise).
+      kubelet: { allowCgroupV1: true },
       imageRepository: "registry.aliyuncs.com/google_containers",
       packages: {
         apt: {
