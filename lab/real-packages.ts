@@ -7,6 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { pinnedVersions, toolCache } from "../tools/paths";
+import { linkOrCopy } from "./hosts/mounts";
 
 /** Package name → (path on the host → file on the machine). */
 export function realPackageFiles(versions = pinnedVersions()): Record<string, Record<string, string>> {
@@ -58,13 +59,7 @@ export function installRealPackages(dir: string): void {
       }
       const dest = path.join(dir, name, rel);
       fs.mkdirSync(path.dirname(dest), { recursive: true });
-      fs.rmSync(dest, { force: true });
-      try {
-        fs.linkSync(source, dest);
-      } catch {
-        fs.copyFileSync(source, dest);
-      }
-      fs.chmodSync(dest, 0o755);
+      linkOrCopy(source, dest);
     }
   }
   if (missing.length > 0) {

@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { controlPlaneTools, kubeadmBinary, pinnedVersions, repoRoot, toolCache } from "../tools/paths";
+import { linkOrCopy } from "./hosts/mounts";
 import { writeAtomic } from "./inventory";
 
 /** A fault knob for one command on one host (README: fail, hang, dropSsh, delaySeconds, exitCode, times). */
@@ -82,16 +83,7 @@ function installTools(tools: string): void {
     const m = /^kubernetes-v(.+)$/.exec(entry);
     if (m && fs.existsSync(kubeadmBinary(m[1]))) links.push([kubeadmBinary(m[1]), `kubeadm-v${m[1]}`]);
   }
-  for (const [src, name] of links) {
-    const dest = path.join(tools, name);
-    fs.rmSync(dest, { force: true });
-    try {
-      fs.linkSync(src, dest);
-    } catch {
-      fs.copyFileSync(src, dest);
-      fs.chmodSync(dest, 0o755);
-    }
-  }
+  for (const [src, name] of links) linkOrCopy(src, path.join(tools, name));
 }
 
 export function readClock(dir: string): number {

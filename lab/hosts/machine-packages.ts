@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { runSync } from "../run";
+import { lexists } from "./mounts";
 
 /** Debian packages of the machine whose files no host may inherit. */
 export const MACHINE_ONLY_PACKAGES = ["containerd", "runc", "containernetworking-plugins", "docker-registry"];
@@ -31,15 +32,6 @@ function packageFiles(name: string): string[] {
     .split("\n")
     .map((p) => p.trim())
     .filter((p) => p.startsWith("/") && p !== "/.");
-}
-
-function lexists(p: string): boolean {
-  try {
-    fs.lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -88,11 +88,26 @@ export function hidePaths(upper: string, rels: string[]): void {
   if (result.code !== 0) throw new Error(`cannot create overlay whiteouts: ${result.stderr.trim()}`);
 }
 
-function lexists(p: string): boolean {
+/** True when the path exists, a dangling symlink included. */
+export function lexists(p: string): boolean {
   try {
     fs.lstatSync(p);
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Places `src` at `dest` as a hard link (no copy of a 100 MB binary per lab) when both are on one file system,
+ * as an executable copy otherwise.
+ */
+export function linkOrCopy(src: string, dest: string): void {
+  fs.rmSync(dest, { force: true });
+  try {
+    fs.linkSync(src, dest);
+  } catch {
+    fs.copyFileSync(src, dest);
+    fs.chmodSync(dest, 0o755);
   }
 }
