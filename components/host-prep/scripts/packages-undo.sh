@@ -1,9 +1,8 @@
 # Removes what the packages step installed: the packages it added (recorded by packages.sh, dependencies
 # included), never one the host had before; then the directories their services created at run time
-# (containerd's /opt/containerd, the kubelet's /var/lib/kubelet and flexvolume plugin directory under
-# /usr/libexec/kubernetes, flannel's plugin under /opt/cni), when the host
-# did not have them. Only installed packages are named: apt-get and dnf refuse a whole command when one name is
-# unknown to every configured repository.
+# (containerd's /opt/containerd, the kubelet's /var/lib/kubelet and flexvolume directory /usr/libexec/kubernetes,
+# flannel's plugin under /opt/cni), when the host did not have them. Only installed packages are named: apt-get
+# and dnf refuse a whole command when one name is unknown to every configured repository.
 family=$(package_family)
 is_installed() {
   case "$family" in
