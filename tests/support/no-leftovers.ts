@@ -1,9 +1,10 @@
 // A mocha root hook (see .mocharc.json): after the whole run, no lab that a test started may have left a
-// namespace, process or mount on the machine. Labs that existed before the run (a demo lab, say) are not
+// namespace, process, mount or cgroup on the machine. Labs that existed before the run (a demo lab, say) are not
 // the suite's and are ignored.
 import * as fs from "fs";
 import { execFileSync } from "child_process";
 import * as path from "path";
+import { labCgroups } from "../../lab/hosts/cgroups";
 import { repoRoot } from "../../tools/paths";
 
 const labStateDir = path.join(repoRoot, ".lab");
@@ -31,7 +32,9 @@ function labTraces(): string[] {
         return [];
       }
     });
-  return [...namespaces, ...mounts, ...processes];
+  // Real nodes' cgroups (lab/hosts/cgroups.ts), named after their namespaces.
+  const cgroups = labCgroups("pk-").map((name) => `cgroup ${name}`);
+  return [...namespaces, ...mounts, ...processes, ...cgroups];
 }
 
 /** Which lab a trace belongs to, so a lab that was there before the run is left out whatever it does. */
