@@ -5,6 +5,7 @@ import * as path from "path";
 import type { Distro } from "../inventory";
 import { accountFiles, KUBE_SUDOERS, KUBE_UID } from "./accounts";
 import { familyDirs, familyOf, hiddenPaths, MACHINE_WIDE_TOOLS, releaseFiles } from "./distro";
+import { GATEWAY } from "../names";
 import { machineOnlyPaths } from "./machine-packages";
 import { ensureUpperDir, hidePaths, OVERLAY_DIRS, upperPath, writeUpperFile } from "./mounts";
 import { generateKey, HOST_KEY, SSHD_CONFIG, sshdConfig } from "./sshd";
@@ -39,6 +40,10 @@ export async function provisionHost(upper: string, host: HostIdentity): Promise<
     "etc/hosts",
     `127.0.0.1\tlocalhost\n${host.address}\t${host.name}\n::1\tlocalhost ip6-localhost ip6-loopback\n`,
   );
+  // Name lookups stay on the lab network: the machine's resolver is not the hosts' (CoreDNS on real nodes
+  // forwards what it cannot answer to the node's resolver). Nothing listens on the switch's address, so a
+  // lookup fails at once, as on a network without DNS.
+  writeUpperFile(upper, "etc/resolv.conf", `nameserver ${GATEWAY}\n`);
   writeUpperFile(upper, "etc/machine-id", crypto.randomBytes(16).toString("hex") + "\n", { mode: 0o444 });
 
   const family = familyOf(host.distro);
