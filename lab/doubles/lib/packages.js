@@ -227,16 +227,21 @@ function walk(dir, rel = "") {
  */
 function installTree(tree, family) {
   const files = [];
+  // On real nodes the package's binaries are the real ones; of the double's tree only what the distribution's
+  // package brings besides them (unit files, /etc) is kept, so no double stays beside a real tool.
+  const real = lab.labPath("packages", tree);
+  const keep = fs.existsSync(real) ? (rel) => /^(etc|usr\/lib\/systemd)\//.test(rel) : () => true;
   for (const dir of [tree, `${tree}+${family}`])
-    files.push(...copyTree(lab.labPath("doubles", "packages", dir), family));
-  files.push(...copyTree(lab.labPath("packages", tree), family));
+    files.push(...copyTree(lab.labPath("doubles", "packages", dir), family, keep));
+  files.push(...copyTree(real, family));
   return [...new Set(files)];
 }
 
-function copyTree(src, family) {
+function copyTree(src, family, keep = () => true) {
   if (!fs.existsSync(src)) return [];
   const files = [];
   for (const rel of walk(src)) {
+    if (!keep(rel.split(path.sep).join("/"))) continue;
     const abs = "/" + rel.split(path.sep).join("/");
     const dst = lab.fsPath(abs);
     const from = path.join(src, rel);
