@@ -1,14 +1,16 @@
 // The lab from the shell: `lab/lab <command>` (or `npx ts-node --transpile-only lab/cli.ts <command>`).
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as path from "path";
 import { labNamespaces } from "./hosts/network";
 import { inventoryPath, readInventory } from "./inventory";
 import { hostSpecs, openLab, startLab, stopLabSync, type Lab } from "./controller";
 import { DEFAULT_LAB, labDir } from "./names";
 import { parseDuration } from "./shared";
 import { writeHostsFile } from "./hosts-file";
+import { writeDemoStackFile } from "./stack-config";
+import { repoRoot } from "../tools/paths";
 import { isLoadBalancerRunning } from "./load-balancer";
-import { startLabApiProxy } from "./api-proxy";
 import { shellCommand } from "../ssh/quote";
 
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
@@ -17,16 +19,19 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
                         [--real-control-plane | --real-nodes]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
-                        198.18.0.252:6443 forwarding to port 6443 of every host (or of --lb-hosts) whose
+                        .252:6443 of the lab's block forwarding to port 6443 of every host (or of --lb-hosts) whose
                         API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack;
                         --real-nodes boots real systemd on each host (real containerd, kubelet, kubeadm) and
-                        starts the lab's registry mirror on 198.18.255.253:5000
+                        starts the lab's registry mirror on .15.253:5000 of the lab's block
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
   hosts-file [--control-plane N]
                         write .lab/<lab>/hosts.yaml (the stack key hostsFile): the first N hosts (default 1)
                         are control-plane nodes, the rest workers
+  stack-file [--stack <name>]
+                        write stacks/Pulumi.<stack>.yaml (default: the lab's name) for a lab of real nodes,
+                        unless it exists: the hosts file, the lab's mirrors, the seed's settings
   exec <host> [--] command...
                         run a command as root inside a host, without SSH
   ssh <host> [--user root|kube] [command...]
@@ -36,16 +41,16 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
                         the lab's clock offset (/lab/clock), e.g. advance 25h, advance 1h30m
   fault set <host> <command> <json>|clear [<host>]|show [<host>]
                         e.g. fault set h1 "kubeadm init" '{"fail":"boom"}'
-  with-api-proxy [--] command...
-                        run a command on this machine with HTTPS_PROXY set to a proxy into the lab network, so
-                        a client here (pulumi's Kubernetes provider) reaches a real control plane's API server`;
+
+Each lab has its own /20 in 198.18.0.0/15, routed from this machine into the lab's switch (the default lab's is
+198.18.0.0/20), so pulumi, kubectl and a browser here reach hosts, load balancer and registry directly.`;
 
 interface Args {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["name", "distro", "names", "concurrency", "user", "control-plane", "lb-hosts"]);
+const VALUE_FLAGS = new Set(["stack", "name", "distro", "names", "concurrency", "user", "control-plane", "lb-hosts"]);
 
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -95,6 +100,10 @@ function printStatus(lab: Lab): void {
     rows.push([s.name, s.distro, s.address, `127.0.0.1:${s.sshPort}`, state]);
   }
   console.log(table(rows));
+  const network = lab.network;
+  console.log(`network ${network.cidr}, this machine ${network.machine}`);
+  const registry = lab.inventory.registry;
+  if (registry) console.log(`registry mirror http://${registry.address}:${registry.port}`);
   const balancer = lab.inventory.loadBalancer;
   if (balancer) {
     const state = isLoadBalancerRunning(lab.name) ? "up" : "down";
@@ -173,6 +182,14 @@ async function main(argv: string[]): Promise<number> {
       console.log(writeHostsFile(inventory, Number(flag(args, "control-plane") ?? "1")));
       return 0;
     }
+    case "stack-file": {
+      const inventory = readInventory(name);
+      if (!inventory) throw new Error(`lab ${name} is not running: start it with 'lab up'`);
+      const stack = flag(args, "stack") ?? name;
+      const file = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
+      console.log(writeDemoStackFile(file, inventory, "pulumi-kubeadm") ? `${file} written` : `${file} kept`);
+      return 0;
+    }
     case "exec": {
       const [host, ...cmd] = rest;
       if (!host || cmd.length === 0) throw new Error("usage: lab exec <host> command...");
@@ -227,31 +244,6 @@ async function main(argv: string[]): Promise<number> {
       );
       console.log(JSON.stringify(shown, null, 2));
       return 0;
-    }
-    case "with-api-proxy": {
-      const cmd = rest[0] === "--" ? rest.slice(1) : rest;
-      if (cmd.length === 0) throw new Error("usage: lab with-api-proxy [--] command...");
-      const proxy = await startLabApiProxy(name);
-      try {
-        // Asynchronous: the proxy serves the command's connections from this process's event loop.
-        const child = spawn(cmd[0], cmd.slice(1), {
-          stdio: "inherit",
-          // Upper case only: the Kubernetes provider (Go) reads it, while Node's gRPC client, which talks to the
-          // Pulumi engine on 127.0.0.1, reads the lower-case https_proxy and must not go through the proxy.
-          env: {
-            ...process.env,
-            HTTPS_PROXY: proxy.url,
-            NO_PROXY: "127.0.0.1,localhost",
-            no_proxy: "127.0.0.1,localhost",
-          },
-        });
-        return await new Promise<number>((resolve, reject) => {
-          child.on("error", reject);
-          child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-        });
-      } finally {
-        await proxy.close();
-      }
     }
     case undefined:
     case "help":

@@ -15,7 +15,7 @@ import {
   type HostContext,
 } from "./hosts/host";
 import { upperRoot } from "./hosts/mounts";
-import { createSwitch, namespaceExists } from "./hosts/network";
+import { createSwitch, labNetwork, namespaceExists } from "./hosts/network";
 import { isRunning } from "./hosts/processes";
 import { generateKey } from "./hosts/sshd";
 import { USERS } from "./hosts/accounts";
@@ -28,7 +28,7 @@ import {
   type Inventory,
   type InventoryHost,
 } from "./inventory";
-import { hostAddress, hostDir, labDir, sharedDir, switchNs } from "./names";
+import { hostDir, labDir, sharedDir, switchNs, type LabAddresses } from "./names";
 import { mapLimit, runStatus, type RunResult } from "./run";
 import * as shared from "./shared";
 import { teardownLabSync } from "./teardown";
@@ -93,7 +93,8 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   const clientPublicKey = await generateKey(privateKeyPath, `lab-${spec.name}`);
   shared.initShared(sharedDir(spec.name));
   if (spec.realControlPlane) shared.writeSettings(sharedDir(spec.name), { controlPlane: "real" });
-  await createSwitch(spec.name);
+  const network = await createSwitch(spec.name);
+  progress(`lab network ${network.cidr}, routed from this machine`);
   const doublesDir = options.doublesDir ?? defaultDoublesDir();
   const timeout = options.bootTimeoutMs ?? 60_000;
   const realNodes = spec.realNodes ?? false;
@@ -107,7 +108,12 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   const hosts = await mapLimit(spec.hosts, options.concurrency ?? 8, async (h, index): Promise<InventoryHost> => {
     const context = hostContext(spec.name, h, index, doublesDir, realNodes);
     fs.mkdirSync(context.dir, { recursive: true });
-    const hostKey = await provisionHost(upperRoot(context.dir), { ...h, address: context.address, clientPublicKey });
+    const hostKey = await provisionHost(upperRoot(context.dir), {
+      ...h,
+      address: context.address,
+      gateway: network.gateway,
+      clientPublicKey,
+    });
     if (realNodes) provisionSystemd(upperRoot(context.dir), DROPPED_CAPS);
     await bootHost(context);
     const forwarder = await startForwarder(spec.name, h.name, context.address, context.dir);
@@ -155,7 +161,7 @@ function hostContext(lab: string, host: HostSpec, index: number, doublesDir: str
     name: host.name,
     index,
     distro: host.distro,
-    address: hostAddress(index),
+    address: labNetwork(lab).host(index),
     dir: hostDir(lab, host.name),
     sharedDir: sharedDir(lab),
     doublesDir,
@@ -215,6 +221,11 @@ export class Lab {
 
   get inventory(): Inventory {
     return this.current;
+  }
+
+  /** The lab's address block: hosts, gateway, load balancer, registry, a free virtual IP. */
+  get network(): LabAddresses {
+    return labNetwork(this.name);
   }
 
   get inventoryPath(): string {

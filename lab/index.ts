@@ -6,5 +6,4 @@ export type { Distro, Inventory, InventoryHost } from "./inventory";
 export { parseDuration } from "./shared";
 export type { Fault, Faults } from "./shared";
 export { teardownLabSync } from "./teardown";
-export { startLabApiProxy, type LabApiProxy } from "./api-proxy";
 export { DEFAULT_LAB, hostNs, labDir, nsPrefix } from "./names";

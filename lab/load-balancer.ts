@@ -1,14 +1,14 @@
 // The lab's stand-in for a user's own load balancer in front of the API servers (lab/hosts/tcp-balancer.js):
-// one process in its own network namespace pk-<lab>-lb, on LOAD_BALANCER_ADDRESS port 6443, forwarding to
+// one process in its own network namespace pk-<lab>-lb, on the lab's load balancer address, port 6443, forwarding to
 // port 6443 of the hosts it balances (all of the lab's hosts unless named). Hosts reach it on the lab network;
 // a stack uses it as controlPlaneEndpoint.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { connectLoadBalancer } from "./hosts/network";
+import { connectLoadBalancer, labNetwork } from "./hosts/network";
 import { isRunning, killAndWaitSync, readRecord, recordOf, writeRecord, type ProcessRecord } from "./hosts/processes";
 import type { InventoryHost } from "./inventory";
-import { LOAD_BALANCER_ADDRESS, labDir, loadBalancerNs } from "./names";
+import { labDir, loadBalancerNs } from "./names";
 import { sleep } from "./run";
 
 export const LOAD_BALANCER_PORT = 6443;
@@ -48,7 +48,7 @@ export async function startLoadBalancer(
     configFile(lab),
     JSON.stringify(
       {
-        listen: { address: LOAD_BALANCER_ADDRESS, port: LOAD_BALANCER_PORT },
+        listen: { address: labNetwork(lab).loadBalancer, port: LOAD_BALANCER_PORT },
         backends: backends.map((h) => ({ name: h.name, address: h.address, port: LOAD_BALANCER_PORT })),
         checkIntervalMs: 1000,
         check,
@@ -75,7 +75,12 @@ export async function startLoadBalancer(
     }
     await sleep(20);
   }
-  return { address: LOAD_BALANCER_ADDRESS, port: LOAD_BALANCER_PORT, backends: backends.map((h) => h.name), check };
+  return {
+    address: labNetwork(lab).loadBalancer,
+    port: LOAD_BALANCER_PORT,
+    backends: backends.map((h) => h.name),
+    check,
+  };
 }
 
 function readLog(lab: string): string {

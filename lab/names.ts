@@ -61,40 +61,82 @@ export function switchNs(lab: string): string {
   return nsPrefix(lab) + SWITCH;
 }
 
-/** The bridge's own address: the hosts' default gateway (nothing lies behind it). */
-export const GATEWAY = "198.18.0.1";
-export const PREFIX_LENGTH = 16;
+/**
+ * Every lab has a block of its own in 198.18.0.0/15 (reserved for benchmarks, RFC 2544): a /20, so 32 labs
+ * can run side by side and each is routed from the machine into its own switch (lab/hosts/network.ts). The
+ * default lab always has block 0, so the demo's addresses (198.18.0.2, ...) never change; other labs take the
+ * first free block from 1 on. Inside a block the layout is fixed (`labAddresses`).
+ */
+export const LAB_RANGE = "198.18.0.0/15";
+export const BLOCKS = 32;
+export const PREFIX_LENGTH = 20;
+/** Hosts per block: 16 /24s of 250 hosts each (.2 to .251). */
+export const MAX_HOSTS = 16 * 250;
+
+export interface LabAddresses {
+  block: number;
+  /** "198.18.16.0/20" */
+  cidr: string;
+  /** The bridge's own address: the hosts' default gateway and resolver (nothing lies behind it). */
+  gateway: string;
+  /** The machine's own address on the lab's switch: where routes from the machine into the lab go out. */
+  machine: string;
+  /** The load balancer's: .252 of the block's first /24, above every host of that /24. */
+  loadBalancer: string;
+  /** Free for a stack's virtual IP (kube-vip): .253 of the first /24; .254 stays free too. */
+  virtualIp: string;
+  /** The registry's: .253 of the block's last /24, above the highest host address. */
+  registry: string;
+  /** The host at 0-based position `index`. */
+  host(index: number): string;
+}
+
+export function labAddresses(block: number): LabAddresses {
+  if (!Number.isInteger(block) || block < 0 || block >= BLOCKS) throw new Error(`no lab address block #${block}`);
+  const second = 18 + Math.floor(block / 16);
+  const third = (block % 16) * 16;
+  const at = (offset: number, last: number) => `198.${second}.${third + offset}.${last}`;
+  return {
+    block,
+    cidr: `${at(0, 0)}/${PREFIX_LENGTH}`,
+    gateway: at(0, 1),
+    machine: at(15, 254),
+    loadBalancer: at(0, 252),
+    virtualIp: at(0, 253),
+    registry: at(15, 253),
+    host(index: number): string {
+      if (!Number.isInteger(index) || index < 0 || index >= MAX_HOSTS)
+        throw new Error(`no lab address for host #${index}`);
+      return at(Math.floor(index / 250), (index % 250) + 2);
+    },
+  };
+}
+
+/** The blocks a lab may take, in order of preference: the default lab's is fixed. */
+export function candidateBlocks(lab: string): number[] {
+  if (checkLabName(lab) === DEFAULT_LAB) return [0];
+  return Array.from({ length: BLOCKS - 1 }, (_, i) => i + 1);
+}
+
+/** The machine-side end of a lab's link into its switch (the switch side is "uplink"). */
+export function machineLink(block: number): string {
+  return `pklab${block}`;
+}
+
+/** The switch-side end of the load balancer's veth. */
+export const LOAD_BALANCER_PORT_NAME = "vlb";
 
 export function loadBalancerNs(lab: string): string {
   return nsPrefix(lab) + LOAD_BALANCER;
 }
 
-/**
- * The load balancer's lab address: hosts end in .2 to .251 (see hostAddress), so .252 to .254 of 198.18.0.0
- * are never a host's; .252 is the load balancer's, .253 and .254 stay free (a virtual IP, for instance).
- */
-export const LOAD_BALANCER_ADDRESS = "198.18.0.252";
-/** The switch-side end of the load balancer's veth. */
-export const LOAD_BALANCER_PORT_NAME = "vlb";
-
 export function registryNs(lab: string): string {
   return nsPrefix(lab) + REGISTRY;
 }
 
-/**
- * The registry's lab address: in the last /24 of the lab's /16, above the highest host address (.251), so no
- * host ever has it, and outside the .252-.254 of the first /24 that HA stacks use.
- */
-export const REGISTRY_ADDRESS = "198.18.255.253";
 export const REGISTRY_PORT = 5000;
 /** The switch-side end of the registry's veth. */
 export const REGISTRY_PORT_NAME = "vreg";
-
-/** Lab address of the host at 0-based position `index` (198.18.0.0/15 is reserved for benchmarking). */
-export function hostAddress(index: number): string {
-  if (!Number.isInteger(index) || index < 0 || index >= 250 * 256) throw new Error(`no lab address for host #${index}`);
-  return `198.18.${Math.floor(index / 250)}.${(index % 250) + 2}`;
-}
 
 /** The switch-side end of a host's veth (interface names are limited to 15 characters, host names are not). */
 export function switchPort(index: number): string {

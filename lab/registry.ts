@@ -1,5 +1,5 @@
 // The registry mirror of a lab with real nodes: the distribution registry (Debian's docker-registry) in its own
-// network namespace pk-<lab>-reg, on REGISTRY_ADDRESS:5000, serving the images tools/setup built (one storage
+// network namespace pk-<lab>-reg, on the lab's registry address, port 5000, serving the images tools/setup built (one storage
 // directory, read-only, shared by every lab). The nodes reach it only through the product's mirror settings
 // (imageRepository, addons.imageMirror, containerd.registryMirrors), as behind the seed's firewall; its access
 // log (.lab/<name>/registry.log) shows every pull.
@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { toolCache } from "../tools/paths";
-import { connectRegistry } from "./hosts/network";
+import { connectRegistry, labNetwork } from "./hosts/network";
 import { isRunning, killAndWaitSync, readRecord, recordOf, writeRecord, type ProcessRecord } from "./hosts/processes";
-import { labDir, REGISTRY_ADDRESS, REGISTRY_PORT, registryNs } from "./names";
+import { labDir, REGISTRY_PORT, registryNs } from "./names";
 import { sleep } from "./run";
 
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
@@ -45,7 +45,7 @@ export async function startRegistry(lab: string): Promise<{ address: string; por
       // Shared by every lab: nothing may write to it, and nothing is ever purged.
       maintenance: { readonly: { enabled: true }, uploadpurging: { enabled: false } },
     },
-    http: { addr: `${REGISTRY_ADDRESS}:${REGISTRY_PORT}` },
+    http: { addr: `${labNetwork(lab).registry}:${REGISTRY_PORT}` },
   };
   fs.writeFileSync(configFile(lab), stringify(config));
   const log = fs.openSync(registryLog(lab), "a");
@@ -65,7 +65,7 @@ export async function startRegistry(lab: string): Promise<{ address: string; por
     }
     await sleep(20);
   }
-  return { address: REGISTRY_ADDRESS, port: REGISTRY_PORT };
+  return { address: labNetwork(lab).registry, port: REGISTRY_PORT };
 }
 
 function readLog(lab: string): string {

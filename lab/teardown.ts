@@ -8,9 +8,9 @@ import * as path from "path";
 import { labCgroups, removeHostCgroupsSync } from "./hosts/cgroups";
 import { namespacePids, readInit } from "./hosts/host";
 import { readForwarder } from "./hosts/forwarder";
-import { deleteNamespaceSync, labNamespaces } from "./hosts/network";
+import { deleteNamespaceSync, labNamespaces, labNetwork, removeStaleGuardRoutesSync } from "./hosts/network";
 import { allPids, cmdline, isRunning, killAndWaitSync, recordOf, type ProcessRecord } from "./hosts/processes";
-import { labDir, nsPrefix } from "./names";
+import { labDir, machineLink, nsPrefix } from "./names";
 import { runSync } from "./run";
 
 export interface TeardownReport {
@@ -62,6 +62,14 @@ function mountsUnder(dir: string): string[] {
     .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + "/")));
 }
 
+function recordedBlock(lab: string): number | undefined {
+  try {
+    return labNetwork(lab).block;
+  } catch {
+    return undefined;
+  }
+}
+
 export function teardownLabSync(lab: string): TeardownReport {
   const dir = labDir(lab);
   const prefix = nsPrefix(lab);
@@ -83,6 +91,13 @@ export function teardownLabSync(lab: string): TeardownReport {
   }
   const namespaces = labNamespaces(lab);
   for (const ns of namespaces) deleteNamespaceSync(ns);
+  // The machine's link into the switch dies with the switch's namespace, but the kernel may do that later;
+  // deleting it here frees the block at once.
+  const block = recordedBlock(lab);
+  if (block !== undefined && fs.existsSync(`/sys/class/net/${machineLink(block)}`)) {
+    runSync("ip", ["link", "del", machineLink(block)]);
+  }
+  removeStaleGuardRoutesSync();
   // Real nodes' cgroups (empty now that their processes are gone); a leftover one would hold the next lab's
   // host of the same name.
   const cgroupsLeft = labCgroups(prefix).flatMap((name) => removeHostCgroupsSync(name));

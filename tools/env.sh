@@ -8,6 +8,12 @@ CACHE="${PULUMI_KUBEADM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kubeadm}"
 for dir in "$CACHE/pulumi-v$PULUMI_VERSION/bin" "$CACHE/pulumi-kubernetes-v$KUBERNETES_PROVIDER_VERSION/bin" "$CACHE/node-v$NODE_VERSION/bin"; do
   [ -d "$dir" ] && case ":$PATH:" in *":$dir:"*) ;; *) PATH="$dir:$PATH" ;; esac
 done
+# The pinned kubectl, alone (the Kubernetes build dir also holds kubelet, kubeadm...: not for this machine's PATH).
+if [ -x "$CACHE/kubernetes-v$KUBERNETES_VERSION/bin/kubectl" ]; then
+  mkdir -p "$CACHE/kubectl-v$KUBERNETES_VERSION/bin"
+  ln -sfn "$CACHE/kubernetes-v$KUBERNETES_VERSION/bin/kubectl" "$CACHE/kubectl-v$KUBERNETES_VERSION/bin/kubectl"
+  case ":$PATH:" in *":$CACHE/kubectl-v$KUBERNETES_VERSION/bin:"*) ;; *) PATH="$CACHE/kubectl-v$KUBERNETES_VERSION/bin:$PATH" ;; esac
+fi
 export PATH
 # State lives in the project (no Pulumi Cloud login); a team sets its own backend URL instead.
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi}"
@@ -19,6 +25,14 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 export PULUMI_KUBEADM_CACHE="$CACHE"
 mkdir -p "$ROOT/.pulumi"
+# The demo stacks' passphrase (README: "State, secrets and the passphrase"), from the file tools/demo writes, so
+# plain `pulumi` commands work on them after sourcing this. Only with the project's own local backend, and never
+# over a passphrase you set yourself: PULUMI_CONFIG_PASSPHRASE, when set, wins over the file.
+DEMO_PASSPHRASE_FILE="$ROOT/.pulumi/demo-passphrase"
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] &&
+  [ "$PULUMI_BACKEND_URL" = "file://$ROOT/.pulumi" ] && [ -f "$DEMO_PASSPHRASE_FILE" ]; then
+  export PULUMI_CONFIG_PASSPHRASE_FILE="$DEMO_PASSPHRASE_FILE"
+fi
 
 # Selects a stack of this project, creating it in the local backend when a fresh clone has only its
 # stacks/Pulumi.<name>.yaml (the file's encryptionsalt is kept, so its secrets still decrypt).

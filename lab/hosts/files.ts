@@ -5,7 +5,6 @@ import * as path from "path";
 import type { Distro } from "../inventory";
 import { accountFiles, KUBE_SUDOERS, KUBE_UID } from "./accounts";
 import { familyDirs, familyOf, hiddenPaths, MACHINE_WIDE_TOOLS, releaseFiles } from "./distro";
-import { GATEWAY } from "../names";
 import { machineOnlyPaths } from "./machine-packages";
 import { ensureUpperDir, hidePaths, OVERLAY_DIRS, upperPath, writeUpperFile } from "./mounts";
 import { generateKey, HOST_KEY, SSHD_CONFIG, sshdConfig } from "./sshd";
@@ -14,6 +13,8 @@ export interface HostIdentity {
   name: string;
   distro: Distro;
   address: string;
+  /** The lab's gateway address, named as the host's resolver. */
+  gateway: string;
   /** "ssh-ed25519 AAAA..." authorized for root and kube. */
   clientPublicKey: string;
 }
@@ -43,7 +44,7 @@ export async function provisionHost(upper: string, host: HostIdentity): Promise<
   // Name lookups stay on the lab network: the machine's resolver is not the hosts' (CoreDNS on real nodes
   // forwards what it cannot answer to the node's resolver). Nothing listens on the switch's address, so a
   // lookup fails at once, as on a network without DNS.
-  writeUpperFile(upper, "etc/resolv.conf", `nameserver ${GATEWAY}\n`);
+  writeUpperFile(upper, "etc/resolv.conf", `nameserver ${host.gateway}\n`);
   writeUpperFile(upper, "etc/machine-id", crypto.randomBytes(16).toString("hex") + "\n", { mode: 0o444 });
 
   const family = familyOf(host.distro);

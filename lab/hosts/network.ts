@@ -1,23 +1,50 @@
-// Network namespaces and links. Everything is created inside the lab's own namespaces: the machine's root
-// namespace never gets a link, an address or a route (the veth is created in the switch namespace with its
-// peer placed directly in the host's).
+// Network namespaces and links. Each lab's hosts hang off a bridge in the lab's switch namespace, on the lab's
+// own address block (lab/names.ts). The machine gets exactly one link per lab, into that bridge, with the
+// block's machine address, so clients on the machine (pulumi, kubectl, a browser) reach lab addresses
+// directly; and one "unreachable" route for the whole lab range per lab, so an address of no running lab
+// fails at once instead of leaving the machine by its default route.
 import * as fs from "fs";
+import * as path from "path";
 import {
-  GATEWAY,
-  hostAddress,
+  BLOCKS,
+  candidateBlocks,
+  DEFAULT_LAB,
   hostNs,
-  LOAD_BALANCER_ADDRESS,
+  LAB_RANGE,
+  labAddresses,
+  labDir,
   LOAD_BALANCER_PORT_NAME,
   loadBalancerNs,
+  machineLink,
   nsPrefix,
   PREFIX_LENGTH,
-  REGISTRY_ADDRESS,
   REGISTRY_PORT_NAME,
   registryNs,
   switchNs,
   switchPort,
+  type LabAddresses,
 } from "../names";
-import { run, runSync } from "../run";
+import { run, runStatus, runSync } from "../run";
+
+function networkFile(lab: string): string {
+  return path.join(labDir(lab), "network.json");
+}
+
+/** The lab's addresses, from the block its switch claimed. */
+export function labNetwork(lab: string): LabAddresses {
+  let block: number;
+  try {
+    block = (JSON.parse(fs.readFileSync(networkFile(lab), "utf8")) as { block: number }).block;
+  } catch {
+    throw new Error(`lab ${lab} has no network (no ${networkFile(lab)}); start it with 'lab up'`);
+  }
+  return labAddresses(block);
+}
+
+/** The route that keeps a lab range address on the machine, one per lab (told apart by its metric). */
+function guardRoute(block: number): string[] {
+  return ["unreachable", LAB_RANGE, "metric", String(1000 + block)];
+}
 
 /** Namespaces whose name starts with the lab's prefix, whether or not the lab's state knows them. */
 export function labNamespaces(lab: string): string[] {
@@ -35,22 +62,78 @@ export function namespaceExists(ns: string): boolean {
   return fs.existsSync(`/run/netns/${ns}`);
 }
 
-export async function createSwitch(lab: string): Promise<void> {
+/**
+ * Creates the switch and claims the lab's address block: the machine-side link's name is the claim, so two labs
+ * starting at once can never take the same block (the kernel refuses the second link).
+ */
+export async function createSwitch(lab: string): Promise<LabAddresses> {
   const ns = switchNs(lab);
   if (!namespaceExists(ns)) await run("ip", ["netns", "add", ns]);
+  await run("ip", ["-n", ns, "-batch", "-"], { input: ["link set lo up", "link add br0 type bridge"].join("\n") });
+  let claimed: number | undefined;
+  // A switch that died comes back on the block its hosts were given (lab repair).
+  const recorded = fs.existsSync(networkFile(lab)) ? [labNetwork(lab).block] : undefined;
+  for (const block of recorded ?? candidateBlocks(lab)) {
+    const link = await runStatus("ip", [
+      "link",
+      "add",
+      machineLink(block),
+      "type",
+      "veth",
+      "peer",
+      "name",
+      "uplink",
+      "netns",
+      ns,
+    ]);
+    if (link.code === 0) {
+      claimed = block;
+      break;
+    }
+    if (!/exists/i.test(link.stderr))
+      throw new Error(`lab ${lab}: ip link add ${machineLink(block)}: ${link.stderr.trim()}`);
+  }
+  if (claimed === undefined) {
+    throw new Error(
+      lab === DEFAULT_LAB
+        ? `the default lab's address block is taken by a lab that is still running (${machineLink(0)}); run 'lab down --name lab'`
+        : `all ${BLOCKS - 1} lab address blocks are taken: stop a lab ('lab list', 'lab down --name <lab>')`,
+    );
+  }
+  const addresses = labAddresses(claimed);
+  fs.mkdirSync(labDir(lab), { recursive: true });
+  fs.writeFileSync(networkFile(lab), JSON.stringify({ block: claimed }) + "\n");
   await run("ip", ["-n", ns, "-batch", "-"], {
     input: [
-      "link set lo up",
-      "link add br0 type bridge",
-      `addr add ${GATEWAY}/${PREFIX_LENGTH} dev br0`,
+      `addr add ${addresses.gateway}/${PREFIX_LENGTH} dev br0`,
       "link set br0 up",
+      "link set uplink master br0 up",
     ].join("\n"),
   });
+  const link = machineLink(claimed);
+  await run("ip", ["addr", "add", `${addresses.machine}/${PREFIX_LENGTH}`, "dev", link]);
+  await run("ip", ["link", "set", link, "up"]);
+  await run("ip", ["route", "replace", ...guardRoute(claimed)]);
+  return addresses;
+}
+
+/**
+ * Drops the guard routes of blocks that no lab holds any more (the link went with its switch namespace): the
+ * lab's own, and any that a killed lab left behind.
+ */
+export function removeStaleGuardRoutesSync(): void {
+  const routes = runSync("ip", ["route", "show", "exact", LAB_RANGE, "type", "unreachable"]).stdout;
+  for (const m of routes.matchAll(/metric (\d+)/g)) {
+    const block = Number(m[1]) - 1000;
+    if (block < 0 || block >= BLOCKS || fs.existsSync(`/sys/class/net/${machineLink(block)}`)) continue;
+    runSync("ip", ["route", "del", ...guardRoute(block)]);
+  }
 }
 
 /** Creates the host's namespace and plugs it into the switch; a host reboot calls this again on a fresh one. */
 export async function connectHost(lab: string, host: string, index: number): Promise<void> {
   const ns = hostNs(lab, host);
+  const addresses = labNetwork(lab);
   const port = switchPort(index);
   await run("ip", ["netns", "add", ns]);
   await run("ip", ["-n", switchNs(lab), "-batch", "-"], {
@@ -59,25 +142,26 @@ export async function connectHost(lab: string, host: string, index: number): Pro
   await run("ip", ["-n", ns, "-batch", "-"], {
     input: [
       "link set lo up",
-      `addr add ${hostAddress(index)}/${PREFIX_LENGTH} dev eth0`,
+      `addr add ${addresses.host(index)}/${PREFIX_LENGTH} dev eth0`,
       "link set eth0 up",
-      `route add default via ${GATEWAY}`,
+      `route add default via ${addresses.gateway}`,
     ].join("\n"),
   });
 }
 
-/** The load balancer's namespace, plugged into the switch like a host, on LOAD_BALANCER_ADDRESS. */
+/** The load balancer's namespace, plugged into the switch like a host, on the block's load balancer address. */
 export function connectLoadBalancer(lab: string): Promise<void> {
-  return connectService(lab, loadBalancerNs(lab), LOAD_BALANCER_PORT_NAME, LOAD_BALANCER_ADDRESS);
+  return connectService(lab, loadBalancerNs(lab), LOAD_BALANCER_PORT_NAME, labNetwork(lab).loadBalancer);
 }
 
-/** The registry's namespace, plugged into the switch like a host, on REGISTRY_ADDRESS. */
+/** The registry's namespace, plugged into the switch like a host, on the block's registry address. */
 export function connectRegistry(lab: string): Promise<void> {
-  return connectService(lab, registryNs(lab), REGISTRY_PORT_NAME, REGISTRY_ADDRESS);
+  return connectService(lab, registryNs(lab), REGISTRY_PORT_NAME, labNetwork(lab).registry);
 }
 
 async function connectService(lab: string, ns: string, portName: string, address: string): Promise<void> {
   if (namespaceExists(ns)) return;
+  const { gateway } = labNetwork(lab);
   await run("ip", ["netns", "add", ns]);
   await run("ip", ["-n", switchNs(lab), "-batch", "-"], {
     input: [`link add ${portName} type veth peer name eth0 netns ${ns}`, `link set ${portName} master br0 up`].join(
@@ -89,7 +173,7 @@ async function connectService(lab: string, ns: string, portName: string, address
       "link set lo up",
       `addr add ${address}/${PREFIX_LENGTH} dev eth0`,
       "link set eth0 up",
-      `route add default via ${GATEWAY}`,
+      `route add default via ${gateway}`,
     ].join("\n"),
   });
 }

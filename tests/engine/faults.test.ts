@@ -276,7 +276,7 @@ describe("faults on the lab (real engine, real sshd)", function () {
                 name: "silent",
                 address: "127.0.0.1",
                 port: silentPort,
-                advertiseAddress: "198.18.0.250",
+                advertiseAddress: lab.lab.network.host(248),
                 hostKey: w2.hostKey,
               },
             ],

@@ -1,6 +1,6 @@
 // Several control-plane nodes behind a virtual IP that kube-vip holds, on the lab with the real engine: kube-vip's
 // static Pod on every control-plane node (before `kubeadm init` on the first, after the join on the others), run
-// by the lab's kubelet double, whose leader holds 198.18.0.253 on its eth0. The endpoint moves when the leader's
+// by the lab's kubelet double, whose leader holds the lab's free virtual IP (.253 of its block) on its eth0. The endpoint moves when the leader's
 // host goes down, and destroy leaves no host holding it. Run on the lab's simulated API and on its real control
 // plane (leader election through a Lease in the real API, etcd members joined by the real kubeadm).
 import { strict as assert } from "assert";
@@ -14,8 +14,6 @@ const HOSTS = [
   { name: "cp3", distro: "ubuntu" as const },
   { name: "w1", distro: "rocky" as const },
 ];
-const VIP = "198.18.0.253";
-const ENDPOINT = `${VIP}:6443`;
 
 function difference(before: string | undefined, after: string): { added: string[]; removed: string[] } {
   const lines = (text: string) => text.replace(/@if\d+/g, "").split("\n");
@@ -40,7 +38,7 @@ for (const realControlPlane of [false, true])
       for (const host of hosts) {
         if (!lab.lab.isUp(host)) continue;
         const addresses = await lab.lab.run(host, "ip -o -4 addr show dev eth0");
-        if (addresses.includes(` ${VIP}/32 `)) found.push(host);
+        if (addresses.includes(` ${lab.lab.network.virtualIp}/32 `)) found.push(host);
       }
       return found;
     }
@@ -60,7 +58,10 @@ for (const realControlPlane of [false, true])
         lab: realControlPlane ? "hakubevipreal" : "hakubevip",
         hosts: HOSTS,
         realControlPlane,
-        config: { controlPlaneEndpoint: ENDPOINT, kubeVip: { enabled: true, interface: "eth0" } },
+        config: (l) => ({
+          controlPlaneEndpoint: `${l.network.virtualIp}:6443`,
+          kubeVip: { enabled: true, interface: "eth0" },
+        }),
       });
       for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));
       lab.declareHosts(CONTROL_PLANE, WORKERS);
@@ -75,7 +76,10 @@ for (const realControlPlane of [false, true])
       assert.equal(result.summary.result, "succeeded");
       assert.deepEqual(await lab.nodeNames(), [...CONTROL_PLANE, ...WORKERS].sort());
       const kubeconfig = (result.outputs.kubeconfig?.value as string) ?? "";
-      assert.match(kubeconfig, new RegExp(`server: https://${ENDPOINT.replace(/\./g, "\\.")}\\n`));
+      assert.match(
+        kubeconfig,
+        new RegExp(`server: https://${lab.lab.network.virtualIp.replace(/\./g, "\\.")}:6443\\n`),
+      );
       const held = await holders();
       assert.equal(held.length, 1, `one holder, found ${held.join(", ")}`);
       assert.ok(CONTROL_PLANE.includes(held[0]));

@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { LabStack } from "../support/lab-stack";
-import { labDir, LOAD_BALANCER_ADDRESS } from "../../lab/names";
+import { labDir } from "../../lab/names";
 
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
 const WORKERS = ["w1", "w2"];
@@ -21,7 +21,6 @@ const HOSTS = [
   { name: "w1", distro: "ubuntu" as const },
   { name: "w2", distro: "rocky" as const },
 ];
-const ENDPOINT = `${LOAD_BALANCER_ADDRESS}:6443`;
 
 interface Member {
   name: string;
@@ -73,7 +72,7 @@ describe("HA control plane on the lab (real engine, load balancer as the endpoin
       lab: "ha",
       hosts: HOSTS,
       loadBalancer: [...CONTROL_PLANE, LATER],
-      config: { controlPlaneEndpoint: ENDPOINT },
+      config: (l) => ({ controlPlaneEndpoint: l.loadBalancerEndpoint() }),
     });
     for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));
     lab.declareHosts(CONTROL_PLANE, WORKERS);
@@ -97,13 +96,13 @@ describe("HA control plane on the lab (real engine, load balancer as the endpoin
 
     const kubeconfig = (result.outputs.kubeconfig?.value as string) ?? "";
     assert.ok(result.outputs.kubeconfig?.secret, "the kubeconfig output is a secret");
-    assert.match(kubeconfig, new RegExp(`server: https://${ENDPOINT.replace(/\./g, "\\.")}\\n`));
-    assert.equal(result.outputs.apiEndpoint?.value, ENDPOINT);
+    assert.match(kubeconfig, new RegExp(`server: https://${lab.lab.loadBalancerEndpoint().replace(/\./g, "\\.")}\\n`));
+    assert.equal(result.outputs.apiEndpoint?.value, lab.lab.loadBalancerEndpoint());
     for (const worker of WORKERS) {
       const conf = await lab.lab.run(worker, "cat /etc/kubernetes/kubelet.conf");
       assert.match(
         conf,
-        new RegExp(`server: https://${ENDPOINT.replace(/\./g, "\\.")}`),
+        new RegExp(`server: https://${lab.lab.loadBalancerEndpoint().replace(/\./g, "\\.")}`),
         `${worker} uses the endpoint`,
       );
     }

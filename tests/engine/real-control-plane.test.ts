@@ -7,7 +7,6 @@
 import { strict as assert } from "assert";
 import { createHash, createPublicKey } from "crypto";
 import * as fs from "fs";
-import { LOAD_BALANCER_ADDRESS } from "../../lab/names";
 import { controlPlaneTools, kubeadmBinary } from "../../tools/paths";
 import { LabStack } from "../support/lab-stack";
 
@@ -18,7 +17,6 @@ const HOSTS = [
   { name: "cp2", distro: "rocky" as const },
   { name: WORKER, distro: "ubuntu" as const },
 ];
-const ENDPOINT = `${LOAD_BALANCER_ADDRESS}:6443`;
 const LAB_KUBEADM = "/lab/doubles/packages/kubeadm/usr/bin/kubeadm";
 const ADMIN_KUBECTL = "/lab/tools/kubectl --cache-dir /tmp/kubectl-cache --kubeconfig /etc/kubernetes/admin.conf";
 const ETCDCTL =
@@ -62,7 +60,7 @@ describe("HA on the lab's real control plane (real engine, real kubeadm join pha
   async function join(token: string, hash = caHash): Promise<{ code: number; stderr: string }> {
     const r = await lab.lab.exec(
       WORKER,
-      `${LAB_KUBEADM} join ${ENDPOINT} --token ${token} --discovery-token-ca-cert-hash ${hash} --ignore-preflight-errors=all`,
+      `${LAB_KUBEADM} join ${lab.lab.loadBalancerEndpoint()} --token ${token} --discovery-token-ca-cert-hash ${hash} --ignore-preflight-errors=all`,
       { timeoutMs: 120_000 },
     );
     return { code: r.code, stderr: r.stderr };
@@ -91,7 +89,7 @@ describe("HA on the lab's real control plane (real engine, real kubeadm join pha
       hosts: HOSTS,
       loadBalancer: CONTROL_PLANE,
       realControlPlane: true,
-      config: { controlPlaneEndpoint: ENDPOINT },
+      config: (l) => ({ controlPlaneEndpoint: l.loadBalancerEndpoint() }),
     });
     lab.declareHosts(CONTROL_PLANE, [WORKER]);
   });

@@ -86,9 +86,9 @@ describe("lab hosts", function () {
     assert.deepEqual(
       inv.hosts.map((h) => [h.name, h.distro, h.address, h.sshAddress]),
       [
-        ["h1", "ubuntu", "198.18.0.2", "127.0.0.1"],
-        ["h2", "ubuntu", "198.18.0.3", "127.0.0.1"],
-        ["h3", "rocky", "198.18.0.4", "127.0.0.1"],
+        ["h1", "ubuntu", lab!.network.host(0), "127.0.0.1"],
+        ["h2", "ubuntu", lab!.network.host(1), "127.0.0.1"],
+        ["h3", "rocky", lab!.network.host(2), "127.0.0.1"],
       ],
     );
     for (const h of inv.hosts) {

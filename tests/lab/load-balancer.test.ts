@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { startLab, type Lab } from "../../lab";
-import { LOAD_BALANCER_ADDRESS, loadBalancerNs } from "../../lab/names";
+import { loadBalancerNs } from "../../lab/names";
 
 const LAB = "lbtest";
 const SERVER = (name: string) =>
@@ -17,7 +17,7 @@ describe("lab load balancer", function () {
   /** One connection to the load balancer from inside `host`: what the backend said. */
   async function ask(host: string): Promise<string> {
     const client =
-      `const s = require("net").connect(6443, ${JSON.stringify(LOAD_BALANCER_ADDRESS)}); let d = "";` +
+      `const s = require("net").connect(6443, ${JSON.stringify(lab!.network.loadBalancer)}); let d = "";` +
       `s.on("data", (c) => (d += c)); s.on("end", () => process.stdout.write(d.trim()));` +
       `s.on("error", (e) => { process.stdout.write("error " + e.code); });`;
     return (await lab!.run(host, `node -e '${client}'`)).trim();
@@ -46,17 +46,18 @@ describe("lab load balancer", function () {
   });
 
   it("is in the inventory and in its own namespace on the lab network", () => {
+    const address = lab!.network.loadBalancer;
     assert.deepEqual(lab!.inventory.loadBalancer, {
-      address: LOAD_BALANCER_ADDRESS,
+      address,
       port: 6443,
       backends: ["a", "b"],
       check: "tcp",
     });
-    assert.equal(lab!.loadBalancerEndpoint(), `${LOAD_BALANCER_ADDRESS}:6443`);
+    assert.equal(lab!.loadBalancerEndpoint(), `${address}:6443`);
     const addresses = execFileSync("ip", ["-n", loadBalancerNs(LAB), "-o", "addr", "show", "eth0"], {
       encoding: "utf8",
     });
-    assert.match(addresses, new RegExp(`inet ${LOAD_BALANCER_ADDRESS.replace(/\./g, "\\.")}/16`));
+    assert.match(addresses, new RegExp(`inet ${address.replace(/\./g, "\\.")}/20`));
   });
 
   it("forwards to the backends that answer, round-robin, and passes over one that stops", async () => {

@@ -577,13 +577,15 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
       `${identity}cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "sha256:${caHash}" are pinned\n${STACK_HINT}`,
     );
     // No host at .99 on the lab network; nothing listens on cp1:6444.
-    r = await fails("w2", join(initToken, caHash, "198.18.0.99:6443"), 1);
+    const nobody = lab!.network.host(97);
+    r = await fails("w2", join(initToken, caHash, `${nobody}:6443`), 1);
     assert.equal(
       errors(r),
-      `${identity}failed to request the cluster-info ConfigMap: Get "https://198.18.0.99:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp 198.18.0.99:6443: connect: no route to host\n${STACK_HINT}`,
+      `${identity}failed to request the cluster-info ConfigMap: Get "https://${nobody}:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": dial tcp ${nobody}:6443: connect: no route to host\n${STACK_HINT}`,
     );
-    r = await fails("w2", join(initToken, caHash, "198.18.0.2:6444"), 1);
-    assert.ok(r.stderr.includes("dial tcp 198.18.0.2:6444: connect: connection refused\n"), r.stderr);
+    const cp1 = lab!.host("cp1").address;
+    r = await fails("w2", join(initToken, caHash, `${cp1}:6444`), 1);
+    assert.ok(r.stderr.includes(`dial tcp ${cp1}:6444: connect: connection refused\n`), r.stderr);
     // Discovery failed: nothing written.
     await fails("w2", "ls /etc/kubernetes/pki/ca.crt /etc/kubernetes/bootstrap-kubelet.conf", 2);
   });
@@ -742,10 +744,10 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
     const refused = await fails("cp1", "kubectl get nodes", 1);
     assert.equal(
       refused.stderr,
-      "The connection to the server 198.18.0.2:6443 was refused - did you specify the right host or port?\n",
+      `The connection to the server ${lab!.host("cp1").address}:6443 was refused - did you specify the right host or port?\n`,
     );
     // The worker's kubelet cannot reach it either.
     const fromW2 = await fails("w2", "kubectl --kubeconfig /etc/kubernetes/kubelet.conf get node w2", 1);
-    assert.ok(fromW2.stderr.includes("198.18.0.2:6443"), fromW2.stderr);
+    assert.ok(fromW2.stderr.includes(`${lab!.host("cp1").address}:6443`), fromW2.stderr);
   });
 });

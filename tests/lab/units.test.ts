@@ -6,15 +6,31 @@ import * as path from "path";
 import { parseArgs } from "../../lab/cli";
 import { hostSpecs } from "../../lab/controller";
 import { accountFiles } from "../../lab/hosts/accounts";
-import { checkLabName, hostAddress, nsPrefix } from "../../lab/names";
+import { candidateBlocks, checkLabName, labAddresses, nsPrefix } from "../../lab/names";
 import { clearFaults, initShared, parseDuration, readFaults, setFault } from "../../lab/shared";
 
 describe("lab units", function () {
-  it("numbers lab addresses as the README says, 250 hosts per /24", function () {
-    assert.equal(hostAddress(0), "198.18.0.2");
-    assert.equal(hostAddress(249), "198.18.0.251");
-    assert.equal(hostAddress(250), "198.18.1.2");
-    assert.throws(() => hostAddress(-1));
+  it("numbers lab addresses as the README says: a /20 per lab, 250 hosts per /24", function () {
+    const first = labAddresses(0);
+    assert.equal(first.cidr, "198.18.0.0/20");
+    assert.equal(first.host(0), "198.18.0.2");
+    assert.equal(first.host(249), "198.18.0.251");
+    assert.equal(first.host(250), "198.18.1.2");
+    assert.equal(first.host(16 * 250 - 1), "198.18.15.251");
+    assert.throws(() => first.host(16 * 250));
+    assert.throws(() => first.host(-1));
+    assert.deepEqual(
+      [first.gateway, first.loadBalancer, first.virtualIp, first.registry, first.machine],
+      ["198.18.0.1", "198.18.0.252", "198.18.0.253", "198.18.15.253", "198.18.15.254"],
+    );
+    assert.equal(labAddresses(1).host(0), "198.18.16.2");
+    const last = labAddresses(31);
+    assert.equal(last.cidr, "198.19.240.0/20");
+    assert.equal(last.machine, "198.19.255.254");
+    assert.throws(() => labAddresses(32));
+    // The default lab keeps the demo's addresses; no other lab may take them.
+    assert.deepEqual(candidateBlocks("lab"), [0]);
+    assert.ok(!candidateBlocks("lab2").includes(0));
   });
 
   it("refuses lab names whose namespace prefix could cover another lab's", function () {

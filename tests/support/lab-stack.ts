@@ -5,27 +5,33 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { startLab, startLabApiProxy, type Lab, type LabApiProxy } from "../../lab";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { startLab, type Lab } from "../../lab";
 import type { Distro } from "../../lab/inventory";
-import { labDir, REGISTRY_ADDRESS, REGISTRY_PORT } from "../../lab/names";
+import { labDir } from "../../lab/names";
+import { LAB_MIRRORS, mergeConfig, realNodeMirrors } from "../../lab/stack-config";
+
+export { LAB_MIRRORS };
 import { engineProject, type EngineProject } from "./engine";
 
 export interface LabStackOptions {
   lab: string;
   hosts: { name: string; distro: Distro }[];
-  /** Extra keys for the stack file (without the project prefix). */
-  config?: Record<string, unknown>;
+  /**
+   * Extra keys for the stack file (without the project prefix); a function of the lab for values that hold its
+   * addresses (each lab has its own block: an endpoint on its load balancer, say).
+   */
+  config?: Record<string, unknown> | ((lab: Lab) => Record<string, unknown>);
   /** Give the lab a load balancer in front of port 6443 of these hosts (an HA stack's controlPlaneEndpoint). */
   loadBalancer?: string[];
   /**
-   * The lab's real control plane (lab/README.md, "Real control plane"); the engine's Kubernetes provider then
-   * reaches the API server through the lab's CONNECT proxy (HTTPS_PROXY).
+   * The lab's real control plane (lab/README.md, "Real control plane"); the engine's Kubernetes provider reaches
+   * the API server on its lab address, routed from the machine into the lab.
    */
   realControlPlane?: boolean;
   /**
    * Real nodes (lab/README.md, "Real nodes"): systemd, containerd, runc, the kubelet and kubeadm for real, images
-   * pulled from the lab's registry through the stack's mirror settings (REAL_NODE_MIRRORS).
+   * pulled from the lab's registry through the stack's mirror settings (realNodeMirrors).
    */
   realNodes?: boolean;
 }
@@ -41,58 +47,8 @@ export const KEPT_WITH_REAL_CONTROL_PLANE = [
   "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
 ];
 
-/**
- * Settings every lab stack needs: the lab blocks the upstream registries and repositories, like the seed's
- * network, and its hosts are nested ones on cgroup v1 without CAP_SYS_RESOURCE (lab/README.md).
- */
-export const LAB_MIRRORS = {
-  kubelet: { allowCgroupV1: true },
-  containerd: { restrictOomScoreAdj: true },
-  imageRepository: "registry.aliyuncs.com/google_containers",
-  packages: {
-    apt: { kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/" },
-    yum: {
-      kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/",
-      containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/centos/",
-    },
-  },
-  addons: { flannel: { enabled: false } },
-};
-
-/**
- * On real nodes every image comes from the lab's registry, and only through the product's mirror settings, as
- * behind the seed's firewall: kubeadm's images from imageRepository, the add-ons' through addons.imageMirror, and
- * containerd sends every pull for those registries (and Docker Hub's, for workloads) to the mirror.
- */
-export const REAL_NODE_MIRRORS = {
-  // nf_conntrack_max is the machine's, read-only in a host's network namespace.
-  kubeProxy: { conntrackMaxPerCore: 0 },
-  addons: { imageMirror: "registry.aliyuncs.com/google_containers", flannel: { enabled: false } },
-  containerd: {
-    restrictOomScoreAdj: true,
-    registryMirrors: {
-      "registry.aliyuncs.com": [`http://${REGISTRY_ADDRESS}:${REGISTRY_PORT}`],
-      "docker.io": [`http://${REGISTRY_ADDRESS}:${REGISTRY_PORT}`],
-    },
-  },
-};
-
-/** Later settings win, key by key inside objects (a test's `addons.flannel` keeps the lab's `addons.imageMirror`). */
-function merged(...layers: Record<string, unknown>[]): Record<string, unknown> {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === "object" && v !== null && !Array.isArray(v);
-  const out: Record<string, unknown> = {};
-  for (const layer of layers) {
-    for (const [key, value] of Object.entries(layer)) {
-      out[key] = isObject(value) && isObject(out[key]) ? merged(out[key], value) : value;
-    }
-  }
-  return out;
-}
-
 export class LabStack {
   output = "";
-  private apiProxy?: LabApiProxy;
 
   private constructor(
     readonly lab: Lab,
@@ -112,24 +68,16 @@ export class LabStack {
     });
     const project = await engineProject();
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
-    const config = merged(
+    const config = mergeConfig(
       { hostsFile, ...LAB_MIRRORS },
-      options.realNodes ? REAL_NODE_MIRRORS : {},
-      options.config ?? {},
+      options.realNodes ? realNodeMirrors(lab.network.registry) : {},
+      typeof options.config === "function" ? options.config(lab) : (options.config ?? {}),
     );
     const stackFile = stringify({
       config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-kubeadm:${key}`, value])),
     });
     const stack = await project.stack(stackName, stackFile);
-    const labStack = new LabStack(lab, project, stack, hostsFile);
-    if (options.realControlPlane || options.realNodes) {
-      labStack.apiProxy = await startLabApiProxy(options.lab);
-      Object.assign((stack.workspace as LocalWorkspace).envVars, {
-        HTTPS_PROXY: labStack.apiProxy.url,
-        NO_PROXY: "127.0.0.1,localhost",
-      });
-    }
-    return labStack;
+    return new LabStack(lab, project, stack, hostsFile);
   }
 
   /** Declares which lab hosts form the cluster: the first list's hosts run the control plane. */
@@ -215,7 +163,6 @@ export class LabStack {
 
   async stop(): Promise<void> {
     try {
-      await this.apiProxy?.close();
       await this.lab.stop();
     } finally {
       this.project.remove();

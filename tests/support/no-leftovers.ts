@@ -34,7 +34,18 @@ function labTraces(): string[] {
     });
   // Real nodes' cgroups (lab/hosts/cgroups.ts), named after their namespaces.
   const cgroups = labCgroups("pk-").map((name) => `cgroup ${name}`);
-  return [...namespaces, ...mounts, ...processes, ...cgroups];
+  // The machine's link into each lab's switch, and each lab's guard route (lab/hosts/network.ts).
+  const links = fs
+    .readdirSync("/sys/class/net")
+    .filter((name) => /^pklab\d+$/.test(name))
+    .map((name) => `link ${name}`);
+  const guards = execFileSync("ip", ["route", "show", "exact", "198.18.0.0/15", "type", "unreachable"], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean)
+    .map((route) => `route ${route.trim()}`);
+  return [...namespaces, ...mounts, ...processes, ...cgroups, ...links, ...guards];
 }
 
 /** Which lab a trace belongs to, so a lab that was there before the run is left out whatever it does. */
