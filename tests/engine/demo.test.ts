@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { namespaceExists } from "../../lab/hosts/network";
 import { machineLink, switchNs } from "../../lab/names";
-import { repoRoot } from "../../tools/paths";
+import { repoRoot, toolCache } from "../../tools/paths";
 
 /** The README's workflow block: its command lines, comments dropped. */
 export function workflowCommands(readme: string): string[] {
@@ -43,12 +43,12 @@ interface Step {
 async function runAsNewcomer(dir: string, commands: string[]): Promise<Step[]> {
   const marker = `::step-${process.pid}::`;
   const script = commands.map((command, i) => `echo '${marker}${i}'\n${command}\necho "${marker}rc=$?"\n`).join("");
-  const env: Record<string, string> = {
-    HOME: os.homedir(),
-    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    LANG: "C.UTF-8",
-    TERM: "dumb",
-  };
+  // The user's PATH (Go, Node.js) without what tools/env.sh added: the project's own builds.
+  const userPath = (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin")
+    .split(":")
+    .filter((entry) => entry && !entry.startsWith(toolCache()))
+    .join(":");
+  const env: Record<string, string> = { HOME: os.homedir(), PATH: userPath, LANG: "C.UTF-8", TERM: "dumb" };
   // Where tools/setup put its builds, if the suite was told (the newcomer's default is ~/.cache).
   if (process.env.PULUMI_KUBEADM_CACHE) env.PULUMI_KUBEADM_CACHE = process.env.PULUMI_KUBEADM_CACHE;
   const output = await new Promise<string>((resolve) => {
@@ -145,7 +145,7 @@ describe("the newcomer's path: tools/demo, its Next lines and the README's workf
   });
 
   it("runs every Next line it printed, then the rest of the README's workflow, each succeeding", async function () {
-    assert.ok(demo.length > 0, "the demo ran");
+    if (next.length === 0) this.skip(); // the demo failed: the test above says why
     // The Next lines first (all but the last, tools/demo down), then the README's block, which ends with it.
     const commands = [...next.filter((c) => c !== "tools/demo down"), ...readmeRest];
     const steps = await runAsNewcomer(dir, commands);
