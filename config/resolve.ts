@@ -231,6 +231,7 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
     },
     addons: definedOnly({
       imageMirror: config.addons?.imageMirror,
+      waitForRollout: config.addons?.waitForRollout ?? true,
       flannel: {
         enabled: config.addons?.flannel?.enabled ?? DEFAULTS.flannelEnabled,
         backend: config.addons?.flannel?.backend ?? DEFAULTS.flannelBackend,

@@ -132,6 +132,10 @@ export const rookCeph = z.strictObject({
 
 export const addons = z.strictObject({
   imageMirror: nonEmpty.optional().describe("registry that replaces every addon image's registry"),
+  waitForRollout: z
+    .boolean()
+    .optional()
+    .describe("wait for every add-on Deployment, DaemonSet and StatefulSet to be ready (default true)"),
   flannel: flannel.optional(),
   dashboard: dashboard.optional(),
   rookCeph: rookCeph.optional(),

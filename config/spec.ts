@@ -87,6 +87,8 @@ export interface ClusterSpec {
   drain: { force: boolean; timeoutSeconds: number };
   addons: {
     imageMirror?: string;
+    /** false: `up` does not wait for the add-ons' workloads to be ready (pulumi.com/skipAwait on them). */
+    waitForRollout: boolean;
     flannel: { enabled: boolean; backend: "vxlan" | "host-gw" | "wireguard" };
     dashboard: { enabled: boolean; ui: "dashboard" | "headlamp" };
     rookCeph: {

@@ -15,6 +15,21 @@ export interface ApplyOptions {
   imageMirror: string | undefined;
   /** What must exist first, besides the list's own Namespaces and CRDs (which come before the rest of it). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** spec.addons.waitForRollout: false marks the workloads pulumi.com/skipAwait. */
+  waitForRollout?: boolean;
+}
+
+/** Kinds whose readiness the Kubernetes provider waits for by rolling out Pods. */
+const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet"]);
+
+/**
+ * The provider's own switch for not waiting on one object: a Pod that cannot start (an image still on its way
+ * to the mirror) then fails the rollout in the cluster, not the whole `pulumi up`.
+ */
+function withoutAwait(object: KubeObject): KubeObject {
+  if (!WORKLOAD_KINDS.has(object.kind)) return object;
+  const annotations = { ...(object.metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
+  return { ...object, metadata: { ...object.metadata, annotations } };
 }
 
 type ResourceClass = new (name: string, args: KubeObject, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
@@ -65,7 +80,8 @@ export class AppliedObjects {
 }
 
 export function applyObjects(prefix: string, objects: KubeObject[], options: ApplyOptions): AppliedObjects {
-  const mirrored = rewriteImages(objects, options.imageMirror);
+  const rewritten = rewriteImages(objects, options.imageMirror);
+  const mirrored = options.waitForRollout === false ? rewritten.map(withoutAwait) : rewritten;
   const foundation = mirrored.filter((object) => FOUNDATION_KINDS.has(object.kind));
   const rest = mirrored.filter((object) => !FOUNDATION_KINDS.has(object.kind));
   const resources = new Map<string, pulumi.CustomResource>();

@@ -10,6 +10,7 @@ const ADMIN: AdminAccount = { namespace: DASHBOARD_NAMESPACE, serviceAccount: "a
 
 export interface WebUiArgs {
   imageMirror: string | undefined;
+  waitForRollout?: boolean;
   provider: pulumi.ProviderResource;
   /** The workers' joins (and the pod network): its pods need nodes to run on. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -31,7 +32,12 @@ export class Dashboard extends pulumi.ComponentResource implements WebUi {
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:addons:Dashboard", name, {}, opts);
-    const options = { parent: this, provider: args.provider, imageMirror: args.imageMirror };
+    const options = {
+      parent: this,
+      provider: args.provider,
+      imageMirror: args.imageMirror,
+      waitForRollout: args.waitForRollout,
+    };
     const applied = applyObjects(name, loadManifest("dashboard", "recommended.yaml"), {
       ...options,
       dependsOn: args.dependsOn,

@@ -14,6 +14,7 @@ export interface FlannelArgs {
   podSubnet: string;
   backend: ClusterSpec["addons"]["flannel"]["backend"];
   imageMirror: string | undefined;
+  waitForRollout?: boolean;
   provider: pulumi.ProviderResource;
   /** The control plane (`kubeadm init`). */
   dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -49,6 +50,7 @@ export class Flannel extends pulumi.ComponentResource {
       parent: this,
       provider: args.provider,
       imageMirror: args.imageMirror,
+      waitForRollout: args.waitForRollout,
       dependsOn: args.dependsOn,
     });
     this.daemonSet = applied.find("DaemonSet", "kube-flannel-ds", FLANNEL_NAMESPACE);

@@ -16,7 +16,13 @@ export class Headlamp extends pulumi.ComponentResource implements WebUi {
 
   constructor(name: string, args: WebUiArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:addons:Headlamp", name, {}, opts);
-    const options = { parent: this, provider: args.provider, imageMirror: args.imageMirror, dependsOn: args.dependsOn };
+    const options = {
+      parent: this,
+      provider: args.provider,
+      imageMirror: args.imageMirror,
+      waitForRollout: args.waitForRollout,
+      dependsOn: args.dependsOn,
+    };
     const objects = loadManifest("headlamp", "kubernetes-headlamp.yaml");
     const tokenSecret =
       objects.find((object) => isTokenSecretOf(object, ADMIN)) ?? tokenSecretObject(ADMIN, "headlamp-admin");

@@ -47,7 +47,7 @@ export class Addons extends pulumi.ComponentResource {
   private deploy(name: string, args: AddonsArgs, provider: k8s.Provider): WebUi | undefined {
     const { spec } = args;
     const { addons } = spec;
-    const common = { imageMirror: addons.imageMirror, provider };
+    const common = { imageMirror: addons.imageMirror, waitForRollout: addons.waitForRollout, provider };
     const children = { parent: this };
 
     const flannel = addons.flannel.enabled

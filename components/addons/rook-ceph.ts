@@ -20,6 +20,7 @@ export interface RookCephArgs {
   /** The nodes (how many run pods) and spec.addons.rookCeph. */
   spec: ClusterSpec;
   imageMirror: string | undefined;
+  waitForRollout?: boolean;
   provider: pulumi.ProviderResource;
   /** The workers' joins (and the pod network): OSDs and monitors need nodes. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -41,7 +42,12 @@ export class RookCeph extends pulumi.ComponentResource {
   constructor(name: string, args: RookCephArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:addons:RookCeph", name, {}, opts);
     const { spec } = args;
-    const base = { parent: this, provider: args.provider, imageMirror: args.imageMirror };
+    const base = {
+      parent: this,
+      provider: args.provider,
+      imageMirror: args.imageMirror,
+      waitForRollout: args.waitForRollout,
+    };
     const apply = (objects: KubeObject[], dependsOn: pulumi.Input<pulumi.Resource>[]) =>
       applyObjects(name, objects, { ...base, dependsOn: [...args.dependsOn, ...dependsOn] } satisfies ApplyOptions);
     const manifest = (file: string) => loadManifest("rook-ceph", file);

@@ -50,6 +50,7 @@ describe("Addons component (Pulumi mocks)", () => {
       ["none", addonsSpec({})],
       ["lamp", addonsSpec({ dashboard: { enabled: true, ui: "headlamp" } })],
       ["no-cni", addonsSpec({ dashboard: { enabled: true, ui: "dashboard" } })],
+      ["nowait", addonsSpec({ ...ALL, waitForRollout: false })],
     ];
     for (const [name, spec] of cases) {
       const init = stepResource(`${name}-init`);
@@ -127,6 +128,17 @@ describe("Addons component (Pulumi mocks)", () => {
     const dashboard = findObject(objectsOf("no-cni"), "Deployment", "kubernetes-dashboard", "kubernetes-dashboard");
     assert.ok(dashboard.dependencies.includes("no-cni-join-2"));
     assert.equal(objectsOf("no-cni").filter((r) => r.inputs.kind === "DaemonSet").length, 0);
+  });
+
+  it("marks only the workloads pulumi.com/skipAwait when waitForRollout is off", () => {
+    const skipped = (r: Registered) =>
+      (r.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["pulumi.com/skipAwait"];
+    const workloads = new Set(["Deployment", "DaemonSet", "StatefulSet"]);
+    const kindOf = (r: Registered) => r.inputs.kind as string;
+    const nowait = objectsOf("nowait");
+    assert.ok(nowait.some((r) => kindOf(r) === "DaemonSet") && nowait.some((r) => kindOf(r) === "Deployment"));
+    for (const r of nowait) assert.equal(skipped(r), workloads.has(kindOf(r)) ? "true" : undefined, r.name);
+    for (const r of objectsOf("all")) assert.equal(skipped(r), undefined, r.name);
   });
 
   it("rewrites every image of every add-on to the mirror", () => {

@@ -61,6 +61,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     joinTokenTtl: "24h",
     drain: { force: false, timeoutSeconds: 300 },
     addons: {
+      waitForRollout: true,
       flannel: { enabled: true, backend: "vxlan" },
       dashboard: { enabled: false, ui: "headlamp" },
       rookCeph: {
