@@ -135,7 +135,7 @@ export const addons = z.strictObject({
   waitForRollout: z
     .boolean()
     .optional()
-    .describe("wait for every add-on Deployment, DaemonSet and StatefulSet to be ready (default true)"),
+    .describe("wait for the add-ons' workloads, Services and Jobs to have running Pods (default true)"),
   flannel: flannel.optional(),
   dashboard: dashboard.optional(),
   rookCeph: rookCeph.optional(),

@@ -15,19 +15,22 @@ export interface ApplyOptions {
   imageMirror: string | undefined;
   /** What must exist first, besides the list's own Namespaces and CRDs (which come before the rest of it). */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
-  /** spec.addons.waitForRollout: false marks the workloads pulumi.com/skipAwait. */
+  /** spec.addons.waitForRollout: false marks what waits on Pods pulumi.com/skipAwait. */
   waitForRollout?: boolean;
 }
 
-/** Kinds whose readiness the Kubernetes provider waits for by rolling out Pods. */
-const WORKLOAD_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet"]);
+/**
+ * Kinds whose readiness the Kubernetes provider ties to running Pods: workloads roll them out, a Service waits for
+ * an endpoint, a Job for its Pods to complete.
+ */
+const POD_AWAITING_KINDS = new Set(["Deployment", "DaemonSet", "StatefulSet", "Service", "Job"]);
 
 /**
  * The provider's own switch for not waiting on one object: a Pod that cannot start (an image still on its way
  * to the mirror) then fails the rollout in the cluster, not the whole `pulumi up`.
  */
 function withoutAwait(object: KubeObject): KubeObject {
-  if (!WORKLOAD_KINDS.has(object.kind)) return object;
+  if (!POD_AWAITING_KINDS.has(object.kind)) return object;
   const annotations = { ...(object.metadata.annotations ?? {}), "pulumi.com/skipAwait": "true" };
   return { ...object, metadata: { ...object.metadata, annotations } };
 }

@@ -130,10 +130,10 @@ describe("Addons component (Pulumi mocks)", () => {
     assert.equal(objectsOf("no-cni").filter((r) => r.inputs.kind === "DaemonSet").length, 0);
   });
 
-  it("marks only the workloads pulumi.com/skipAwait when waitForRollout is off", () => {
+  it("marks only what waits on Pods (workloads, Services, Jobs) pulumi.com/skipAwait when waitForRollout is off", () => {
     const skipped = (r: Registered) =>
       (r.inputs.metadata as { annotations?: Record<string, string> }).annotations?.["pulumi.com/skipAwait"];
-    const workloads = new Set(["Deployment", "DaemonSet", "StatefulSet"]);
+    const workloads = new Set(["Deployment", "DaemonSet", "StatefulSet", "Service", "Job"]);
     const kindOf = (r: Registered) => r.inputs.kind as string;
     const nowait = objectsOf("nowait");
     assert.ok(nowait.some((r) => kindOf(r) === "DaemonSet") && nowait.some((r) => kindOf(r) === "Deployment"));
