@@ -67,7 +67,7 @@ build_go_tools() {
     mkdir -p "$out.partial"
     for ((i = 0; i < ${#args[@]}; i += 4)); do
       # shellcheck disable=SC2086 # $extra is a list of flags
-      CGO_ENABLED="${args[i + 2]}" go build -trimpath $extra -ldflags "-s -w ${args[i + 3]}" \
+      CGO_ENABLED="${args[i + 2]}" go_build -trimpath $extra -ldflags "-s -w ${args[i + 3]}" \
         -o "$out.partial/${args[i]}" "${args[i + 1]}"
     done
   )
@@ -121,9 +121,9 @@ build_flannel() {
     go mod edit -droprequire github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc
     rm -rf "$out.partial"
     mkdir -p "$out.partial"
-    CGO_ENABLED=1 go build -mod=mod -trimpath -tags netgo,osusergo -o "$out.partial/flanneld" \
+    CGO_ENABLED=1 go_build -mod=mod -trimpath -tags netgo,osusergo -o "$out.partial/flanneld" \
       -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" .
-    CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w" -o "$out.partial/install-conf" ./cmd/install_conf
+    CGO_ENABLED=0 go_build -mod=mod -trimpath -ldflags "-s -w" -o "$out.partial/install-conf" ./cmd/install_conf
   )
   rm -rf "$work" "$out"
   mv "$out.partial" "$out"
