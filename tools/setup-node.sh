@@ -193,16 +193,16 @@ ensure_node_tools() {
     ensure_c_toolchain
   fi
   [ -x "$crane/crane" ] ||
-    run_step "building crane v$CRANE_VERSION from the Go module proxy (1-3 min on a fresh machine)" \
+    run_step "building crane v$CRANE_VERSION from the Go module proxy" \
       "$LOGS/crane-$CRANE_VERSION.log" "$hint" build_crane "$crane"
   [ -x "$crictl/crictl" ] ||
-    run_step "building crictl v$CRI_TOOLS_VERSION from the Go module proxy (1-3 min on a fresh machine)" \
+    run_step "building crictl v$CRI_TOOLS_VERSION from the Go module proxy (about 1 min on a fresh 2-core machine)" \
       "$LOGS/cri-tools-$CRI_TOOLS_VERSION.log" "$hint" build_crictl "$crictl"
   [ -x "$coredns/coredns" ] ||
-    run_step "building CoreDNS v$COREDNS_VERSION from the Go module proxy (3-10 min on a fresh machine)" \
+    run_step "building CoreDNS v$COREDNS_VERSION from the Go module proxy (about 3 min on a fresh 2-core machine)" \
       "$LOGS/coredns-$COREDNS_VERSION.log" "$hint" build_coredns "$coredns"
   { [ -x "$flannel/flanneld" ] && [ -x "$flannel/install-conf" ]; } ||
-    run_step "building flanneld v$FLANNEL_VERSION from the Go module proxy (2-5 min on a fresh machine)" \
+    run_step "building flanneld v$FLANNEL_VERSION from the Go module proxy (about 2 min on a fresh 2-core machine)" \
       "$LOGS/flannel-$FLANNEL_VERSION.log" "$hint" build_flannel "$flannel"
   [ -x "$cni/flannel" ] ||
     run_step "building the flannel CNI plugin (containernetworking/plugins v$FLANNEL_CNI_PLUGINS_VERSION) from the Go module proxy" \
