@@ -51,7 +51,7 @@ build_go_tools() {
   shift
   work="$(mktemp -d)"
   (
-    cd "$work"
+    cd "$work" || exit
     go mod init "pulumi-kubeadm.local/tools/$name" >/dev/null 2>&1
     local req
     for req in "${reqs[@]}"; do echo "require ${req%@*} ${req#*@}" >>go.mod; done
@@ -79,10 +79,10 @@ build_go_tools() {
 go_module_dir() {
   local dir
   dir="$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-  [ -n "$dir" ] && [ -d "$dir" ] || {
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
     echo "cannot download $1 from the Go module proxy ($(go env GOPROXY))" >&2
     return 1
-  }
+  fi
   echo "$dir"
 }
 
@@ -112,7 +112,7 @@ build_flannel() {
   cp -r "$src"/. "$work"/
   chmod -R u+w "$work"
   (
-    cd "$work"
+    cd "$work" || exit
     sed -i '\#"github.com/flannel-io/flannel/pkg/backend/tencentvpc"#d' main.go
     ! grep -q tencentvpc main.go || {
       echo "main.go still imports the tencentvpc backend"
@@ -184,7 +184,8 @@ ensure_c_toolchain() {
 ensure_node_tools() {
   command -v go >/dev/null || die "Go is needed to build the node tools: install Go >= 1.26"
   check_kubeadm_image_versions
-  local hint="check GOPROXY ($(go env GOPROXY)) and the log"
+  local hint
+  hint="check GOPROXY ($(go env GOPROXY)) and the log"
   local crictl="$CACHE/cri-tools-v$CRI_TOOLS_VERSION/bin" coredns="$CACHE/coredns-v$COREDNS_VERSION/bin"
   local flannel="$CACHE/flannel-v$FLANNEL_VERSION/bin" crane="$CACHE/crane-v$CRANE_VERSION/bin"
   local cni="$CACHE/cni-flannel-v$FLANNEL_CNI_PLUGINS_VERSION-cni$FLANNEL_CNI_LIBRARY_VERSION/bin"
