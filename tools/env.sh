@@ -5,7 +5,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/tools/versions.env"
 CACHE="${PULUMI_KUBEADM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kubeadm}"
 # pulumi-resource-kubernetes is found on PATH: the engine uses a plugin binary on PATH before its plugin cache.
-for dir in "$CACHE/pulumi-v$PULUMI_VERSION/bin" "$CACHE/pulumi-kubernetes-v$KUBERNETES_PROVIDER_VERSION/bin" "$CACHE/node-v$NODE_VERSION/bin"; do
+for dir in "$CACHE/pulumi-v$PULUMI_VERSION/bin" "$CACHE/node-v$NODE_VERSION/bin"; do
   [ -d "$dir" ] && case ":$PATH:" in *":$dir:"*) ;; *) PATH="$dir:$PATH" ;; esac
 done
 # The pinned kubectl, alone (the Kubernetes build dir also holds kubelet, kubeadm...: not for this machine's PATH).

@@ -51,7 +51,7 @@ build_go_tools() {
   shift
   work="$(mktemp -d)"
   (
-    cd "$work"
+    cd "$work" || exit
     go mod init "pulumi-kubeadm.local/tools/$name" >/dev/null 2>&1
     local req
     for req in "${reqs[@]}"; do echo "require ${req%@*} ${req#*@}" >>go.mod; done
@@ -67,7 +67,7 @@ build_go_tools() {
     mkdir -p "$out.partial"
     for ((i = 0; i < ${#args[@]}; i += 4)); do
       # shellcheck disable=SC2086 # $extra is a list of flags
-      CGO_ENABLED="${args[i + 2]}" go build -trimpath $extra -ldflags "-s -w ${args[i + 3]}" \
+      CGO_ENABLED="${args[i + 2]}" go_build -trimpath $extra -ldflags "-s -w ${args[i + 3]}" \
         -o "$out.partial/${args[i]}" "${args[i + 1]}"
     done
   )
@@ -79,10 +79,10 @@ build_go_tools() {
 go_module_dir() {
   local dir
   dir="$(go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-  [ -n "$dir" ] && [ -d "$dir" ] || {
+  if [ -z "$dir" ] || [ ! -d "$dir" ]; then
     echo "cannot download $1 from the Go module proxy ($(go env GOPROXY))" >&2
     return 1
-  }
+  fi
   echo "$dir"
 }
 
@@ -112,7 +112,7 @@ build_flannel() {
   cp -r "$src"/. "$work"/
   chmod -R u+w "$work"
   (
-    cd "$work"
+    cd "$work" || exit
     sed -i '\#"github.com/flannel-io/flannel/pkg/backend/tencentvpc"#d' main.go
     ! grep -q tencentvpc main.go || {
       echo "main.go still imports the tencentvpc backend"
@@ -121,9 +121,9 @@ build_flannel() {
     go mod edit -droprequire github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/vpc
     rm -rf "$out.partial"
     mkdir -p "$out.partial"
-    CGO_ENABLED=1 go build -mod=mod -trimpath -tags netgo,osusergo -o "$out.partial/flanneld" \
+    CGO_ENABLED=1 go_build -mod=mod -trimpath -tags netgo,osusergo -o "$out.partial/flanneld" \
       -ldflags "-s -w -X github.com/flannel-io/flannel/pkg/version.Version=v$FLANNEL_VERSION -extldflags -static" .
-    CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "-s -w" -o "$out.partial/install-conf" ./cmd/install_conf
+    CGO_ENABLED=0 go_build -mod=mod -trimpath -ldflags "-s -w" -o "$out.partial/install-conf" ./cmd/install_conf
   )
   rm -rf "$work" "$out"
   mv "$out.partial" "$out"
@@ -184,7 +184,8 @@ ensure_c_toolchain() {
 ensure_node_tools() {
   command -v go >/dev/null || die "Go is needed to build the node tools: install Go >= 1.26"
   check_kubeadm_image_versions
-  local hint="check GOPROXY ($(go env GOPROXY)) and the log"
+  local hint
+  hint="check GOPROXY ($(go env GOPROXY)) and the log"
   local crictl="$CACHE/cri-tools-v$CRI_TOOLS_VERSION/bin" coredns="$CACHE/coredns-v$COREDNS_VERSION/bin"
   local flannel="$CACHE/flannel-v$FLANNEL_VERSION/bin" crane="$CACHE/crane-v$CRANE_VERSION/bin"
   local cni="$CACHE/cni-flannel-v$FLANNEL_CNI_PLUGINS_VERSION-cni$FLANNEL_CNI_LIBRARY_VERSION/bin"
@@ -193,16 +194,16 @@ ensure_node_tools() {
     ensure_c_toolchain
   fi
   [ -x "$crane/crane" ] ||
-    run_step "building crane v$CRANE_VERSION from the Go module proxy (1-3 min on a fresh machine)" \
+    run_step "building crane v$CRANE_VERSION from the Go module proxy" \
       "$LOGS/crane-$CRANE_VERSION.log" "$hint" build_crane "$crane"
   [ -x "$crictl/crictl" ] ||
-    run_step "building crictl v$CRI_TOOLS_VERSION from the Go module proxy (1-3 min on a fresh machine)" \
+    run_step "building crictl v$CRI_TOOLS_VERSION from the Go module proxy (about 1 min on a fresh 2-core machine)" \
       "$LOGS/cri-tools-$CRI_TOOLS_VERSION.log" "$hint" build_crictl "$crictl"
   [ -x "$coredns/coredns" ] ||
-    run_step "building CoreDNS v$COREDNS_VERSION from the Go module proxy (3-10 min on a fresh machine)" \
+    run_step "building CoreDNS v$COREDNS_VERSION from the Go module proxy (about 3 min on a fresh 2-core machine)" \
       "$LOGS/coredns-$COREDNS_VERSION.log" "$hint" build_coredns "$coredns"
   { [ -x "$flannel/flanneld" ] && [ -x "$flannel/install-conf" ]; } ||
-    run_step "building flanneld v$FLANNEL_VERSION from the Go module proxy (2-5 min on a fresh machine)" \
+    run_step "building flanneld v$FLANNEL_VERSION from the Go module proxy (about 2 min on a fresh 2-core machine)" \
       "$LOGS/flannel-$FLANNEL_VERSION.log" "$hint" build_flannel "$flannel"
   [ -x "$cni/flannel" ] ||
     run_step "building the flannel CNI plugin (containernetworking/plugins v$FLANNEL_CNI_PLUGINS_VERSION) from the Go module proxy" \

@@ -52,7 +52,6 @@ async function pulumiCommand(): Promise<PulumiCommand> {
 function engineEnv(backendDir: string, passphrase: string): Record<string, string> {
   const versions = pinnedVersions();
   const cliBin = path.join(toolCache(), `pulumi-v${versions.PULUMI_VERSION}`, "bin");
-  const kubernetesBin = path.join(toolCache(), `pulumi-kubernetes-v${versions.KUBERNETES_PROVIDER_VERSION}`, "bin");
   return {
     PULUMI_BACKEND_URL: `file://${backendDir}`,
     PULUMI_CONFIG_PASSPHRASE: passphrase,
@@ -61,8 +60,8 @@ function engineEnv(backendDir: string, passphrase: string): Record<string, strin
     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     // The language host and the dynamic-provider shim sit beside the CLI; pulumi-resource-kubernetes (the
-    // add-ons) has a folder of its own, as tools/env.sh puts it on PATH.
-    PATH: `${cliBin}:${kubernetesBin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+    // add-ons) is in Pulumi's plugin cache (tools/setup), not on PATH, where the engine would warn at each use.
+    PATH: `${cliBin}:${path.dirname(process.execPath)}:${process.env.PATH ?? ""}`,
   };
 }
 
