@@ -1,10 +1,12 @@
 # Sourced by tools/demo, tools/test and .ci/run after tools/setup: puts the pinned toolchain on
+# shellcheck shell=bash
 # PATH and points Pulumi at a local file backend with no network access.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=tools/versions.env
 source "$ROOT/tools/versions.env"
 CACHE="${PULUMI_KUBEADM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pulumi-kubeadm}"
-# pulumi-resource-kubernetes is found on PATH: the engine uses a plugin binary on PATH before its plugin cache.
+# The pinned pulumi and, where the machine's is older, Node.js. pulumi-resource-kubernetes is not on PATH: tools/setup
+# installs it into Pulumi's plugin cache, where the engine finds it without a from-PATH warning.
 for dir in "$CACHE/pulumi-v$PULUMI_VERSION/bin" "$CACHE/node-v$NODE_VERSION/bin"; do
   [ -d "$dir" ] && case ":$PATH:" in *":$dir:"*) ;; *) PATH="$dir:$PATH" ;; esac
 done
