@@ -1,5 +1,5 @@
-# Sourced by tools/demo, tools/test and .ci/run after tools/setup: puts the pinned toolchain on
 # shellcheck shell=bash
+# Sourced by tools/demo, tools/test and .ci/run after tools/setup: puts the pinned toolchain on
 # PATH and points Pulumi at a local file backend with no network access.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=tools/versions.env
