@@ -134,7 +134,9 @@ export class LabStack {
       host,
       [
         "find /etc /usr /var /opt /root -xdev 2>/dev/null | grep -v -e '^/var/lib/lab' -e '^/var/log' " +
-          "-e '^/var/lib/dpkg' -e '^/var/lib/apt' -e '^/var/cache' -e '^/var/lib/rpm' -e '^/var/lib/dnf' | sort",
+          "-e '^/var/lib/dpkg' -e '^/var/lib/apt' -e '^/var/cache' -e '^/var/lib/rpm' -e '^/var/lib/dnf' " +
+          // systemd's PrivateTmp= directories are named after the boot: a reboot changes them, not the product
+          "-e '^/var/tmp/systemd-private-' | sort",
         "echo '# links'; ip -o link show | awk -F': ' '{print $2}' | sort",
         "echo '# enabled units'; ls /etc/systemd/system/*.wants 2>/dev/null | sort",
       ].join("; "),
