@@ -39,10 +39,7 @@ function printPermanent(entry: LogEntry): void {
   if (!entry.ephemeral) console.log(renderEntry(entry));
 }
 
-// One object, so that the functions serialized together with a provider share it (the closure serializer
-// copies captured values; an object's identity is kept). It is empty when serialized: the client is made in
-// the dynamic-provider process, on first use.
-const state: {
+interface LogState {
   engine?: {
     address: string;
     client: EngineClient;
@@ -52,14 +49,27 @@ const state: {
   /** The last RPC sent: entries reach the engine in order, one at a time, as the SDK's log does. */
   last?: Promise<void>;
   local?: (entry: LogEntry) => void;
-} = {};
+}
+
+const STATE_KEY = "__pulumiKubeadmEngineLog";
+
+/**
+ * The process's one state, found at run time rather than captured: the closure serializer would copy a
+ * module-level object into every provider (each with a client and a queue of its own) and cannot copy a live
+ * gRPC client at all, should one exist in the program's process when it serializes a provider.
+ */
+function logState(): LogState {
+  const global = globalThis as { [STATE_KEY]?: LogState };
+  return (global[STATE_KEY] ??= {});
+}
 
 /** Replaces the no-engine destination (tests); `undefined` restores printing permanent entries to stdout. */
 export function setLocalLog(destination: ((entry: LogEntry) => void) | undefined): void {
-  state.local = destination;
+  logState().local = destination;
 }
 
-function engine(address: string): NonNullable<typeof state.engine> {
+function engine(address: string): NonNullable<LogState["engine"]> {
+  const state = logState();
   if (state.engine?.address !== address) {
     const { credentials } = require("@grpc/grpc-js") as typeof import("@grpc/grpc-js");
     const { EngineClient: Client } =
@@ -105,6 +115,7 @@ function sendToEngine(address: string, entry: LogEntry): Promise<void> {
  * fail a step. The promise settles once the entry is delivered; `flushLog` waits for every entry sent so far.
  */
 export function log(entry: LogEntry, address = engineAddress()): Promise<void> {
+  const state = logState();
   if (address === undefined) {
     (state.local ?? printPermanent)(entry);
     return Promise.resolve();
@@ -117,5 +128,5 @@ export function log(entry: LogEntry, address = engineAddress()): Promise<void> {
 
 /** Waits until every entry sent so far has reached the engine: before a provider method returns. */
 export async function flushLog(): Promise<void> {
-  await state.last;
+  await logState().last;
 }

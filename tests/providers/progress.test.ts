@@ -3,11 +3,13 @@
 // so what crosses the wire (the ephemeral flag, severities, order) is checked as the real engine receives it.
 import { strict as assert } from "assert";
 import * as grpc from "@grpc/grpc-js";
+import * as pulumi from "@pulumi/pulumi";
 import { EngineService } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogSeverity, type LogRequest } from "@pulumi/pulumi/proto/engine_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { engineAddress, flushLog, log, setLocalLog, type LogEntry } from "../../providers/engine-log";
 import { formatDuration, progress } from "../../providers/progress";
+import { remoteStepProvider } from "../../providers/remote-step";
 import { StepReporter } from "../../providers/steps";
 
 /** Entries the providers send while `fn` runs, without an engine (as in every other provider test). */
@@ -167,6 +169,13 @@ describe("progress through the engine's Log service (a fake engine)", () => {
         ["[m1] init: done in 3.0s", false, LogSeverity.INFO, ""],
       ],
     );
+  });
+
+  it("leaves providers serializable while a client to the engine is open", async () => {
+    void log({ severity: "info", message: "[m1] init: open", ephemeral: true }, address);
+    await flushLog();
+    const serialized = await pulumi.runtime.serializeFunction(() => remoteStepProvider);
+    assert.doesNotMatch(serialized.text, /127\.0\.0\.1:\d+/, "the engine's address is looked up at run time");
   });
 
   it("prints what stays on stdout when the engine does not answer, and never throws", async () => {
