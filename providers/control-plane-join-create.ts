@@ -44,12 +44,20 @@ function looksJoined(state: HostState, caCertHash: string): boolean {
   return hashOfPem(state.caCertPem) === caCertHash && state.kubeletConf && state.apiserverManifest;
 }
 
-export async function joinControlPlane(
+export function joinControlPlane(
   inputs: KubeadmControlPlaneJoinInputs,
   open: SessionOpener,
 ): Promise<{ id: string; outs: KubeadmControlPlaneJoinOutputs }> {
+  const reporter = new StepReporter(inputs.node.name);
+  return reporter.run(() => joinSteps(inputs, open, reporter));
+}
+
+async function joinSteps(
+  inputs: KubeadmControlPlaneJoinInputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<{ id: string; outs: KubeadmControlPlaneJoinOutputs }> {
   const { connection, node, cluster } = inputs;
-  const reporter = new StepReporter(node.name);
   const sessionOptions = { label: node.name, onOutput: reporter.onOutput };
 
   const { state, target: nodeTarget } = await inspectJoiningNode(connection, open, reporter, {
@@ -85,7 +93,7 @@ export async function joinControlPlane(
           if (cluster.kubeVip !== undefined) {
             await open(connection, (session) => placeKubeVip(session, cluster), sessionOptions);
           }
-          reporter.begin("adopt", "done: using the existing control-plane node");
+          reporter.done("adopted the existing control-plane node (it was in the cluster already)");
           return controlPlaneJoinOutputs(inputs, new Date().toISOString());
         }
         reporter.begin("adopt", `Node ${node.name} is not in the cluster: resetting and joining again`);
@@ -146,7 +154,7 @@ export async function joinControlPlane(
         reporter.begin("kube-vip", "placing kube-vip's static Pod");
         await open(connection, (session) => placeKubeVip(session, cluster), sessionOptions);
       }
-      reporter.begin("done", `control-plane node joined the cluster at ${inputs.apiEndpoint}`);
+      reporter.done(`control-plane node joined the cluster at ${inputs.apiEndpoint}`);
       return controlPlaneJoinOutputs(inputs, new Date().toISOString());
     },
   );

@@ -36,12 +36,17 @@ export function manualMemberRemoval(node: string, helper: string): string {
   );
 }
 
-export async function deleteControlPlaneJoin(
+export function deleteControlPlaneJoin(props: KubeadmControlPlaneJoinOutputs, open: SessionOpener): Promise<void> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => deleteSteps(props, open, reporter));
+}
+
+async function deleteSteps(
   props: KubeadmControlPlaneJoinOutputs,
   open: SessionOpener,
+  reporter: StepReporter,
 ): Promise<void> {
   const name = props.node.name;
-  const reporter = new StepReporter(name);
   const masker = new SecretMasker([
     ...connectionSecrets(props.connection),
     ...props.controlPlanes.flatMap((cp) => connectionSecrets(cp.connection)),
@@ -57,6 +62,7 @@ export async function deleteControlPlaneJoin(
     else condition = state.kubeletConf ? "joined" : "reset";
   } catch (error) {
     if (!isUnreachable(error)) throw error;
+    reporter.failed();
     warn(name, `${error.message}. The node is gone: it cannot be drained or reset.`);
   }
   if (condition === "foreign") {
@@ -104,6 +110,7 @@ export async function deleteControlPlaneJoin(
           sessionOptions,
         ).catch((error) => {
           if (!isUnreachable(error)) throw error;
+          reporter.failed();
           warn(name, `${error.message}. The node could not be reset; ${manualMemberRemoval(name, helper.name)}.`);
           return undefined;
         });
@@ -125,5 +132,5 @@ export async function deleteControlPlaneJoin(
       }
     },
   );
-  reporter.begin("delete", "done");
+  reporter.done("delete finished");
 }

@@ -14,13 +14,22 @@ import { liveLabels, readLiveNode } from "./live-cluster";
 import { stripUndefined } from "./plain-data";
 import { isUnreachable, StepReporter, warn, type SessionOpener } from "./steps";
 
-export async function readControlPlaneJoin(
+export function readControlPlaneJoin(
   id: string,
   props: KubeadmControlPlaneJoinOutputs,
   open: SessionOpener,
 ): Promise<ReadOutcome<KubeadmControlPlaneJoinOutputs>> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => readSteps(id, props, open, reporter));
+}
+
+async function readSteps(
+  id: string,
+  props: KubeadmControlPlaneJoinOutputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<ReadOutcome<KubeadmControlPlaneJoinOutputs>> {
   const name = props.node.name;
-  const reporter = new StepReporter(name);
   reporter.begin("refresh", describeTarget(props.connection));
   const gone = (reason: string): ReadOutcome<KubeadmControlPlaneJoinOutputs> => {
     warn(
@@ -40,6 +49,7 @@ export async function readControlPlaneJoin(
     if (hashOfPem(state.caCertPem) !== props.caCertHash) return gone("its ca.crt is not this cluster's CA");
   } catch (error) {
     if (!isUnreachable(error)) throw error;
+    reporter.failed();
     warn(name, `${error.message}. Refresh keeps the node's state as it was.`);
     return { id, props };
   }

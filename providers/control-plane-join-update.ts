@@ -23,27 +23,29 @@ export async function updateControlPlaneJoin(
     const reporter = new StepReporter(name);
     const masker = new SecretMasker(connectionSecrets(news.connection));
     reporter.begin("update", `${updates.join(", ")} on ${describeTarget(news.connection)}`);
-    await open(
-      news.connection,
-      async (session) => {
-        await updateControlPlaneNode(session, {
-          plan,
-          target: {
-            name,
-            oldLabels: olds.node.labels,
-            newLabels: news.node.labels,
-            schedulable: news.cluster.schedulableControlPlane,
-            scope: "joined",
-          },
-          settings: news,
-          // A throwaway: this node has no token of its own to put there, and nothing creates one.
-          bootstrapToken: generateBootstrapToken(),
-          kubeVipChanged,
-          reporter,
-          masker,
-        });
-      },
-      { label: name, onOutput: reporter.onOutput },
+    await reporter.run(() =>
+      open(
+        news.connection,
+        async (session) => {
+          await updateControlPlaneNode(session, {
+            plan,
+            target: {
+              name,
+              oldLabels: olds.node.labels,
+              newLabels: news.node.labels,
+              schedulable: news.cluster.schedulableControlPlane,
+              scope: "joined",
+            },
+            settings: news,
+            // A throwaway: this node has no token of its own to put there, and nothing creates one.
+            bootstrapToken: generateBootstrapToken(),
+            kubeVipChanged,
+            reporter,
+            masker,
+          });
+        },
+        { label: name, onOutput: reporter.onOutput },
+      ),
     );
   }
   const outs: KubeadmControlPlaneJoinOutputs = { ...news, nodeName: olds.nodeName, joinedAt: olds.joinedAt };

@@ -9,9 +9,13 @@ import { resetNode } from "./node-reset";
 import { sameCertificate } from "./remote-files";
 import { isUnreachable, StepReporter, warn, type SessionOpener } from "./steps";
 
-export async function deleteControlPlane(props: KubeadmInitOutputs, open: SessionOpener): Promise<void> {
+export function deleteControlPlane(props: KubeadmInitOutputs, open: SessionOpener): Promise<void> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => deleteSteps(props, open, reporter));
+}
+
+async function deleteSteps(props: KubeadmInitOutputs, open: SessionOpener, reporter: StepReporter): Promise<void> {
   const name = props.node.name;
-  const reporter = new StepReporter(name);
   reporter.begin("delete", `resetting the control plane on ${describeTarget(props.connection)}`);
   try {
     await open(
@@ -31,12 +35,13 @@ export async function deleteControlPlane(props: KubeadmInitOutputs, open: Sessio
           warn(name, `${session.target} has no control plane any more (already reset?); running the cleanup anyway`);
         }
         await resetNode(session, props.resetScript, reporter, "kubeadm reset -f and the CNI/iptables cleanup");
-        reporter.begin("delete", "done: the host is reset");
+        reporter.done("the host is reset");
       },
       { label: name, onOutput: reporter.onOutput },
     );
   } catch (error) {
     if (isUnreachable(error)) {
+      reporter.failed();
       warn(
         name,
         `${error.message}. The control plane is removed from the stack without resetting the host; ` +

@@ -21,13 +21,22 @@ export interface ReadOutcome<T> {
   props?: T;
 }
 
-export async function readControlPlane(
+export function readControlPlane(
   id: string,
   props: KubeadmInitOutputs,
   open: SessionOpener,
 ): Promise<ReadOutcome<KubeadmInitOutputs>> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => readSteps(id, props, open, reporter));
+}
+
+async function readSteps(
+  id: string,
+  props: KubeadmInitOutputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<ReadOutcome<KubeadmInitOutputs>> {
   const name = props.node.name;
-  const reporter = new StepReporter(name);
   reporter.begin("refresh", describeTarget(props.connection));
   try {
     return await open(
@@ -72,6 +81,7 @@ export async function readControlPlane(
     );
   } catch (error) {
     if (isUnreachable(error)) {
+      reporter.failed();
       warn(name, `${error.message}. Refresh keeps the control plane's state as it was.`);
       return { id, props };
     }

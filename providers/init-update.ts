@@ -211,7 +211,7 @@ export async function updateControlPlaneNode(
     reporter.begin("kube-vip", cluster.kubeVip ? "rewriting its static Pod" : "removing its static Pod");
     await placeKubeVip(session, cluster);
   }
-  reporter.begin("update", "done");
+  reporter.done("updated");
   return admin;
 }
 
@@ -229,22 +229,24 @@ export async function updateControlPlane(
     const secrets = [olds.bootstrapToken, news.caKeyPem, olds.kubeconfig];
     const masker = new SecretMasker([...secrets, ...connectionSecrets(news.connection)]);
     reporter.begin("update", `${updates.join(", ")} on ${describeTarget(news.connection)}`);
-    kubeconfig = await open(
-      news.connection,
-      async (session: RemoteSession) => {
-        const admin = await updateControlPlaneNode(session, {
-          plan,
-          target: initUpdateTarget(olds, news),
-          settings: news,
-          // The token init created, so the rendered config matches the cluster's.
-          bootstrapToken: olds.bootstrapToken,
-          kubeVipChanged,
-          reporter,
-          masker,
-        });
-        return admin ?? olds.kubeconfig;
-      },
-      { label: name, secrets, onOutput: reporter.onOutput },
+    kubeconfig = await reporter.run(() =>
+      open(
+        news.connection,
+        async (session: RemoteSession) => {
+          const admin = await updateControlPlaneNode(session, {
+            plan,
+            target: initUpdateTarget(olds, news),
+            settings: news,
+            // The token init created, so the rendered config matches the cluster's.
+            bootstrapToken: olds.bootstrapToken,
+            kubeVipChanged,
+            reporter,
+            masker,
+          });
+          return admin ?? olds.kubeconfig;
+        },
+        { label: name, secrets, onOutput: reporter.onOutput },
+      ),
     );
   }
   const outs: KubeadmInitOutputs = {

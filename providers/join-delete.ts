@@ -50,9 +50,13 @@ async function removeFromCluster(
   await cp.run(kubectl(["delete", "node", name, "--ignore-not-found"]), { summary: `kubectl delete node ${name}` });
 }
 
-export async function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpener): Promise<void> {
+export function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpener): Promise<void> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => deleteSteps(props, open, reporter));
+}
+
+async function deleteSteps(props: KubeadmJoinOutputs, open: SessionOpener, reporter: StepReporter): Promise<void> {
   const name = props.node.name;
-  const reporter = new StepReporter(name);
   const masker = new SecretMasker([
     ...connectionSecrets(props.connection),
     ...connectionSecrets(props.controlPlane.connection),
@@ -63,6 +67,7 @@ export async function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpene
       return true;
     } catch (error) {
       if (!isUnreachable(error)) throw error;
+      reporter.failed();
       warn(name, `${error.message}. ${what}`);
       return false;
     }
@@ -114,5 +119,5 @@ export async function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpene
       ),
     );
   }
-  reporter.begin("delete", "done");
+  reporter.done("delete finished");
 }

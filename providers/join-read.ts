@@ -14,13 +14,22 @@ import { liveLabels, readLiveNode } from "./live-cluster";
 import { stripUndefined } from "./plain-data";
 import { isUnreachable, StepReporter, warn, type SessionOpener } from "./steps";
 
-export async function readWorker(
+export function readWorker(
   id: string,
   props: KubeadmJoinOutputs,
   open: SessionOpener,
 ): Promise<ReadOutcome<KubeadmJoinOutputs>> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => readSteps(id, props, open, reporter));
+}
+
+async function readSteps(
+  id: string,
+  props: KubeadmJoinOutputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<ReadOutcome<KubeadmJoinOutputs>> {
   const name = props.node.name;
-  const reporter = new StepReporter(name);
   const sessionOptions = { label: name, onOutput: reporter.onOutput };
   reporter.begin("refresh", describeTarget(props.connection));
   const gone = (reason: string): ReadOutcome<KubeadmJoinOutputs> => {
@@ -37,6 +46,7 @@ export async function readWorker(
     if (hashOfPem(state.caCertPem) !== props.caCertHash) return gone("its ca.crt is not this cluster's CA");
   } catch (error) {
     if (!isUnreachable(error)) throw error;
+    reporter.failed();
     warn(name, `${error.message}. Refresh keeps the worker's state as it was.`);
     return { id, props };
   }
@@ -58,6 +68,7 @@ export async function readWorker(
     );
   } catch (error) {
     if (!isUnreachable(error)) throw error;
+    reporter.failed();
     warn(name, `${error.message}. Refresh keeps the worker's state as it was.`);
     return { id, props };
   }

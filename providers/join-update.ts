@@ -10,14 +10,23 @@ import { stripUndefined } from "./plain-data";
 import { KUBELET_FLAGS_PATH, readRequiredFile } from "./remote-files";
 import { StepReporter, type SessionOpener } from "./steps";
 
-export async function updateWorker(
+export function updateWorker(
   olds: KubeadmJoinOutputs,
   news: KubeadmJoinInputs,
   open: SessionOpener,
 ): Promise<{ outs: KubeadmJoinOutputs }> {
+  const reporter = new StepReporter(news.node.name);
+  return reporter.run(() => updateSteps(olds, news, open, reporter));
+}
+
+async function updateSteps(
+  olds: KubeadmJoinOutputs,
+  news: KubeadmJoinInputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<{ outs: KubeadmJoinOutputs }> {
   const { updates } = joinChanges(olds, news);
   const name = news.node.name;
-  const reporter = new StepReporter(name);
 
   if (updates.includes("node.labels")) {
     const args = labelArgs(name, olds.node.labels, news.node.labels);

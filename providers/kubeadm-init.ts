@@ -106,7 +106,7 @@ async function adoptControlPlane(
     summary: "kubectl taint (control-plane taint as configured)",
   });
   await applyLabels(session, node.name, {}, node.labels);
-  reporter.begin("adopt", "done: using the existing control plane");
+  reporter.done("adopted the control plane already running on the host");
   return outputs(inputs, kubeconfig, token);
 }
 
@@ -142,12 +142,20 @@ async function refuseJoinedNodeAsFirst(session: RemoteSession, name: string): Pr
   );
 }
 
-export async function createControlPlane(
+export function createControlPlane(
   inputs: KubeadmInitInputs,
   open: SessionOpener,
 ): Promise<{ id: string; outs: KubeadmInitOutputs }> {
+  const reporter = new StepReporter(inputs.node.name);
+  return reporter.run(() => initSteps(inputs, open, reporter));
+}
+
+async function initSteps(
+  inputs: KubeadmInitInputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<{ id: string; outs: KubeadmInitOutputs }> {
   const { connection, node, cluster } = inputs;
-  const reporter = new StepReporter(node.name);
   const bootstrapToken = generateBootstrapToken();
   const uploadCerts = uploadsCertsAtInit(cluster);
   const certificateKey = uploadCerts ? generateCertificateKey() : undefined;
@@ -219,7 +227,7 @@ export async function createControlPlane(
         await placeKubeVip(session, cluster, ADMIN_KUBECONFIG);
       }
       await applyLabels(session, node.name, {}, node.labels);
-      reporter.begin("done", `control plane ready at ${cluster.controlPlaneEndpoint}`);
+      reporter.done(`control plane ready at ${cluster.controlPlaneEndpoint}`);
       return outputs(inputs, kubeconfig, bootstrapToken);
     },
     { label: node.name, secrets, onOutput: reporter.onOutput },

@@ -38,12 +38,20 @@ function outputs(inputs: KubeadmJoinInputs, joinedAt: string): { id: string; out
   return { id: inputs.node.name, outs: stripUndefined(outs) };
 }
 
-export async function joinWorker(
+export function joinWorker(
   inputs: KubeadmJoinInputs,
   open: SessionOpener,
 ): Promise<{ id: string; outs: KubeadmJoinOutputs }> {
+  const reporter = new StepReporter(inputs.node.name);
+  return reporter.run(() => joinSteps(inputs, open, reporter));
+}
+
+async function joinSteps(
+  inputs: KubeadmJoinInputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<{ id: string; outs: KubeadmJoinOutputs }> {
   const { connection, controlPlane, node, cluster } = inputs;
-  const reporter = new StepReporter(node.name);
   const sessionOptions = { label: node.name, onOutput: reporter.onOutput };
 
   const { state, target: workerTarget } = await inspectJoiningNode(connection, open, reporter, {
@@ -61,7 +69,7 @@ export async function joinWorker(
         const status = await nodeStatus(cp, node.name);
         if (status.kind === "present") {
           await labelJoinedNode(cp, node.name, node.labels);
-          reporter.begin("adopt", "done: using the existing join");
+          reporter.done("adopted the existing join (the node was in the cluster already)");
           return outputs(inputs, new Date().toISOString());
         }
         reporter.begin("adopt", `Node ${node.name} is not in the cluster: resetting and joining again`);
@@ -109,7 +117,7 @@ export async function joinWorker(
         );
       }
       await labelJoinedNode(cp, node.name, node.labels);
-      reporter.begin("done", `joined the cluster at ${inputs.apiEndpoint}`);
+      reporter.done(`joined the cluster at ${inputs.apiEndpoint}`);
       return outputs(inputs, new Date().toISOString());
     },
     { label: controlPlane.name, onOutput: reporter.onOutput },

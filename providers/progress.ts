@@ -1,19 +1,55 @@
-// What the user sees while a long remote step runs. The dynamic-provider process has no channel to the
-// engine's per-resource log (pulumi#6065); its stdout is shown as info lines, so every line names the
-// node and the step itself. Lines arrive already masked by the SSH layer.
+// What the user sees while the providers work on the hosts. Every line a host prints streams live, as an
+// ephemeral message (engine-log.ts): shown while it is the latest, never repeated in the Diagnostics section at
+// the end. What stays there is what matters once the run is over: per node, each step and how long it took,
+// and warnings (kubeadm's own and ours); a failed step's error is shown by the engine under its resource. Every
+// line names the node and the step, because the engine shows them all on the stack's row (a dynamic provider
+// is not told which resource it works for). Lines arrive already masked by the SSH layer.
 import type { OutputStream } from "../ssh";
+import { log } from "./engine-log";
 
 export type ProgressSink = (line: string, stream: OutputStream) => void;
 
-/** A sink that prints `[node] step: line`, e.g. `[master01] kubeadm init: [certs] Generating "ca" ...`. */
+/**
+ * Host lines kept as warnings: kubeadm's preflight `[WARNING Name]: ...` and kubectl's `Warning: ...` (the
+ * API server's warnings). klog's `W0102 ...` lines are not: kubeadm uses them for routine notes (reset's "No
+ * kubeadm config, using etcd pod spec") that would read as alarms on a clean run.
+ */
+const WARNING_LINE = /^\s*(\[WARNING [^\]]*\]|Warning: )/;
+/** kubectl drain's note on DaemonSet Pods is what `--ignore-daemonsets` (node-drain.ts) asks for, on every drain. */
+const EXPECTED_WARNING = /^\s*Warning: ignoring DaemonSet-managed Pods/;
+
+/** A sink that streams `[node] step: line`, e.g. `[master01] kubeadm init: [certs] Generating "ca" ...`. */
 export function progress(node: string, step: string): ProgressSink {
   return (line) => {
     if (line.trim() === "") return;
-    console.log(`[${node}] ${step}: ${line}`);
+    if (WARNING_LINE.test(line) && !EXPECTED_WARNING.test(line)) {
+      void log({ severity: "warning", message: `[${node}] ${step}: ${line.trim()}`, ephemeral: false });
+    } else {
+      void log({ severity: "info", message: `[${node}] ${step}: ${line}`, ephemeral: true });
+    }
   };
 }
 
-/** A one-line announcement that a step starts, so slow steps are never silent. */
+/** A one-line announcement that a step starts, so slow steps are never silent; gone once the next line comes. */
 export function announce(node: string, step: string, detail = ""): void {
-  console.log(`[${node}] ${step}${detail ? `: ${detail}` : ""}`);
+  void log({ severity: "info", message: `[${node}] ${step}${detail ? `: ${detail}` : ""}`, ephemeral: true });
+}
+
+/** A line that stays: what a step came to, e.g. `[master01] kubeadm init: done in 23s`. */
+export function summary(node: string, step: string, outcome: string): void {
+  void log({ severity: "info", message: `[${node}] ${step}: ${outcome}`, ephemeral: false });
+}
+
+/** A warning that stays: the operation goes on (or succeeds), but the user should know what was skipped. */
+export function warning(node: string, message: string): void {
+  void log({ severity: "warning", message: `[${node}] ${message}`, ephemeral: false });
+}
+
+/** "0.4s", "23s", "2m05s": precise where it is short, readable where it is long. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, ms) / 1000;
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const whole = Math.round(seconds);
+  return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, "0")}s`;
 }

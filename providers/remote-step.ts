@@ -10,7 +10,8 @@ import type { Connection } from "../config/spec";
 import { shellQuote } from "../ssh/quote";
 import { withSession } from "../ssh/session";
 import { SshConnectionError } from "../ssh/errors";
-import { announce, progress } from "./progress";
+import { flushLog } from "./engine-log";
+import { announce, formatDuration, progress, summary, warning } from "./progress";
 
 export interface RemoteFile {
   path: string;
@@ -51,22 +52,33 @@ export function environmentPrefix(environment: Record<string, string>): string {
     .join(" ");
 }
 
-async function runStep(inputs: RemoteStepInputs, script: string, what: string): Promise<void> {
+/** Runs the script; the step leaves one line that stays, e.g. `[master01] packages: done in 12s`. */
+async function runStep(inputs: RemoteStepInputs, script: string, what: string, done: string): Promise<void> {
+  const started = Date.now();
   announce(inputs.node, inputs.step, what);
-  await withSession(
-    inputs.connection,
-    async (session) => {
-      for (const file of inputs.files) {
-        await session.upload(file.path, file.content, { mode: file.mode });
-      }
-      const prefix = environmentPrefix(inputs.environment);
-      await session.run(`${prefix ? `env ${prefix} ` : ""}sh -s`, {
-        stdin: script,
-        summary: `${inputs.step} (script)`,
-      });
-    },
-    { label: inputs.node, onOutput: progress(inputs.node, inputs.step) },
-  );
+  try {
+    await withSession(
+      inputs.connection,
+      async (session) => {
+        for (const file of inputs.files) {
+          await session.upload(file.path, file.content, { mode: file.mode });
+        }
+        const prefix = environmentPrefix(inputs.environment);
+        await session.run(`${prefix ? `env ${prefix} ` : ""}sh -s`, {
+          stdin: script,
+          summary: `${inputs.step} (script)`,
+        });
+      },
+      { label: inputs.node, onOutput: progress(inputs.node, inputs.step) },
+    );
+    summary(inputs.node, inputs.step, `${done} in ${formatDuration(Date.now() - started)}`);
+  } catch (error) {
+    summary(inputs.node, inputs.step, `failed after ${formatDuration(Date.now() - started)}`);
+    throw error;
+  } finally {
+    // Every line reaches the engine before it hears how the step ended.
+    await flushLog();
+  }
 }
 
 export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInputs, RemoteStepOutputs> = {
@@ -79,13 +91,13 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   },
 
   async create(inputs: RemoteStepInputs) {
-    await runStep(inputs, inputs.script, "running");
+    await runStep(inputs, inputs.script, "running", "done");
     return { id: `${inputs.node}/${inputs.step}`, outs: inputs };
   },
 
   async update(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
     if (JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news))) {
-      await runStep(news, news.script, "inputs changed, running again");
+      await runStep(news, news.script, "inputs changed, running again", "ran again");
     }
     return { outs: news };
   },
@@ -93,12 +105,13 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   async delete(_id: string, olds: RemoteStepOutputs) {
     if (olds.undoScript === "") return;
     try {
-      await runStep({ ...olds, files: [] }, olds.undoScript, "undoing");
+      await runStep({ ...olds, files: [] }, olds.undoScript, "undoing", "undone");
     } catch (error) {
       // A host that is gone has nothing left to undo; blocking the destroy of the whole stack on it helps
       // nobody (pulumi-command#104). Any other failure is real and stops the destroy.
       if (error instanceof SshConnectionError && error.failure === "unreachable") {
-        console.log(`[${olds.node}] WARNING: ${olds.step}: host unreachable, nothing undone: ${error.message}`);
+        warning(olds.node, `${olds.step}: host unreachable, nothing undone: ${error.message}`);
+        await flushLog();
         return;
       }
       throw error;

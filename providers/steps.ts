@@ -1,16 +1,22 @@
-// Step reporting for the kubeadm providers: every line the user sees names the node and the step, and
-// warnings (a host that is gone during delete, a token that could not be removed) stand out as such.
+// Step reporting for the kubeadm providers: every line the user sees names the node and the step; each step
+// leaves one line saying how it ended and how long it took, and warnings (a host that is gone during delete, a
+// token that could not be removed) stand out as such.
 import { SshConnectionError, type OutputStream, type RemoteSession, type SessionOptions } from "../ssh";
 import type { Connection } from "../config/spec";
-import { announce, progress } from "./progress";
+import { flushLog } from "./engine-log";
+import { announce, formatDuration, progress, summary } from "./progress";
 
 /**
- * Follows one node through its steps. A session has one onOutput for all its commands, so the sink reads the
- * current step when a line arrives: `begin("kubeadm init")` makes kubeadm's lines read
- * `[master01] kubeadm init: [certs] ...`.
+ * Follows one node through the steps of one provider operation. A session has one onOutput for all its
+ * commands, so the sink reads the current step when a line arrives: `begin("kubeadm init")` makes kubeadm's
+ * lines read `[master01] kubeadm init: [certs] ...`. Starting another step closes the current one with a line
+ * that stays, `[master01] upload: done in 0.2s`; `run` closes the last one, done or failed.
  */
 export class StepReporter {
   private current: string;
+  private started = Date.now();
+  /** Only a step announced with begin() gets a closing line: the constructor's first step may never run. */
+  private open = false;
 
   constructor(
     readonly node: string,
@@ -23,21 +29,58 @@ export class StepReporter {
     return this.current;
   }
 
-  /** Announces a step and makes it the one streamed output is attributed to. */
+  /** Announces a step and makes it the one streamed output is attributed to; the same step again goes on. */
   begin(step: string, detail = ""): void {
-    this.current = step;
+    if (step !== this.current || !this.open) {
+      this.close("done in");
+      this.current = step;
+      this.started = Date.now();
+      this.open = true;
+    }
     announce(this.node, step, detail);
+  }
+
+  /** Ends the operation with what it came to, a line that stays: `[worker01] done: joined the cluster at ...`. */
+  done(outcome: string): void {
+    this.close("done in");
+    summary(this.node, "done", outcome);
+  }
+
+  /** Closes the current step as failed, when the operation goes on anyway (a host that is gone at delete). */
+  failed(): void {
+    this.close("failed after");
+  }
+
+  /**
+   * Runs one provider operation: its last step is closed when it ends (`failed after 3.1s` when it throws), and
+   * every line has reached the engine before the engine hears how the operation ended.
+   */
+  async run<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      const result = await operation();
+      this.close("done in");
+      return result;
+    } catch (error) {
+      this.close("failed after");
+      throw error;
+    } finally {
+      await flushLog();
+    }
   }
 
   readonly onOutput = (line: string, stream: OutputStream): void => {
     progress(this.node, this.current)(line, stream);
   };
+
+  private close(outcome: "done in" | "failed after"): void {
+    if (!this.open) return;
+    this.open = false;
+    summary(this.node, this.current, `${outcome} ${formatDuration(Date.now() - this.started)}`);
+  }
 }
 
 /** A warning line: the operation goes on (or succeeds), but the user should know what was skipped. */
-export function warn(node: string, message: string): void {
-  console.log(`[${node}] WARNING: ${message}`);
-}
+export { warning as warn } from "./progress";
 
 /** The host could not be reached, or the connection broke: the case delete and refresh tolerate. */
 export function isUnreachable(error: unknown): error is SshConnectionError {

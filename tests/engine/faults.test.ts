@@ -176,7 +176,7 @@ describe("faults on the lab (real engine, real sshd)", function () {
       const result = await lab.destroy();
       assert.equal(result.summary.result, "succeeded");
       const output = lab.output.slice(from);
-      assert.match(output, /\[w1\] WARNING: .*127\.0\.0\.1:\d+/);
+      assert.match(output, /warning: \[w1\] .*127\.0\.0\.1:\d+/);
       // The other hosts were reset as usual.
       for (const host of [CONTROL_PLANE, "w2"]) {
         assert.deepEqual((await hostState(host)).footprintItems, [], `${host} was not reset`);

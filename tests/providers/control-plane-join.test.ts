@@ -176,7 +176,9 @@ describe("control-plane-join provider: delete", () => {
     );
     assert.equal(error, undefined, error?.message);
     assert.ok(
-      lines.some((l) => /WARNING: kubeadm reset said: Failed to remove etcd member.*etcdctl.*member remove/.test(l)),
+      lines.some((l) =>
+        /^warning: \[cp3\] kubeadm reset said: Failed to remove etcd member.*etcdctl.*member remove/.test(l),
+      ),
       lines.join("\n"),
     );
   });

@@ -15,6 +15,7 @@ import {
 } from "../../ssh";
 import { INSPECT_MARKER } from "../../providers/host-state";
 import type { SessionOpener } from "../../providers/steps";
+import { renderEntry, setLocalLog } from "../../providers/engine-log";
 
 export interface FakeResult {
   code?: number;
@@ -199,13 +200,17 @@ export function fakeOpener(hosts: FakeHost[]): SessionOpener {
   };
 }
 
-/** Collects console.log lines while `fn` runs (what the user sees from a dynamic provider). */
+/**
+ * Collects what the providers show the user while `fn` runs: their log entries as the engine would show them
+ * (host lines, which the engine shows live only, included) and anything printed with console.log.
+ */
 export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ result?: T; error?: Error; lines: string[] }> {
   const lines: string[] = [];
   const original = console.log;
   console.log = (...args: unknown[]) => {
     lines.push(args.map(String).join(" "));
   };
+  setLocalLog((entry) => lines.push(renderEntry(entry)));
   try {
     const result = await fn();
     return { result, lines };
@@ -213,5 +218,6 @@ export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ result?
     return { error: error as Error, lines };
   } finally {
     console.log = original;
+    setLocalLog(undefined);
   }
 }

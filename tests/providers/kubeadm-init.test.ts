@@ -129,7 +129,7 @@ describe("kubeadm-init provider: create", () => {
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.master.resetRuns(), 1);
     assert.ok(cluster.master.commands.some((c) => c.includes("'kubeadm' 'init'")));
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("another cluster")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("another cluster")));
   });
 
   it("on a failed kubeadm init, resets the host and names host, step and kubeadm's error lines, masking the token", async () => {
@@ -229,7 +229,7 @@ describe("kubeadm-init provider: delete", () => {
     assert.equal(error, undefined);
     assert.ok(
       lines.some(
-        (l) => l.startsWith("[master01] WARNING:") && l.includes("10.0.0.3:22") && l.includes("without resetting"),
+        (l) => l.startsWith("warning: [master01] ") && l.includes("10.0.0.3:22") && l.includes("without resetting"),
       ),
     );
   });
@@ -238,7 +238,7 @@ describe("kubeadm-init provider: delete", () => {
     const cluster = new FakeCluster();
     const { error, lines } = await captureConsole(() => deleteControlPlane(initOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined);
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("already reset")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("already reset")));
     assert.equal(cluster.master.resetRuns(), 1);
   });
 
@@ -269,7 +269,7 @@ describe("kubeadm-init provider: read (refresh)", () => {
       readControlPlane("master01", initOutputs(), fakeOpener(cluster.hosts())),
     );
     assert.equal(result!.id, "");
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("admin.conf is missing")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("admin.conf is missing")));
   });
 
   it("reports it gone when another cluster's CA is there", async () => {
@@ -326,6 +326,6 @@ describe("kubeadm-init provider: read (refresh)", () => {
       readControlPlane("master01", stored, fakeOpener(cluster.hosts())),
     );
     assert.deepEqual(result, { id: "master01", props: stored });
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("keeps")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("keeps")));
   });
 });

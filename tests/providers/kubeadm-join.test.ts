@@ -78,7 +78,7 @@ describe("kubeadm-join provider: create", () => {
     const { error, lines } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.worker.resetRuns(), 1);
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("another cluster")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("another cluster")));
   });
 
   it("on a failed join, resets the worker, deletes the token and names host, step and kubeadm's lines", async () => {
@@ -167,7 +167,7 @@ describe("kubeadm-join provider: delete", () => {
     props.cluster = { ...props.cluster, drain: { force: true, timeoutSeconds: 30 } };
     const { error, lines } = await captureConsole(() => deleteWorker(props, fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
-    assert.ok(lines.some((l) => l.startsWith("[worker01] WARNING: drain of node worker01 failed")));
+    assert.ok(lines.some((l) => l.startsWith("warning: [worker01] drain of node worker01 failed")));
     assert.equal(cluster.nodes.has("worker01"), false);
     assert.equal(cluster.worker.resetRuns(), 1);
   });
@@ -177,7 +177,7 @@ describe("kubeadm-join provider: delete", () => {
     cluster.worker.unreachable = true;
     const { error, lines } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
-    assert.ok(lines.some((l) => l.startsWith("[worker01] WARNING: ssh worker01 (root@10.0.0.4:22)")));
+    assert.ok(lines.some((l) => l.startsWith("warning: [worker01] ssh worker01 (root@10.0.0.4:22)")));
     assert.ok(!cluster.master.commands.some((c) => c.includes("'drain'")));
     assert.equal(cluster.nodes.has("worker01"), false);
   });
@@ -187,7 +187,7 @@ describe("kubeadm-join provider: delete", () => {
     cluster.nodes.add("worker01");
     const { error, lines } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("already reset")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("already reset")));
     assert.ok(!cluster.master.commands.some((c) => c.includes("'drain'")));
     assert.equal(cluster.nodes.has("worker01"), false);
   });
@@ -197,7 +197,7 @@ describe("kubeadm-join provider: delete", () => {
     cluster.master.unreachable = true;
     const { error, lines } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
-    assert.ok(lines.some((l) => l.includes("WARNING") && l.includes("kubectl delete node worker01")));
+    assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("kubectl delete node worker01")));
     assert.equal(cluster.worker.resetRuns(), 1);
   });
 

@@ -239,7 +239,7 @@ describe("kubeadm providers against the lab", function () {
     const { error, lines } = await captureConsole(() => kubeadmJoinProvider.delete!("worker01", joinOuts!));
     assert.equal(error, undefined, error?.message);
     assert.ok(
-      lines.some((l) => l.startsWith("[worker01] WARNING: ") && /127\.0\.0\.1:\d+/.test(l)),
+      lines.some((l) => l.startsWith("warning: [worker01] ") && /127\.0\.0\.1:\d+/.test(l)),
       lines.join("\n"),
     );
   });
@@ -257,7 +257,7 @@ describe("kubeadm providers against the lab", function () {
     const { error, lines } = await captureConsole(() => kubeadmInitProvider.delete!("master01", initOuts!));
     assert.equal(error, undefined, error?.message);
     assert.ok(
-      lines.some((l) => l.startsWith("[master01] WARNING: ")),
+      lines.some((l) => l.startsWith("warning: [master01] ")),
       lines.join("\n"),
     );
   });
