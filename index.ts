@@ -13,5 +13,8 @@ export const kubeconfig = cluster.kubeconfig;
 /** Control-plane nodes that have run `kubeadm init` or joined. */
 export const controlPlaneNodes = cluster.controlPlaneNames;
 export const workerNodes = cluster.workerNames;
-/** Secret: log-in token of the web UI's admin account (dashboard add-on); see the README's "Add-ons". */
-export const dashboardToken = cluster.dashboardToken;
+/**
+ * Secret: log-in token of the web UI's admin account (dashboard add-on); see the README's "Add-ons". Exported only
+ * when the web UI is on: an exported undefined makes Pulumi warn on every run of a stack without it.
+ */
+if (spec.addons.dashboard.enabled) exports.dashboardToken = cluster.dashboardToken;

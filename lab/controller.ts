@@ -73,8 +73,12 @@ export async function startLab(spec: LabSpec, options: StartOptions = {}): Promi
       throw new Error(`lab ${spec.name} is running with other hosts; run 'lab down --name ${spec.name}' first`);
     }
   }
-  progress(`removing leftovers of lab ${spec.name}`);
-  teardownLabSync(spec.name);
+  const leftovers = teardownLabSync(spec.name);
+  if (leftovers.killed > 0 || leftovers.namespaces.length > 0) {
+    progress(
+      `removed leftovers of an earlier lab ${spec.name}: ${leftovers.killed} processes, ${leftovers.namespaces.length} namespaces`,
+    );
+  }
   if (options.stopOnExit ?? true) ownLab(spec.name);
   try {
     return await createLab(spec, options, progress);

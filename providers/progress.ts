@@ -18,15 +18,25 @@ const WARNING_LINE = /^\s*(\[WARNING [^\]]*\]|Warning: )/;
 /** kubectl drain's note on DaemonSet Pods is what `--ignore-daemonsets` (node-drain.ts) asks for, on every drain. */
 const EXPECTED_WARNING = /^\s*Warning: ignoring DaemonSet-managed Pods/;
 
+/**
+ * At most one streamed line per step and second: a terminal shows only the latest line anyway, and a log (piped
+ * output, CI) would otherwise get every line of every host as a row of its own.
+ */
+export const STREAM_INTERVAL_MS = 1000;
+
 /** A sink that streams `[node] step: line`, e.g. `[master01] kubeadm init: [certs] Generating "ca" ...`. */
-export function progress(node: string, step: string): ProgressSink {
+export function progress(node: string, step: string, now: () => number = Date.now): ProgressSink {
+  let lastStreamed = -Infinity;
   return (line) => {
     if (line.trim() === "") return;
     if (WARNING_LINE.test(line) && !EXPECTED_WARNING.test(line)) {
       void log({ severity: "warning", message: `[${node}] ${step}: ${line.trim()}`, ephemeral: false });
-    } else {
-      void log({ severity: "info", message: `[${node}] ${step}: ${line}`, ephemeral: true });
+      return;
     }
+    const at = now();
+    if (at - lastStreamed < STREAM_INTERVAL_MS) return;
+    lastStreamed = at;
+    void log({ severity: "info", message: `[${node}] ${step}: ${line}`, ephemeral: true });
   };
 }
 

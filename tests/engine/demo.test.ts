@@ -140,7 +140,20 @@ describe("the newcomer's path: tools/demo, its Next lines and the README's workf
       ["master01 Ready", "worker01 Ready", "worker02 Ready", "worker03 Ready"],
       demo[0].output.slice(-3000),
     );
-    next = nextCommands(demo[0].output);
+    // What a newcomer reads: a few hundred lines, nothing repeated in Diagnostics, no alarm that is not true.
+    const output = demo[0].output;
+    const lines = output.split("\n");
+    assert.ok(lines.length <= 400, `the demo printed ${lines.length} lines`);
+    assert.doesNotMatch(output, /from \$PATH|Undefined value|removing leftovers|removed leftovers/);
+    const diagnostics = /^Diagnostics:\n([\s\S]*?)\n(?:Outputs|Resources):/m.exec(output)?.[1] ?? "";
+    const diagnosticLines = diagnostics.split("\n").filter((l) => /^\s+\S/.test(l) && !/^\s+\S+:\S+ \(/.test(l));
+    assert.ok(/kubeadm init: done in/.test(diagnostics), `Diagnostics says how long init took:\n${diagnostics}`);
+    assert.deepEqual(
+      diagnosticLines.filter((l, i) => diagnosticLines.indexOf(l) !== i),
+      [],
+      "no line repeated in Diagnostics",
+    );
+    next = nextCommands(output);
     assert.ok(next.includes("tools/demo down"), `the Next lines say how to undo it: ${next.join(" | ")}`);
   });
 

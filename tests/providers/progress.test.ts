@@ -31,7 +31,8 @@ const kept = (entries: LogEntry[]) => entries.filter((e) => !e.ephemeral).map((e
 describe("progress: what stays and what only streams", () => {
   it("streams host lines as ephemeral and keeps kubeadm's and kubectl's warnings", async () => {
     const entries = await entriesOf(() => {
-      const sink = progress("master01", "kubeadm init");
+      let clock = 0;
+      const sink = progress("master01", "kubeadm init", () => (clock += 1000));
       sink('[certs] Generating "ca" certificate and key', "stdout");
       sink("   ", "stdout");
       sink("\t[WARNING Swap]: swap is supported for cgroup v2 only", "stdout");
@@ -51,6 +52,28 @@ describe("progress: what stays and what only streams", () => {
       "warning [master01] kubeadm init: [WARNING Swap]: swap is supported for cgroup v2 only",
       "warning [master01] kubeadm init: Warning: policy/v1beta1 PodSecurityPolicy is deprecated",
     ]);
+  });
+
+  it("streams at most one line per step and second; warnings always stay", async () => {
+    const entries = await entriesOf(() => {
+      let clock = 0;
+      const sink = progress("w1", "kubeadm join", () => clock);
+      sink("line at 0ms", "stdout");
+      clock = 400;
+      sink("line at 400ms (dropped)", "stdout");
+      sink("[WARNING Hostname]: kept whatever the clock", "stdout");
+      clock = 999;
+      sink("line at 999ms (dropped)", "stdout");
+      clock = 1000;
+      sink("line at 1000ms", "stdout");
+      // Another step's sink has its own pace.
+      progress("w2", "kubeadm join", () => clock)("w2's first line", "stdout");
+    });
+    assert.deepEqual(
+      entries.filter((e) => e.ephemeral).map((e) => e.message),
+      ["[w1] kubeadm join: line at 0ms", "[w1] kubeadm join: line at 1000ms", "[w2] kubeadm join: w2's first line"],
+    );
+    assert.deepEqual(kept(entries), ["warning [w1] kubeadm join: [WARNING Hostname]: kept whatever the clock"]);
   });
 
   it("closes each step with how long it took, and the last one when the operation ends", async () => {
