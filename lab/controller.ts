@@ -14,6 +14,7 @@ import {
   readInit,
   type HostContext,
 } from "./hosts/host";
+import { ensureInotifyLimits } from "./hosts/inotify";
 import { upperRoot } from "./hosts/mounts";
 import { createSwitch, labNetwork, namespaceExists } from "./hosts/network";
 import { isRunning } from "./hosts/processes";
@@ -29,7 +30,7 @@ import {
   type InventoryHost,
 } from "./inventory";
 import { hostDir, labDir, sharedDir, switchNs, type LabAddresses } from "./names";
-import { mapLimit, runStatus, type RunResult } from "./run";
+import { mapLimit, runStatus, runSync, type RunResult } from "./run";
 import * as shared from "./shared";
 import { teardownLabSync } from "./teardown";
 import { disownLab, ownLab } from "./cleanup";
@@ -97,6 +98,9 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   const clientPublicKey = await generateKey(privateKeyPath, `lab-${spec.name}`);
   shared.initShared(sharedDir(spec.name));
   if (spec.realControlPlane) shared.writeSettings(sharedDir(spec.name), { controlPlane: "real" });
+  if (spec.realNodes) {
+    for (const change of ensureInotifyLimits()) progress(`raised ${change} (lab/hosts/inotify.ts says why)`);
+  }
   const network = await createSwitch(spec.name);
   progress(`lab network ${network.cidr}, routed from this machine`);
   const doublesDir = options.doublesDir ?? defaultDoublesDir();
@@ -179,7 +183,28 @@ function bootReport(dir: string): string {
   } catch {
     // Not started yet.
   }
-  return `init.log: ${initLogTail(dir)}; sshd.log: ${sshd || "empty"}`;
+  return `init.log: ${initLogTail(dir)}; sshd.log: ${sshd || "empty"}${systemdReport(dir)}`;
+}
+
+/** On a real node, what systemd is still doing and how its sshd unit fares: why a boot hangs. */
+function systemdReport(dir: string): string {
+  const init = readInit(dir)?.init;
+  if (!init || !isRunning(init)) return "";
+  const report = runSync("timeout", [
+    "5",
+    "nsenter",
+    "-t",
+    String(init.pid),
+    "-m",
+    "-p",
+    "--",
+    "sh",
+    "-c",
+    "command -v systemctl >/dev/null || exit 0; systemctl is-system-running; systemctl list-jobs --no-pager | head -8; " +
+      "systemctl status lab-sshd --no-pager -n 5 2>&1 | head -12",
+  ]);
+  const text = `${report.stdout}${report.stderr}`.trim();
+  return text ? `; systemd: ${text.split("\n").join(" | ")}` : "";
 }
 
 /** A running lab, from its state dir (any process may open it: `lab clock`, `lab fault`, tests' helpers). */
