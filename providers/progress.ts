@@ -19,24 +19,39 @@ const WARNING_LINE = /^\s*(\[WARNING [^\]]*\]|Warning: )/;
 const EXPECTED_WARNING = /^\s*Warning: ignoring DaemonSet-managed Pods/;
 
 /**
- * At most one streamed line per step and second: a terminal shows only the latest line anyway, and a log (piped
+ * At most one streamed line per node and second: a terminal shows only the latest line anyway, and a log (piped
  * output, CI) would otherwise get every line of every host as a row of its own.
  */
 export const STREAM_INTERVAL_MS = 1000;
 
+const STREAM_KEY = "__pulumiKubeadmStreamed";
+
+/**
+ * When each node last streamed a line, per process and looked up at run time (a captured Map would be copied
+ * into every serialized provider, each with its own pace).
+ */
+function lastStreamed(): Map<string, number> {
+  const global = globalThis as { [STREAM_KEY]?: Map<string, number> };
+  return (global[STREAM_KEY] ??= new Map());
+}
+
+/** Streams one ephemeral line unless the node streamed one less than a second ago. */
+function stream(node: string, message: string, now: () => number): void {
+  const at = now();
+  if (at - (lastStreamed().get(node) ?? -Infinity) < STREAM_INTERVAL_MS) return;
+  lastStreamed().set(node, at);
+  void log({ severity: "info", message, ephemeral: true });
+}
+
 /** A sink that streams `[node] step: line`, e.g. `[master01] kubeadm init: [certs] Generating "ca" ...`. */
 export function progress(node: string, step: string, now: () => number = Date.now): ProgressSink {
-  let lastStreamed = -Infinity;
   return (line) => {
     if (line.trim() === "") return;
     if (WARNING_LINE.test(line) && !EXPECTED_WARNING.test(line)) {
       void log({ severity: "warning", message: `[${node}] ${step}: ${line.trim()}`, ephemeral: false });
       return;
     }
-    const at = now();
-    if (at - lastStreamed < STREAM_INTERVAL_MS) return;
-    lastStreamed = at;
-    void log({ severity: "info", message: `[${node}] ${step}: ${line}`, ephemeral: true });
+    stream(node, `[${node}] ${step}: ${line}`, now);
   };
 }
 

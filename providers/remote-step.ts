@@ -52,10 +52,19 @@ export function environmentPrefix(environment: Record<string, string>): string {
     .join(" ");
 }
 
-/** Runs the script; the step leaves one line that stays, e.g. `[master01] packages: done in 12s`. */
-async function runStep(inputs: RemoteStepInputs, script: string, what: string, done: string): Promise<void> {
+/**
+ * Runs the script; the step leaves one line that stays, e.g. `[master01] packages: done in 12s`. A first run is not
+ * announced (the step's own resource row already says it is creating); a re-run or an undo is, since the row of
+ * an update or a delete does not say which.
+ */
+async function runStep(
+  inputs: RemoteStepInputs,
+  script: string,
+  what: string | undefined,
+  done: string,
+): Promise<void> {
   const started = Date.now();
-  announce(inputs.node, inputs.step, what);
+  if (what) announce(inputs.node, inputs.step, what);
   try {
     await withSession(
       inputs.connection,
@@ -91,7 +100,7 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   },
 
   async create(inputs: RemoteStepInputs) {
-    await runStep(inputs, inputs.script, "running", "done");
+    await runStep(inputs, inputs.script, undefined, "done");
     return { id: `${inputs.node}/${inputs.step}`, outs: inputs };
   },
 

@@ -31,7 +31,8 @@ const kept = (entries: LogEntry[]) => entries.filter((e) => !e.ephemeral).map((e
 describe("progress: what stays and what only streams", () => {
   it("streams host lines as ephemeral and keeps kubeadm's and kubectl's warnings", async () => {
     const entries = await entriesOf(() => {
-      let clock = 0;
+      // The pace is per node and process: a clock of its own, ahead of any other test's.
+      let clock = Date.now() + 60_000;
       const sink = progress("master01", "kubeadm init", () => (clock += 1000));
       sink('[certs] Generating "ca" certificate and key', "stdout");
       sink("   ", "stdout");
@@ -54,26 +55,32 @@ describe("progress: what stays and what only streams", () => {
     ]);
   });
 
-  it("streams at most one line per step and second; warnings always stay", async () => {
+  it("streams at most one line per node and second, across steps; warnings always stay", async () => {
     const entries = await entriesOf(() => {
-      let clock = 0;
-      const sink = progress("w1", "kubeadm join", () => clock);
-      sink("line at 0ms", "stdout");
-      clock = 400;
-      sink("line at 400ms (dropped)", "stdout");
-      sink("[WARNING Hostname]: kept whatever the clock", "stdout");
-      clock = 999;
-      sink("line at 999ms (dropped)", "stdout");
-      clock = 1000;
-      sink("line at 1000ms", "stdout");
-      // Another step's sink has its own pace.
-      progress("w2", "kubeadm join", () => clock)("w2's first line", "stdout");
+      const start = Date.now() + 120_000;
+      let clock = start;
+      const at = () => clock;
+      progress("pace1", "kubeadm join", at)("line at 0ms", "stdout");
+      clock = start + 400;
+      progress("pace1", "kubeadm join", at)("line at 400ms (dropped)", "stdout");
+      progress("pace1", "kubeadm join", at)("[WARNING Hostname]: kept whatever the clock", "stdout");
+      clock = start + 999;
+      // A new step's sink for the same node keeps the node's pace.
+      progress("pace1", "kubelet", at)("line at 999ms (dropped)", "stdout");
+      clock = start + 1000;
+      progress("pace1", "kubelet", at)("line at 1000ms", "stdout");
+      // Another node has its own pace.
+      progress("pace2", "kubeadm join", at)("pace2's first line", "stdout");
     });
     assert.deepEqual(
       entries.filter((e) => e.ephemeral).map((e) => e.message),
-      ["[w1] kubeadm join: line at 0ms", "[w1] kubeadm join: line at 1000ms", "[w2] kubeadm join: w2's first line"],
+      [
+        "[pace1] kubeadm join: line at 0ms",
+        "[pace1] kubelet: line at 1000ms",
+        "[pace2] kubeadm join: pace2's first line",
+      ],
     );
-    assert.deepEqual(kept(entries), ["warning [w1] kubeadm join: [WARNING Hostname]: kept whatever the clock"]);
+    assert.deepEqual(kept(entries), ["warning [pace1] kubeadm join: [WARNING Hostname]: kept whatever the clock"]);
   });
 
   it("closes each step with how long it took, and the last one when the operation ends", async () => {
