@@ -55,12 +55,37 @@ function labOf(trace: string): string {
 
 let labsBefore = new Set<string>();
 
+/** The blocks that labs of this checkout claimed (lab/hosts/network.ts writes network.json before the link). */
+function ourBlocks(): Set<number> {
+  const blocks = new Set<number>();
+  for (const lab of fs.existsSync(labStateDir) ? fs.readdirSync(labStateDir) : []) {
+    try {
+      blocks.add(JSON.parse(fs.readFileSync(path.join(labStateDir, lab, "network.json"), "utf8")).block);
+    } catch {
+      // No network (yet).
+    }
+  }
+  return blocks;
+}
+
+/**
+ * A trace of this checkout's labs, not of another checkout's running on the same machine at the same time (lab
+ * names and blocks are machine-wide, state dirs are not): teardown removes a lab's state dir last, so a lab of
+ * ours that left anything behind still has it.
+ */
+function ours(trace: string): boolean {
+  const link = /^(?:link pklab|route .* metric 10)(\d+)/.exec(trace);
+  if (link) return ourBlocks().has(Number(link[1]));
+  if (/^(namespace|cgroup) /.test(trace)) return fs.existsSync(path.join(labStateDir, labOf(trace)));
+  return true;
+}
+
 export const mochaHooks = {
   beforeAll(): void {
     labsBefore = new Set(labTraces().map(labOf));
   },
   afterAll(): void {
-    const left = labTraces().filter((trace) => !labsBefore.has(labOf(trace)));
+    const left = labTraces().filter((trace) => !labsBefore.has(labOf(trace)) && ours(trace));
     if (left.length > 0) throw new Error(`the tests left lab traces on the machine:\n${left.join("\n")}`);
   },
 };
