@@ -8,7 +8,13 @@ import * as path from "path";
 import { labCgroups, removeHostCgroupsSync } from "./hosts/cgroups";
 import { namespacePids, readInit } from "./hosts/host";
 import { readForwarder } from "./hosts/forwarder";
-import { deleteNamespaceSync, labNamespaces, labNetwork, removeStaleGuardRoutesSync } from "./hosts/network";
+import {
+  deleteNamespaceSync,
+  labNamespaces,
+  labNetwork,
+  removeStaleGuardRoutesSync,
+  switchBlockSync,
+} from "./hosts/network";
 import { allPids, cmdline, isRunning, killAndWaitSync, recordOf, type ProcessRecord } from "./hosts/processes";
 import { labDir, machineLink, nsPrefix } from "./names";
 import { runSync } from "./run";
@@ -66,7 +72,7 @@ function recordedBlock(lab: string): number | undefined {
   try {
     return labNetwork(lab).block;
   } catch {
-    return undefined;
+    return switchBlockSync(lab);
   }
 }
 
@@ -89,11 +95,12 @@ export function teardownLabSync(lab: string): TeardownReport {
     }
     killed += unique.length;
   }
+  // Read before the switch goes: with the state dir lost, the switch's bridge is what tells the block.
+  const block = recordedBlock(lab);
   const namespaces = labNamespaces(lab);
   for (const ns of namespaces) deleteNamespaceSync(ns);
   // The machine's link into the switch dies with the switch's namespace, but the kernel may do that later;
   // deleting it here frees the block at once.
-  const block = recordedBlock(lab);
   if (block !== undefined && fs.existsSync(`/sys/class/net/${machineLink(block)}`)) {
     runSync("ip", ["link", "del", machineLink(block)]);
   }

@@ -24,6 +24,13 @@ const EXPECTED_WARNING = /^\s*Warning: ignoring DaemonSet-managed Pods/;
  */
 export const STREAM_INTERVAL_MS = 1000;
 
+/** `PULUMI_KUBEADM_HOST_OUTPUT=all` streams every line: for following a host closely, or a log that must be whole. */
+export const HOST_OUTPUT_ENV = "PULUMI_KUBEADM_HOST_OUTPUT";
+
+function streamInterval(): number {
+  return process.env[HOST_OUTPUT_ENV] === "all" ? 0 : STREAM_INTERVAL_MS;
+}
+
 const STREAM_KEY = "__pulumiKubeadmStreamed";
 
 /**
@@ -38,7 +45,7 @@ function lastStreamed(): Map<string, number> {
 /** Streams one ephemeral line unless the node streamed one less than a second ago. */
 function stream(node: string, message: string, now: () => number): void {
   const at = now();
-  if (at - (lastStreamed().get(node) ?? -Infinity) < STREAM_INTERVAL_MS) return;
+  if (at - (lastStreamed().get(node) ?? -Infinity) < streamInterval()) return;
   lastStreamed().set(node, at);
   void log({ severity: "info", message, ephemeral: true });
 }

@@ -41,6 +41,19 @@ export function labNetwork(lab: string): LabAddresses {
   return labAddresses(block);
 }
 
+/**
+ * The block a lab's switch holds, read from the switch itself: its bridge carries the block's gateway address.
+ * Teardown needs it when the lab's state dir (network.json) is gone.
+ */
+export function switchBlockSync(lab: string): number | undefined {
+  const ns = switchNs(lab);
+  if (!namespaceExists(ns)) return undefined;
+  const shown = runSync("ip", ["-n", ns, "-o", "-4", "addr", "show", "dev", "br0"]);
+  const gateway = /inet (\S+)\//.exec(shown.stdout)?.[1];
+  if (gateway === undefined) return undefined;
+  return Array.from({ length: BLOCKS }, (_, b) => b).find((b) => labAddresses(b).gateway === gateway);
+}
+
 /** The route that keeps a lab range address on the machine, one per lab (told apart by its metric). */
 function guardRoute(block: number): string[] {
   return ["unreachable", LAB_RANGE, "metric", String(1000 + block)];

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { knownHostsLine, startLab, type Lab } from "../../lab";
+import { PREFIX_LENGTH } from "../../lab/names";
 import { repoRoot } from "../../tools/paths";
 import { leftovers, snapshot, type MachineSnapshot } from "./leftovers";
 
@@ -29,6 +30,11 @@ const SWAP_WARNING =
   "\t[WARNING Swap]: swap is supported for cgroup v2 only. The kubelet must be properly configured to use swap. Please refer to https://kubernetes.io/docs/concepts/architecture/nodes/#swap-memory, or disable swap on the node\n";
 const CRI_DOWN =
   'could not connect to the container runtime: failed to create new CRI runtime service: validate service connection: validate CRI v1 runtime API for endpoint "unix:///var/run/containerd/containerd.sock": rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix /var/run/containerd/containerd.sock: connect: no such file or directory"';
+
+/** An address as a regular expression matches it literally. */
+function escaped(address: string): string {
+  return address.replace(/\./g, "\\.");
+}
 
 interface SshResult {
   code: number;
@@ -171,9 +177,10 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
     const [cp1, w1, w2] = await Promise.all(
       ["cp1", "w1", "w2"].map((h) => ok(h, ". /etc/os-release; echo $(hostname) $ID; ip -o -4 addr show eth0")),
     );
-    assert.match(cp1, /^cp1 ubuntu\n.* inet 198\.18\.0\.2\/16 /);
-    assert.match(w1, /^w1 rocky\n.* inet 198\.18\.0\.3\/16 /);
-    assert.match(w2, /^w2 ubuntu\n.* inet 198\.18\.0\.4\/16 /);
+    const inet = (host: string) => ` inet ${escaped(lab!.host(host).address)}\\/${PREFIX_LENGTH} `;
+    assert.match(cp1, new RegExp(`^cp1 ubuntu\\n.*${inet("cp1")}`));
+    assert.match(w1, new RegExp(`^w1 rocky\\n.*${inet("w1")}`));
+    assert.match(w2, new RegExp(`^w2 ubuntu\\n.*${inet("w2")}`));
     await ok("cp1", "echo cp1 > /etc/overssh-marker");
     assert.equal(await ok("cp1", "cat /etc/overssh-marker"), "cp1\n");
     await fails("w2", "test -e /etc/overssh-marker", 1);
@@ -547,7 +554,7 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
     assert.match(
       printed,
       new RegExp(
-        `^kubeadm join 198\\.18\\.0\\.2:6443 --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:${caHash} \n$`,
+        `^kubeadm join ${escaped(lab!.host("cp1").address)}:6443 --token [a-z0-9]{6}\\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:${caHash} \n$`,
       ),
     );
 
@@ -611,7 +618,9 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
       );
     }
     // The worker's kubelet talks to the control plane at the endpoint given, with a CA-signed client certificate.
-    assert.match(await ok("w1", "cat /etc/kubernetes/kubelet.conf"), /server: https:\/\/198\.18\.0\.2:6443/);
+    assert.ok(
+      (await ok("w1", "cat /etc/kubernetes/kubelet.conf")).includes(`server: https://${lab!.host("cp1").address}:6443\n`),
+    );
     await fails("w1", "test -e /etc/kubernetes/bootstrap-kubelet.conf", 1);
     assert.match(
       await ok("w1", "openssl x509 -noout -subject -in /var/lib/kubelet/pki/kubelet-client-current.pem"),
@@ -629,11 +638,17 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
     const wide = await ok("cp1", "kubectl get nodes -o wide --no-headers");
     assert.match(
       wide,
-      /^w1\s+Ready\s+<none>\s+\S+\s+v1\.35\.4\s+198\.18\.0\.3\s+<none>\s+Rocky Linux 9\.\d+ \(Blue Onyx\)\s+\S+\s+containerd:\/\/2\.1\.\d+$/m,
+      new RegExp(
+        `^w1\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.35\\.4\\s+${escaped(lab!.host("w1").address)}\\s+<none>\\s+Rocky Linux 9\\.\\d+ \\(Blue Onyx\\)\\s+\\S+\\s+containerd:\\/\\/2\\.1\\.\\d+$`,
+        "m",
+      ),
     );
     assert.match(
       wide,
-      /^w2\s+Ready\s+<none>\s+\S+\s+v1\.35\.4\s+198\.18\.0\.4\s+<none>\s+Ubuntu 24\.04\.\d+ LTS\s+\S+\s+containerd:\/\/1\.7\.\d+$/m,
+      new RegExp(
+        `^w2\\s+Ready\\s+<none>\\s+\\S+\\s+v1\\.35\\.4\\s+${escaped(lab!.host("w2").address)}\\s+<none>\\s+Ubuntu 24\\.04\\.\\d+ LTS\\s+\\S+\\s+containerd:\\/\\/1\\.7\\.\\d+$`,
+        "m",
+      ),
     );
 
     const r = await ssh("w1", join(initToken, caHash));
@@ -657,7 +672,7 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
     assert.match(w1, /^Taints:\s+dedicated=lab:NoSchedule$/m);
     assert.match(w1, /^Unschedulable:\s+true$/m);
     assert.match(w1, /^ {2}Ready\s+True\s+.*KubeletReady\s+kubelet is posting ready status$/m);
-    assert.match(w1, /^ {2}InternalIP:\s+198\.18\.0\.3$/m);
+    assert.match(w1, new RegExp(`^ {2}InternalIP:\\s+${escaped(lab!.host("w1").address)}$`, "m"));
     assert.match(w1, /^ {2}OS Image:\s+Rocky Linux 9/m);
 
     assert.match(

@@ -16,6 +16,7 @@ import {
 import { INSPECT_MARKER } from "../../providers/host-state";
 import type { SessionOpener } from "../../providers/steps";
 import { renderEntry, setLocalLog } from "../../providers/engine-log";
+import { HOST_OUTPUT_ENV } from "../../providers/progress";
 
 export interface FakeResult {
   code?: number;
@@ -211,6 +212,9 @@ export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ result?
     lines.push(args.map(String).join(" "));
   };
   setLocalLog((entry) => lines.push(renderEntry(entry)));
+  // Every host line, not one a second: the tests look for secrets in all of them.
+  const hostOutput = process.env[HOST_OUTPUT_ENV];
+  process.env[HOST_OUTPUT_ENV] = "all";
   try {
     const result = await fn();
     return { result, lines };
@@ -219,5 +223,7 @@ export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ result?
   } finally {
     console.log = original;
     setLocalLog(undefined);
+    if (hostOutput === undefined) delete process.env[HOST_OUTPUT_ENV];
+    else process.env[HOST_OUTPUT_ENV] = hostOutput;
   }
 }

@@ -8,7 +8,7 @@ import { EngineService } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogSeverity, type LogRequest } from "@pulumi/pulumi/proto/engine_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { engineAddress, flushLog, log, setLocalLog, type LogEntry } from "../../providers/engine-log";
-import { formatDuration, progress } from "../../providers/progress";
+import { formatDuration, HOST_OUTPUT_ENV, progress } from "../../providers/progress";
 import { remoteStepProvider } from "../../providers/remote-step";
 import { StepReporter } from "../../providers/steps";
 
@@ -81,6 +81,26 @@ describe("progress: what stays and what only streams", () => {
       ],
     );
     assert.deepEqual(kept(entries), ["warning [pace1] kubeadm join: [WARNING Hostname]: kept whatever the clock"]);
+  });
+
+  it(`streams every line with ${HOST_OUTPUT_ENV}=all`, async () => {
+    const before = process.env[HOST_OUTPUT_ENV];
+    process.env[HOST_OUTPUT_ENV] = "all";
+    try {
+      const entries = await entriesOf(() => {
+        const at = () => Date.now() + 180_000;
+        const sink = progress("every1", "kubeadm join", at);
+        sink("first", "stdout");
+        sink("second, the same millisecond", "stdout");
+      });
+      assert.deepEqual(
+        entries.map((e) => e.message),
+        ["[every1] kubeadm join: first", "[every1] kubeadm join: second, the same millisecond"],
+      );
+    } finally {
+      if (before === undefined) delete process.env[HOST_OUTPUT_ENV];
+      else process.env[HOST_OUTPUT_ENV] = before;
+    }
   });
 
   it("closes each step with how long it took, and the last one when the operation ends", async () => {
