@@ -63,7 +63,7 @@ export async function onAnsweringControlPlane<T>(
   const attempts: string[] = [];
   for (const ref of candidates) {
     let started = false;
-    reporter.begin("connect", `control plane ${ref.name} (${purpose})`);
+    reporter.begin("control plane", `connecting to ${ref.name} (${purpose})`);
     try {
       const outcome = await open(
         ref.connection,

@@ -126,7 +126,7 @@ async function joinSteps(
         );
       } finally {
         reporter.begin(
-          "token",
+          "token cleanup",
           `deleting join token ${tokenId(token)} and the uploaded certificates on ${helper.name}`,
         );
         await deleteJoinToken(cp, token, node.name, cluster.joinTokenTtl, masker);

@@ -93,7 +93,7 @@ async function deleteSteps(props: KubeadmJoinOutputs, open: SessionOpener, repor
   }
 
   // 2. Drain and delete the Node on the control plane.
-  reporter.begin("connect", `control plane ${props.controlPlane.name}`);
+  reporter.begin("control plane", `connecting to ${props.controlPlane.name}`);
   await tolerateUnreachable(
     `Node ${name} could not be drained or deleted; delete it later with kubectl delete node ${name}.`,
     () =>

@@ -60,7 +60,7 @@ async function joinSteps(
   });
   const ours = hashOfPem(state.caCertPem) === inputs.caCertHash;
 
-  reporter.begin("connect", `control plane ${controlPlane.name} (${describeTarget(controlPlane.connection)})`);
+  reporter.begin("control plane", `connecting to ${controlPlane.name} (${describeTarget(controlPlane.connection)})`);
   return open(
     controlPlane.connection,
     async (cp) => {
@@ -102,7 +102,7 @@ async function joinSteps(
           { ...sessionOptions, secrets: [token] },
         );
       } finally {
-        reporter.begin("token", `deleting join token ${tokenId(token)} on ${controlPlane.name}`);
+        reporter.begin("token cleanup", `deleting join token ${tokenId(token)} on ${controlPlane.name}`);
         await deleteJoinToken(cp, token, node.name, cluster.joinTokenTtl, masker);
       }
 

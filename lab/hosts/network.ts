@@ -148,6 +148,9 @@ export async function connectHost(lab: string, host: string, index: number): Pro
   const ns = hostNs(lab, host);
   const addresses = labNetwork(lab);
   const port = switchPort(index);
+  // After a reboot the old port may still be on the bridge: the kernel removes a deleted namespace's veth
+  // pair later, not when 'ip netns delete' returns. Deleting it here is synchronous ("not found" is fine).
+  await runStatus("ip", ["-n", switchNs(lab), "link", "del", port]);
   await run("ip", ["netns", "add", ns]);
   await run("ip", ["-n", switchNs(lab), "-batch", "-"], {
     input: [`link add ${port} type veth peer name eth0 netns ${ns}`, `link set ${port} master br0 up`].join("\n"),

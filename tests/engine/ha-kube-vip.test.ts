@@ -90,12 +90,12 @@ for (const realControlPlane of [false, true])
       }
       for (const host of CONTROL_PLANE) {
         const manifest = await lab.lab.run(host, "cat /etc/kubernetes/manifests/kube-vip.yaml");
-        assert.match(manifest, /value: 198\.18\.0\.253\n/);
+        assert.ok(manifest.includes(`value: ${lab.lab.network.virtualIp}\n`), `${host}: kube-vip holds the virtual IP`);
         assert.match(manifest, /path: \/etc\/kubernetes\/admin\.conf\n/, `${host}: admin.conf once init is done`);
         assert.match(manifest, /image: ghcr\.io\/kube-vip\/kube-vip:v/);
       }
       const kubeletConf = await lab.lab.run("w1", "cat /etc/kubernetes/kubelet.conf");
-      assert.match(kubeletConf, /server: https:\/\/198\.18\.0\.253:6443/);
+      assert.ok(kubeletConf.includes(`server: https://${lab.lab.network.virtualIp}:6443\n`), kubeletConf);
     });
 
     it("moves the virtual IP to another control-plane node when the leader's host goes down", async () => {

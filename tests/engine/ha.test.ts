@@ -73,6 +73,8 @@ describe("HA control plane on the lab (real engine, load balancer as the endpoin
       hosts: HOSTS,
       loadBalancer: [...CONTROL_PLANE, LATER],
       config: (l) => ({ controlPlaneEndpoint: l.loadBalancerEndpoint() }),
+      // The secrets check reads every line the hosts printed, not one a second.
+      everyHostLine: true,
     });
     for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));
     lab.declareHosts(CONTROL_PLANE, WORKERS);

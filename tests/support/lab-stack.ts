@@ -5,11 +5,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { startLab, type Lab } from "../../lab";
 import type { Distro } from "../../lab/inventory";
 import { labDir } from "../../lab/names";
 import { LAB_MIRRORS, mergeConfig, realNodeMirrors } from "../../lab/stack-config";
+import { HOST_OUTPUT_ENV } from "../../providers/progress";
 
 export { LAB_MIRRORS };
 import { engineProject, type EngineProject } from "./engine";
@@ -34,6 +35,8 @@ export interface LabStackOptions {
    * pulled from the lab's registry through the stack's mirror settings (realNodeMirrors).
    */
   realNodes?: boolean;
+  /** Every host line in the engine's output (PULUMI_KUBEADM_HOST_OUTPUT=all), for tests that look through all of them. */
+  everyHostLine?: boolean;
 }
 
 /**
@@ -77,6 +80,7 @@ export class LabStack {
       config: Object.fromEntries(Object.entries(config).map(([key, value]) => [`pulumi-kubeadm:${key}`, value])),
     });
     const stack = await project.stack(stackName, stackFile);
+    if (options.everyHostLine) (stack.workspace as LocalWorkspace).envVars[HOST_OUTPUT_ENV] = "all";
     return new LabStack(lab, project, stack, hostsFile);
   }
 
