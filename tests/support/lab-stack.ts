@@ -147,13 +147,47 @@ export class LabStack {
     );
   }
 
-  async kubectl(args: string): Promise<string> {
+  async kubectl(args: string, options: { input?: string; timeoutMs?: number } = {}): Promise<string> {
     const controlPlane = this.lab.inventory.hosts[0].name;
     // the discovery cache in /tmp (not part of a host's snapshot), not the real kubectl's $HOME/.kube/cache
     return this.lab.run(
       controlPlane,
       `kubectl --cache-dir /tmp/kubectl-cache --kubeconfig /etc/kubernetes/admin.conf ${args}`,
+      options,
     );
+  }
+
+  /**
+   * The kubelets' TLS bootstraps as the API recorded them, oldest first: each joined node's client-certificate
+   * CSR, sent with the bootstrap token its join used (requestor system:bootstrap:<token id>).
+   */
+  async kubeletBootstraps(): Promise<{ node: string; tokenId: string }[]> {
+    const csrs = JSON.parse(await this.kubectl("get csr --sort-by=.metadata.creationTimestamp -o json")) as {
+      items: { spec: { username: string; signerName: string; request: string } }[];
+    };
+    return csrs.items
+      .filter((c) => c.spec.signerName === "kubernetes.io/kube-apiserver-client-kubelet")
+      .filter((c) => c.spec.username.startsWith("system:bootstrap:"))
+      .map((c) => {
+        // The request is a PEM CSR; its subject's CN, system:node:<name>, is a DER string: plain ASCII right after
+        // its one-byte length.
+        const pem = Buffer.from(c.spec.request, "base64").toString("utf8");
+        const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ""), "base64").toString("latin1");
+        const at = der.indexOf("system:node:");
+        const node = at > 0 ? der.slice(at, at + der.charCodeAt(at - 1)).replace("system:node:", "") : "?";
+        return { node, tokenId: c.spec.username.replace("system:bootstrap:", "") };
+      });
+  }
+
+  /** The ids of the bootstrap tokens the cluster holds now (kube-system's bootstrap-token-<id> Secrets). */
+  async bootstrapTokenIds(): Promise<string[]> {
+    const names = await this.kubectl(
+      "-n kube-system get secrets --field-selector type=bootstrap.kubernetes.io/token -o jsonpath={.items[*].metadata.name}",
+    );
+    return names
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((name) => name.replace(/^bootstrap-token-/, ""));
   }
 
   /** The cluster's Node names as the control plane lists them, sorted. */
