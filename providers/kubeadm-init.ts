@@ -3,9 +3,10 @@
 // behind Pulumi's back, and a full reset on delete.
 //
 // Converging after interruptions: create looks at the host first. A control plane already initialised with
-// this cluster's CA that answers (an earlier `pulumi up` was killed after kubeadm init finished) is adopted;
-// anything less (a half-done init, leftovers of another cluster) is reset before `kubeadm init` runs. A
-// failed init resets the host before the error is raised, so the next run starts clean either way.
+// this cluster's CA that answers and whose init finished (an earlier `pulumi up` was killed after kubeadm init
+// was done) is adopted; anything less (a half-done init, even one whose API server answers, leftovers of another
+// cluster) is reset before `kubeadm init` runs. A failed init resets the host before the error is raised, so the
+// next run starts clean either way.
 //
 // This provider object is serialized into the state and run from there for delete and refresh
 // (shared/reference/pulumi.md): it captures no secrets (they arrive as inputs) and no live values.
@@ -25,7 +26,7 @@ import { createBootstrapToken } from "./join-token";
 import { listControlPlaneNodes } from "./etcd-quorum";
 import { runKubeadmStep } from "./kubeadm-step";
 import { placeKubeVip } from "./kube-vip-static-pod";
-import { kubectl, labelArgs, retrying, taintCommand, waitForNode } from "./kubectl";
+import { kubectl, labelArgs, retrying, taintCommand, waitForApiServer, waitForNode } from "./kubectl";
 import { resetNode } from "./node-reset";
 import { renderTarget } from "./node-settings";
 import { containsUnknown, stripUndefined } from "./plain-data";
@@ -79,8 +80,48 @@ function outputs(
 }
 
 /**
- * An existing control plane with this CA: adopted when its API server answers with this Node. Returns
- * undefined when it does not answer (it is then reset like any partial state).
+ * What `kubeadm init` makes in its last phases, once the control plane is up: the configuration joins read
+ * (upload-config), the discovery ConfigMap (bootstrap-token) and the add-ons (addon). An init that was cut off
+ * after the API server came up (its SSH connection dropped, the pulumi process killed: kubeadm dies at its next
+ * line of output) leaves a control plane that answers but lacks them, where every join would fail.
+ */
+const INIT_LAST_OBJECTS: { what: string; args: string[] }[] = [
+  { what: "ConfigMap kube-system/kubeadm-config", args: ["-n", "kube-system", "get", "configmap", "kubeadm-config"] },
+  { what: "ConfigMap kube-public/cluster-info", args: ["-n", "kube-public", "get", "configmap", "cluster-info"] },
+  { what: "DaemonSet kube-system/kube-proxy", args: ["-n", "kube-system", "get", "daemonset", "kube-proxy"] },
+  { what: "Deployment kube-system/coredns", args: ["-n", "kube-system", "get", "deployment", "coredns"] },
+];
+/** Attempts at reading one of them when the API answers with something else than "not found" or "forbidden". */
+const INIT_CHECK_ATTEMPTS = 5;
+
+/**
+ * Why the control plane's `kubeadm init` did not finish, or undefined when it did. "Forbidden" counts as not
+ * finished: kubeadm grants the admin kubeconfig its rights (kubeadm:cluster-admins) right after the control plane
+ * is up, so an init cut off before that leaves an admin.conf the API server refuses.
+ */
+async function unfinishedInit(session: RemoteSession): Promise<string | undefined> {
+  for (const { what, args } of INIT_LAST_OBJECTS) {
+    for (let attempt = 1; ; attempt++) {
+      const result = await session.run(kubectl([...args, "-o", "name"]), {
+        allowFailure: true,
+        streamOutput: false,
+        summary: `kubectl get ${what}`,
+      });
+      if (result.code === 0) break;
+      if (/NotFound|not found/.test(result.stderr)) return `no ${what}`;
+      if (/forbidden/i.test(result.stderr)) return `the admin kubeconfig may not read ${what} yet`;
+      if (attempt >= INIT_CHECK_ATTEMPTS) {
+        return `${what} could not be read: ${(result.stderr.trim() || `exit status ${result.code}`).split("\n")[0]}`;
+      }
+      await new Promise((resolve) => setTimeout(resolve, API_RETRY_DELAY_SECONDS * 1000));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An existing control plane with this CA: adopted when its API server answers, its `kubeadm init` finished and
+ * this Node exists. Returns undefined otherwise (it is then reset like any partial state).
  */
 async function adoptControlPlane(
   session: RemoteSession,
@@ -92,10 +133,25 @@ async function adoptControlPlane(
     "adopt",
     "this host already runs a control plane with this cluster's CA (an earlier run was interrupted?); checking it answers",
   );
-  if (!(await waitForNode(session, node.name, ADOPT_WAIT_SECONDS))) {
+  if (!(await waitForApiServer(session, ADOPT_WAIT_SECONDS))) {
     warn(
       node.name,
       `the control plane on ${session.target} did not answer within ${ADOPT_WAIT_SECONDS}s: resetting it and running kubeadm init again`,
+    );
+    return undefined;
+  }
+  const unfinished = await unfinishedInit(session);
+  if (unfinished !== undefined) {
+    warn(
+      node.name,
+      `kubeadm init did not finish on ${session.target} (${unfinished}): resetting it and running kubeadm init again`,
+    );
+    return undefined;
+  }
+  if (!(await waitForNode(session, node.name, ADOPT_WAIT_SECONDS))) {
+    warn(
+      node.name,
+      `the control plane on ${session.target} has no Node ${node.name} after ${ADOPT_WAIT_SECONDS}s: resetting it and running kubeadm init again`,
     );
     return undefined;
   }

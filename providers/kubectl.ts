@@ -46,6 +46,22 @@ export async function nodeStatus(session: RemoteSession, name: string): Promise<
 }
 
 /**
+ * Waits until the API server answers ready (/readyz, which every authenticated user may read, whatever RBAC
+ * grants the admin kubeconfig so far): true when it does within about `seconds`.
+ */
+export async function waitForApiServer(session: RemoteSession, seconds: number): Promise<boolean> {
+  const delay = 2;
+  const attempts = Math.max(1, Math.ceil(seconds / delay));
+  const result = await session.run(retrying(`${kubectl(["get", "--raw=/readyz"])} >/dev/null 2>&1`, attempts, delay), {
+    allowFailure: true,
+    streamOutput: false,
+    timeoutSeconds: seconds + 60,
+    summary: "wait for the API server",
+  });
+  return result.code === 0;
+}
+
+/**
  * Waits until the Node object exists (the API server answers and the kubelet registered): true when it does
  * within about `seconds`.
  */

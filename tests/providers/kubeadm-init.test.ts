@@ -123,6 +123,41 @@ describe("kubeadm-init provider: create", () => {
     assert.ok(cluster.master.commands.some((c) => c.includes("'taint' 'node' 'master01'")));
   });
 
+  for (const [what, answer, says] of [
+    [
+      "whose discovery ConfigMap is missing",
+      { code: 1, stderr: 'Error from server (NotFound): configmaps "cluster-info" not found' },
+      /kubeadm init did not finish on master01 \(root@10\.0\.0\.3:22\) \(no ConfigMap kube-public\/cluster-info\)/,
+    ],
+    [
+      "whose admin kubeconfig is not yet authorised",
+      {
+        code: 1,
+        stderr: 'Error from server (Forbidden): configmaps "cluster-info" is forbidden: User "kubernetes-admin"',
+      },
+      /kubeadm init did not finish .*the admin kubeconfig may not read ConfigMap kube-public\/cluster-info yet/,
+    ],
+  ] as const) {
+    it(`resets a control plane that answers but ${what} (an init cut off after the API server came up)`, async () => {
+      const cluster = new FakeCluster().initialised();
+      cluster.master.on(/'kube-public' 'get' 'configmap' 'cluster-info'/, answer);
+      const { error, lines } = await captureConsole(() =>
+        createControlPlane(initInputs(), fakeOpener(cluster.hosts())),
+      );
+      assert.equal(error, undefined, error?.message);
+      assert.ok(
+        lines.some((l) => l.startsWith("warning: [master01] ") && says.test(l)),
+        lines.join("\n"),
+      );
+      assert.equal(cluster.master.resetRuns(), 1);
+      assert.ok(
+        cluster.master.commands.some((c) => c.includes("'kubeadm' 'init'")),
+        "kubeadm init ran again",
+      );
+      assert.ok(!cluster.master.commands.some((c) => c.includes("'get' 'node' 'master01'")), "no wait for the Node");
+    });
+  }
+
   it("resets and re-initialises a control plane of another cluster (different CA), with a warning", async () => {
     const cluster = new FakeCluster().initialised(OTHER_CA.certPem);
     const { error, lines } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
