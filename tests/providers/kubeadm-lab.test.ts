@@ -1,8 +1,10 @@
-// End to end against the lab: two real sshd hosts in their own namespaces (kubeadm, kubelet, kubectl played
-// by the lab's doubles), prepared with HostPrep's own step scripts, then the kubeadm providers' create and
-// delete called directly (provider objects are plain objects), exactly as the engine calls them.
+// End to end against the lab's real nodes (lab/README.md, "Real nodes"): two hosts with real sshd, systemd,
+// containerd, kubelet and kubeadm, prepared with HostPrep's own step scripts (the package managers are the lab's,
+// the binaries they install are real), then the kubeadm providers' create and delete called directly (provider
+// objects are plain objects), exactly as the engine calls them.
 import { strict as assert } from "assert";
 import { startLab, type Lab } from "../../lab";
+import { mergeConfig, realNodeMirrors } from "../../lab/stack-config";
 import { hostPrepSteps } from "../../components/host-prep/steps";
 import { resolveConfig } from "../../config/resolve";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
@@ -13,6 +15,7 @@ import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/init
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/join-inputs";
 import { kubeadmInitProvider } from "../../providers/kubeadm-init";
 import { kubeadmJoinProvider } from "../../providers/kubeadm-join";
+import { inspectScript, parseHostState } from "../../providers/host-state";
 import { readResetScript } from "../../providers/node-reset";
 import { clusterSettings, nodeSettings } from "../../providers/node-settings";
 import { environmentPrefix } from "../../providers/remote-step";
@@ -21,7 +24,7 @@ import { repoRoot } from "../../tools/paths";
 import { captureConsole } from "./kubeadm-fakes";
 
 const LAB = `kadm${process.pid % 100000}`;
-const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf";
+const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tmp/kubectl-cache";
 
 /** HostPrep's steps, run over SSH the way its RemoteStep provider runs them. */
 async function prepareHost(spec: ClusterSpec, node: NodeSpec): Promise<void> {
@@ -58,6 +61,7 @@ describe("kubeadm providers against the lab", function () {
         { name: "master01", distro: "ubuntu" },
         { name: "worker01", distro: "ubuntu" },
       ],
+      realNodes: true,
     });
     // The lab's hosts as the product reaches real ones: SSH through the loopback forwarder with the host key
     // pinned, the lab address as advertiseAddress.
@@ -68,28 +72,32 @@ describe("kubeadm providers against the lab", function () {
       advertiseAddress: h.address,
       hostKey: h.hostKey,
     });
-    const raw = {
-      controlPlane: [host(lab.host("master01"))],
-      workers: [host(lab.host("worker01"))],
-      ssh: { user: "root", privateKeyFile: lab.inventory.privateKeyPath },
-      kubernetesVersion: "v1.35.4",
-      // The lab's hosts only offer cgroup v1 (HostPrep's preflight refuses them otherwise).
-      kubelet: { allowCgroupV1: true },
-      imageRepository: "registry.aliyuncs.com/google_containers",
-      packages: {
-        apt: {
-          kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/",
-          containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/",
+    const raw = mergeConfig(
+      {
+        controlPlane: [host(lab.host("master01"))],
+        workers: [host(lab.host("worker01"))],
+        ssh: { user: "root", privateKeyFile: lab.inventory.privateKeyPath },
+        kubernetesVersion: "v1.35.4",
+        // The lab's hosts only offer cgroup v1 (HostPrep's preflight refuses them otherwise).
+        kubelet: { allowCgroupV1: true },
+        imageRepository: "registry.aliyuncs.com/google_containers",
+        packages: {
+          apt: {
+            kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/",
+            containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/ubuntu/",
+          },
+          yum: {
+            kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/",
+            containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/centos/",
+          },
         },
-        yum: {
-          kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/",
-          containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/centos/",
-        },
+        joinTokenTtl: "10m",
+        drain: { timeoutSeconds: 30 },
+        addons: { flannel: { enabled: false } },
       },
-      joinTokenTtl: "10m",
-      drain: { timeoutSeconds: 30 },
-      addons: { flannel: { enabled: false } },
-    };
+      // Images from the lab's registry through containerd's mirror settings; what a nested host needs.
+      realNodeMirrors(lab.network.registry),
+    );
     const validated = validateConfig(raw, { baseDir: repoRoot });
     assert.ok(validated.ok, JSON.stringify(!validated.ok && validated.problems));
     spec = resolveConfig(validated.config, { baseDir: repoRoot });
@@ -134,25 +142,36 @@ describe("kubeadm providers against the lab", function () {
   });
 
   it("a failed kubeadm init leaves the host reset, and the error names the host, the step and kubeadm's line", async () => {
-    lab!.setFault("master01", "kubeadm init", {
-      fail: "error execution phase wait-control-plane: lab fault: the control plane did not come up",
-    });
+    // A read-only (empty) manifests directory passes kubeadm's preflight; kubeadm then writes the certificates
+    // and kubeconfigs, and fails for real when it writes the first static Pod manifest.
+    await lab!.run(
+      "master01",
+      "mkdir -p /etc/kubernetes/manifests && mount -t tmpfs -o ro tmpfs /etc/kubernetes/manifests",
+    );
+    let failed: Awaited<ReturnType<typeof captureConsole>>;
     try {
-      const { error, lines } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
-      assert.ok(error, "create fails");
-      assert.match(error.message, /^kubeadm init failed on master01 \(root@127\.0\.0\.1:\d+\)/);
-      assert.match(error.message, /error execution phase wait-control-plane: lab fault/);
-      assert.match(error.message, /The host was reset/);
-      assert.ok(
-        lines.some((l) => l.startsWith("[master01] reset:")),
-        lines.join("\n"),
-      );
+      failed = await captureConsole(() => kubeadmInitProvider.create(initInputs));
     } finally {
-      lab!.clearFaults("master01");
+      await lab!.run("master01", "umount /etc/kubernetes/manifests");
     }
-    const manifests = await lab!.exec("master01", "ls -A /etc/kubernetes/manifests 2>/dev/null; ls /etc/kubernetes");
-    assert.equal(manifests.stdout.includes(".yaml"), false, manifests.stdout);
-    assert.equal(manifests.stdout.includes("pulumi-kubeadm"), false, "no config with a token is left behind");
+    const { error, lines } = failed;
+    assert.ok(error, "create fails");
+    assert.match(error.message, /^kubeadm init failed on master01 \(root@127\.0\.0\.1:\d+\) \(exit status 1\):/);
+    assert.match(error.message, /error execution phase etcd.*read-only file system/);
+    assert.match(error.message, /The host was reset/);
+    assert.ok(
+      lines.some((l) => l.startsWith("[master01] kubeadm init: [certs] Generating")),
+      lines.join("\n"),
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith("[master01] reset:")),
+      lines.join("\n"),
+    );
+    // What kubeadm had written (certificates, kubeconfigs) is gone, and so is the config with the token.
+    const state = parseHostState(await lab!.run("master01", inspectScript()));
+    assert.deepEqual(state.footprintItems, []);
+    const left = await lab!.exec("master01", "ls -A /etc/kubernetes /etc/kubernetes/manifests 2>/dev/null");
+    assert.doesNotMatch(left.stdout, /\.conf|\.yaml|pulumi-kubeadm/, left.stdout);
   });
 
   it("init creates a working control plane; no token or key reaches the output", async () => {
@@ -183,11 +202,26 @@ describe("kubeadm providers against the lab", function () {
   });
 
   it("create again (a re-run after an interruption) adopts the control plane instead of failing", async () => {
-    const { result, error } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
+    const apiserver = async () =>
+      (await lab!.run("master01", "crictl ps --name kube-apiserver -q")).trim() +
+      (await lab!.run("master01", "crictl ps --name etcd -q")).trim();
+    const running = await apiserver();
+    assert.ok(running, "no kube-apiserver and etcd containers on master01");
+    const { result, error, lines } = await captureConsole(() => kubeadmInitProvider.create(initInputs));
     assert.equal(error, undefined, error?.message);
     assert.equal((result!.outs as KubeadmInitOutputs).caCertHash, initOuts!.caCertHash);
-    const log = await lab!.run("master01", "grep -c '^.*kubeadm init' /var/log/lab/commands.log || true");
-    assert.ok(Number(log.trim()) >= 1);
+    assert.ok(
+      lines.some((l) => l.startsWith("[master01] adopt: done")),
+      lines.join("\n"),
+    );
+    assert.ok(!lines.some((l) => l.startsWith("[master01] kubeadm init")), "kubeadm init ran again");
+    // The same control plane: its containers were not restarted.
+    assert.equal(await apiserver(), running);
+    // The adoption's own token is a working one, and its own.
+    const adopted = (result!.outs as KubeadmInitOutputs).bootstrapToken;
+    assert.notEqual(adopted, initOuts!.bootstrapToken);
+    const tokens = await lab!.run("master01", "kubeadm token list");
+    assert.ok(tokens.includes(adopted.split(".")[0]), tokens);
   });
 
   it("refresh sees the control plane", async () => {
