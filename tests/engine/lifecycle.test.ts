@@ -84,6 +84,8 @@ describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)
       lab: "lifecycle",
       hosts: HOSTS,
       realNodes: true,
+      // Every host line in the output: kubectl drain's (checked below) and all of them looked through for secrets.
+      everyHostLine: true,
       config: { podSubnet: POD_SUBNET, addons: { flannel: { enabled: true, backend: "vxlan" } } },
     });
     for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));
