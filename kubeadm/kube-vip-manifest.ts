@@ -36,7 +36,8 @@ export function renderKubeVipManifest(opts: KubeVipManifestOptions): string {
     { name: "port", value: String(API_SERVER_BIND_PORT) },
     { name: "vip_nodename", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
     { name: "vip_interface", value: opts.interface },
-    { name: "vip_cidr", value: family === 6 ? "128" : "32" },
+    // kube-vip 1.x reads the address's prefix length from vip_subnet (it ignores the older vip_cidr).
+    { name: "vip_subnet", value: family === 6 ? "128" : "32" },
     { name: "dns_mode", value: "first" },
     { name: "cp_enable", value: "true" },
     { name: "cp_namespace", value: "kube-system" },

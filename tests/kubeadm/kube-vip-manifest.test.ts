@@ -70,7 +70,8 @@ describe("kube-vip static Pod manifest", () => {
     assert.equal(vars.get("cp_enable")?.value, "true");
     assert.equal(vars.get("cp_namespace")?.value, "kube-system");
     assert.equal(vars.get("port")?.value, "6443");
-    assert.equal(vars.get("vip_cidr")?.value, "32");
+    assert.equal(vars.get("vip_subnet")?.value, "32");
+    assert.equal(vars.get("vip_cidr"), undefined, "kube-vip 1.x ignores vip_cidr");
   });
 
   it("elects one leader with a lease (kube-vip's generated timings) and names itself after its node", () => {
@@ -104,7 +105,7 @@ describe("kube-vip static Pod manifest", () => {
   it("uses a /128 for an IPv6 virtual IP", () => {
     const v6 = env(parsePod(renderKubeVipManifest({ ...OPTIONS, address: "2001:db8::100" })));
     assert.equal(v6.get("address")?.value, "2001:db8::100");
-    assert.equal(v6.get("vip_cidr")?.value, "128");
+    assert.equal(v6.get("vip_subnet")?.value, "128");
   });
 
   it("refuses an address that is not an IP and an empty interface", () => {
