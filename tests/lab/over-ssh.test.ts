@@ -619,7 +619,9 @@ describe("lab over ssh: packages, units, kubeadm and kubectl as the real tools",
     }
     // The worker's kubelet talks to the control plane at the endpoint given, with a CA-signed client certificate.
     assert.ok(
-      (await ok("w1", "cat /etc/kubernetes/kubelet.conf")).includes(`server: https://${lab!.host("cp1").address}:6443\n`),
+      (await ok("w1", "cat /etc/kubernetes/kubelet.conf")).includes(
+        `server: https://${lab!.host("cp1").address}:6443\n`,
+      ),
     );
     await fails("w1", "test -e /etc/kubernetes/bootstrap-kubelet.conf", 1);
     assert.match(
