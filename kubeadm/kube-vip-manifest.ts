@@ -41,6 +41,11 @@ export function renderKubeVipManifest(opts: KubeVipManifestOptions): string {
     { name: "dns_mode", value: "first" },
     { name: "cp_enable", value: "true" },
     { name: "cp_namespace", value: "kube-system" },
+    // The local API server, not the virtual IP the kubeconfig names: kube-vip 1.x reads its kubeconfig as an
+    // explicit file and talks to the kubeconfig's server unless given this, and the virtual IP answers only once a
+    // leader holds it, which takes a Lease from the API (during `kubeadm init`, and on every node after a restart).
+    // "kubernetes" is 127.0.0.1 through the Pod's host alias and a name in the API server's certificate.
+    { name: "kubernetes_addr", value: `kubernetes:${API_SERVER_BIND_PORT}` },
     { name: "vip_leaderelection", value: "true" },
     { name: "vip_leasename", value: "plndr-cp-lock" },
     { name: "vip_leaseduration", value: String(LEASE.duration) },

@@ -100,6 +100,8 @@ describe("kube-vip static Pod manifest", () => {
     assert.deepEqual(duringInit.spec.containers[0].volumeMounts, container.volumeMounts);
     assert.deepEqual(duringInit.spec.volumes[0].hostPath, { path: "/etc/kubernetes/super-admin.conf" });
     assert.deepEqual(pod.spec.hostAliases, [{ hostnames: ["kubernetes"], ip: "127.0.0.1" }]);
+    // kube-vip 1.x talks to the kubeconfig's server (the virtual IP, which needs a leader first) unless told this
+    assert.equal(vars.get("kubernetes_addr")?.value, "kubernetes:6443");
   });
 
   it("uses a /128 for an IPv6 virtual IP", () => {
