@@ -36,10 +36,16 @@ export function renderKubeVipManifest(opts: KubeVipManifestOptions): string {
     { name: "port", value: String(API_SERVER_BIND_PORT) },
     { name: "vip_nodename", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
     { name: "vip_interface", value: opts.interface },
-    { name: "vip_cidr", value: family === 6 ? "128" : "32" },
+    // kube-vip 1.x reads the address's prefix length from vip_subnet (it ignores the older vip_cidr).
+    { name: "vip_subnet", value: family === 6 ? "128" : "32" },
     { name: "dns_mode", value: "first" },
     { name: "cp_enable", value: "true" },
     { name: "cp_namespace", value: "kube-system" },
+    // The local API server, not the virtual IP the kubeconfig names: kube-vip 1.x reads its kubeconfig as an
+    // explicit file and talks to the kubeconfig's server unless given this, and the virtual IP answers only once a
+    // leader holds it, which takes a Lease from the API (during `kubeadm init`, and on every node after a restart).
+    // "kubernetes" is 127.0.0.1 through the Pod's host alias and a name in the API server's certificate.
+    { name: "kubernetes_addr", value: `kubernetes:${API_SERVER_BIND_PORT}` },
     { name: "vip_leaderelection", value: "true" },
     { name: "vip_leasename", value: "plndr-cp-lock" },
     { name: "vip_leaseduration", value: String(LEASE.duration) },

@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import { toolCache } from "../tools/paths";
+import { repoRoot, toolCache } from "../tools/paths";
 import { connectRegistry, labNetwork } from "./hosts/network";
 import { isRunning, killAndWaitSync, readRecord, recordOf, writeRecord, type ProcessRecord } from "./hosts/processes";
 import { labDir, REGISTRY_PORT, registryNs } from "./names";
@@ -15,8 +15,14 @@ import { sleep } from "./run";
 
 export const REGISTRY_BINARY = "/usr/bin/docker-registry";
 
-/** Where tools/setup pushes the lab's images (lab/images/build-images.sh); the registries serve it read-only. */
+/**
+ * Where tools/setup pushed this checkout's images (lab/images/build-images.sh): the storage it names in
+ * .tools/lab-images (one per set of build inputs, never rebuilt in place), else the one older set-ups rebuilt for
+ * every checkout. The registries serve it read-only.
+ */
 export function imageStorage(): string {
+  const pointer = path.join(repoRoot, ".tools", "lab-images");
+  if (fs.existsSync(pointer)) return fs.readFileSync(pointer, "utf8").trim();
   return path.join(toolCache(), "lab-images", "storage");
 }
 

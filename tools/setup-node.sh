@@ -10,6 +10,7 @@
 #   flannel     flannel's CNI plugin (see FLANNEL_CNI_* below: built from containernetworking/plugins)
 #   crane       assembles and pushes the images (no Docker, no registry outside)
 #   pause       the sandbox image's only binary
+#   kube-vip    the control-plane virtual IP's static Pod (the version the product's kube-vip image names)
 #
 # Each is cached in $CACHE/<name>-v<version>/bin (written to bin.partial, then moved), and linked into
 # $CACHE/node-tools/bin, the one directory build-images.sh is given (--node-tools).
@@ -33,6 +34,9 @@
 : "${CRANE_VERSION:=0.22.1}"
 # pause: kubeadm 1.35's constants.PauseVersion (checked below).
 : "${PAUSE_VERSION:=3.10.1}"
+# kube-vip: the tag of the product's default image (config/schema.ts, DEFAULTS.kubeVipImage; checked below). The
+# proxy refuses the module's version list (403), but serves this version.
+: "${KUBE_VIP_VERSION:=1.2.2}"
 
 NODE_TOOLS_BIN="$CACHE/node-tools/bin"
 
@@ -146,6 +150,24 @@ build_crane() {
     "-X github.com/google/go-containerregistry/cmd/crane/cmd.Version=v$CRANE_VERSION"
 }
 
+# kube-vip as its Makefile builds it (CGO_ENABLED=0, main.Version and main.Build: the tag and its commit, which the
+# proxy's Origin names).
+build_kube_vip() {
+  local commit
+  commit="$(go mod download -json "github.com/kube-vip/kube-vip@v$KUBE_VIP_VERSION" |
+    sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)".*/\1/p' | head -n1)"
+  build_go_tools "$1" kube-vip "" "github.com/kube-vip/kube-vip@v$KUBE_VIP_VERSION" -- \
+    kube-vip github.com/kube-vip/kube-vip 0 "-X main.Version=v$KUBE_VIP_VERSION${commit:+ -X main.Build=$commit}"
+}
+
+# The kube-vip the product deploys by default must be the one built here: the lab's image carries its tag.
+check_kube_vip_version() {
+  local image
+  image="$(sed -n 's/^[[:space:]]*kubeVipImage: "\(.*\)",$/\1/p' "$ROOT/config/schema.ts")"
+  [ "${image##*:}" = "v$KUBE_VIP_VERSION" ] ||
+    die "the product deploys ${image:-?} by default but KUBE_VIP_VERSION=$KUBE_VIP_VERSION: change the pin (tools/versions.env)"
+}
+
 # pause.c of the Kubernetes release, compiled as its Makefile does (-Os -Wall -Werror -static, then strip).
 build_pause() {
   local out="$1" src
@@ -184,12 +206,13 @@ ensure_c_toolchain() {
 ensure_node_tools() {
   command -v go >/dev/null || die "Go is needed to build the node tools: install Go >= 1.26"
   check_kubeadm_image_versions
+  check_kube_vip_version
   local hint
   hint="check GOPROXY ($(go env GOPROXY)) and the log"
   local crictl="$CACHE/cri-tools-v$CRI_TOOLS_VERSION/bin" coredns="$CACHE/coredns-v$COREDNS_VERSION/bin"
   local flannel="$CACHE/flannel-v$FLANNEL_VERSION/bin" crane="$CACHE/crane-v$CRANE_VERSION/bin"
   local cni="$CACHE/cni-flannel-v$FLANNEL_CNI_PLUGINS_VERSION-cni$FLANNEL_CNI_LIBRARY_VERSION/bin"
-  local pause="$CACHE/pause-v$PAUSE_VERSION/bin"
+  local pause="$CACHE/pause-v$PAUSE_VERSION/bin" kube_vip="$CACHE/kube-vip-v$KUBE_VIP_VERSION/bin"
   if [ ! -x "$pause/pause" ] || [ ! -x "$flannel/flanneld" ] || [ ! -x "$flannel/install-conf" ]; then
     ensure_c_toolchain
   fi
@@ -211,11 +234,14 @@ ensure_node_tools() {
   [ -x "$pause/pause" ] ||
     run_step "compiling pause $PAUSE_VERSION (k8s.io/kubernetes v$KUBERNETES_VERSION build/pause)" \
       "$LOGS/pause-$PAUSE_VERSION.log" "gcc -static needs libc6-dev; see the log" build_pause "$pause"
+  [ -x "$kube_vip/kube-vip" ] ||
+    run_step "building kube-vip v$KUBE_VIP_VERSION from the Go module proxy (2-5 min on a fresh machine)" \
+      "$LOGS/kube-vip-$KUBE_VIP_VERSION.log" "$hint" build_kube_vip "$kube_vip"
   # One directory with every node tool, for build-images.sh --node-tools; links follow version changes.
   mkdir -p "$NODE_TOOLS_BIN"
   local pair
   for pair in "crictl:$crictl" "coredns:$coredns" "flanneld:$flannel" "install-conf:$flannel" \
-    "flannel:$cni" "crane:$crane" "pause:$pause"; do
+    "flannel:$cni" "crane:$crane" "pause:$pause" "kube-vip:$kube_vip"; do
     [ "$(readlink "$NODE_TOOLS_BIN/${pair%%:*}" 2>/dev/null || true)" = "${pair#*:}/${pair%%:*}" ] ||
       ln -sfn "${pair#*:}/${pair%%:*}" "$NODE_TOOLS_BIN/${pair%%:*}"
   done

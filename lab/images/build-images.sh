@@ -8,6 +8,8 @@
 #   - flannel's images as the vendored manifest names them, rewritten as the add-ons' imageMirror
 #     REGISTRY[/PREFIX] rewrites them (components/addons/image-mirror.ts: the registry host is replaced, the
 #     repository path and tag are kept): ghcr.io/flannel-io/flannel:v0.28.10 -> REGISTRY[/PREFIX]/flannel-io/flannel:v0.28.10;
+#   - kube-vip's image as the product's default (config/schema.ts, DEFAULTS.kubeVipImage) is rewritten by the same
+#     imageMirror: ghcr.io/kube-vip/kube-vip:v1.2.2 -> REGISTRY[/PREFIX]/kube-vip/kube-vip:v1.2.2;
 #   - a test workload, REGISTRY/library/busybox:<Debian's busybox version> (where a Docker Hub mirror keeps
 #     busybox:<version>, whatever the prefix): sh, wget, nslookup, ping, httpd and the other applets.
 #
@@ -21,7 +23,7 @@
 #   --kubernetes-bin  kubeadm, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy
 #                     ($CACHE/kubernetes-v<version>/bin of tools/setup)
 #   --etcd-bin        etcd, etcdctl ($CACHE/etcd-v<version>/bin)
-#   --node-tools      crane, coredns, flanneld, install-conf, flannel, pause ($CACHE/node-tools/bin, from
+#   --node-tools      crane, coredns, flanneld, install-conf, flannel, pause, kube-vip ($CACHE/node-tools/bin, from
 #                     tools/setup-node.sh)
 #   --prefix          repository path under the registry (kubeadm's imageRepository is then REGISTRY/PREFIX)
 #   --list            print the image references and exit, building nothing
@@ -30,6 +32,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FLANNEL_MANIFEST="$ROOT/components/addons/vendored/flannel/kube-flannel.yml"
+PRODUCT_DEFAULTS="$ROOT/config/schema.ts"
 LABEL=pulumi-kubeadm.lab.build-inputs
 # Changing how images are laid out changes this, so older images are rebuilt.
 LAYOUT_VERSION=1
@@ -104,6 +107,9 @@ for src in "${FLANNEL_SOURCES[@]}"; do
   [[ "$src" != *@* ]] || die "$src is pinned by digest: an image built here cannot have that digest"
 done
 
+KUBE_VIP_SOURCE="$(sed -n 's/^[[:space:]]*kubeVipImage: "\(.*\)",$/\1/p' "$PRODUCT_DEFAULTS")"
+[ -n "$KUBE_VIP_SOURCE" ] || die "no kubeVipImage default in $PRODUCT_DEFAULTS"
+
 BUSYBOX=/bin/busybox
 BUSYBOX_VERSION="$("$BUSYBOX" 2>/dev/null | sed -n '1s/^BusyBox v\([0-9.]*\).*/\1/p')" || true
 [ -n "$BUSYBOX_VERSION" ] || die "$BUSYBOX (Debian: busybox-static) is missing"
@@ -125,9 +131,13 @@ for src in "${FLANNEL_SOURCES[@]}"; do
   *) die "the flannel manifest names an image this script cannot build: $src" ;;
   esac
 done
+KUBE_VIP_REF="$(mirror_image "$KUBE_VIP_SOURCE")"
+KIND["$KUBE_VIP_REF"]=kube-vip
+KUBE_VIP_TAG="${KUBE_VIP_REF##*:}"
 KIND["$REGISTRY/library/busybox:$BUSYBOX_VERSION"]=busybox
 ORDER=("${KUBEADM_IMAGES[@]}")
 for src in "${FLANNEL_SOURCES[@]}"; do ORDER+=("$(mirror_image "$src")"); done
+ORDER+=("$KUBE_VIP_REF")
 ORDER+=("$REGISTRY/library/busybox:$BUSYBOX_VERSION")
 
 if [ "$LIST" = 1 ]; then
@@ -139,13 +149,17 @@ for f in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
   [ -x "$KUBE_BIN/$f" ] || die "$KUBE_BIN/$f is missing (run tools/setup)"
 done
 for f in "$ETCD_BIN/etcd" "$ETCD_BIN/etcdctl" "$NODE_TOOLS/coredns" "$NODE_TOOLS/flanneld" "$NODE_TOOLS/install-conf" \
-  "$NODE_TOOLS/flannel" "$NODE_TOOLS/pause" /usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi /usr/sbin/conntrack; do
+  "$NODE_TOOLS/flannel" "$NODE_TOOLS/pause" "$NODE_TOOLS/kube-vip" /usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi /usr/sbin/conntrack; do
   [ -x "$f" ] || die "$f is missing (run tools/setup; Debian packages: iptables, conntrack)"
 done
 # flannel's image tag and the flanneld put into it must agree.
 flanneld_version="$("$NODE_TOOLS/flanneld" --version 2>&1 | tail -n1)"
 [ "$flanneld_version" = "$FLANNEL_TAG" ] ||
   die "the flannel manifest asks for $FLANNEL_TAG but $NODE_TOOLS/flanneld is $flanneld_version (FLANNEL_VERSION in tools/versions.env)"
+# kube-vip's image tag and the kube-vip put into it must agree.
+kube_vip_version="$("$NODE_TOOLS/kube-vip" version 2>&1 | sed -n 's/^Version:[[:space:]]*//p')"
+[ "$kube_vip_version" = "$KUBE_VIP_TAG" ] ||
+  die "the product deploys kube-vip $KUBE_VIP_TAG but $NODE_TOOLS/kube-vip is ${kube_vip_version:-?} (KUBE_VIP_VERSION in tools/versions.env)"
 crane catalog "$REGISTRY" >/dev/null 2>&1 || die "no registry answers at http://$REGISTRY"
 
 WORK="$(mktemp -d)"
@@ -274,6 +288,12 @@ fill() {
     add "$NODE_TOOLS/flannel" /flannel
     add_busybox cp sh
     CMD=/bin/sh
+    ;;
+  kube-vip)
+    # Upstream's image: the static binary and CA certificates on an empty base.
+    add_base
+    add "$NODE_TOOLS/kube-vip" /kube-vip
+    ENTRYPOINT=/kube-vip
     ;;
   busybox)
     add_base

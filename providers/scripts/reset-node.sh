@@ -40,6 +40,33 @@ empty_dir() {
   done
 }
 
+# 0. kube-vip's virtual IP, read from its static Pod's manifest before kubeadm reset removes it: kubeadm reset stops
+#    kube-vip through the CRI, forcibly, so the address it held as the leader stays on the interface (step 5b),
+#    where this host would answer ARP for the endpoint against the next leader.
+vip_address=""
+vip_interface=""
+if [ -r /etc/kubernetes/manifests/kube-vip.yaml ]; then
+  env_name=""
+  while IFS= read -r line; do
+    case "$line" in
+      *"- name: "*) env_name=${line#*- name: } ;;
+      *"value: "*)
+        value=${line#*value: }
+        value=${value#\"}
+        value=${value%\"}
+        case "$env_name" in
+          address) vip_address=$value ;;
+          vip_interface) vip_interface=$value ;;
+        esac
+        env_name=""
+        ;;
+    esac
+  done </etc/kubernetes/manifests/kube-vip.yaml
+  # An IP address and an interface name, nothing else, go to ip(8).
+  case "$vip_address" in "" | *[!0-9A-Fa-f.:]*) vip_address="" ;; esac
+  case "$vip_interface" in "" | *[!0-9A-Za-z._@-]*) vip_interface="" ;; esac
+fi
+
 # 1. kubeadm's own reset: stops the kubelet, removes containers through the CRI, unmounts kubelet volumes,
 #    deletes the files kubeadm wrote.
 if have kubeadm; then
@@ -106,6 +133,23 @@ if have ip; then
   done
 else
   say "ip is not installed; links not checked"
+fi
+
+# 5b. kube-vip's virtual IP, if this host still holds it (any prefix length); the interface's other addresses stay.
+if [ -n "$vip_address" ] && [ -n "$vip_interface" ] && have ip; then
+  set -f
+  for word in $(ip -o addr show dev "$vip_interface" 2>/dev/null); do
+    case "$word" in
+      "$vip_address"/*)
+        if ip addr del "$word" dev "$vip_interface"; then
+          say "removed kube-vip's address $word from $vip_interface"
+        else
+          say "could not remove kube-vip's address $word from $vip_interface"
+        fi
+        ;;
+    esac
+  done
+  set +f
 fi
 
 # 6. iptables rules of kube-proxy, the kubelet, flannel and the CNI portmap plugin: their chains (KUBE-*,

@@ -70,7 +70,8 @@ describe("kube-vip static Pod manifest", () => {
     assert.equal(vars.get("cp_enable")?.value, "true");
     assert.equal(vars.get("cp_namespace")?.value, "kube-system");
     assert.equal(vars.get("port")?.value, "6443");
-    assert.equal(vars.get("vip_cidr")?.value, "32");
+    assert.equal(vars.get("vip_subnet")?.value, "32");
+    assert.equal(vars.get("vip_cidr"), undefined, "kube-vip 1.x ignores vip_cidr");
   });
 
   it("elects one leader with a lease (kube-vip's generated timings) and names itself after its node", () => {
@@ -99,12 +100,14 @@ describe("kube-vip static Pod manifest", () => {
     assert.deepEqual(duringInit.spec.containers[0].volumeMounts, container.volumeMounts);
     assert.deepEqual(duringInit.spec.volumes[0].hostPath, { path: "/etc/kubernetes/super-admin.conf" });
     assert.deepEqual(pod.spec.hostAliases, [{ hostnames: ["kubernetes"], ip: "127.0.0.1" }]);
+    // kube-vip 1.x talks to the kubeconfig's server (the virtual IP, which needs a leader first) unless told this
+    assert.equal(vars.get("kubernetes_addr")?.value, "kubernetes:6443");
   });
 
   it("uses a /128 for an IPv6 virtual IP", () => {
     const v6 = env(parsePod(renderKubeVipManifest({ ...OPTIONS, address: "2001:db8::100" })));
     assert.equal(v6.get("address")?.value, "2001:db8::100");
-    assert.equal(v6.get("vip_cidr")?.value, "128");
+    assert.equal(v6.get("vip_subnet")?.value, "128");
   });
 
   it("refuses an address that is not an IP and an empty interface", () => {
