@@ -75,7 +75,7 @@ async function run(workerCount: number): Promise<Row> {
   const log = (message: string) => process.stderr.write(`[N=${workerCount}] ${message}\n`);
   log(`starting a lab of ${hosts.length} real nodes`);
   const [stack, boot] = await timed(() =>
-    LabStack.start({ lab: LAB, hosts, realNodes: true, config: { addons: { flannel: { enabled: true } } } }),
+    LabStack.start({ lab: LAB, hosts, config: { addons: { flannel: { enabled: true } } } }),
   );
   try {
     stack.declareHosts([CONTROL_PLANE], workers);

@@ -16,13 +16,12 @@ import { shellCommand } from "../ssh/quote";
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
   up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8] [--lb [--lb-hosts a,b]]
-                        [--real-control-plane | --real-nodes]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
                         .252:6443 of the lab's block forwarding to port 6443 of every host (or of --lb-hosts) whose
-                        API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack;
-                        --real-nodes boots real systemd on each host (real containerd, kubelet, kubeadm) and
-                        starts the lab's registry mirror on .15.253:5000 of the lab's block
+                        API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack; every host
+                        boots real systemd (real containerd, kubelet, kubeadm), and the lab's registry mirror
+                        serves their images on .15.253:5000 of the lab's block
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
@@ -40,7 +39,7 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
   clock show|advance <duration>|reset
                         the lab's clock offset (/lab/clock), e.g. advance 25h, advance 1h30m
   fault set <host> <command> <json>|clear [<host>]|show [<host>]
-                        e.g. fault set h1 "kubeadm init" '{"fail":"boom"}'
+                        e.g. fault set h1 "apt-get install" '{"fail":"E: boom","exitCode":100}'
 
 Each lab has its own /20 in 198.18.0.0/15, routed from this machine into the lab's switch (the default lab's is
 198.18.0.0/20), so pulumi, kubectl and a browser here reach hosts, load balancer and registry directly.`;
@@ -103,7 +102,7 @@ function printStatus(lab: Lab): void {
   const network = lab.network;
   console.log(`network ${network.cidr}, this machine ${network.machine}`);
   const registry = lab.inventory.registry;
-  if (registry) console.log(`registry mirror http://${registry.address}:${registry.port}`);
+  console.log(`registry mirror http://${registry.address}:${registry.port}`);
   const balancer = lab.inventory.loadBalancer;
   if (balancer) {
     const state = isLoadBalancerRunning(lab.name) ? "up" : "down";
@@ -134,8 +133,6 @@ async function main(argv: string[]): Promise<number> {
           name,
           hosts,
           loadBalancer,
-          realControlPlane: args.flags.has("real-control-plane"),
-          realNodes: args.flags.has("real-nodes"),
         },
         {
           reuse: true,
@@ -233,7 +230,9 @@ async function main(argv: string[]): Promise<number> {
       const [action, host, cmd, json] = rest;
       if (action === "set") {
         if (!host || !cmd || !json)
-          throw new Error('usage: lab fault set <host> <command> <json>, e.g. h1 "kubeadm init" \'{"fail":"boom"}\'');
+          throw new Error(
+            'usage: lab fault set <host> <command> <json>, e.g. h1 "apt-get install" \'{"fail":"E: boom"}\'',
+          );
         lab.setFault(host, cmd, JSON.parse(json));
       } else if (action === "clear") lab.clearFaults(host);
       else if (action !== "show")

@@ -65,7 +65,6 @@ export async function startLab(spec: LabSpec, options: StartOptions = {}): Promi
   if (options.reuse) {
     const existing = readInventory(spec.name);
     if (existing && sameShape(existing, spec)) {
-      if (spec.realControlPlane) shared.writeSettings(sharedDir(spec.name), { controlPlane: "real" });
       const lab = new Lab(existing, options);
       await lab.repair();
       return lab;
@@ -97,24 +96,17 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   const privateKeyPath = path.join(dir, "keys", "id_ed25519");
   const clientPublicKey = await generateKey(privateKeyPath, `lab-${spec.name}`);
   shared.initShared(sharedDir(spec.name));
-  if (spec.realControlPlane) shared.writeSettings(sharedDir(spec.name), { controlPlane: "real" });
-  if (spec.realNodes) {
-    for (const change of ensureInotifyLimits()) progress(`raised ${change} (lab/hosts/inotify.ts says why)`);
-  }
+  for (const change of ensureInotifyLimits()) progress(`raised ${change} (lab/hosts/inotify.ts says why)`);
   const network = await createSwitch(spec.name);
   progress(`lab network ${network.cidr}, routed from this machine`);
   const doublesDir = options.doublesDir ?? defaultDoublesDir();
   const timeout = options.bootTimeoutMs ?? 60_000;
-  const realNodes = spec.realNodes ?? false;
-  let registry: Inventory["registry"];
-  if (realNodes) {
-    installRealPackages(path.join(sharedDir(spec.name), "packages"));
-    registry = await startRegistry(spec.name);
-    progress(`registry on ${registry.address}:${registry.port}`);
-  }
+  installRealPackages(path.join(sharedDir(spec.name), "packages"));
+  const registry = await startRegistry(spec.name);
+  progress(`registry on ${registry.address}:${registry.port}`);
   let ready = 0;
   const hosts = await mapLimit(spec.hosts, options.concurrency ?? 8, async (h, index): Promise<InventoryHost> => {
-    const context = hostContext(spec.name, h, index, doublesDir, realNodes);
+    const context = hostContext(spec.name, h, index, doublesDir);
     fs.mkdirSync(context.dir, { recursive: true });
     const hostKey = await provisionHost(upperRoot(context.dir), {
       ...h,
@@ -122,7 +114,7 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
       gateway: network.gateway,
       clientPublicKey,
     });
-    if (realNodes) provisionSystemd(upperRoot(context.dir), DROPPED_CAPS);
+    provisionSystemd(upperRoot(context.dir), DROPPED_CAPS);
     await bootHost(context);
     const forwarder = await startForwarder(spec.name, h.name, context.address, context.dir);
     await waitForSsh(
@@ -147,7 +139,7 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
     privateKeyPath,
     knownHostsPath: knownHostsPath(spec.name),
     hosts,
-    ...(realNodes ? { realNodes, registry } : {}),
+    registry,
   };
   const backends = loadBalancerBackends(spec);
   if (backends !== undefined) {
@@ -162,9 +154,8 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
   return new Lab(inventory, options);
 }
 
-function hostContext(lab: string, host: HostSpec, index: number, doublesDir: string, realNode: boolean): HostContext {
+function hostContext(lab: string, host: HostSpec, index: number, doublesDir: string): HostContext {
   return {
-    realNode,
     lab,
     name: host.name,
     index,
@@ -186,7 +177,7 @@ function bootReport(dir: string): string {
   return `init.log: ${initLogTail(dir)}; sshd.log: ${sshd || "empty"}${systemdReport(dir)}`;
 }
 
-/** On a real node, what systemd is still doing and how its sshd unit fares: why a boot hangs. */
+/** What the host's systemd is still doing and how its sshd unit fares: why a boot hangs. */
 function systemdReport(dir: string): string {
   const init = readInit(dir)?.init;
   if (!init || !isRunning(init)) return "";
@@ -314,7 +305,8 @@ export class Lab {
         "-u",
         "-n",
         "-p",
-        ...(this.current.realNodes ? ["-C", "-i"] : []),
+        "-C",
+        "-i",
         "-r",
         "-w",
         "--",
@@ -364,7 +356,7 @@ export class Lab {
   async hostUp(host: string): Promise<void> {
     const index = this.current.hosts.findIndex((h) => h.name === host);
     const h = this.host(host);
-    const context = hostContext(this.name, h, index, this.doublesDir, this.current.realNodes ?? false);
+    const context = hostContext(this.name, h, index, this.doublesDir);
     haltHostSync(context);
     await bootHost(context);
     if (!isForwarderRunning(context.dir)) await this.restartForwarder(h);
@@ -395,7 +387,7 @@ export class Lab {
       if (!isForwarderRunning(dir)) await this.restartForwarder(h);
       if (!isHostRunning(dir)) await this.hostUp(h.name);
     });
-    if (this.current.registry && !isRegistryRunning(this.name)) await startRegistry(this.name);
+    if (!isRegistryRunning(this.name)) await startRegistry(this.name);
     const balancer = this.current.loadBalancer;
     if (balancer && !isLoadBalancerRunning(this.name)) {
       await startLoadBalancer(

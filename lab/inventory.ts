@@ -37,9 +37,8 @@ export interface Inventory {
   knownHostsPath: string;
   hosts: InventoryHost[];
   loadBalancer?: InventoryLoadBalancer;
-  /** Hosts are real nodes (systemd, containerd, kubelet); the registry serves their images. */
-  realNodes?: boolean;
-  registry?: { address: string; port: number };
+  /** The lab's registry mirror: the nodes' images come from it. */
+  registry: { address: string; port: number };
 }
 
 export function inventoryPath(lab: string): string {

@@ -2,8 +2,7 @@
 // per-host faults, the package catalogue (README, "Doubles").
 import * as fs from "fs";
 import * as path from "path";
-import { controlPlaneTools, kubeadmBinary, pinnedVersions, repoRoot, toolCache } from "../tools/paths";
-import { linkOrCopy } from "./hosts/mounts";
+import { repoRoot } from "../tools/paths";
 import { writeAtomic } from "./inventory";
 
 /** A fault knob for one command on one host (README: fail, hang, dropSsh, delaySeconds, exitCode, times). */
@@ -50,40 +49,6 @@ export function initShared(dir: string): void {
   const catalogue = path.join(repoRoot, "lab", "catalogue");
   if (fs.existsSync(catalogue)) fs.cpSync(catalogue, path.join(dir, "catalogue"), { recursive: true });
   else fs.mkdirSync(path.join(dir, "catalogue"), { recursive: true });
-  installTools(path.join(dir, "tools"));
-}
-
-/**
- * The real tools the doubles wrap (/lab/tools, read-only on the hosts): kubeadm of the pinned Kubernetes
- * version as `kubeadm`, and every version the set-up built as `kubeadm-v<version>`; the real control plane
- * (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd, etcdctl) and kwok with its Stage files
- * (`kwok-stages/`) under their own names (lab/doubles/lib/kube/static-pods.js and kwok.js run them). Hard links
- * when the cache is on the same file system (no copy of a 70 MB binary per lab), copies otherwise.
- */
-function installTools(tools: string): void {
-  fs.mkdirSync(tools, { recursive: true });
-  const links: [string, string][] = [];
-  const pinned = kubeadmBinary(pinnedVersions().KUBERNETES_VERSION);
-  if (fs.existsSync(pinned)) links.push([pinned, "kubeadm"]);
-  for (const { name, source } of controlPlaneTools()) {
-    if (!fs.existsSync(source)) continue;
-    if (fs.statSync(source).isDirectory()) {
-      fs.rmSync(path.join(tools, name), { recursive: true, force: true });
-      fs.mkdirSync(path.join(tools, name));
-      for (const f of fs.readdirSync(source)) links.push([path.join(source, f), path.join(name, f)]);
-    } else links.push([source, name]);
-  }
-  let cached: string[] = [];
-  try {
-    cached = fs.readdirSync(toolCache());
-  } catch {
-    // No set-up run: the doubles say what they miss.
-  }
-  for (const entry of cached) {
-    const m = /^kubernetes-v(.+)$/.exec(entry);
-    if (m && fs.existsSync(kubeadmBinary(m[1]))) links.push([kubeadmBinary(m[1]), `kubeadm-v${m[1]}`]);
-  }
-  for (const [src, name] of links) linkOrCopy(src, path.join(tools, name));
 }
 
 export function readClock(dir: string): number {
@@ -133,7 +98,7 @@ export function checkFault(value: unknown): Fault {
   return value as Fault;
 }
 
-/** Sets (replaces) the fault of one command ("kubeadm init") on one host; other commands' faults stay. */
+/** Sets (replaces) the fault of one command ("apt-get install") on one host; other commands' faults stay. */
 export function setFault(dir: string, host: string, command: string, fault: Fault): void {
   const faults = { ...readFaults(dir, host), [command]: checkFault(fault) };
   writeAtomic(faultFile(dir, host), JSON.stringify(faults, null, 2) + "\n");

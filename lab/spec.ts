@@ -16,17 +16,6 @@ export interface LabSpec {
    * that are not API servers (default "readyz").
    */
   loadBalancer?: boolean | { hosts?: string[]; check?: "readyz" | "tcp" };
-  /**
-   * Opt-in: `kubeadm init` runs the real control plane (etcd, kube-apiserver, controller-manager, scheduler) on
-   * its host and the kubelet double plays each node with kwok, instead of the lab API daemon
-   * (`/lab/settings.json` `"controlPlane": "real"`; README, "Real control plane").
-   */
-  realControlPlane?: boolean;
-  /**
-   * Real nodes: every host boots the real systemd, its packages install the real containerd, runc, kubelet,
-   * kubeadm, kubectl and crictl, and a registry on the lab network serves the images (README, "Real nodes").
-   */
-  realNodes?: boolean;
 }
 
 /** How the load balancer checks its backends. */
@@ -80,7 +69,6 @@ export function sameShape(inventory: Inventory, spec: LabSpec): boolean {
   return (
     inventory.hosts.length === spec.hosts.length &&
     inventory.hosts.every((h, i) => h.name === spec.hosts[i].name && h.distro === spec.hosts[i].distro) &&
-    JSON.stringify(inventory.loadBalancer?.backends) === JSON.stringify(backends) &&
-    (inventory.realNodes ?? false) === (spec.realNodes ?? false)
+    JSON.stringify(inventory.loadBalancer?.backends) === JSON.stringify(backends)
   );
 }

@@ -72,7 +72,6 @@ const HEADER = `# The demo's stack on the lab, written by 'lab/lab stack-file' (
 
 /** The demo stack's config for a running lab of real nodes, keys with the project's prefix. */
 export function demoStackConfig(inventory: Inventory, project: string): Record<string, unknown> {
-  if (!inventory.registry) throw new Error(`lab ${inventory.name} has no registry: start it with --real-nodes`);
   const config = mergeConfig(
     { hostsFile: hostsFilePath(inventory.name) },
     LAB_MIRRORS,

@@ -25,24 +25,3 @@ export function pinnedVersions(): Record<string, string> {
 export function kubeadmBinary(version = pinnedVersions().KUBERNETES_VERSION): string {
   return path.join(toolCache(), `kubernetes-v${version.replace(/^v/, "")}`, "bin", "kubeadm");
 }
-
-/**
- * The lab's real control plane and node simulation, as the set-up builds them: the name each has in /lab/tools on
- * the hosts, and where it is in the cache (Kubernetes binaries next to kubeadm, etcd and kwok in dirs of their own).
- */
-export function controlPlaneTools(versions = pinnedVersions()): { name: string; source: string }[] {
-  const cache = toolCache();
-  const kubernetes = path.join(cache, `kubernetes-v${versions.KUBERNETES_VERSION}`, "bin");
-  const etcd = path.join(cache, `etcd-v${versions.ETCD_VERSION}`, "bin");
-  const kwok = path.join(cache, `kwok-v${versions.KWOK_VERSION}`, "bin");
-  return [
-    ...["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"].map((name) => ({
-      name,
-      source: path.join(kubernetes, name),
-    })),
-    { name: "etcd", source: path.join(etcd, "etcd") },
-    { name: "etcdctl", source: path.join(etcd, "etcdctl") },
-    { name: "kwok", source: path.join(kwok, "kwok") },
-    { name: "kwok-stages", source: path.join(kwok, "stages") },
-  ];
-}

@@ -26,9 +26,6 @@ function layout(family: Family): [string, string][] {
   ];
 }
 
-/** Doubles a real node does without: its PID 1 is the real systemd. */
-const REAL_ON_REAL_NODES = ["systemctl"];
-
 /** The empty file the machine's Node.js binary is bound on, for the doubles' `#!/usr/bin/env node`. */
 export const NODE_MOUNT_POINT = "usr/local/bin/node";
 
@@ -36,13 +33,7 @@ export const NODE_MOUNT_POINT = "usr/local/bin/node";
  * Copies the doubles into the upper tree (the host is down while this runs). What an earlier install put
  * there and the doubles dir no longer has is removed, recorded in `manifest`.
  */
-export function installDoubles(
-  upper: string,
-  family: Family,
-  doublesDir: string,
-  manifest: string,
-  realNode = false,
-): string[] {
+export function installDoubles(upper: string, family: Family, doublesDir: string, manifest: string): string[] {
   const installed: string[] = [];
   for (const [from, to] of layout(family)) {
     const src = path.join(doublesDir, from);
@@ -51,7 +42,6 @@ export function installDoubles(
     for (const entry of fs.readdirSync(src)) {
       // In a family folder, bin/ and sbin/ are folders of doubles, not doubles.
       if (from === family && ["bin", "sbin"].includes(entry)) continue;
-      if (realNode && REAL_ON_REAL_NODES.includes(entry)) continue;
       const dest = upperPath(upper, `${to}/${entry}`);
       fs.rmSync(dest, { recursive: true, force: true });
       fs.cpSync(path.join(src, entry), dest, { recursive: true, dereference: true });

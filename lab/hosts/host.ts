@@ -31,11 +31,6 @@ export interface HostContext {
   dir: string;
   sharedDir: string;
   doublesDir: string;
-  /**
-   * A real node: real systemd is the host's PID 1 in a cgroup namespace of its own, so containerd, runc and the
-   * kubelet run for real (lab/README.md, "Real nodes").
-   */
-  realNode?: boolean;
 }
 
 export interface InitRecords {
@@ -63,16 +58,19 @@ export function isHostRunning(dir: string): boolean {
 /** Powers the host on: doubles installed, namespace plugged in, init started. Resolves once init runs. */
 export async function bootHost(host: HostContext): Promise<ProcessRecord> {
   const upper = upperRoot(host.dir);
-  installDoubles(upper, familyOf(host.distro), host.doublesDir, path.join(host.dir, "doubles.json"), host.realNode);
+  installDoubles(upper, familyOf(host.distro), host.doublesDir, path.join(host.dir, "doubles.json"));
   if (!namespaceExists(hostNs(host.lab, host.name))) await connectHost(host.lab, host.name, host.index);
 
   const log = fs.openSync(path.join(host.dir, "init.log"), "a");
   const ns = hostNs(host.lab, host.name);
-  // A real node's first process joins the host's cgroups before unshare makes them its cgroup namespace's root.
-  const cgroupProcs = host.realNode ? createHostCgroups(ns) : [];
-  const enterCgroups = host.realNode
-    ? ["sh", "-c", 'IFS=:; for f in $LAB_CGROUP_PROCS; do echo $$ >"$f" || exit 1; done; exec "$@"', "sh"]
-    : [];
+  // The host's first process joins the host's cgroups before unshare makes them its cgroup namespace's root.
+  const cgroupProcs = createHostCgroups(ns);
+  const enterCgroups = [
+    "sh",
+    "-c",
+    'IFS=:; for f in $LAB_CGROUP_PROCS; do echo $$ >"$f" || exit 1; done; exec "$@"',
+    "sh",
+  ];
   const [command, ...args] = [
     ...enterCgroups,
     "ip",
@@ -83,7 +81,8 @@ export async function bootHost(host: HostContext): Promise<ProcessRecord> {
     "--mount",
     "--uts",
     "--pid",
-    ...(host.realNode ? ["--cgroup", "--ipc"] : []),
+    "--cgroup",
+    "--ipc",
     "--fork",
     // Whoever kills unshare kills the host too (PR_SET_PDEATHSIG), even with SIGKILL.
     "--kill-child",
@@ -108,7 +107,6 @@ export async function bootHost(host: HostContext): Promise<ProcessRecord> {
       LAB_DOUBLES: host.doublesDir,
       LAB_NODE: process.execPath,
       LAB_DISTRO: host.distro,
-      LAB_SYSTEMD: host.realNode ? "1" : "",
       LAB_CGROUP_PROCS: cgroupProcs.join(":"),
     },
   });
@@ -147,7 +145,7 @@ export function haltHostSync(host: Pick<HostContext, "lab" | "name" | "dir">): v
   if (survivors.length > 0)
     throw new Error(`host ${host.name}: processes ${survivors.map((s) => s.pid).join(", ")} survive SIGKILL`);
   deleteNamespaceSync(ns);
-  // Only a real node has cgroups of its own; its processes are gone, so they are empty.
+  // Its processes are gone, so its cgroups are empty.
   removeHostCgroupsSync(ns);
   fs.rmSync(initFile(host.dir), { force: true });
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
-# PID 1 of one lab host (started by lab/hosts/host.ts inside the host's network namespace, in fresh mount, UTS
-# and PID namespaces). Killing it kills every process of the host, which is how "host down" and teardown work.
+# PID 1 of one lab host until it execs the real systemd (started by lab/hosts/host.ts inside the host's network
+# namespace, in fresh mount, UTS, PID, IPC and cgroup namespaces). Killing PID 1 kills every process of the host,
+# which is how "host down" and teardown work.
 #
 # Environment (all set by host.ts):
 #   LAB_HOST       host name (becomes the hostname)
@@ -11,7 +12,6 @@
 #   LAB_DOUBLES    the repository's lab/doubles, bound read-only on /lab/doubles (the doubles' shared code)
 #   LAB_NODE       the Node.js binary the doubles run with, bound read-only on /usr/local/bin/node
 #   LAB_DISTRO     ubuntu | rocky: what /lab/doubles/init-host makes the host look like
-#   LAB_SYSTEMD    1 for a real node: the real systemd becomes PID 1 (in a cgroup namespace of the host's own)
 set -euo pipefail
 
 # sshd's log outlives pivot_root only through an fd opened while the lab directory is still reachable.
@@ -24,8 +24,8 @@ echo "$LAB_HOST" >/proc/sys/kernel/hostname
 
 is_overlay() { case " $LAB_OVERLAYS " in *" $1 "*) return 0 ;; esac; return 1; }
 
-# What a real node's systemd, containerd and kubelet need beyond a plain host (lab/README.md, "Real nodes").
-real_node_mounts() {
+# What the host's systemd, containerd and kubelet need beyond its files (lab/README.md, "Real nodes").
+runtime_mounts() {
   # The cgroup v1 hierarchies, mounted inside the host's cgroup namespace: their root is the host's own subtree,
   # writable, as on a machine. Only v1: systemd runs in legacy mode (see the end of this script), so the
   # machine's cgroup2 root is never written to.
@@ -138,9 +138,7 @@ if [ -n "$LAB_NODE" ] && [ -e "$root/usr/local/bin/node" ]; then
   mount -o remount,bind,ro "$root/usr/local/bin/node"
 fi
 
-if [ "${LAB_SYSTEMD:-}" = 1 ]; then
-  real_node_mounts
-fi
+runtime_mounts
 
 mkdir "$root/.old-root"
 cd "$root"
@@ -159,27 +157,8 @@ else
   /usr/sbin/sysctl -q --system >/dev/null 2>&1 || true
 fi
 
-if [ "${LAB_SYSTEMD:-}" = 1 ]; then
-  echo "lab host $LAB_HOST up (systemd)"
-  # A container's systemd reads its arguments as the kernel command line: legacy cgroups only (no cgroup2
-  # mount, whose root is the machine's). The capabilities that act on the whole machine are dropped here.
-  exec setpriv --bounding-set "$LAB_DROP_CAPS" -- env -i container=lab LANG=C.UTF-8 \
-    /lib/systemd/systemd systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1
-fi
-
-sshd_pid=
-stop() {
-  [ -n "$sshd_pid" ] && kill -TERM "$sshd_pid" 2>/dev/null
-  exit 0
-}
-trap stop TERM INT
-
-echo "lab host $LAB_HOST up"
-while :; do
-  setpriv --bounding-set "$LAB_DROP_CAPS" -- /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config </dev/null 2>&3 &
-  sshd_pid=$!
-  wait "$sshd_pid" || true
-  # Like a service manager would: sshd killed by a fault (or crashed) comes back.
-  echo "sshd exited; restarting"
-  sleep 1
-done
+echo "lab host $LAB_HOST up (systemd)"
+# A container's systemd reads its arguments as the kernel command line: legacy cgroups only (no cgroup2
+# mount, whose root is the machine's). The capabilities that act on the whole machine are dropped here.
+exec setpriv --bounding-set "$LAB_DROP_CAPS" -- env -i container=lab LANG=C.UTF-8 \
+  /lib/systemd/systemd systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1

@@ -1,10 +1,10 @@
 "use strict";
 /*
  * Who starts and stops the services a package brings (Debian's postinst enables and starts kubelet and
- * containerd; removal stops and disables them). On a real node the host's PID 1 is the real systemd, so the
- * package doubles ask it through the real systemctl; elsewhere the systemctl double's state (units.js) is the
- * service manager. Same interface either way: findUnit, enable (returns systemctl's messages), start, stop,
- * disable.
+ * containerd; removal stops and disables them): the host's real systemd, through the real systemctl. Run against
+ * a test's fs root (tests/lab/doubles-harness.ts) there is no systemd to ask, so the requests are recorded in
+ * $LAB_STATE/services.json ({ "<unit>": { "enabled": bool, "started": bool } }) for the test to read.
+ * Same interface either way: findUnit, enable (returns systemctl's messages), start, stop, disable.
  */
 const fs = require("fs");
 const { spawnSync } = require("child_process");
@@ -41,6 +41,38 @@ const real = {
   },
 };
 
+const UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
+
+function recordedUnitFile(unit) {
+  return UNIT_DIRS.map((d) => `${d}/${unit}`).find((f) => fs.existsSync(lab.fsPath(f)));
+}
+
+function record(unit, change) {
+  lab.updateJson(lab.statePath("services.json"), {}, (services) => {
+    services[unit] = { enabled: false, started: false, ...services[unit], ...change };
+    return services;
+  });
+}
+
+const recorded = {
+  findUnit(unit) {
+    return recordedUnitFile(unit) !== undefined;
+  },
+  enable(unit) {
+    record(unit, { enabled: true });
+    return [`Created symlink /etc/systemd/system/multi-user.target.wants/${unit} → ${recordedUnitFile(unit)}.`];
+  },
+  start(unit) {
+    record(unit, { started: true });
+  },
+  stop(unit) {
+    record(unit, { started: false });
+  },
+  disable(unit) {
+    record(unit, { enabled: false });
+  },
+};
+
 module.exports = function serviceManager() {
-  return realSystemd() ? real : require("./units.js");
+  return realSystemd() ? real : recorded;
 };
