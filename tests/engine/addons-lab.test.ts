@@ -66,7 +66,6 @@ describe("add-ons on real nodes (real engine, real API server, real kubelets)", 
     lab = await LabStack.start({
       lab: "addons",
       hosts: HOSTS,
-      realNodes: true,
       config: {
         podSubnet: POD_SUBNET,
         schedulableControlPlane: true,

@@ -97,7 +97,6 @@ describe("faults on real nodes (real engine, real sshd, real kubeadm)", function
     lab = await LabStack.start({
       lab: "faults",
       hosts: HOSTS,
-      realNodes: true,
       // Short enough to wait out for real (the token TTL case), long enough for a join on a busy machine.
       config: { joinTokenTtl: TOKEN_TTL },
     });

@@ -60,7 +60,6 @@ describe("HA control plane on real nodes with kube-vip holding the endpoint (rea
     lab = await LabStack.start({
       lab: "hakubevip",
       hosts: HOSTS,
-      realNodes: true,
       config: (l) => ({
         controlPlaneEndpoint: `${l.network.virtualIp}:6443`,
         kubeVip: { enabled: true, interface: "eth0" },

@@ -247,7 +247,6 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     lab = await LabStack.start({
       lab: "ha",
       hosts: HOSTS,
-      realNodes: true,
       loadBalancer: [...CONTROL_PLANE, LATER],
       config: (l) => ({
         controlPlaneEndpoint: l.loadBalancerEndpoint(),

@@ -83,7 +83,6 @@ describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)
     lab = await LabStack.start({
       lab: "lifecycle",
       hosts: HOSTS,
-      realNodes: true,
       // Every host line in the output: kubectl drain's (checked below) and all of them looked through for secrets.
       everyHostLine: true,
       config: { podSubnet: POD_SUBNET, addons: { flannel: { enabled: true, backend: "vxlan" } } },

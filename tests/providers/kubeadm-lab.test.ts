@@ -61,7 +61,6 @@ describe("kubeadm providers against the lab", function () {
         { name: "master01", distro: "ubuntu" },
         { name: "worker01", distro: "ubuntu" },
       ],
-      realNodes: true,
     });
     // The lab's hosts as the product reaches real ones: SSH through the loopback forwarder with the host key
     // pinned, the lab address as advertiseAddress.

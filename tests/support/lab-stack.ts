@@ -25,30 +25,9 @@ export interface LabStackOptions {
   config?: Record<string, unknown> | ((lab: Lab) => Record<string, unknown>);
   /** Give the lab a load balancer in front of port 6443 of these hosts (an HA stack's controlPlaneEndpoint). */
   loadBalancer?: string[];
-  /**
-   * The lab's real control plane (lab/README.md, "Real control plane"); the engine's Kubernetes provider reaches
-   * the API server on its lab address, routed from the machine into the lab.
-   */
-  realControlPlane?: boolean;
-  /**
-   * Real nodes (lab/README.md, "Real nodes"): systemd, containerd, runc, the kubelet and kubeadm for real, images
-   * pulled from the lab's registry through the stack's mirror settings (realNodeMirrors).
-   */
-  realNodes?: boolean;
   /** Every host line in the engine's output (PULUMI_KUBEADM_HOST_OUTPUT=all), for tests that look through all of them. */
   everyHostLine?: boolean;
 }
-
-/**
- * What stays on a control-plane host after destroy with the lab's real control plane, as on a real host: the
- * kubelet creates the controller-manager's flexvolume hostPath (DirectoryOrCreate), which kubeadm reset keeps.
- */
-export const KEPT_WITH_REAL_CONTROL_PLANE = [
-  "/usr/libexec/kubernetes",
-  "/usr/libexec/kubernetes/kubelet-plugins",
-  "/usr/libexec/kubernetes/kubelet-plugins/volume",
-  "/usr/libexec/kubernetes/kubelet-plugins/volume/exec",
-];
 
 export class LabStack {
   output = "";
@@ -66,14 +45,12 @@ export class LabStack {
       name: options.lab,
       hosts: options.hosts,
       loadBalancer,
-      realControlPlane: options.realControlPlane,
-      realNodes: options.realNodes,
     });
     const project = await engineProject();
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
     const config = mergeConfig(
       { hostsFile, ...LAB_MIRRORS },
-      options.realNodes ? realNodeMirrors(lab.network.registry) : {},
+      realNodeMirrors(lab.network.registry),
       typeof options.config === "function" ? options.config(lab) : (options.config ?? {}),
     );
     const stackFile = stringify({
