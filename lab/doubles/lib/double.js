@@ -44,9 +44,7 @@
  *
  * matchKey(key, name, argv): key = "name word1 word2 ..." — name must equal the double's name and each
  *   following word must occur, in order, as a whole argument of argv (options in between are skipped),
- *   e.g. "crictl pull" matches `crictl --runtime-endpoint x pull img`. The longest matching key wins.
- *   opts.faultArgv(argv) -> argv may normalise what is matched (systemctl strips ".service", so
- *   "systemctl start containerd" matches `systemctl start containerd.service` too).
+ *   e.g. "apt-get install" matches `apt-get -y -q install kubelet`. The longest matching key wins.
  *
  * ctx (passed to impl):
  *   name, argv, host
@@ -55,9 +53,6 @@
  *   labPath(...parts)    -> $LAB_ROOT/...
  *   out(text) / err(text) write to stdout / stderr (no newline added)
  *   fail(msg, code=1)    throws: msg + '\n' to stderr, exit code
- *   fault(key)           apply the fault/duration of an extra key from inside the impl (e.g. systemctl
- *                        applies "systemctl start containerd" for `enable --now containerd`); returns
- *                        nothing, or throws like runDouble would for `fail`
  *   now()                Date shifted by $LAB_ROOT/clock seconds
  *
  * Other exports: exit(code, stderrText) (creates the throwable), DoubleExit, fsPath, statePath, labPath,
@@ -333,21 +328,13 @@ function applyFaultKey(fault, key) {
   }
 }
 
-const applied = new Set(); // keys already applied in this process (ctx.fault does not apply them twice)
-
 function applyFaults(name, argv) {
   const faults = readJson(labPath("faults", `${host()}.json`), {});
   const fk = bestKey(faults, name, argv);
-  if (fk) {
-    applied.add(`f:${fk}`);
-    applyFaultKey(faults[fk], fk);
-  }
+  if (fk) applyFaultKey(faults[fk], fk);
   const durations = readJson(labPath("durations.json"), {});
   const dk = bestKey(durations, name, argv);
-  if (dk) {
-    applied.add(`d:${dk}`);
-    sleepSeconds(durations[dk]);
-  }
+  if (dk) sleepSeconds(durations[dk]);
 }
 
 function makeCtx(name, argv) {
@@ -363,18 +350,6 @@ function makeCtx(name, argv) {
     err: (t) => process.stderr.write(t),
     fail: (msg, code = 1) => {
       throw new DoubleExit(code, msg.endsWith("\n") ? msg : msg + "\n");
-    },
-    fault: (key) => {
-      const faults = readJson(labPath("faults", `${host()}.json`), {});
-      if (faults[key] && !applied.has(`f:${key}`)) {
-        applied.add(`f:${key}`);
-        applyFaultKey(faults[key], key);
-      }
-      const durations = readJson(labPath("durations.json"), {});
-      if (durations[key] && !applied.has(`d:${key}`)) {
-        applied.add(`d:${key}`);
-        sleepSeconds(durations[key]);
-      }
     },
   };
 }
@@ -393,7 +368,7 @@ function runDouble(name, argv, impl, opts = {}) {
   logCommand(name, opts.redact ? opts.redact(argv) : argv);
   let result;
   try {
-    applyFaults(name, opts.faultArgv ? opts.faultArgv(argv) : argv);
+    applyFaults(name, argv);
     result = impl(makeCtx(name, argv));
   } catch (e) {
     return handleError(name, e);
