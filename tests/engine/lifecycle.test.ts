@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LabStack } from "../support/lab-stack";
+import { pinnedDeployment } from "../support/workloads";
 import { labDir } from "../../lab/names";
 import { pinnedVersions, toolCache } from "../../tools/paths";
 
@@ -26,27 +27,6 @@ function difference(before: string | undefined, after: string): { added: string[
   const was = new Set((before ?? "").split("\n"));
   const is = new Set(after.split("\n"));
   return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
-}
-
-/** A Deployment of one busybox Pod that may only run on `node`. */
-function pinnedWorkload(name: string, node: string): string {
-  return JSON.stringify({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          nodeSelector: { "kubernetes.io/hostname": node },
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name, image: "busybox:1.35.0", command: ["sh", "-c", "exec sleep 3600"] }],
-        },
-      },
-    },
-  });
 }
 
 describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)", function () {
@@ -237,7 +217,7 @@ describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)
 
   it("drains, deletes and resets a removed worker, and only it", async () => {
     // A workload that can only run on w2: the drain must evict it.
-    await kubectl("apply -f -", pinnedWorkload("pinned", "w2"));
+    await kubectl("apply -f -", pinnedDeployment("pinned", "w2"));
     await kubectl("rollout status deployment/pinned --timeout=180s");
     const untouched = ["w1", "w3"];
     const logins = untouched.map((name) => lab.logins(name));

@@ -6,6 +6,7 @@
 import { strict as assert } from "assert";
 import { registryPulls } from "../../lab/registry";
 import { LabStack } from "../support/lab-stack";
+import { pinnedDeployment } from "../support/workloads";
 
 const CONTROL_PLANE = "cp1";
 const HOSTS = [
@@ -19,26 +20,11 @@ const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tm
 
 /** A Deployment of one busybox Pod on `node`: an HTTP server answering with its Pod's name, or a shell. */
 function workload(name: string, node: string, serve: boolean): string {
-  const command = serve
-    ? "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www"
-    : "exec sleep 3600";
-  return JSON.stringify({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { name, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          nodeSelector: { "kubernetes.io/hostname": node },
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name, image: "busybox:1.35.0", command: ["sh", "-c", command] }],
-        },
-      },
-    },
-  });
+  return pinnedDeployment(
+    name,
+    node,
+    serve ? "mkdir -p /www && hostname >/www/index.html && exec httpd -f -p 8080 -h /www" : "exec sleep 3600",
+  );
 }
 
 describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real engine)", function () {
