@@ -28,18 +28,6 @@ export function parseDuration(text: string): number {
   return Math.round(match[1] ? -seconds : seconds);
 }
 
-/** Merges `values` into the lab's knobs (/lab/settings.json on the hosts; lab/README.md, "Lab knobs"). */
-export function writeSettings(dir: string, values: Record<string, unknown>): void {
-  const file = path.join(dir, "settings.json");
-  let current: Record<string, unknown> = {};
-  try {
-    current = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-  } catch {
-    /* none yet */
-  }
-  writeAtomic(file, JSON.stringify({ ...current, ...values }, null, 2) + "\n");
-}
-
 export function initShared(dir: string): void {
   fs.mkdirSync(path.join(dir, "faults"), { recursive: true });
   // Mount point of the repository's lab/doubles on the hosts (/lab/doubles).
