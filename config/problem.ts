@@ -19,3 +19,19 @@ export class Findings {
     this.warnings.push({ key: configKey(path), message });
   }
 }
+
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+// C0 and C1 control characters, DEL included: any of them would break or forge a line of a message.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A user's value as a message shows it: in single quotes, with control characters escaped (`\n`, `\u0007`), so
+ * that one problem stays one line and a value cannot forge further lines of the report.
+ */
+export function shownValue(text: string): string {
+  const visible = text.replace(
+    CONTROL_CHARACTER,
+    (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+  return `'${visible}'`;
+}
