@@ -1,7 +1,7 @@
 // The machines: at least one control plane, names Kubernetes accepts, no machine listed twice,
 // and a control-plane layout kubeadm can actually build.
 import { isDnsName, isLowercaseDnsSubdomain, parseIp } from "./addresses";
-import { pathArgument } from "./key-path";
+import { pathArgument, type ConfigPath } from "./key-path";
 import {
   arrayAt,
   booleanAt,
@@ -11,9 +11,10 @@ import {
   stringAt,
   type CheckContext,
   type RawHost,
+  type RawRecord,
 } from "./raw-view";
 import { DEFAULTS } from "./schema";
-import type { Findings } from "./problem";
+import { shownValue, type Findings } from "./problem";
 
 export function checkControlPlanePresent(ctx: CheckContext, findings: Findings): void {
   const controlPlane = arrayAt(ctx.root, "controlPlane");
@@ -42,22 +43,58 @@ function checkNodeName(findings: Findings, host: RawHost): void {
   );
 }
 
+/** Why `address` (at `owner`'s address key) cannot be dialled as written, or undefined when it can. */
+function sshAddressProblem(address: string, owner: ConfigPath): string | undefined {
+  if (parseIp(address) !== undefined) return undefined;
+  if (address.includes("@")) return `contains a login name: put it in ${pathArgument([...owner, "user"])}`;
+  if (/^\[.*\]:\d+$|^[^:]+:\d+$/.test(address)) return `contains a port: put it in ${pathArgument([...owner, "port"])}`;
+  if (!isDnsName(address)) return "is neither an IP address nor a DNS name: write the host's IP, e.g. 192.0.2.10";
+  return undefined;
+}
+
 function checkAddress(findings: Findings, host: RawHost): void {
   const address = stringAt(host.fields, "address");
-  if (address === undefined || address === "" || parseIp(address) !== undefined) return;
+  if (address === undefined || address === "") return;
   const path = [...host.path, "address"];
-  if (address.includes("@")) {
-    findings.error(path, `'${address}' contains a login name: put it in ${pathArgument([...host.path, "user"])}`);
-  } else if (/^\[.*\]:\d+$|^[^:]+:\d+$/.test(address)) {
-    findings.error(path, `'${address}' contains a port: put it in ${pathArgument([...host.path, "port"])}`);
-  } else if (!isDnsName(address)) {
-    findings.error(path, `'${address}' is neither an IP address nor a DNS name: write the host's IP, e.g. 192.0.2.10`);
-  } else if (host.group === "controlPlane" && stringAt(host.fields, "advertiseAddress") === undefined) {
+  const problem = sshAddressProblem(address, host.path);
+  if (problem) {
+    findings.error(path, `${shownValue(address)} ${problem}`);
+  } else if (
+    parseIp(address) === undefined &&
+    host.group === "controlPlane" &&
+    stringAt(host.fields, "advertiseAddress") === undefined
+  ) {
     findings.error(
       [...host.path, "advertiseAddress"],
       `${host.label} is reached by the DNS name '${address}', but kubeadm advertises the API server on an IP ` +
         `address: set advertiseAddress to the node's IP`,
     );
+  }
+}
+
+/** A bastion is another machine, reached like a host: by an address without login or port. */
+function checkBastion(ctx: CheckContext, findings: Findings, host: RawHost): void {
+  const bastion = recordAt(host.fields, "bastion");
+  const address = stringAt(bastion, "address");
+  if (!bastion || address === undefined || address === "") return;
+  const path = [...host.path, "bastion"];
+  const problem = sshAddressProblem(address, path);
+  if (problem) {
+    findings.error([...path, "address"], `${shownValue(address)} ${problem}`);
+    return;
+  }
+  const hostAddress = stringAt(host.fields, "address");
+  const sshDefaults = recordAt(ctx.root, "ssh");
+  const port = (fields: RawRecord | undefined) =>
+    numberAt(fields, "port") ?? numberAt(sshDefaults, "port") ?? DEFAULTS.sshPort;
+  if (hostAddress !== undefined && canonicalAddress(hostAddress) === canonicalAddress(address)) {
+    if (port(bastion) === port(host.fields)) {
+      findings.error(
+        [...path, "address"],
+        `${shownValue(address)} port ${port(bastion)} is ${host.label} itself: a bastion is the machine the host is ` +
+          `reached through; remove bastion to connect directly, or give the jump host's address`,
+      );
+    }
   }
 }
 
@@ -190,6 +227,7 @@ export function checkHosts(ctx: CheckContext, findings: Findings): void {
   for (const host of hosts) {
     checkNodeName(findings, host);
     checkAddress(findings, host);
+    checkBastion(ctx, findings, host);
     checkAdvertiseAddress(findings, host);
     checkLabels(findings, host);
   }

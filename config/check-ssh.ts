@@ -1,11 +1,14 @@
 // How each machine (and its bastion) is reached: credentials, host-key verification, and whether
 // the secret settings were stored encrypted. A host inherits every unset field from `ssh`.
-import { pathArgument, type ConfigPath } from "./key-path";
-import { booleanAt, rawHosts, recordAt, stringAt, type CheckContext, type RawRecord } from "./raw-view";
+import { configKey, pathArgument, type ConfigPath } from "./key-path";
+import { booleanAt, numberAt, rawHosts, recordAt, stringAt, type CheckContext, type RawRecord } from "./raw-view";
 import type { Findings } from "./problem";
 import { parseHostKeyPins } from "../ssh/host-key";
-import { encryptedPathProblem, SECRET_SSH_FIELDS } from "./secret-keys";
+import { encryptedPathProblem, SECRET_PLACEHOLDER, SECRET_SSH_FIELDS } from "./secret-keys";
+import { utils as ssh2Utils } from "ssh2";
+import { shellQuote } from "../ssh/quote";
 import { readLocalFile } from "./local-path";
+import { DEFAULTS } from "./schema";
 
 const CREDENTIAL_FIELDS = ["privateKey", "privateKeyFile", "password", "agentSocket"] as const;
 
@@ -69,6 +72,70 @@ function hostKeyProblem(text: string): string | undefined {
       "cannot be read: give the public key as ssh-keyscan prints it ('ssh-ed25519 AAAA...', the host name " +
       "in front is optional) or its fingerprint as ssh-keygen -lf prints it ('SHA256:...')"
     );
+  }
+}
+
+/**
+ * Why ssh2, which makes the connections, could not use `key` as a private key, or undefined when it can (or cannot
+ * tell: the passphrase is encrypted in a stack file read without Pulumi). Never quotes the key.
+ */
+function privateKeyProblem(key: string, passphrase: string | undefined, passphraseKey: string): string | undefined {
+  if (passphrase === SECRET_PLACEHOLDER) return undefined;
+  const parsed = ssh2Utils.parseKey(key, passphrase);
+  if (parsed instanceof Error) {
+    if (/no passphrase given/i.test(parsed.message)) {
+      return `is encrypted and no passphrase is set: set it with pulumi config set --secret --path '${passphraseKey}'`;
+    }
+    if (passphrase !== undefined && /passphrase/i.test(parsed.message)) {
+      return `cannot be decrypted with ${passphraseKey}: check the passphrase`;
+    }
+    return (
+      `is not a private key ssh2 can read (${parsed.message}): give an OpenSSH or PEM private key, e.g. the ` +
+      `contents of ~/.ssh/id_ed25519`
+    );
+  }
+  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!first?.isPrivateKey()) return "holds a public key: give the private key it belongs to";
+  return undefined;
+}
+
+/**
+ * Checks that the key each machine logs in with can be read, by the rule resolve.ts uses: a level that sets
+ * privateKey or privateKeyFile overrides both under ssh, and privateKeyPassword is inherited on its own. A key shared
+ * by several machines is reported once, at the key it came from.
+ */
+function checkKeysReadable(
+  ctx: CheckContext,
+  findings: Findings,
+  subjects: SshSubject[],
+  defaults: RawRecord | undefined,
+): void {
+  const reported = new Set<string>();
+  for (const subject of subjects) {
+    const ownsKey = subject.fields.privateKey !== undefined || subject.fields.privateKeyFile !== undefined;
+    const [keyOwner, keyFields] = ownsKey ? [subject.path, subject.fields] : [["ssh"], defaults];
+    const inline = stringAt(keyFields, "privateKey");
+    const file = stringAt(keyFields, "privateKeyFile");
+    let key: string | undefined;
+    let where: { path: ConfigPath; prefix: string };
+    if (inline !== undefined) {
+      // A key written into a hosts file is refused as such (checkSecretsEncrypted); parsing it says nothing more.
+      if (inline === "" || inline === SECRET_PLACEHOLDER || ctx.fromHostsFile([...keyOwner, "privateKey"])) continue;
+      [key, where] = [inline, { path: [...keyOwner, "privateKey"], prefix: "" }];
+    } else if (file !== undefined && file !== "" && file !== SECRET_PLACEHOLDER) {
+      const read = readLocalFile(file, ctx.baseDir);
+      // checkKeyFile reports a file that cannot be read, is empty or holds a public key.
+      if (!read.ok || read.text.trim() === "" || PUBLIC_KEY.test(read.text.trim())) continue;
+      [key, where] = [read.text, { path: [...keyOwner, "privateKeyFile"], prefix: `${read.file} ` }];
+    } else continue;
+    const ownPassphrase = subject.fields.privateKeyPassword !== undefined;
+    const passphrase = stringAt(ownPassphrase ? subject.fields : defaults, "privateKeyPassword");
+    const passphraseKey = pathArgument([...(ownPassphrase ? subject.path : ["ssh"]), "privateKeyPassword"]);
+    const problem = privateKeyProblem(key, passphrase, passphraseKey);
+    const report = `${configKey(where.path)}|${problem}`;
+    if (problem === undefined || reported.has(report)) continue;
+    reported.add(report);
+    findings.error(where.path, `${where.prefix}${problem}`);
   }
 }
 
@@ -141,8 +208,11 @@ function checkHostKey(
   }
   if (inherited(subject, defaults, "hostKey") !== undefined) return;
   if (inherited(subject, defaults, "knownHostsFile") !== undefined) return;
-  const scanTarget = subject.address ?? "<address>";
-  const keyscan = `ssh-keyscan -t ed25519 ${scanTarget} 2>/dev/null | cut -d' ' -f2-`;
+  // The user pastes this into a shell: every value in it is quoted.
+  const port = numberAt(subject.fields, "port") ?? numberAt(defaults, "port");
+  const portOption = port !== undefined && port !== DEFAULTS.sshPort ? `-p ${port} ` : "";
+  const scanTarget = shellQuote(subject.address ?? "<address>");
+  const keyscan = `ssh-keyscan ${portOption}-t ed25519 ${scanTarget} 2>/dev/null | cut -d' ' -f2-`;
   // A host read from hostsFile is fixed in that file: setting it in the stack would list the hosts twice.
   const pin = ctx.fromHostsFile(subject.path)
     ? `pin its key by adding hostKey to its entry in the hosts file (the output of ${keyscan})`
@@ -220,7 +290,9 @@ export function checkSsh(ctx: CheckContext, findings: Findings): void {
       );
     }
   }
-  for (const subject of sshSubjects(ctx)) {
+  const subjects = sshSubjects(ctx);
+  checkKeysReadable(ctx, findings, subjects, defaults);
+  for (const subject of subjects) {
     checkSecretsEncrypted(ctx, findings, subject.path, subject.fields);
     checkKeyFile(ctx, findings, subject.path, subject.fields, `on ${subject.label}`);
     checkCredentials(findings, subject, defaults);

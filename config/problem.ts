@@ -22,16 +22,29 @@ export class Findings {
 
 const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 // C0 and C1 control characters, DEL included: any of them would break or forge a line of a message.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Whether `text` holds a control character (a line break, a tab, an escape...). */
+export function hasControlCharacter(text: string): boolean {
+  return text.search(CONTROL_CHARACTERS) >= 0;
+}
 
 /**
- * A user's value as a message shows it: in single quotes, with control characters escaped (`\n`, `\u0007`), so
+ * Text with its control characters escaped (`\n`, `\u0007`), so that a value inside a message cannot break its line
+ * or forge further lines; for values a message shows without quotes, such as the host in user@host:port.
+ */
+export function visibleText(text: string): string {
+  return text.replace(
+    CONTROL_CHARACTERS,
+    (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/**
+ * A user's value as a message shows it: in single quotes, with control characters escaped (visibleText), so
  * that one problem stays one line and a value cannot forge further lines of the report.
  */
 export function shownValue(text: string): string {
-  const visible = text.replace(
-    CONTROL_CHARACTER,
-    (character) => NAMED_ESCAPES[character] ?? `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-  return `'${visible}'`;
+  return `'${visibleText(text)}'`;
 }

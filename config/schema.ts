@@ -3,6 +3,7 @@
 // a kubeadm user recognises them. Cross-field rules (overlapping CIDRs, duplicate hosts, version
 // support) live in validate.ts; this file only says what each key may hold.
 import { z } from "zod";
+import { hasControlCharacter, shownValue } from "./problem";
 
 export const PROJECT = "pulumi-kubeadm";
 
@@ -12,12 +13,50 @@ export const DEFAULT_KUBERNETES_VERSION = "v1.35.4";
 const port = z.number().int().min(1).max(65535);
 const nonEmpty = z.string().min(1);
 
+const LINE_BREAK = /[\n\r\u0085\u2028\u2029]/;
+
+/** What in `text` would break it out of the one word or one line it is written as; undefined when nothing. */
+function breakingCharacter(text: string, spacesAllowed: boolean): string | undefined {
+  if (LINE_BREAK.test(text)) return "a line break";
+  if (hasControlCharacter(text)) return "a control character";
+  if (!spacesAllowed && /\s/.test(text)) return "whitespace";
+  return undefined;
+}
+
+/** `base` refusing what would break a value out of its word or line; `why` ends the message with the fix. */
+function unbroken(base: z.ZodString, spacesAllowed: boolean, why: string) {
+  return base.refine((text) => breakingCharacter(text, spacesAllowed) === undefined, {
+    error: (issue) => {
+      const text = String(issue.input);
+      return `${shownValue(text)} contains ${breakingCharacter(text, spacesAllowed)}: ${why}`;
+    },
+  });
+}
+
+// Values written on the hosts as one word of a command line or one line of a file (flags, URLs, paths, names,
+// versions): a space splits the word, a line break adds a line (`gpgcheck=0` in a .repo file, a flag in
+// kubeadm-flags.env). Refused here, before anything runs, rather than quoted into something the user did not mean.
+const word = unbroken(
+  nonEmpty,
+  false,
+  "it is written on the hosts as one word (a flag value, URL, path or name); remove it",
+);
+/** A flag value for extraArgs: may be empty (`--flag=`). */
+const flagValue = unbroken(
+  z.string(),
+  false,
+  "a flag value must be one word (kubeadm-flags.env splits the kubelet's at spaces); a flag that takes a list " +
+    "separates its items with commas",
+);
+// Paths on the machine running Pulumi may hold spaces (a home directory), never a line break.
+const localPath = unbroken(nonEmpty, true, "remove it");
+
 /** SSH settings that may be given once for all hosts and overridden per host. */
 export const sshSettings = z.strictObject({
-  user: nonEmpty.optional().describe("login user; root by default"),
+  user: word.optional().describe("login user; root by default"),
   port: port.optional().describe("SSH port; 22 by default"),
   privateKey: nonEmpty.optional().describe("PEM/OpenSSH private key (set it with --secret)"),
-  privateKeyFile: nonEmpty
+  privateKeyFile: localPath
     .optional()
     .describe(
       "path of a private key file on the machine running Pulumi (~ is the home directory, relative paths start " +
@@ -25,12 +64,12 @@ export const sshSettings = z.strictObject({
     ),
   privateKeyPassword: nonEmpty.optional().describe("passphrase of the private key (secret)"),
   password: nonEmpty.optional().describe("login password (secret); keys are preferred"),
-  agentSocket: nonEmpty.optional().describe("path of an ssh-agent socket, e.g. $SSH_AUTH_SOCK"),
+  agentSocket: localPath.optional().describe("path of an ssh-agent socket, e.g. $SSH_AUTH_SOCK"),
   sudo: z.boolean().optional().describe("run remote commands through sudo -n; on by default for non-root users"),
   hostKey: nonEmpty
     .optional()
     .describe('pinned host key, as in known_hosts: "ssh-ed25519 AAAA..." or "SHA256:..." fingerprint'),
-  knownHostsFile: nonEmpty.optional().describe("known_hosts file used when no hostKey is pinned"),
+  knownHostsFile: localPath.optional().describe("known_hosts file used when no hostKey is pinned"),
   insecureIgnoreHostKey: z.boolean().optional().describe("turn host-key verification off (not recommended)"),
   connectTimeoutSeconds: z.number().int().min(1).max(3600).optional(),
   commandTimeoutSeconds: z.number().int().min(1).max(86400).optional(),
@@ -38,21 +77,21 @@ export const sshSettings = z.strictObject({
 export type SshSettings = z.infer<typeof sshSettings>;
 
 export const bastion = sshSettings.extend({
-  address: nonEmpty.describe("bastion (jump host) address"),
+  address: word.describe("bastion (jump host) address"),
 });
 export type Bastion = z.infer<typeof bastion>;
 
 export const host = sshSettings.extend({
   name: nonEmpty.describe("node name, as registered in Kubernetes (nodeRegistration.name)"),
-  address: nonEmpty.describe("address used for SSH and, unless advertiseAddress is set, for the API server"),
-  advertiseAddress: nonEmpty.optional().describe("address the node advertises inside the cluster"),
+  address: word.describe("address used for SSH and, unless advertiseAddress is set, for the API server"),
+  advertiseAddress: word.optional().describe("address the node advertises inside the cluster"),
   bastion: bastion.optional(),
   labels: z.record(z.string(), z.string()).optional(),
 });
 export type Host = z.infer<typeof host>;
 
 /** Flag name (without leading dashes) to value, as in the seed's kubeadm.yaml. */
-export const extraArgs = z.record(z.string(), z.string());
+export const extraArgs = z.record(z.string(), flagValue);
 export type ExtraArgs = z.infer<typeof extraArgs>;
 
 export const component = z.strictObject({
@@ -62,32 +101,30 @@ export const component = z.strictObject({
 export const packageMirrors = z.strictObject({
   apt: z
     .strictObject({
-      kubernetesRepository: nonEmpty.optional().describe("deb repository base URL for kubeadm/kubelet/kubectl"),
-      kubernetesKeyUrl: nonEmpty.optional().describe("URL of the repository's Release.key"),
-      containerdRepository: nonEmpty
-        .optional()
-        .describe("deb repository for containerd; the distribution's by default"),
+      kubernetesRepository: word.optional().describe("deb repository base URL for kubeadm/kubelet/kubectl"),
+      kubernetesKeyUrl: word.optional().describe("URL of the repository's Release.key"),
+      containerdRepository: word.optional().describe("deb repository for containerd; the distribution's by default"),
     })
     .optional(),
   yum: z
     .strictObject({
-      kubernetesRepository: nonEmpty.optional().describe("rpm repository base URL for kubeadm/kubelet/kubectl"),
-      kubernetesKeyUrl: nonEmpty.optional(),
-      containerdRepository: nonEmpty.optional().describe("rpm repository for containerd.io"),
+      kubernetesRepository: word.optional().describe("rpm repository base URL for kubeadm/kubelet/kubectl"),
+      kubernetesKeyUrl: word.optional(),
+      containerdRepository: word.optional().describe("rpm repository for containerd.io"),
     })
     .optional(),
-  kubernetesPackageVersion: nonEmpty
+  kubernetesPackageVersion: word
     .optional()
     .describe("package version, e.g. 1.35.4-1.1; from kubernetesVersion by default"),
-  containerdPackageVersion: nonEmpty.optional(),
+  containerdPackageVersion: word.optional(),
 });
 
 export const containerd = z.strictObject({
   registryMirrors: z
-    .record(z.string(), z.array(nonEmpty))
+    .record(z.string(), z.array(word))
     .optional()
     .describe('registry host to mirror endpoints, e.g. {"docker.io": ["https://mirror.example"]}'),
-  sandboxImage: nonEmpty.optional().describe("pause image; <imageRepository>/pause:<version> by default"),
+  sandboxImage: word.optional().describe("pause image; <imageRepository>/pause:<version> by default"),
   restrictOomScoreAdj: z
     .boolean()
     .optional()
@@ -124,14 +161,14 @@ export const dashboard = z.strictObject({
 
 export const rookCeph = z.strictObject({
   enabled: z.boolean().optional(),
-  devices: z.array(nonEmpty).optional().describe("raw devices for OSDs, e.g. [sdb]; all unused devices when empty"),
+  devices: z.array(word).optional().describe("raw devices for OSDs, e.g. [sdb]; all unused devices when empty"),
   useAllDevices: z.boolean().optional(),
-  dataDirHostPath: nonEmpty.optional(),
+  dataDirHostPath: word.optional(),
   defaultStorageClass: z.boolean().optional(),
 });
 
 export const addons = z.strictObject({
-  imageMirror: nonEmpty.optional().describe("registry that replaces every addon image's registry"),
+  imageMirror: word.optional().describe("registry that replaces every addon image's registry"),
   waitForRollout: z
     .boolean()
     .optional()
@@ -150,8 +187,8 @@ export const clusterCa = z.strictObject({
 /** kube-vip as a static Pod on every control-plane node, holding controlPlaneEndpoint's IP on the leader. */
 export const kubeVip = z.strictObject({
   enabled: z.boolean().optional().describe("run kube-vip on the control-plane nodes to hold the endpoint's IP"),
-  interface: nonEmpty.optional().describe("network interface the virtual IP is added to, e.g. eth0 or ens192"),
-  image: nonEmpty.optional().describe("kube-vip image; ghcr.io/kube-vip/kube-vip:<pinned> by default"),
+  interface: word.optional().describe("network interface the virtual IP is added to, e.g. eth0 or ens192"),
+  image: word.optional().describe("kube-vip image; ghcr.io/kube-vip/kube-vip:<pinned> by default"),
 });
 
 export const drain = z.strictObject({
@@ -161,8 +198,8 @@ export const drain = z.strictObject({
 
 /** Every key of the stack config, without the project prefix. */
 export const clusterConfig = z.strictObject({
-  kubernetesVersion: nonEmpty.optional(),
-  hostsFile: nonEmpty
+  kubernetesVersion: word.optional(),
+  hostsFile: localPath
     .optional()
     .describe(
       "path of a YAML or JSON file holding controlPlane, workers and/or ssh, e.g. an inventory written by another " +
@@ -173,15 +210,15 @@ export const clusterConfig = z.strictObject({
     .describe("control-plane hosts, in the stack config or in hostsFile; the first one runs kubeadm init"),
   workers: z.array(host).optional(),
   ssh: sshSettings.optional().describe("SSH defaults for every host"),
-  controlPlaneEndpoint: nonEmpty.optional().describe('"host:port" shared by all control-plane nodes'),
+  controlPlaneEndpoint: word.optional().describe('"host:port" shared by all control-plane nodes'),
   kubeVip: kubeVip.optional(),
-  podSubnet: nonEmpty.optional(),
-  serviceSubnet: nonEmpty.optional(),
-  dnsDomain: nonEmpty.optional(),
-  imageRepository: nonEmpty.optional(),
+  podSubnet: word.optional(),
+  serviceSubnet: word.optional(),
+  dnsDomain: word.optional(),
+  imageRepository: word.optional(),
   packages: packageMirrors.optional(),
   containerd: containerd.optional(),
-  apiServer: component.extend({ certSANs: z.array(nonEmpty).optional() }).optional(),
+  apiServer: component.extend({ certSANs: z.array(word).optional() }).optional(),
   controllerManager: component.optional(),
   scheduler: component.optional(),
   kubelet: kubelet.optional(),

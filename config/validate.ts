@@ -74,10 +74,11 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Valida
   };
   // Cross-field checks read the raw input defensively, so they run even when the schema failed.
   for (const check of CHECKS) check(ctx, findings);
-  let problems = [
-    ...hostsFile.problems,
-    ...hostsFile.annotate([...schemaProblems(merged, hostsFile.fromFile), ...findings.errors]),
-  ];
+  const malformed = schemaProblems(merged, hostsFile.fromFile);
+  // A value the schema refuses (wrong type, a line break) makes any further check of it noise.
+  const malformedKeys = new Set(malformed.map((problem) => problem.key));
+  const crossFieldErrors = findings.errors.filter((problem) => !malformedKeys.has(problem.key));
+  let problems = [...hostsFile.problems, ...hostsFile.annotate([...malformed, ...crossFieldErrors])];
   if (hostsFile.unusable) {
     // The hosts were to come from the file: "controlPlane is required" would only repeat its problem.
     const controlPlaneKey = configKey(["controlPlane"]);

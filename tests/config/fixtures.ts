@@ -1,7 +1,7 @@
 // A valid configuration shaped like the lead's stacks/Pulumi.dev.yaml, which each test breaks in exactly
 // one way, plus helpers to find the problem a test expects.
 import { strict as assert } from "assert";
-import { randomBytes } from "crypto";
+import { generateKeyPairSync, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,8 +22,16 @@ function lengthPrefix(length: number): Buffer {
   return prefix;
 }
 
-export const FAKE_PRIVATE_KEY =
-  "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n-----END OPENSSH PRIVATE KEY-----";
+/** A real private key (validation parses keys as ssh2 will), new on each call so no test depends on its bytes. */
+export function newTestPrivateKey(): string {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  return privateKey.export({ type: "sec1", format: "pem" }).toString().trim();
+}
+
+export const TEST_PRIVATE_KEY = newTestPrivateKey();
+
+/** A line of TEST_PRIVATE_KEY's body: a message or a log that contains it has leaked the key. */
+export const TEST_PRIVATE_KEY_MARKER = TEST_PRIVATE_KEY.split("\n")[1];
 
 export function validConfig(): ClusterConfigInput {
   return {
@@ -32,7 +40,7 @@ export function validConfig(): ClusterConfigInput {
       { name: "worker01", address: "192.0.2.11", hostKey: ed25519HostKey() },
       { name: "worker02", address: "192.0.2.12", hostKey: ed25519HostKey() },
     ],
-    ssh: { user: "root", privateKey: FAKE_PRIVATE_KEY },
+    ssh: { user: "root", privateKey: TEST_PRIVATE_KEY },
     imageRepository: "registry.aliyuncs.com/google_containers",
     packages: {
       apt: { kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/" },

@@ -13,7 +13,7 @@ import {
   assertValid,
   ed25519HostKey,
   errorAt,
-  FAKE_PRIVATE_KEY,
+  TEST_PRIVATE_KEY,
   tempDir,
   writeFile,
 } from "./fixtures";
@@ -49,7 +49,7 @@ describe("hostsFile", () => {
 
   beforeEach(() => {
     dir = tempDir("pulumi-kubeadm-hosts-");
-    writeFile(dir, "keys/id_ed25519", FAKE_PRIVATE_KEY);
+    writeFile(dir, "keys/id_ed25519", TEST_PRIVATE_KEY);
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -100,7 +100,7 @@ describe("hostsFile", () => {
 
     it("lets a privateKey in the stack replace the file's privateKeyFile rather than clash with it", () => {
       writeFile(dir, "hosts.yaml", hostsYaml());
-      const result = validate({ hostsFile: "hosts.yaml", ssh: { privateKey: FAKE_PRIVATE_KEY } });
+      const result = validate({ hostsFile: "hosts.yaml", ssh: { privateKey: TEST_PRIVATE_KEY } });
       assert.ok(result.ok, problemLines(result));
       assert.equal(result.config.ssh?.privateKeyFile, undefined);
       assert.equal(result.config.ssh?.user, "admin");
@@ -274,7 +274,7 @@ describe("hostsFile", () => {
       );
       const connection = loaded.spec.workers[1].connection;
       assert.deepEqual([connection.user, connection.port, connection.sudo], ["admin", 2222, true]);
-      assert.equal(connection.privateKey, FAKE_PRIVATE_KEY);
+      assert.equal(connection.privateKey, TEST_PRIVATE_KEY);
       assert.ok(!JSON.stringify(loaded.spec).includes("id_ed25519"), "the spec holds the key, not its path");
       assert.deepEqual(loaded.secretKeysPresent, ["pulumi-kubeadm:ssh.privateKeyFile"]);
     });
@@ -312,7 +312,7 @@ describe("hostsFile", () => {
       );
       const loaded = loadFromStackFile("lab", dir, REPO_ROOT);
       assert.ok(loaded.result.ok, problemLines(loaded.result));
-      assert.equal(loaded.spec?.controlPlane[0].connection.privateKey, FAKE_PRIVATE_KEY);
+      assert.equal(loaded.spec?.controlPlane[0].connection.privateKey, TEST_PRIVATE_KEY);
       assert.equal(loaded.spec?.controlPlane[0].connection.connectTimeoutSeconds, 5);
       assert.equal(loaded.spec?.controlPlane[0].connection.user, "admin");
     });

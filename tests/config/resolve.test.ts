@@ -3,7 +3,15 @@ import * as fs from "fs";
 import { resolveConfig } from "../../config/resolve";
 import { validateConfig } from "../../config/validate";
 import { DEFAULTS, PAUSE_IMAGE_TAG_BY_MINOR, type ClusterConfigInput } from "../../config/schema";
-import { configWith, ed25519HostKey, FAKE_PRIVATE_KEY, tempDir, validConfig, writeFile } from "./fixtures";
+import {
+  configWith,
+  ed25519HostKey,
+  newTestPrivateKey,
+  TEST_PRIVATE_KEY,
+  tempDir,
+  validConfig,
+  writeFile,
+} from "./fixtures";
 
 /** Resolves only configs the validator accepts, as the program does. */
 function resolveValid(config: ClusterConfigInput) {
@@ -15,7 +23,7 @@ function resolveValid(config: ClusterConfigInput) {
 function minimalConfig(): ClusterConfigInput {
   return {
     controlPlane: [
-      { name: "master01", address: "192.0.2.10", privateKey: FAKE_PRIVATE_KEY, hostKey: ed25519HostKey() },
+      { name: "master01", address: "192.0.2.10", privateKey: TEST_PRIVATE_KEY, hostKey: ed25519HostKey() },
     ],
     schedulableControlPlane: true,
   };
@@ -89,7 +97,7 @@ describe("resolveConfig", () => {
   it("lets each host override the ssh defaults field by field", () => {
     const spec = resolveValid(
       configWith((c) => {
-        c.ssh = { user: "ubuntu", port: 2222, privateKey: FAKE_PRIVATE_KEY, connectTimeoutSeconds: 5 };
+        c.ssh = { user: "ubuntu", port: 2222, privateKey: TEST_PRIVATE_KEY, connectTimeoutSeconds: 5 };
         c.workers![0].port = 22;
         c.workers![1].user = "root";
         c.workers![1].password = "pw";
@@ -99,7 +107,7 @@ describe("resolveConfig", () => {
     assert.deepEqual([master.user, master.port, master.sudo], ["ubuntu", 2222, true]);
     assert.deepEqual([worker01.user, worker01.port, worker01.sudo], ["ubuntu", 22, true]);
     assert.deepEqual([worker02.user, worker02.sudo, worker02.password], ["root", false, "pw"]);
-    assert.equal(worker02.privateKey, FAKE_PRIVATE_KEY);
+    assert.equal(worker02.privateKey, TEST_PRIVATE_KEY);
     assert.equal(worker01.connectTimeoutSeconds, 5);
   });
 
@@ -116,7 +124,7 @@ describe("resolveConfig", () => {
     const bastionKey = ed25519HostKey();
     const spec = resolveValid(
       configWith((c) => {
-        c.ssh = { user: "ops", privateKey: FAKE_PRIVATE_KEY };
+        c.ssh = { user: "ops", privateKey: TEST_PRIVATE_KEY };
         c.workers![0].bastion = { address: "198.51.100.1", port: 2200, hostKey: bastionKey };
       }),
     );
@@ -124,7 +132,7 @@ describe("resolveConfig", () => {
     assert.ok(proxy);
     assert.deepEqual(
       [proxy.host, proxy.port, proxy.user, proxy.privateKey, proxy.hostKey],
-      ["198.51.100.1", 2200, "ops", FAKE_PRIVATE_KEY, bastionKey],
+      ["198.51.100.1", 2200, "ops", TEST_PRIVATE_KEY, bastionKey],
     );
     assert.equal(spec.workers[1].connection.proxy, undefined);
   });
@@ -198,7 +206,7 @@ describe("resolveConfig", () => {
     }
 
     it("puts the key read from the file into the connection, never the path", () => {
-      const keyText = `${FAKE_PRIVATE_KEY}\n`;
+      const keyText = `${TEST_PRIVATE_KEY}\n`;
       writeFile(dir, "keys/cluster", keyText);
       const spec = resolveIn(
         dir,
@@ -214,48 +222,50 @@ describe("resolveConfig", () => {
     });
 
     it("resolves a relative path against the project directory, not the working directory", () => {
-      writeFile(dir, "id_ed25519", FAKE_PRIVATE_KEY);
+      writeFile(dir, "id_ed25519", TEST_PRIVATE_KEY);
       assert.notEqual(process.cwd(), dir);
       const spec = resolveIn(dir, { ...minimalConfigWithout("privateKey"), ssh: { privateKeyFile: "./id_ed25519" } });
-      assert.equal(spec.controlPlane[0].connection.privateKey, FAKE_PRIVATE_KEY);
+      assert.equal(spec.controlPlane[0].connection.privateKey, TEST_PRIVATE_KEY);
     });
 
     it("expands ~ to the home directory", () => {
       const savedHome = process.env.HOME;
       process.env.HOME = dir;
       try {
-        writeFile(dir, ".ssh/id_ed25519", FAKE_PRIVATE_KEY);
+        writeFile(dir, ".ssh/id_ed25519", TEST_PRIVATE_KEY);
         const spec = resolveIn("/nonexistent", {
           ...minimalConfigWithout("privateKey"),
           ssh: { privateKeyFile: "~/.ssh/id_ed25519" },
         });
-        assert.equal(spec.controlPlane[0].connection.privateKey, FAKE_PRIVATE_KEY);
+        assert.equal(spec.controlPlane[0].connection.privateKey, TEST_PRIVATE_KEY);
       } finally {
         process.env.HOME = savedHome;
       }
     });
 
     it("lets a level that gives the key either way override the other way under ssh", () => {
-      writeFile(dir, "host-key", "host's key");
+      const hostsKey = newTestPrivateKey();
+      writeFile(dir, "host-key", hostsKey);
       const spec = resolveIn(
         dir,
         configWith((c) => {
-          c.ssh = { privateKey: FAKE_PRIVATE_KEY };
+          c.ssh = { privateKey: TEST_PRIVATE_KEY };
           c.workers![0].privateKeyFile = "host-key";
         }),
       );
-      assert.equal(spec.workers[0].connection.privateKey, "host's key");
-      assert.equal(spec.workers[1].connection.privateKey, FAKE_PRIVATE_KEY);
-      writeFile(dir, "default-key", "default key");
+      assert.equal(spec.workers[0].connection.privateKey, hostsKey);
+      assert.equal(spec.workers[1].connection.privateKey, TEST_PRIVATE_KEY);
+      const defaultKey = newTestPrivateKey();
+      writeFile(dir, "default-key", defaultKey);
       const reverse = resolveIn(
         dir,
         configWith((c) => {
           c.ssh = { privateKeyFile: "default-key" };
-          c.workers![0].privateKey = FAKE_PRIVATE_KEY;
+          c.workers![0].privateKey = TEST_PRIVATE_KEY;
         }),
       );
-      assert.equal(reverse.workers[0].connection.privateKey, FAKE_PRIVATE_KEY);
-      assert.equal(reverse.workers[1].connection.privateKey, "default key");
+      assert.equal(reverse.workers[0].connection.privateKey, TEST_PRIVATE_KEY);
+      assert.equal(reverse.workers[1].connection.privateKey, defaultKey);
     });
   });
 });

@@ -11,7 +11,8 @@ import {
   configWith,
   ed25519HostKey,
   errorAt,
-  FAKE_PRIVATE_KEY,
+  TEST_PRIVATE_KEY,
+  TEST_PRIVATE_KEY_MARKER,
   tempDir,
   warningAt,
   writeFile,
@@ -49,7 +50,7 @@ describe("validateConfig: SSH credentials", () => {
   it("checks a bastion's credentials separately from its host's", () => {
     const result = validateWith((c) => {
       c.ssh = {};
-      c.controlPlane[0].privateKey = FAKE_PRIVATE_KEY;
+      c.controlPlane[0].privateKey = TEST_PRIVATE_KEY;
       c.controlPlane[0].bastion = { address: "198.51.100.1", insecureIgnoreHostKey: true };
       c.workers = [];
     });
@@ -66,7 +67,7 @@ describe("validateConfig: host-key verification", () => {
     const message = errorAt(result, "pulumi-kubeadm:workers[0]");
     assert.match(message, /on by default/);
     assert.match(message, /workers\[0\]\.hostKey/);
-    assert.match(message, /ssh-keyscan -t ed25519 192\.0\.2\.11/);
+    assert.match(message, /ssh-keyscan -t ed25519 '192\.0\.2\.11'/);
   });
 
   it("accepts a knownHostsFile from the ssh defaults", () => {
@@ -102,7 +103,7 @@ describe("validateConfig: secrets", () => {
     const message = errorAt(result, "pulumi-kubeadm:ssh.privateKey");
     assert.match(message, /plain text/);
     assert.ok(message.includes("pulumi config set --secret --path 'ssh.privateKey'"), message);
-    assert.ok(!message.includes("not-a-real-key"), "the message must not contain the key");
+    assert.ok(!message.includes(TEST_PRIVATE_KEY_MARKER), "the message must not contain the key");
   });
 
   it("rejects plain-text passwords on hosts and bastions", () => {
@@ -161,7 +162,7 @@ describe("validateConfig: privateKeyFile", () => {
   }
 
   it("counts as a credential and needs no --secret (it is a path)", () => {
-    writeFile(dir, "keys/id_ed25519", FAKE_PRIVATE_KEY);
+    writeFile(dir, "keys/id_ed25519", TEST_PRIVATE_KEY);
     const result = withKeyFile((c) => {
       c.ssh = { privateKeyFile: "keys/id_ed25519" };
     });
@@ -170,7 +171,7 @@ describe("validateConfig: privateKeyFile", () => {
 
   it("rejects a file that does not exist, naming the key and the path it tried", () => {
     const result = withKeyFile((c) => {
-      c.ssh = { privateKey: FAKE_PRIVATE_KEY };
+      c.ssh = { privateKey: TEST_PRIVATE_KEY };
       c.workers![1].privateKeyFile = "missing/id_ed25519";
     });
     const message = errorAt(result, "pulumi-kubeadm:workers[1].privateKeyFile");
@@ -197,13 +198,13 @@ describe("validateConfig: privateKeyFile", () => {
   });
 
   it("rejects privateKey and privateKeyFile on the same level: choose one", () => {
-    writeFile(dir, "id", FAKE_PRIVATE_KEY);
+    writeFile(dir, "id", TEST_PRIVATE_KEY);
     const result = withKeyFile((c) => {
-      c.ssh = { privateKey: FAKE_PRIVATE_KEY, privateKeyFile: "id" };
+      c.ssh = { privateKey: TEST_PRIVATE_KEY, privateKeyFile: "id" };
       c.workers![0].bastion = {
         address: "198.51.100.1",
         hostKey: ed25519HostKey(),
-        privateKey: FAKE_PRIVATE_KEY,
+        privateKey: TEST_PRIVATE_KEY,
         privateKeyFile: "id",
       };
     });
@@ -215,7 +216,7 @@ describe("validateConfig: privateKeyFile", () => {
   });
 
   it("accepts a host's privateKeyFile next to a privateKey under ssh (the host's wins)", () => {
-    writeFile(dir, "id", FAKE_PRIVATE_KEY);
+    writeFile(dir, "id", TEST_PRIVATE_KEY);
     assertValid(withKeyFile((c) => (c.workers![0].privateKeyFile = "id")));
   });
 
@@ -223,7 +224,7 @@ describe("validateConfig: privateKeyFile", () => {
     const savedHome = process.env.HOME;
     process.env.HOME = dir;
     try {
-      writeFile(dir, ".ssh/id_ed25519", FAKE_PRIVATE_KEY);
+      writeFile(dir, ".ssh/id_ed25519", TEST_PRIVATE_KEY);
       assertValid(withKeyFile((c) => (c.ssh = { privateKeyFile: "~/.ssh/id_ed25519" })));
       const result = withKeyFile((c) => (c.ssh = { privateKeyFile: "~/.ssh/id_rsa" }));
       assert.ok(errorAt(result, "pulumi-kubeadm:ssh.privateKeyFile").includes(path.join(dir, ".ssh", "id_rsa")));
@@ -233,7 +234,7 @@ describe("validateConfig: privateKeyFile", () => {
   });
 
   it("never shows the key file's content", () => {
-    writeFile(dir, "id", `${FAKE_PRIVATE_KEY}\n`);
+    writeFile(dir, "id", `${TEST_PRIVATE_KEY}\n`);
     const result = withKeyFile((c) => {
       c.ssh = { privateKey: "inline-secret-key", privateKeyFile: "id" };
       c.workers![0].password = "inline-password";
@@ -242,6 +243,10 @@ describe("validateConfig: privateKeyFile", () => {
     const problems = result.ok ? [] : result.problems;
     assert.ok(problems.length > 0);
     assert.ok(problems.some((p) => p.key === "pulumi-kubeadm:workers[0].password"));
-    assert.ok(problems.every((p) => !/not-a-real-key|inline-secret|inline-password/.test(p.message)));
+    assert.ok(
+      problems.every(
+        (p) => !p.message.includes(TEST_PRIVATE_KEY_MARKER) && !/inline-secret|inline-password/.test(p.message),
+      ),
+    );
   });
 });
