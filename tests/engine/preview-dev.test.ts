@@ -63,4 +63,49 @@ describe("pulumi preview -s dev (real engine)", function () {
     assert.match(output, /kubernetes:apps\/v1:Deployment\s+\S*kubernetes-dashboard\S*\s+create/);
     assert.ok((result.changeSummary.create ?? 0) > 150, JSON.stringify(result.changeSummary));
   });
+
+  it("refuses values that cannot be right before planning anything, naming each key path", async () => {
+    const doc = parseDocument(fs.readFileSync(path.join(repoRoot, "stacks", "Pulumi.dev.yaml"), "utf8"));
+    const workerAddress = String(doc.getIn(["config", "pulumi-kubeadm:workers", 0, "address"]));
+    doc.setIn(["config", "pulumi-kubeadm:apiServer", "extraArgs", "audit-log-path"], "/var/log/a.log\n--x=y");
+    doc.setIn(
+      ["config", "pulumi-kubeadm:packages", "yum", "kubernetesRepository"],
+      "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/\ngpgcheck=0",
+    );
+    doc.setIn(["config", "pulumi-kubeadm:addons", "rookCeph", "dataDirHostPath"], "var/lib/rook");
+    doc.setIn(["config", "pulumi-kubeadm:workers", 0, "bastion"], {
+      address: workerAddress,
+      insecureIgnoreHostKey: true,
+    });
+    const stack = await project.stack("dev-refused", doc.toString());
+    // Secrets are decrypted for the program: an encrypted key that is not a key is caught there.
+    project.cli([
+      "config",
+      "set",
+      "--secret",
+      "--path",
+      "ssh.privateKey",
+      "paste-your-key-here",
+      "--stack",
+      "dev-refused",
+    ]);
+
+    let output = "";
+    await assert.rejects(stack.preview({ onOutput: (text) => (output += text) }), (error: Error) => {
+      output += error.message;
+      return true;
+    });
+    for (const key of [
+      "pulumi-kubeadm:apiServer.extraArgs.audit-log-path: '/var/log/a.log\\n--x=y' contains a line break",
+      "pulumi-kubeadm:packages.yum.kubernetesRepository: 'https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/\\ngpgcheck=0' contains a line break",
+      "pulumi-kubeadm:addons.rookCeph.dataDirHostPath: 'var/lib/rook' is not an absolute path",
+      `pulumi-kubeadm:workers[0].bastion.address: '${workerAddress}' port 22 is workers[0] (worker01) itself`,
+      "pulumi-kubeadm:ssh.privateKey: is not a private key ssh2 can read",
+    ]) {
+      assert.ok(output.includes(key), `expected ${JSON.stringify(key)} in:\n${output}`);
+    }
+    assert.doesNotMatch(output, /paste-your-key-here/);
+    assert.doesNotMatch(output, /^gpgcheck=0/m, "a value's line break must not start a line of the report");
+    assert.doesNotMatch(output, /\bcreate\b.*KubeadmCluster/, "nothing is planned from a refused config");
+  });
 });
