@@ -8,7 +8,7 @@ import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } fr
 import { hasRemoteWork, updatePlan } from "./init-diff";
 import { updateControlPlaneNode } from "./init-update";
 import { stripUndefined } from "./plain-data";
-import { connectionSecrets, StepReporter, type SessionOpener } from "./steps";
+import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "./steps";
 
 export async function updateControlPlaneJoin(
   olds: KubeadmControlPlaneJoinOutputs,
@@ -47,6 +47,9 @@ export async function updateControlPlaneJoin(
         { label: name, onOutput: reporter.onOutput },
       ),
     );
+  } else {
+    const reporter = new StepReporter(name);
+    await reporter.run(() => proveConnection(open, olds.connection, news.connection, name, reporter));
   }
   const outs: KubeadmControlPlaneJoinOutputs = { ...news, nodeName: olds.nodeName, joinedAt: olds.joinedAt };
   return { outs: stripUndefined(outs) };

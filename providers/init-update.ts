@@ -24,7 +24,7 @@ import {
 } from "./remote-files";
 import { runStepCommand } from "./step-errors";
 import { placeKubeVip } from "./kube-vip-static-pod";
-import { connectionSecrets, StepReporter, type SessionOpener } from "./steps";
+import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "./steps";
 
 const API_RETRIES = 30;
 const API_RETRY_DELAY_SECONDS = 2;
@@ -248,6 +248,9 @@ export async function updateControlPlane(
         { label: name, secrets, onOutput: reporter.onOutput },
       ),
     );
+  } else {
+    const reporter = new StepReporter(name);
+    await reporter.run(() => proveConnection(open, olds.connection, news.connection, name, reporter));
   }
   const outs: KubeadmInitOutputs = {
     ...news,

@@ -8,7 +8,7 @@ import { kubectl, labelArgs, retrying } from "./kubectl";
 import { kubeletArgsFor, rewriteKubeletFlags } from "./kubelet-flags";
 import { stripUndefined } from "./plain-data";
 import { KUBELET_FLAGS_PATH, readRequiredFile } from "./remote-files";
-import { StepReporter, type SessionOpener } from "./steps";
+import { proveConnection, StepReporter, type SessionOpener } from "./steps";
 
 export function updateWorker(
   olds: KubeadmJoinOutputs,
@@ -40,7 +40,9 @@ async function updateSteps(
     }
   }
 
-  if (updates.includes("cluster.kubelet.extraArgs")) {
+  if (!updates.includes("cluster.kubelet.extraArgs")) {
+    await proveConnection(open, olds.connection, news.connection, name, reporter);
+  } else {
     reporter.begin("kubelet flags", `${KUBELET_FLAGS_PATH} on ${describeTarget(news.connection)}`);
     await open(
       news.connection,

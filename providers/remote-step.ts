@@ -12,6 +12,7 @@ import { withSession } from "../ssh/session";
 import { SshConnectionError } from "../ssh/errors";
 import { flushLog } from "./engine-log";
 import { announce, formatDuration, progress, summary, warning } from "./progress";
+import { proveConnection } from "./steps";
 
 export interface RemoteFile {
   path: string;
@@ -107,6 +108,8 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   async update(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
     if (JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news))) {
       await runStep(news, news.script, "inputs changed, running again", "ran again");
+    } else {
+      await proveConnection(withSession, olds.connection, news.connection, news.node);
     }
     return { outs: news };
   },

@@ -100,3 +100,23 @@ export function connectionSecrets(conn: Connection): string[] {
     .flatMap((c) => [c?.privateKey, c?.privateKeyPassword, c?.password])
     .filter((s): s is string => typeof s === "string");
 }
+
+/**
+ * Logs in with a changed connection before it is stored. An update that does no remote work would otherwise store a
+ * wrong pinned key, user or port as if it worked, and every later delete (destroy, a removed node) would fail on it
+ * until the steps were updated again by hand; a failed update leaves the old connection in the state.
+ */
+export async function proveConnection(
+  open: SessionOpener,
+  olds: Connection,
+  news: Connection,
+  label: string,
+  reporter?: StepReporter,
+): Promise<void> {
+  if (JSON.stringify(olds) === JSON.stringify(news)) return;
+  reporter?.begin("connection", `logging in with the changed connection settings`);
+  await open(news, (session) => session.run("true", { summary: "connection check" }), {
+    label,
+    onOutput: reporter?.onOutput,
+  });
+}

@@ -202,12 +202,18 @@ describe("kubeadm-init update", () => {
     assert.ok(result[0].command.includes("'label' 'node' 'master01' '--overwrite' 'b=3' 'c=4' 'a-'"));
   });
 
-  it("stores a new connection without connecting (so delete uses the new key)", async () => {
+  it("logs in with a new connection before storing it (so delete uses a key that works)", async () => {
     const host = new FakeHost("master01", "10.0.0.3");
     const news = initWith((i) => (i.connection = connection("10.0.0.3", { privateKey: "new key", port: 2222 })));
     const { result } = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([host])));
-    assert.equal(host.runs.length, 0);
+    assert.deepEqual(
+      host.runs.map((run) => run.command),
+      ["true"],
+    );
     assert.equal(result!.outs.connection.privateKey, "new key");
+    const moved = initWith((i) => (i.connection = connection("10.0.0.99")));
+    const failed = await captureConsole(() => updateControlPlane(initOutputs(), moved, fakeOpener([host])));
+    assert.match(failed.error!.message, /10\.0\.0\.99.*connection refused/);
     assert.equal(result!.outs.kubeconfig, initOutputs().kubeconfig);
     assert.equal(result!.outs.bootstrapToken, initOutputs().bootstrapToken);
   });
