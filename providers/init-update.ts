@@ -1,11 +1,13 @@
 // In-place changes of the first control-plane node, through kubeadm's own phases (the why of each is in
 // init-diff.ts). The config is re-rendered from the new settings and uploaded for the phases, then removed.
 //
-// Order: first what only writes files (the API server certificate), then what needs the API server (the
-// kubeadm-config upload, add-ons, taint, labels) while the running one still serves, then what restarts
-// components (control-plane manifests, etcd, the kubelet), then a wait until the API server is ready again,
-// so the update only succeeds with a working control plane. A failed step leaves the old outputs in state, so
-// the next `pulumi up` runs the whole update again; every step is idempotent.
+// Order: first what only writes files on the node (the API server certificate, the control-plane and etcd
+// manifests, the kubelet's settings), then a wait until the API server is ready again, and only then what needs
+// the API server (the kubeadm-config upload, add-ons, taint, labels). Putting a bad flag back must repair the node
+// without a working API server: an update that needed the API first could never get to rewriting the manifest
+// that broke it. And the kubeadm-config ConfigMap only ever records settings the control plane ran with. A failed
+// step leaves the old outputs in state, so the next `pulumi up` runs the whole update again; every step is
+// idempotent.
 import type { Connection } from "../config/spec";
 import { renderInitConfig } from "../kubeadm/init-config";
 import { describeTarget, SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../ssh";
@@ -93,19 +95,6 @@ export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateS
   if (plan.apiserverCertificate) {
     steps.push({ step: "certs apiserver", command: apiserverCertificateScript() });
   }
-  if (plan.uploadClusterConfiguration && first) {
-    steps.push({ step: "upload-config kubeadm", command: api(kubeadmPhase("upload-config", "kubeadm")) });
-  }
-  if (plan.etcdAndAddons && first) {
-    steps.push({ step: "addon all", command: api(kubeadmPhase("addon", "all")) });
-  }
-  if (plan.taint) {
-    steps.push({ step: "control-plane taint", command: api(taintCommand(name, target.schedulable)) });
-  }
-  if (plan.labels) {
-    const args = labelArgs(name, target.oldLabels, target.newLabels);
-    if (args !== undefined) steps.push({ step: "labels", command: api(kubectl(args)) });
-  }
   if (plan.etcdAndAddons) {
     steps.push({ step: "control-plane all", command: kubeadmPhase("control-plane", "all") });
     steps.push({ step: "etcd local", command: kubeadmPhase("etcd", "local") });
@@ -122,6 +111,19 @@ export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateS
       step: "wait for the API server",
       command: retrying(`${kubectl(["get", "--raw=/readyz"])} >/dev/null 2>&1`, READY_RETRIES, 2),
     });
+  }
+  if (plan.uploadClusterConfiguration && first) {
+    steps.push({ step: "upload-config kubeadm", command: api(kubeadmPhase("upload-config", "kubeadm")) });
+  }
+  if (plan.etcdAndAddons && first) {
+    steps.push({ step: "addon all", command: api(kubeadmPhase("addon", "all")) });
+  }
+  if (plan.taint) {
+    steps.push({ step: "control-plane taint", command: api(taintCommand(name, target.schedulable)) });
+  }
+  if (plan.labels) {
+    const args = labelArgs(name, target.oldLabels, target.newLabels);
+    if (args !== undefined) steps.push({ step: "labels", command: api(kubectl(args)) });
   }
   return steps;
 }

@@ -159,7 +159,9 @@ export class RemoteStep extends pulumi.dynamic.Resource {
         files: args.files ?? [],
         undoScript: args.undoScript ?? "",
       },
-      opts,
+      // The old and the new step are the same host: creating the new one first would have the old one's undo
+      // remove what it just wrote (`pulumi up --replace` of a step left the host without its repository file).
+      { ...opts, deleteBeforeReplace: true },
       "pulumi-kubeadm",
       "RemoteStep",
     );

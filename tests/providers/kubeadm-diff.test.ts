@@ -135,15 +135,16 @@ describe("kubeadm-init update", () => {
   const phase = (...args: string[]) =>
     `'kubeadm' 'init' 'phase' ${args.map((a) => `'${a}'`).join(" ")} '--config' '/etc/kubernetes/pulumi-kubeadm/init.yaml'`;
 
-  it("re-renders only the changed component, uploads the ClusterConfiguration, and waits for the API server", () => {
+  it("re-renders only the changed component, waits for the API server, then uploads the ClusterConfiguration", () => {
+    // The manifest first: putting back a flag that broke the API server must not need the API server.
     const result = steps((i) => (i.cluster.scheduler.extraArgs.v = "2"));
     assert.deepEqual(
       result.map((s) => s.step),
-      ["upload-config kubeadm", "control-plane scheduler", "wait for the API server"],
+      ["control-plane scheduler", "wait for the API server", "upload-config kubeadm"],
     );
-    assert.ok(result[0].command.includes(phase("upload-config", "kubeadm")));
-    assert.equal(result[1].command, phase("control-plane", "scheduler"));
-    assert.ok(result[2].command.includes("'get' '--raw=/readyz'"));
+    assert.equal(result[0].command, phase("control-plane", "scheduler"));
+    assert.ok(result[1].command.includes("'get' '--raw=/readyz'"));
+    assert.ok(result[2].command.includes(phase("upload-config", "kubeadm")));
   });
 
   it("re-issues the API server certificate for new SANs, keeping the old pair until the phase succeeds", () => {
@@ -166,7 +167,7 @@ describe("kubeadm-init update", () => {
     const result = steps((i) => (i.cluster.imageRepository = "registry.aliyuncs.com/google_containers"));
     assert.deepEqual(
       result.map((s) => s.step),
-      ["upload-config kubeadm", "addon all", "control-plane all", "etcd local", "wait for the API server"],
+      ["control-plane all", "etcd local", "wait for the API server", "upload-config kubeadm", "addon all"],
     );
   });
 
