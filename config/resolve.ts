@@ -1,14 +1,15 @@
 // Applies defaults and the `ssh` fallbacks to a validated config, so that components and providers
 // receive a ClusterSpec with nothing left to guess.
+import { DEFAULTS, PAUSE_IMAGE_TAG_BY_MINOR, type ClusterConfigInput, type Host, type SshSettings } from "./schema";
 import {
-  DEFAULTS,
-  PAUSE_IMAGE_TAG_BY_MINOR,
-  type Bastion,
-  type ClusterConfigInput,
-  type Host,
-  type SshSettings,
-} from "./schema";
-import type { ClusterSpec, Connection, NodeSpec } from "./spec";
+  SETTING_KEYS,
+  type ClusterSpec,
+  type Connection,
+  type ConnectionSetting,
+  type ConnectionSources,
+  type NodeSpec,
+} from "./spec";
+import { pathArgument, type ConfigPath } from "./key-path";
 import { joinHostPort, parseHostPort } from "./addresses";
 import { minorVersionOf, normalizeKubernetesVersion, parseKubernetesVersion } from "./version";
 import { readLocalFile } from "./local-path";
@@ -33,17 +34,41 @@ function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/** The per-host value, else the cluster-wide `ssh` default, else undefined. */
-function pick<K extends keyof SshSettings>(own: SshSettings, defaults: SshSettings, key: K): SshSettings[K] {
-  return own[key] !== undefined ? own[key] : defaults[key];
+/** One host's (or bastion's) SSH settings: its own entry first, then the cluster-wide `ssh` below it. */
+interface SettingLevels {
+  own: SshSettings;
+  /** Where the own entry sits in the config: ["workers", 0], or ["workers", 0, "bastion"]. */
+  ownPath: ConfigPath;
+  defaults: SshSettings;
 }
 
+const SSH_DEFAULTS_PATH: ConfigPath = ["ssh"];
+
 /**
- * The private key's content. privateKey and privateKeyFile are one setting given two ways, so a level that
- * sets either overrides both at the `ssh` level; the file is read here, and the spec carries only the key.
+ * The level that sets any of `keys`: the host's own entry, else `ssh`. When neither does it is the host's own,
+ * since that is where the setting would go for this host.
  */
-function privateKey(own: SshSettings, defaults: SshSettings, baseDir: string): string | undefined {
-  const source = own.privateKey !== undefined || own.privateKeyFile !== undefined ? own : defaults;
+function levelOf(
+  levels: SettingLevels,
+  keys: ReadonlyArray<keyof SshSettings>,
+): { settings: SshSettings; path: ConfigPath } {
+  const own = { settings: levels.own, path: levels.ownPath };
+  const defaults = { settings: levels.defaults, path: SSH_DEFAULTS_PATH };
+  if (keys.some((key) => levels.own[key] !== undefined)) return own;
+  return keys.some((key) => levels.defaults[key] !== undefined) ? defaults : own;
+}
+
+/** The per-host value, else the cluster-wide `ssh` default, else undefined. */
+function pick<K extends keyof SshSettings>(levels: SettingLevels, key: K): SshSettings[K] {
+  return levelOf(levels, [key]).settings[key];
+}
+
+/** privateKey and privateKeyFile are one setting given two ways: a level that sets either overrides both below it. */
+const PRIVATE_KEY_KEYS = ["privateKey", "privateKeyFile"] as const;
+
+/** The private key's content: the file is read here, and the spec carries only the key. */
+function privateKey(levels: SettingLevels, baseDir: string): string | undefined {
+  const source = levelOf(levels, PRIVATE_KEY_KEYS).settings;
   if (source.privateKey !== undefined || source.privateKeyFile === undefined) return source.privateKey;
   const read = readLocalFile(source.privateKeyFile, baseDir);
   // validate.ts checks the file; this only happens when it went away in between.
@@ -51,55 +76,82 @@ function privateKey(own: SshSettings, defaults: SshSettings, baseDir: string): s
   return read.text;
 }
 
-type ProxyConnection = NonNullable<Connection["proxy"]>;
+function settingPath(levels: SettingLevels, setting: ConnectionSetting): ConfigPath {
+  if (setting === "host") return [...levels.ownPath, SETTING_KEYS.host];
+  if (setting === "privateKey") {
+    const { settings, path } = levelOf(levels, PRIVATE_KEY_KEYS);
+    return [...path, settings.privateKeyFile !== undefined ? "privateKeyFile" : "privateKey"];
+  }
+  const key = SETTING_KEYS[setting];
+  return [...levelOf(levels, [key]).path, key];
+}
 
-function proxyConnection(bastion: Bastion, defaults: SshSettings, baseDir: string): ProxyConnection {
+/** The key path of each setting, for messages (ConnectionSources). */
+function settingSources(levels: SettingLevels, settings: readonly ConnectionSetting[]): ConnectionSources {
+  return Object.fromEntries(settings.map((setting) => [setting, pathArgument(settingPath(levels, setting))]));
+}
+
+/** Every setting of a host's connection. */
+const CONNECTION_SETTINGS = Object.keys(SETTING_KEYS) as ConnectionSetting[];
+/** A jump host runs no commands: it has no command timeout of its own. */
+const PROXY_SETTINGS = CONNECTION_SETTINGS.filter((setting) => setting !== "commandTimeoutSeconds");
+
+type Hop = NonNullable<Connection["proxy"]>;
+
+/** What a host and a jump host both need: where the SSH server is, how to log in, which host key to expect. */
+function hop(address: string, levels: SettingLevels, settings: readonly ConnectionSetting[], baseDir: string): Hop {
   return definedOnly({
-    host: bastion.address,
-    port: pick(bastion, defaults, "port") ?? DEFAULTS.sshPort,
-    user: pick(bastion, defaults, "user") ?? DEFAULTS.sshUser,
-    privateKey: privateKey(bastion, defaults, baseDir),
-    privateKeyPassword: pick(bastion, defaults, "privateKeyPassword"),
-    password: pick(bastion, defaults, "password"),
-    agentSocketPath: pick(bastion, defaults, "agentSocket"),
-    hostKey: pick(bastion, defaults, "hostKey"),
-    knownHostsFile: pick(bastion, defaults, "knownHostsFile"),
-    insecureIgnoreHostKey: pick(bastion, defaults, "insecureIgnoreHostKey") ?? false,
-    connectTimeoutSeconds: pick(bastion, defaults, "connectTimeoutSeconds") ?? DEFAULTS.connectTimeoutSeconds,
+    host: address,
+    port: pick(levels, "port") ?? DEFAULTS.sshPort,
+    user: pick(levels, "user") ?? DEFAULTS.sshUser,
+    privateKey: privateKey(levels, baseDir),
+    privateKeyPassword: pick(levels, "privateKeyPassword"),
+    password: pick(levels, "password"),
+    agentSocketPath: pick(levels, "agentSocket"),
+    hostKey: pick(levels, "hostKey"),
+    knownHostsFile: pick(levels, "knownHostsFile"),
+    insecureIgnoreHostKey: pick(levels, "insecureIgnoreHostKey") ?? false,
+    connectTimeoutSeconds: pick(levels, "connectTimeoutSeconds") ?? DEFAULTS.connectTimeoutSeconds,
     dialErrorLimit: DEFAULTS.sshDialErrorLimit,
+    sources: settingSources(levels, settings),
   });
 }
 
-export function resolveConnection(host: Host, defaults: SshSettings, opts: ResolveOptions = {}): Connection {
+/** `hostPath` is where the host sits in the config (["workers", 0]), for the key paths messages name. */
+export function resolveConnection(
+  host: Host,
+  hostPath: ConfigPath,
+  defaults: SshSettings,
+  opts: ResolveOptions = {},
+): Connection {
   const baseDir = opts.baseDir ?? process.cwd();
-  const user = pick(host, defaults, "user") ?? DEFAULTS.sshUser;
+  const levels: SettingLevels = { own: host, ownPath: hostPath, defaults };
+  const target = hop(host.address, levels, CONNECTION_SETTINGS, baseDir);
+  const bastionPath = [...hostPath, "bastion"];
   return definedOnly({
-    host: host.address,
-    port: pick(host, defaults, "port") ?? DEFAULTS.sshPort,
-    user,
-    privateKey: privateKey(host, defaults, baseDir),
-    privateKeyPassword: pick(host, defaults, "privateKeyPassword"),
-    password: pick(host, defaults, "password"),
-    agentSocketPath: pick(host, defaults, "agentSocket"),
-    proxy: host.bastion ? proxyConnection(host.bastion, defaults, baseDir) : undefined,
+    ...target,
+    proxy: host.bastion
+      ? hop(host.bastion.address, { own: host.bastion, ownPath: bastionPath, defaults }, PROXY_SETTINGS, baseDir)
+      : undefined,
     // root needs no sudo; anyone else does, because every step writes system files.
-    sudo: pick(host, defaults, "sudo") ?? user !== "root",
-    hostKey: pick(host, defaults, "hostKey"),
-    knownHostsFile: pick(host, defaults, "knownHostsFile"),
-    insecureIgnoreHostKey: pick(host, defaults, "insecureIgnoreHostKey") ?? false,
-    connectTimeoutSeconds: pick(host, defaults, "connectTimeoutSeconds") ?? DEFAULTS.connectTimeoutSeconds,
-    commandTimeoutSeconds: pick(host, defaults, "commandTimeoutSeconds") ?? DEFAULTS.commandTimeoutSeconds,
-    dialErrorLimit: DEFAULTS.sshDialErrorLimit,
+    sudo: pick(levels, "sudo") ?? target.user !== "root",
+    commandTimeoutSeconds: pick(levels, "commandTimeoutSeconds") ?? DEFAULTS.commandTimeoutSeconds,
   });
 }
 
-function resolveNode(host: Host, role: NodeSpec["role"], defaults: SshSettings, opts: ResolveOptions): NodeSpec {
+function resolveNode(
+  host: Host,
+  hostPath: ConfigPath,
+  role: NodeSpec["role"],
+  defaults: SshSettings,
+  opts: ResolveOptions,
+): NodeSpec {
   return {
     name: host.name,
     role,
     advertiseAddress: host.advertiseAddress ?? host.address,
     labels: { ...(host.labels ?? {}) },
-    connection: resolveConnection(host, defaults, opts),
+    connection: resolveConnection(host, hostPath, defaults, opts),
   };
 }
 
@@ -178,8 +230,12 @@ function resolvePackages(config: ClusterConfigInput, kubernetesMinor: string): C
 export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions = {}): ClusterSpec {
   const kubernetesVersion = normalizeKubernetesVersion(config.kubernetesVersion ?? DEFAULTS.kubernetesVersion);
   const sshDefaults = config.ssh ?? {};
-  const controlPlane = config.controlPlane.map((host) => resolveNode(host, "control-plane", sshDefaults, opts));
-  const workers = (config.workers ?? []).map((host) => resolveNode(host, "worker", sshDefaults, opts));
+  const controlPlane = config.controlPlane.map((host, index) =>
+    resolveNode(host, ["controlPlane", index], "control-plane", sshDefaults, opts),
+  );
+  const workers = (config.workers ?? []).map((host, index) =>
+    resolveNode(host, ["workers", index], "worker", sshDefaults, opts),
+  );
   const imageRepository = config.imageRepository ?? DEFAULTS.imageRepository;
   const rook = config.addons?.rookCeph ?? {};
   const rookDevices = [...(rook.devices ?? [])];

@@ -1,6 +1,6 @@
 // The validated configuration with every default applied: what components and providers consume.
 // Produced by resolve.ts from a ClusterConfigInput that validate.ts accepted.
-import type { ExtraArgs } from "./schema";
+import type { Bastion, ExtraArgs } from "./schema";
 
 /**
  * How to reach one host over SSH. Shaped like @pulumi/command's remote.ConnectionArgs
@@ -27,7 +27,47 @@ export interface Connection {
   commandTimeoutSeconds: number;
   /** Connection attempts before giving up (only connection failures are retried). */
   dialErrorLimit: number;
+  /**
+   * The config key each setting was read from (`privateKey: "workers[0].privateKeyFile"`, `user: "ssh.user"`), or
+   * for a setting made nowhere the host's own key, where it would go: a message can say what to change, whichever
+   * level of the config set it. Key paths only, never values. Absent from connections stored by earlier versions.
+   */
+  sources?: ConnectionSources;
 }
+
+/** The connection settings messages name the config key of: the address, the port, the credentials, the pins. */
+export type ConnectionSetting =
+  | "host"
+  | "port"
+  | "user"
+  | "privateKey"
+  | "privateKeyPassword"
+  | "password"
+  | "agentSocketPath"
+  | "hostKey"
+  | "knownHostsFile"
+  | "insecureIgnoreHostKey"
+  | "commandTimeoutSeconds";
+
+export type ConnectionSources = Partial<Record<ConnectionSetting, string>>;
+
+/**
+ * The key that sets each connection setting inside `ssh`, a host or a bastion (the field names differ from
+ * @pulumi/command's). privateKey may be given as privateKeyFile instead; the sources say which one was.
+ */
+export const SETTING_KEYS = {
+  host: "address",
+  port: "port",
+  user: "user",
+  privateKey: "privateKey",
+  privateKeyPassword: "privateKeyPassword",
+  password: "password",
+  agentSocketPath: "agentSocket",
+  hostKey: "hostKey",
+  knownHostsFile: "knownHostsFile",
+  insecureIgnoreHostKey: "insecureIgnoreHostKey",
+  commandTimeoutSeconds: "commandTimeoutSeconds",
+} as const satisfies Record<ConnectionSetting, keyof Bastion>;
 
 export interface NodeSpec {
   name: string;

@@ -9,6 +9,7 @@ import {
   describeTarget,
   HostKeyVerificationError,
   restoreError,
+  settingKey,
   SshConnectionError,
   type ConnectFailure,
 } from "./errors";
@@ -59,11 +60,14 @@ class DialFailure extends Error {
   }
 }
 
-function describeAuthMethods(endpoint: Endpoint): string {
+/** The keys of the credentials the endpoint has, e.g. "workers[0].privateKeyFile with ssh.privateKeyPassword". */
+function describeCredentials(endpoint: Endpoint): string {
+  const passphrase =
+    endpoint.privateKeyPassword !== undefined ? ` with ${settingKey(endpoint, "privateKeyPassword")}` : "";
   const methods = [
-    endpoint.privateKey !== undefined ? "ssh.privateKey" : undefined,
-    endpoint.agentSocketPath !== undefined ? "ssh.agentSocket" : undefined,
-    endpoint.password !== undefined ? "ssh.password" : undefined,
+    endpoint.privateKey !== undefined ? `${settingKey(endpoint, "privateKey")}${passphrase}` : undefined,
+    endpoint.agentSocketPath !== undefined ? settingKey(endpoint, "agentSocketPath") : undefined,
+    endpoint.password !== undefined ? settingKey(endpoint, "password") : undefined,
   ].filter((m): m is string => m !== undefined);
   return methods.length > 0 ? methods.join(", ") : "no credentials configured";
 }
@@ -73,7 +77,8 @@ function classify(error: Ssh2Error, endpoint: Endpoint, restrictedHostKeys: bool
   const timeout = endpoint.connectTimeoutSeconds;
   if (error.level === "client-authentication") {
     return new DialFailure(
-      `authentication failed (tried ${describeAuthMethods(endpoint)}) — check ssh.user and the credentials`,
+      `authentication failed (tried ${describeCredentials(endpoint)}) — check ${settingKey(endpoint, "user")} ` +
+        `and the credentials`,
       "authentication",
     );
   }
@@ -90,7 +95,10 @@ function classify(error: Ssh2Error, endpoint: Endpoint, restrictedHostKeys: bool
     return new DialFailure(`${error.message}`, "unreachable");
   }
   if (code === "ENOTFOUND" || error.level === "client-dns") {
-    return new DialFailure(`cannot resolve the host name (${error.message})`, "configuration");
+    return new DialFailure(
+      `cannot resolve the host name (${error.message}) — check ${settingKey(endpoint, "host")}`,
+      "configuration",
+    );
   }
   if (error.reason === CHANNEL_OPEN_CONNECT_FAILED) {
     return new DialFailure(`the jump host could not connect to the target (${error.message})`, "unreachable");
@@ -107,12 +115,16 @@ function classify(error: Ssh2Error, endpoint: Endpoint, restrictedHostKeys: bool
   }
   if (restrictedHostKeys && /host key/i.test(error.message)) {
     return new DialFailure(
-      `the server has none of the pinned host key types (${error.message}); re-pin its key`,
+      `the server has none of the pinned host key types (${error.message}); re-pin its key in ` +
+        settingKey(endpoint, endpoint.hostKey !== undefined ? "hostKey" : "knownHostsFile"),
       "host-key",
     );
   }
   if (error.level === "agent") {
-    return new DialFailure(`ssh-agent: ${error.message} — check ssh.agentSocket`, "configuration");
+    return new DialFailure(
+      `ssh-agent: ${error.message} — check ${settingKey(endpoint, "agentSocketPath")}`,
+      "configuration",
+    );
   }
   return new DialFailure(error.message, "protocol");
 }
@@ -181,7 +193,9 @@ function dial(endpoint: Endpoint, policy: HostKeyPolicy, sock?: Duplex): Promise
       client.connect(config);
     } catch (error) {
       // ssh2 throws synchronously on unusable credentials (unparsable key, wrong passphrase).
-      fail(new DialFailure(`cannot use the configured credentials: ${(error as Error).message}`, "configuration"));
+      const credentials = describeCredentials(endpoint);
+      const cause = (error as Error).message;
+      fail(new DialFailure(`cannot use the configured credentials (${credentials}): ${cause}`, "configuration"));
     }
   });
 }
@@ -220,7 +234,10 @@ async function dialWithRetries(
       }
       if (failure.failure !== "unreachable" || attempt >= attemptsAllowed) {
         const elapsed = ((Date.now() - started) / 1000).toFixed(1);
-        const hint = failure.failure === "unreachable" ? " — check ssh.address/port and that sshd runs" : "";
+        const hint =
+          failure.failure === "unreachable"
+            ? ` — check ${settingKey(endpoint, "host")}, ${settingKey(endpoint, "port")} and that sshd runs`
+            : "";
         const tries = attempt > 1 ? ` (${attempt} attempts over ${elapsed}s)` : "";
         throw new SshConnectionError(
           `ssh ${target}: ${failure.message}${tries}${hint}`,

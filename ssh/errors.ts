@@ -1,9 +1,19 @@
 // Errors of the SSH layer. Every message names the host and, for commands, which command failed,
 // because these surface in `pulumi up` output far from the code that raised them.
 // Texts that may contain secrets (commands, stderr) are masked before they reach these classes.
-import type { Connection } from "../config/spec";
+import { SETTING_KEYS, type Connection, type ConnectionSetting } from "../config/spec";
 
 type Endpoint = Pick<Connection, "user" | "host" | "port">;
+
+/**
+ * The config key a connection's setting came from (`workers[0].privateKeyFile`), for messages that say what to
+ * change. A connection stored by an earlier version has no sources: it gets the cluster-wide `ssh` key, or for the
+ * address, which only hosts set, the bare key name.
+ */
+export function settingKey(conn: Pick<Connection, "sources">, setting: ConnectionSetting): string {
+  const key = SETTING_KEYS[setting];
+  return conn.sources?.[setting] ?? (setting === "host" ? key : `ssh.${key}`);
+}
 
 /**
  * Makes `error` a whole Error again where Pulumi's closure serialization broke it; call it in the constructor of
@@ -101,11 +111,14 @@ export class RemoteCommandTimeoutError extends Error {
     readonly timeoutSeconds: number,
     /** Last lines of output before the timer fired (masked), to show where it got stuck. */
     readonly outputTail: string,
+    /** The config key the timeout came from; none when the caller chose the command's timeout itself. */
+    timeoutKey?: string,
   ) {
     const details = outputTail.trim() !== "" ? `\n--- last lines of output ---\n${outputTail}` : "";
+    const raise = timeoutKey !== undefined ? ` (raise ${timeoutKey} if it needs longer)` : "";
     const message =
       `ssh ${target}: command \`${summary}\` did not finish within ${timeoutSeconds}s and was stopped` +
-      ` (raise ssh.commandTimeoutSeconds if it needs longer)${details}`;
+      `${raise}${details}`;
     super(message);
     restoreError(this, message);
     this.name = "RemoteCommandTimeoutError";

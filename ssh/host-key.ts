@@ -5,6 +5,8 @@ import { createHash, createHmac, timingSafeEqual } from "crypto";
 import { readFileSync } from "fs";
 import type { ServerHostKeyAlgorithm } from "ssh2";
 import type { Connection } from "../config/spec";
+import { settingKey } from "./errors";
+import { shellQuote } from "./quote";
 
 /** OpenSSH's fingerprint format: "SHA256:" + unpadded base64 of the SHA-256 of the key blob. */
 export function sha256Fingerprint(keyBlob: Buffer): string {
@@ -45,12 +47,12 @@ function parseKeyTokens(tokens: string[]): HostKeyPin | undefined {
 }
 
 /**
- * Reads `ssh.hostKey`: one or more lines, each a public key ("ssh-ed25519 AAAA... comment", with or
- * without the host name ssh-keyscan puts in front) or a fingerprint ("SHA256:..."). Several lines
- * (all of ssh-keyscan's output) mean "any of these". Throws on anything else so that a typo is
+ * Reads a hostKey setting (`keyPath` names it in errors): one or more lines, each a public key ("ssh-ed25519 AAAA...
+ * comment", with or without the host name ssh-keyscan puts in front) or a fingerprint ("SHA256:..."). Several
+ * lines (all of ssh-keyscan's output) mean "any of these". Throws on anything else so that a typo is
  * reported instead of turning into a mismatch at connect time.
  */
-export function parseHostKeyPins(value: string): HostKeyPin[] {
+export function parseHostKeyPins(value: string, keyPath = "ssh.hostKey"): HostKeyPin[] {
   const pins: HostKeyPin[] = [];
   for (const rawLine of value.split(/\r?\n/)) {
     const line = rawLine.trim();
@@ -66,14 +68,14 @@ export function parseHostKeyPins(value: string): HostKeyPin[] {
     const key = parseKeyTokens(tokens);
     if (!key) {
       throw new Error(
-        `ssh.hostKey: cannot read "${line.slice(0, 60)}" as a public key ("ssh-ed25519 AAAA...") ` +
+        `${keyPath}: cannot read "${line.slice(0, 60)}" as a public key ("ssh-ed25519 AAAA...") ` +
           `or a SHA256 fingerprint ("SHA256:..." as printed by ssh-keygen -lf)`,
       );
     }
     pins.push(key);
   }
   if (pins.length === 0) {
-    throw new Error("ssh.hostKey is empty");
+    throw new Error(`${keyPath} is empty`);
   }
   return pins;
 }
@@ -168,7 +170,10 @@ export interface HostKeyPolicy {
   algorithms?: ServerHostKeyAlgorithm[];
 }
 
-type HostKeySettings = Pick<Connection, "host" | "port" | "hostKey" | "knownHostsFile" | "insecureIgnoreHostKey">;
+type HostKeySettings = Pick<
+  Connection,
+  "host" | "port" | "hostKey" | "knownHostsFile" | "insecureIgnoreHostKey" | "sources"
+>;
 
 // ssh2 names RSA signature algorithms separately from the "ssh-rsa" key type.
 const ALGORITHMS_FOR_KEY_TYPE: Record<string, ServerHostKeyAlgorithm[]> = {
@@ -192,8 +197,9 @@ function algorithmsFor(pins: HostKeyPin[]): ServerHostKeyAlgorithm[] | undefined
   return algorithms;
 }
 
+/** The command that prints the host's keys; the address is quoted, as the user pastes the command into a shell. */
 function keyscanHint(host: string, port: number): string {
-  return `ssh-keyscan -p ${port} ${host}`;
+  return `ssh-keyscan -p ${port} ${shellQuote(host)}`;
 }
 
 function pinnedPolicy(settings: HostKeySettings, pins: HostKeyPin[], source: string): HostKeyPolicy {
@@ -223,25 +229,28 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
     return { verify: () => ({ accepted: true }) };
   }
   if (settings.hostKey !== undefined) {
-    return pinnedPolicy(settings, parseHostKeyPins(settings.hostKey), "ssh.hostKey");
+    const key = settingKey(settings, "hostKey");
+    return pinnedPolicy(settings, parseHostKeyPins(settings.hostKey, key), key);
   }
   const scan = keyscanHint(settings.host, settings.port);
   if (settings.knownHostsFile !== undefined) {
     const file = settings.knownHostsFile;
+    const shownFile = `${file} (${settingKey(settings, "knownHostsFile")})`;
     let text: string;
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
-      throw new Error(`ssh.knownHostsFile ${file} cannot be read: ${(error as Error).message}`, { cause: error });
+      throw new Error(`known_hosts file ${shownFile} cannot be read: ${(error as Error).message}`, { cause: error });
     }
     const { keys, revoked } = knownHostsEntries(text, settings.host, settings.port);
     const name = knownHostsName(settings.host, settings.port);
-    const pinned = keys.length > 0 ? pinnedPolicy(settings, keys, `known_hosts file ${file}`) : undefined;
+    const pinned = keys.length > 0 ? pinnedPolicy(settings, keys, `known_hosts file ${shownFile}`) : undefined;
     return {
       algorithms: pinned?.algorithms,
       verify: (keyBlob) => {
         if (revoked.some((pin) => pinMatches(pin, keyBlob))) {
-          return { accepted: false, reason: `host key ${sha256Fingerprint(keyBlob)} is marked @revoked in ${file}` };
+          const fingerprint = sha256Fingerprint(keyBlob);
+          return { accepted: false, reason: `host key ${fingerprint} is marked @revoked in ${shownFile}` };
         }
         if (pinned) {
           return pinned.verify(keyBlob);
@@ -249,9 +258,9 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
         return {
           accepted: false,
           reason:
-            `known_hosts file ${file} has no entry for ${name} (the server presented ` +
-            `${keyTypeOfBlob(keyBlob)} ${sha256Fingerprint(keyBlob)}); add one with \`${scan} >> ${file}\` ` +
-            `after checking the fingerprint on the host`,
+            `known_hosts file ${shownFile} has no entry for ${name} (the server presented ` +
+            `${keyTypeOfBlob(keyBlob)} ${sha256Fingerprint(keyBlob)}); add one with ` +
+            `\`${scan} >> ${shellQuote(file)}\` after checking the fingerprint on the host`,
         };
       },
     };
@@ -261,9 +270,10 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
       accepted: false,
       reason:
         `no host key to verify the server against (it presented ${keyTypeOfBlob(keyBlob)} ` +
-        `${sha256Fingerprint(keyBlob)}). Pin it: set ssh.hostKey to a line of \`${scan}\` output ` +
-        `(or its SHA256 fingerprint) after checking it on the host, or set ssh.knownHostsFile; ` +
-        `ssh.insecureIgnoreHostKey: true turns verification off`,
+        `${sha256Fingerprint(keyBlob)}). Pin it: set ${settingKey(settings, "hostKey")} to a line of \`${scan}\` ` +
+        `output (or its SHA256 fingerprint) after checking it on the host, or set ` +
+        `${settingKey(settings, "knownHostsFile")}; ${settingKey(settings, "insecureIgnoreHostKey")}: true turns ` +
+        `verification off`,
     }),
   };
 }

@@ -4,7 +4,7 @@ import type { ClientChannel } from "ssh2";
 import { StringDecoder } from "string_decoder";
 import type { Connection } from "../config/spec";
 import { openLink, type SshLink } from "./connect";
-import { lastLines, RemoteCommandError, RemoteCommandTimeoutError, SshConnectionError } from "./errors";
+import { lastLines, RemoteCommandError, RemoteCommandTimeoutError, settingKey, SshConnectionError } from "./errors";
 import { LineSplitter, SecretMasker } from "./mask";
 import {
   existsScript,
@@ -143,6 +143,7 @@ class SshRemoteSession implements RemoteSession {
   async run(command: string, opts: RunOptions = {}): Promise<RunResult> {
     const summary = summarize(opts.summary ?? command, this.masker);
     const timeoutSeconds = opts.timeoutSeconds ?? this.conn.commandTimeoutSeconds;
+    const timeoutKey = opts.timeoutSeconds === undefined ? settingKey(this.conn, "commandTimeoutSeconds") : undefined;
     const wrapped = wrapCommand(command, { sudo: opts.sudo ?? this.conn.sudo, timeoutSeconds });
     const stream = opts.streamOutput !== false ? this.onOutput : undefined;
     const stdout: Buffer[] = [];
@@ -163,7 +164,7 @@ class SshRemoteSession implements RemoteSession {
           stop(channel);
         }
         const output = tailOf([...stdout, ...stderr]);
-        reject(new RemoteCommandTimeoutError(this.target, summary, timeoutSeconds, output));
+        reject(new RemoteCommandTimeoutError(this.target, summary, timeoutSeconds, output, timeoutKey));
       }, timeoutSeconds * 1000);
     });
     const finished = (async () => {

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import type { Connection } from "../../config/spec";
+import { resolveConfig } from "../../config/resolve";
+import type { ClusterConfigInput } from "../../config/schema";
 import { HostKeyVerificationError, SshConnectionError } from "../../ssh/errors";
 import { withSession } from "../../ssh/session";
 import { freePort, startSshd, startTcpRelay, type TcpRelay, type TestSshd } from "../support/sshd";
@@ -77,7 +79,7 @@ describe("connecting (real sshd)", function () {
     it("refuses when no key is pinned, explaining how to pin it", async () => {
       const error = await connectionError(sshd.connection({ hostKey: undefined }));
       assert.ok(error instanceof HostKeyVerificationError);
-      assert.ok(error.message.includes(`ssh-keyscan -p ${sshd.port} 127.0.0.1`), error.message);
+      assert.ok(error.message.includes(`ssh-keyscan -p ${sshd.port} '127.0.0.1'`), error.message);
     });
 
     it("accepts any key with insecureIgnoreHostKey", async () => {
@@ -177,7 +179,8 @@ describe("connecting (real sshd)", function () {
       assert.equal(error.failure, "unreachable");
       assert.equal(error.attempts, 3);
       assert.ok(error.message.includes(`root@127.0.0.1:${port}`), error.message);
-      assert.match(error.message, /connection refused \(3 attempts over [\d.]+s\) — check ssh.address\/port/);
+      // Built by hand, this connection has no sources: the keys named are the cluster-wide ones.
+      assert.match(error.message, /connection refused \(3 attempts over [\d.]+s\) — check address, ssh\.port and/);
       assert.ok(elapsed < 5000, `took ${elapsed}ms`);
     });
 
@@ -260,6 +263,65 @@ describe("connecting (real sshd)", function () {
       } finally {
         await strict.stop();
       }
+    });
+  });
+
+  describe("messages name the config key each value came from", () => {
+    let dir: string;
+    let stranger: TestSshd;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), "key-paths-"));
+      // Its client key is one this server does not authorize.
+      stranger = await startSshd();
+      writeFileSync(join(dir, "wrong_key"), stranger.clientPrivateKey, { mode: 0o600 });
+    });
+    after(async () => {
+      await stranger?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** worker01's connection as the program resolves it: the cluster-wide ssh settings work, `change` breaks one. */
+    function worker(change: (config: ClusterConfigInput) => void): Connection {
+      const config: ClusterConfigInput = {
+        controlPlane: [{ name: "master01", address: "192.0.2.10" }],
+        workers: [{ name: "worker01", address: "127.0.0.1", port: sshd.port }],
+        ssh: { user: "root", privateKey: sshd.clientPrivateKey, hostKey: sshd.hostKeyLine, connectTimeoutSeconds: 5 },
+      };
+      change(config);
+      return resolveConfig(config, { baseDir: dir }).workers[0].connection;
+    }
+
+    it("a key from workers[0].privateKeyFile that the server refuses", async () => {
+      const error = await connectionError(worker((c) => (c.workers![0].privateKeyFile = "wrong_key")));
+      assert.equal(error.failure, "authentication");
+      assert.ok(error.message.includes("tried workers[0].privateKeyFile) — check ssh.user"), error.message);
+      assert.ok(!error.message.includes("ssh.privateKey"), error.message);
+    });
+
+    it("a host key pinned at workers[0].hostKey that the server does not have", async () => {
+      const error = await connectionError(worker((c) => (c.workers![0].hostKey = otherHostKeyLine().line)));
+      assert.ok(error instanceof HostKeyVerificationError);
+      assert.ok(error.message.includes("update workers[0].hostKey"), error.message);
+      assert.ok(!error.message.includes("ssh.hostKey"), error.message);
+    });
+
+    it("a bastion's own pin, workers[0].bastion.hostKey", async () => {
+      const error = await connectionError(
+        worker((c) => {
+          c.workers![0].bastion = { address: "127.0.0.1", port: sshd.port, hostKey: otherHostKeyLine().line };
+        }),
+      );
+      assert.ok(error instanceof HostKeyVerificationError);
+      assert.ok(error.message.includes("(jump host for root@127.0.0.1"), error.message);
+      assert.ok(error.message.includes("update workers[0].bastion.hostKey"), error.message);
+    });
+
+    it("an address and port nothing answers at: workers[0].address and workers[0].port", async () => {
+      const closed = await freePort();
+      const error = await connectionError(worker((c) => (c.workers![0].port = closed)));
+      assert.equal(error.failure, "unreachable");
+      assert.ok(error.message.endsWith("check workers[0].address, workers[0].port and that sshd runs"), error.message);
     });
   });
 });

@@ -156,8 +156,48 @@ describe("host keys", () => {
     it("refuses when nothing is pinned, explaining how to pin with ssh-keyscan", () => {
       const decision = hostKeyPolicy(settings).verify(ed25519.blob);
       assert.ok(!decision.accepted);
-      assert.ok(!decision.accepted && decision.reason.includes("ssh-keyscan -p 22 10.1.2.3"));
+      assert.ok(!decision.accepted && decision.reason.includes("ssh-keyscan -p 22 '10.1.2.3'"));
       assert.ok(!decision.accepted && decision.reason.includes(ed25519.fingerprint));
+    });
+
+    describe("names the key the pin or file came from, and quotes what a printed command holds", () => {
+      const sources = {
+        hostKey: "workers[0].hostKey",
+        knownHostsFile: "workers[0].knownHostsFile",
+        insecureIgnoreHostKey: "workers[0].insecureIgnoreHostKey",
+      };
+      // An address no validation let through (state written before it refused such values) must stay inert text.
+      const hostile = "10.1.2.3;touch /tmp/pwned";
+
+      it("a pinned key that does not match: update workers[0].hostKey, not ssh.hostKey", () => {
+        const decision = hostKeyPolicy({ ...settings, host: hostile, hostKey: ed25519.line, sources }).verify(
+          other.blob,
+        );
+        assert.ok(!decision.accepted);
+        assert.match(decision.reason, /but workers\[0\]\.hostKey expects .* update workers\[0\]\.hostKey \(/);
+        assert.ok(!decision.reason.includes("ssh.hostKey"), decision.reason);
+        assert.ok(decision.reason.includes(`ssh-keyscan -p 22 '10.1.2.3;touch /tmp/pwned'`), decision.reason);
+      });
+
+      it("nothing pinned: set workers[0].hostKey or workers[0].knownHostsFile", () => {
+        const decision = hostKeyPolicy({ ...settings, host: hostile, sources }).verify(ed25519.blob);
+        assert.ok(!decision.accepted);
+        assert.match(decision.reason, /set workers\[0\]\.hostKey to a line of/);
+        assert.match(decision.reason, /or set workers\[0\]\.knownHostsFile; workers\[0\]\.insecureIgnoreHostKey: true/);
+        assert.ok(decision.reason.includes(`'10.1.2.3;touch /tmp/pwned'`), decision.reason);
+      });
+
+      it("a known_hosts file without the host: names its key and quotes the file in the command", () => {
+        const file = join(dir, "known hosts; rm -rf ~");
+        writeFileSync(file, `10.9.9.9 ${ed25519.line}\n`);
+        const decision = hostKeyPolicy({ ...settings, knownHostsFile: file, sources }).verify(ed25519.blob);
+        assert.ok(!decision.accepted);
+        assert.ok(decision.reason.includes(`(workers[0].knownHostsFile) has no entry for 10.1.2.3`), decision.reason);
+        assert.ok(
+          decision.reason.endsWith(`>> '${file}'\` after checking the fingerprint on the host`),
+          decision.reason,
+        );
+      });
     });
 
     it("accepts anything with insecureIgnoreHostKey, even when a key is pinned", () => {

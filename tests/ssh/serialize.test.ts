@@ -88,4 +88,24 @@ describe("withSession inside a serialized dynamic provider", function () {
     assert.match(String(errors[2]), /^RemoteCommandError: ssh h: command `false` exited with status 1/);
     assert.deepEqual(errors.map(loaded.isConnectionError), [true, true, false, false]);
   });
+
+  it("names the config key a connection's value came from, the connection having travelled as plain data", async () => {
+    const loaded = requireFromString(text, join(__dirname, "..", "..", "__provider.js")) as {
+      handler: () => typeof provider;
+    };
+    // As the engine hands inputs back: JSON, with the key paths resolve.ts recorded.
+    const conn = JSON.parse(
+      JSON.stringify(
+        sshd.connection({
+          hostKey: "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+          sources: { hostKey: "workers[0].hostKey" },
+        }),
+      ),
+    ) as Connection;
+    const error = await loaded
+      .handler()
+      .create({ conn })
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof Error && error.message.includes("update workers[0].hostKey ("), String(error));
+  });
 });

@@ -194,7 +194,8 @@ describe("withSession (real sshd)", function () {
   it("stops a command at its timeout, naming host, command and seconds, and the remote command ends", async () => {
     const marker = `sleep 31.${process.pid}`;
     const started = Date.now();
-    const error = await withSession(sshd.connection({ commandTimeoutSeconds: 1 }), (s) =>
+    const sources = { commandTimeoutSeconds: "workers[0].commandTimeoutSeconds" };
+    const error = await withSession(sshd.connection({ commandTimeoutSeconds: 1, sources }), (s) =>
       s.run(`echo started; ${marker}`),
     ).catch((e: unknown) => e);
     const elapsed = Date.now() - started;
@@ -203,6 +204,7 @@ describe("withSession (real sshd)", function () {
     assert.ok(error.message.includes(`127.0.0.1:${sshd.port}`), error.message);
     assert.ok(error.message.includes(marker) && error.message.includes("1s"), error.message);
     assert.ok(error.message.includes("started"), "the output before the timeout helps find where it hung");
+    assert.ok(error.message.includes("(raise workers[0].commandTimeoutSeconds if it needs longer)"), error.message);
     let stillRunning = true;
     for (let i = 0; i < 50 && stillRunning; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -216,6 +218,8 @@ describe("withSession (real sshd)", function () {
       s.run("sleep 5", { timeoutSeconds: 1 }),
     ).catch((e: unknown) => e);
     assert.ok(error instanceof RemoteCommandTimeoutError && error.timeoutSeconds === 1);
+    // The command's own timeout is the caller's choice: raising the connection's would change nothing.
+    assert.ok(!error.message.includes("commandTimeoutSeconds"), error.message);
   });
 
   describe("sudo", () => {
