@@ -3,6 +3,7 @@
 // state the host was left in. Everything shown is masked: kubeadm prints tokens in some errors.
 import type { RemoteSession, RunResult, SecretMasker } from "../ssh";
 import { restoreError } from "../ssh/errors";
+import { visibleText } from "../config/problem";
 
 /** kubeadm's error lines: preflight `[ERROR ...]` items, `error execution phase ...`, and klog/cobra errors. */
 const KUBEADM_ERROR_LINE = /\[ERROR [^\]]*\]|error execution phase|^\s*(error|Error|E\d{4} )[: ]/;
@@ -53,7 +54,7 @@ export class KubeadmStepError extends Error {
 export function stepFailure(details: StepFailureDetails): KubeadmStepError {
   const { masker } = details;
   const status = details.exitCode !== undefined ? ` (exit status ${details.exitCode})` : "";
-  const parts = [`${details.step} failed on ${details.target}${status}`];
+  const parts = [`${details.step} failed on ${visibleText(details.target)}${status}`];
   const output = details.output ?? "";
   const errorLines = kubeadmErrorLines(output);
   if (errorLines.length > 0) {
@@ -69,7 +70,11 @@ export function stepFailure(details: StepFailureDetails): KubeadmStepError {
     parts.push(`cause: ${cause}`);
   }
   if (details.outcome) parts.push(details.outcome);
-  return new KubeadmStepError(details.target, details.step, masker.mask(parts.join("\n")));
+  // Lines stay lines; any other control character in what the host printed (a carriage return, a terminal escape,
+  // a value of the config it echoed) is shown, so it can neither hide nor forge a line. Masked first: a secret
+  // must still match as the host printed it.
+  const shown = masker.mask(parts.join("\n")).split("\n").map(visibleText).join("\n");
+  return new KubeadmStepError(details.target, details.step, shown);
 }
 
 /** The message of any error, masked (errors of the SSH layer are masked already; ours may quote output). */

@@ -5,6 +5,7 @@
 import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import type { Duplex } from "stream";
 import type { Connection } from "../config/spec";
+import { visibleText } from "../config/problem";
 import {
   describeTarget,
   HostKeyVerificationError,
@@ -51,10 +52,12 @@ type Ssh2Error = Error & { level?: string; code?: string | number; reason?: numb
 /** A failed attempt, classified; message is the cause alone, without the target. */
 class DialFailure extends Error {
   constructor(
-    message: string,
+    cause: string,
     readonly failure: ConnectFailure,
     readonly actualFingerprint?: string,
   ) {
+    // ssh2's messages can quote what the config holds (a host name that does not resolve): one line, whatever it is.
+    const message = visibleText(cause);
     super(message);
     restoreError(this, message);
   }
@@ -218,7 +221,8 @@ async function dialWithRetries(
   try {
     policy = hostKeyPolicy(endpoint);
   } catch (error) {
-    throw new SshConnectionError(`ssh ${target}: ${(error as Error).message}`, target, "configuration", 0);
+    const message = `ssh ${target}: ${visibleText((error as Error).message)}`;
+    throw new SshConnectionError(message, target, "configuration", 0);
   }
   const attemptsAllowed = Math.max(1, endpoint.dialErrorLimit);
   const started = Date.now();
@@ -276,7 +280,7 @@ function endAndWait(client: Client): Promise<void> {
  * `label` (a node name) goes in front of user@host:port in every message about this connection.
  */
 export async function openLink(conn: Connection, label?: string): Promise<SshLink> {
-  const target = label !== undefined ? `${label} (${describeTarget(conn)})` : describeTarget(conn);
+  const target = label !== undefined ? `${visibleText(label)} (${describeTarget(conn)})` : describeTarget(conn);
   let jump: Client | undefined;
   let jumpError: Error | undefined;
   if (conn.proxy) {

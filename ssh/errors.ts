@@ -1,6 +1,7 @@
 // Errors of the SSH layer. Every message names the host and, for commands, which command failed,
 // because these surface in `pulumi up` output far from the code that raised them.
 // Texts that may contain secrets (commands, stderr) are masked before they reach these classes.
+import { visibleText } from "../config/problem";
 import { SETTING_KEYS, type Connection, type ConnectionSetting } from "../config/spec";
 
 type Endpoint = Pick<Connection, "user" | "host" | "port">;
@@ -41,8 +42,8 @@ export function restoreError(error: Error, message: string): void {
 
 /** "user@host:port", plus " via user@bastion:port" when a jump host is used. */
 export function describeTarget(conn: Endpoint & { proxy?: Endpoint }): string {
-  const target = `${conn.user}@${conn.host}:${conn.port}`;
-  return conn.proxy ? `${target} via ${conn.proxy.user}@${conn.proxy.host}:${conn.proxy.port}` : target;
+  const hop = (endpoint: Endpoint) => visibleText(`${endpoint.user}@${endpoint.host}:${endpoint.port}`);
+  return conn.proxy ? `${hop(conn)} via ${hop(conn.proxy)}` : hop(conn);
 }
 
 /** Why connecting failed; only "unreachable" is ever retried. */

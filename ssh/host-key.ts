@@ -5,6 +5,7 @@ import { createHash, createHmac, timingSafeEqual } from "crypto";
 import { readFileSync } from "fs";
 import type { ServerHostKeyAlgorithm } from "ssh2";
 import type { Connection } from "../config/spec";
+import { shownValue, visibleText } from "../config/problem";
 import { settingKey } from "./errors";
 import { shellQuote } from "./quote";
 
@@ -68,7 +69,7 @@ export function parseHostKeyPins(value: string, keyPath = "ssh.hostKey"): HostKe
     const key = parseKeyTokens(tokens);
     if (!key) {
       throw new Error(
-        `${keyPath}: cannot read "${line.slice(0, 60)}" as a public key ("ssh-ed25519 AAAA...") ` +
+        `${keyPath}: cannot read ${shownValue(line.slice(0, 60))} as a public key ("ssh-ed25519 AAAA...") ` +
           `or a SHA256 fingerprint ("SHA256:..." as printed by ssh-keygen -lf)`,
       );
     }
@@ -235,7 +236,7 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
   const scan = keyscanHint(settings.host, settings.port);
   if (settings.knownHostsFile !== undefined) {
     const file = settings.knownHostsFile;
-    const shownFile = `${file} (${settingKey(settings, "knownHostsFile")})`;
+    const shownFile = `${shownValue(file)} (${settingKey(settings, "knownHostsFile")})`;
     let text: string;
     try {
       text = readFileSync(file, "utf8");
@@ -258,7 +259,7 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
         return {
           accepted: false,
           reason:
-            `known_hosts file ${shownFile} has no entry for ${name} (the server presented ` +
+            `known_hosts file ${shownFile} has no entry for ${visibleText(name)} (the server presented ` +
             `${keyTypeOfBlob(keyBlob)} ${sha256Fingerprint(keyBlob)}); add one with ` +
             `\`${scan} >> ${shellQuote(file)}\` after checking the fingerprint on the host`,
         };

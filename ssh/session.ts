@@ -3,6 +3,7 @@
 import type { ClientChannel } from "ssh2";
 import { StringDecoder } from "string_decoder";
 import type { Connection } from "../config/spec";
+import { visibleText } from "../config/problem";
 import { openLink, type SshLink } from "./connect";
 import { lastLines, RemoteCommandError, RemoteCommandTimeoutError, settingKey, SshConnectionError } from "./errors";
 import { LineSplitter, SecretMasker } from "./mask";
@@ -64,9 +65,11 @@ export interface RemoteSession {
 
 const SUMMARY_MAX_LENGTH = 160;
 
+/** The command as one line of a message: its first line, control characters shown, cut short. */
 function summarize(text: string, masker: SecretMasker): string {
   const lines = masker.mask(text).trim().split("\n");
-  const first = lines[0].length > SUMMARY_MAX_LENGTH ? `${lines[0].slice(0, SUMMARY_MAX_LENGTH)}…` : lines[0];
+  const line = visibleText(lines[0]);
+  const first = line.length > SUMMARY_MAX_LENGTH ? `${line.slice(0, SUMMARY_MAX_LENGTH)}…` : line;
   return lines.length > 1 ? `${first} …` : first;
 }
 
@@ -225,8 +228,9 @@ class SshRemoteSession implements RemoteSession {
   }
 
   private lostConnection(summary: string, cause: Error): SshConnectionError {
+    const reason = visibleText(this.masker.mask(cause.message));
     return new SshConnectionError(
-      `ssh ${this.target}: connection lost while running \`${summary}\`: ${this.masker.mask(cause.message)}`,
+      `ssh ${this.target}: connection lost while running \`${summary}\`: ${reason}`,
       this.target,
       "unreachable",
       1,

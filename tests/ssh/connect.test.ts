@@ -193,6 +193,18 @@ describe("connecting (real sshd)", function () {
       assert.ok(error.message.startsWith(`ssh worker-7 (root@127.0.0.1:${port}): connection refused`), error.message);
     });
 
+    it("keeps the message on one line when the label or address holds a line break", async () => {
+      const port = await freePort();
+      const conn = sshd.connection({ port, user: "root\nforged: line" });
+      const error = await withSession(conn, async () => undefined, { label: "worker-7\r\n" }).catch((e: unknown) => e);
+      assert.ok(error instanceof SshConnectionError);
+      assert.ok(!/[\r\n]/.test(error.message), error.message);
+      assert.ok(
+        error.message.startsWith(`ssh worker-7\\r\\n (root\\nforged: line@127.0.0.1:${port}): `),
+        error.message,
+      );
+    });
+
     it("retries a server that drops connections and succeeds once it answers", async () => {
       relay = await startTcpRelay((attempt) => (attempt <= 2 ? "reset" : { forwardTo: sshd.port }));
       assert.equal(await whoami(sshd.connection({ port: relay.port, dialErrorLimit: 3 })), "root");

@@ -198,6 +198,15 @@ describe("host keys", () => {
           decision.reason,
         );
       });
+
+      it("an unreadable pin names its key and shows a control character instead of printing it", () => {
+        assert.throws(
+          () => hostKeyPolicy({ ...settings, hostKey: "ssh-ed25519 \u001b[2Jx", sources }),
+          (thrown: Error) =>
+            thrown.message.startsWith("workers[0].hostKey: cannot read 'ssh-ed25519 \\u001b[2Jx'") &&
+            !thrown.message.includes("\u001b"),
+        );
+      });
     });
 
     it("accepts anything with insecureIgnoreHostKey, even when a key is pinned", () => {
