@@ -7,6 +7,7 @@ import { validateConfig, type Problem } from "./validate";
 import { resolveConfig } from "./resolve";
 import { decodeTopLevelValue } from "./engine-values";
 import { secretKeysPresent } from "./secret-keys";
+import { shellQuote } from "../ssh/quote";
 
 export interface LoadedConfig {
   spec: ClusterSpec;
@@ -22,6 +23,8 @@ export interface PulumiConfigSource {
   allConfig?: Record<string, string>;
   /** Whether a full key (`pulumi-kubeadm:ssh`) holds a secret; read from the engine when absent. */
   isSecretKey?: (fullKey: string) => boolean;
+  /** The stack's name, for the command a failure prints; read from the engine when absent. */
+  stack?: string;
   /** Where warnings go; pulumi.log.warn when absent. */
   warn?: (message: string) => void;
   /**
@@ -38,6 +41,14 @@ export interface PulumiConfigSource {
 function engineSecretLookup(): ((fullKey: string) => boolean) | undefined {
   const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret?: (key: string) => boolean };
   return typeof runtime.isConfigSecret === "function" ? runtime.isConfigSecret : undefined;
+}
+
+/**
+ * The stack the engine runs, or undefined outside it: without an engine the SDK answers a placeholder ("stack")
+ * that would send the user to validate a stack that does not exist.
+ */
+function engineStack(): string | undefined {
+  return pulumi.runtime.hasMonitor() ? pulumi.getStack() || undefined : undefined;
 }
 
 /** The project's keys without the `pulumi-kubeadm:` prefix; other namespaces belong to other packages. */
@@ -72,10 +83,12 @@ export function loadFromPulumiConfig(source: PulumiConfigSource = {}): LoadedCon
   for (const warning of result.warnings) warn(`${warning.key}: ${warning.message}`);
   if (!result.ok) {
     const count = result.problems.length;
+    const stack = source.stack ?? engineStack();
+    const validate = `npm run validate -- ${stack !== undefined ? shellQuote(stack) : "<stack>"}`;
     // RunError makes the CLI print the message without a stack trace; messages never contain secret values.
     throw new pulumi.RunError(
       `the stack configuration has ${count} problem${count === 1 ? "" : "s"} ` +
-        `(check it offline with: npm run validate -- <stack>):\n${formatProblems(result.problems)}`,
+        `(check it offline with: ${validate}):\n${formatProblems(result.problems)}`,
     );
   }
   return {
