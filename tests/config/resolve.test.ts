@@ -218,7 +218,7 @@ describe("resolveConfig", () => {
       for (const node of [...spec.controlPlane, ...spec.workers]) assert.equal(node.connection.privateKey, keyText);
       assert.equal(spec.workers[0].connection.proxy?.privateKey, keyText);
       assert.ok(!JSON.stringify(spec).includes("keys/cluster"), "the spec must not hold the key file's path");
-      assert.ok(!JSON.stringify(spec).includes("privateKeyFile"));
+      assert.ok(!JSON.stringify(spec).includes(`"privateKeyFile"`), "no connection carries a privateKeyFile setting");
     });
 
     it("resolves a relative path against the project directory, not the working directory", () => {
