@@ -108,4 +108,23 @@ describe("pulumi preview -s dev (real engine)", function () {
     assert.doesNotMatch(output, /^gpgcheck=0/m, "a value's line break must not start a line of the report");
     assert.doesNotMatch(output, /\bcreate\b.*KubeadmCluster/, "nothing is planned from a refused config");
   });
+
+  it("previews a stack without the dashboard with no 'Undefined value' warning", async () => {
+    const doc = parseDocument(fs.readFileSync(path.join(repoRoot, "stacks", "Pulumi.dev.yaml"), "utf8"));
+    doc.setIn(["config", "pulumi-kubeadm:addons", "dashboard", "enabled"], false);
+    const stack = await project.stack("dev-no-dashboard", doc.toString());
+
+    let output = "";
+    const result = await stack.preview({ onOutput: (text) => (output += text) });
+    output += result.stderr;
+
+    assert.match(output, /pulumi-kubeadm:addons:Flannel\s+\S+\s+create/, "the other add-ons are still planned");
+    assert.doesNotMatch(output, /pulumi-kubeadm:addons:Dashboard/);
+    // Pulumi warns "Undefined value (dashboardToken) will not show as a stack output" when one is exported.
+    assert.deepEqual(
+      output.split("\n").filter((line) => /Undefined value|dashboardToken/.test(line)),
+      [],
+      "no token output, and no warning about one, for a UI that is not deployed",
+    );
+  });
 });
