@@ -5,17 +5,41 @@ import { parseHostPort } from "./addresses";
 import { parseKubernetesVersion } from "./version";
 import { arrayAt, recordAt, stringAt, type CheckContext } from "./raw-view";
 import type { ConfigPath } from "./key-path";
-import type { Findings } from "./problem";
+import { hasControlCharacter, shownValue, type Findings } from "./problem";
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 // One path component of an image name, per the distribution reference grammar.
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
+/** `host` without a trailing :port (brackets of an IPv6 address kept). */
+function withoutPort(host: string): string {
+  return host.replace(/:[^:\]]*$/, "");
+}
+
+/**
+ * Why `text` is not a registry host[:port] as containerd and image references name it, or undefined when it is;
+ * worded without the value, which the message or its key path shows already.
+ */
+function registryHostProblem(text: string): string | undefined {
+  if (SCHEME.test(text)) return "has a URL scheme";
+  if (hasControlCharacter(text)) return "contains a line break or control character";
+  if (/\s/.test(text)) return "contains whitespace";
+  if (text.includes("/")) return "has a path";
+  if (!("problem" in parseHostPort(text))) return undefined;
+  return "problem" in parseHostPort(withoutPort(text))
+    ? "is neither an IP address nor a DNS name"
+    : "has a port that is not a number from 1 to 65535";
+}
+
 /** A registry host as containerd and image references name it: host[:port]. */
 export function isRegistryHost(text: string): boolean {
-  if (SCHEME.test(text) || text.includes("/")) return false;
-  const parsed = parseHostPort(text);
-  return !("problem" in parsed);
+  return registryHostProblem(text) === undefined;
+}
+
+/** The registry host[:port] `text` most likely meant, when dropping a scheme, a path or a bad port gives one. */
+function nearestRegistryHost(text: string): string | undefined {
+  const host = text.replace(SCHEME, "").replace(/\/.*$/, "");
+  return [host, withoutPort(host)].find((candidate) => candidate !== "" && isRegistryHost(candidate));
 }
 
 /** A reference treats its first component as a registry only when it looks like one (docker's rule). */
@@ -26,21 +50,36 @@ function looksLikeRegistry(component: string): boolean {
 /** Why `text` is not "host[:port][/path]" for kubeadm's imageRepository, or undefined when it is. */
 export function imageRepositoryProblem(text: string): string | undefined {
   const example = "registry.aliyuncs.com/google_containers";
-  if (SCHEME.test(text)) return `drop the URL scheme: write '${text.replace(SCHEME, "")}'`;
+  if (SCHEME.test(text)) return `drop the URL scheme: write ${shownValue(text.replace(SCHEME, ""))}`;
   if (/\s/.test(text)) return "must not contain spaces";
-  if (text.endsWith("/")) return `drop the trailing '/': write '${text.replace(/\/+$/, "")}'`;
+  if (text.endsWith("/")) return `drop the trailing '/': write ${shownValue(text.replace(/\/+$/, ""))}`;
   if (text.includes("@")) return `is a registry path, not an image: drop the digest, e.g. ${example}`;
   const [host, ...path] = text.split("/");
   if (!looksLikeRegistry(host)) {
-    return `must start with the registry host, e.g. 'registry.example.com/${text}' (Docker Hub is 'docker.io/${text}')`;
+    return (
+      `must start with the registry host, e.g. ${shownValue(`registry.example.com/${text}`)} ` +
+      `(Docker Hub is ${shownValue(`docker.io/${text}`)})`
+    );
   }
-  if (!isRegistryHost(host)) return `'${host}' is not a registry host[:port]`;
+  const hostProblem = registryHostProblem(host);
+  if (hostProblem) {
+    const rest = path.map((component) => `/${component}`).join("");
+    const nearest = nearestRegistryHost(host);
+    const fix = nearest
+      ? `write ${shownValue(nearest + rest)}`
+      : `write the registry's DNS name or IP address, e.g. ${shownValue(`registry.example.com${rest}`)}`;
+    return `does not start with a registry host[:port]: its first part ${hostProblem}; ${fix}`;
+  }
   const last = path[path.length - 1];
   if (last?.includes(":")) {
-    return `must not have a tag: kubeadm appends image names and tags itself; write '${text.replace(/:[^/]*$/, "")}'`;
+    return (
+      "must not have a tag: kubeadm appends image names and tags itself; " +
+      `write ${shownValue(text.replace(/:[^/]*$/, ""))}`
+    );
   }
   const bad = path.find((component) => !PATH_COMPONENT.test(component));
-  if (bad !== undefined) return `path part '${bad}' must be lowercase letters and digits, separated by '.', '_' or '-'`;
+  if (bad !== undefined)
+    return `path part ${shownValue(bad)} must be lowercase letters and digits, separated by '.', '_' or '-'`;
   return undefined;
 }
 
@@ -52,7 +91,7 @@ function checkImageRepositories(ctx: CheckContext, findings: Findings): void {
   for (const { path, text } of locations) {
     if (text === undefined || text === "") continue;
     const problem = imageRepositoryProblem(text);
-    if (problem) findings.error(path, `'${text}' ${problem}`);
+    if (problem) findings.error(path, `${shownValue(text)} ${problem}`);
   }
 }
 
@@ -67,7 +106,7 @@ function checkSandboxImage(ctx: CheckContext, findings: Findings): void {
   if (repositoryProblem || !/^[a-z0-9._-]+(?::[\w.-]+|@sha256:[0-9a-f]{64})$/.test(image)) {
     findings.error(
       ["containerd", "sandboxImage"],
-      `'${text}' is not a full image reference: write <registry>/pause:<tag>, e.g. ${example}`,
+      `${shownValue(text)} is not a full image reference: write <registry>/pause:<tag>, e.g. ${example}`,
     );
   }
 }
@@ -88,7 +127,7 @@ export function httpUrlProblem(text: string): string | undefined {
 function checkUrl(findings: Findings, path: ConfigPath, text: string | undefined): void {
   if (text === undefined || text === "") return;
   const problem = httpUrlProblem(text);
-  if (problem) findings.error(path, `'${text}' ${problem}`);
+  if (problem) findings.error(path, `${shownValue(text)} ${problem}`);
 }
 
 function checkPackageMirrors(ctx: CheckContext, findings: Findings): void {
@@ -121,12 +160,16 @@ function checkRegistryMirrors(ctx: CheckContext, findings: Findings): void {
   if (!mirrors) return;
   for (const [registry, endpoints] of Object.entries(mirrors)) {
     const path = ["containerd", "registryMirrors", registry];
-    if (!isRegistryHost(registry)) {
-      const hostOnly = registry.replace(SCHEME, "").replace(/\/.*$/, "");
+    const problem = registryHostProblem(registry);
+    if (problem) {
+      // The key path shows the registry already: the message says what is wrong with it and what to write.
+      const nearest = nearestRegistryHost(registry);
       findings.error(
         path,
-        `'${registry}' is not a registry host: the key names the registry being mirrored, host[:port] only` +
-          (hostOnly !== "" && isRegistryHost(hostOnly) ? `, e.g. '${hostOnly}'` : ", e.g. docker.io"),
+        `is not a registry host[:port]: it ${problem}, and the key names the registry being mirrored; ` +
+          (nearest
+            ? `rename it to ${shownValue(nearest)}`
+            : "rename it to the mirrored registry's host[:port], e.g. 'docker.io' or 'registry.example.com:5000'"),
       );
     }
     if (Array.isArray(endpoints) && endpoints.length === 0) {

@@ -31,6 +31,18 @@ describe("validateConfig: imageRepository", () => {
     it(`accepts ${repository}`, () => assertNoErrorAt(withRepository(repository), KEY));
   }
 
+  // The value once, the fix named: a message that repeats what the user wrote leaves them to guess the change.
+  for (const [repository, host, fix] of [
+    ["registry.example.com:99999/k8s", "registry.example.com:99999", "write 'registry.example.com/k8s'"],
+    ["my_registry.local/k8s", "my_registry.local", "e.g. 'registry.example.com/k8s'"],
+  ] as const) {
+    it(`shows ${repository} once and how to write its registry host`, () => {
+      const message = errorAt(withRepository(repository), KEY);
+      assert.equal(message.split(host).length - 1, 1, message);
+      assert.ok(message.includes(fix), message);
+    });
+  }
+
   it("checks addons.imageMirror with the same rule", () => {
     const result = validateWith((c) => {
       c.addons = { imageMirror: "http://mirror.example.com" };
@@ -73,7 +85,18 @@ describe("validateConfig: containerd registry mirrors", () => {
       c.containerd = { registryMirrors: { "https://docker.io": ["https://docker.m.daocloud.io"] } };
     });
     const message = errorAt(result, 'pulumi-kubeadm:containerd.registryMirrors["https://docker.io"]');
-    assert.match(message, /not a registry host.*'docker\.io'/);
+    assert.match(message, /not a registry host.*rename it to 'docker\.io'/);
+    assert.doesNotMatch(message, /https:/, "the key path shows the value already");
+  });
+
+  it("does not repeat a registry key its path shows, and says what to rename it to", () => {
+    const result = validateWith((c) => {
+      c.containerd = { registryMirrors: { "docker.io\ngpgcheck=0": ["https://docker.m.daocloud.io"] } };
+    });
+    const message = errorAt(result, 'pulumi-kubeadm:containerd.registryMirrors["docker.io\\ngpgcheck=0"]');
+    assert.doesNotMatch(message, /gpgcheck/);
+    assert.doesNotMatch(message, /\n/);
+    assert.match(message, /line break.*rename it to the mirrored registry's host\[:port\], e\.g\. 'docker\.io'/);
   });
 
   it("requires http(s) endpoints and at least one of them", () => {
