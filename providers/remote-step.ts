@@ -34,9 +34,14 @@ export interface RemoteStepInputs {
   files: RemoteFile[];
   /** Run on delete; "" for a step that leaves nothing to undo. */
   undoScript: string;
+  /** Run by read (refresh): prints what changed on the host since the step ran, a line each; "" for no check. */
+  checkScript?: string;
 }
 
-export type RemoteStepOutputs = RemoteStepInputs;
+export interface RemoteStepOutputs extends RemoteStepInputs {
+  /** What the last refresh found changed on the host; the next `up` runs the step again to put it right. */
+  drift?: string[];
+}
 
 /** The inputs that decide what happens on the host; the connection only says how to get there. */
 function hostEffect(inputs: RemoteStepInputs) {
@@ -51,6 +56,11 @@ export function environmentPrefix(environment: Record<string, string>): string {
       return `${name}=${shellQuote(environment[name])}`;
     })
     .join(" ");
+}
+
+/** The step's name as its scripts know it, for the record of what it wrote (lib.sh: written, check_written). */
+function stepEnvironment(inputs: RemoteStepInputs): string {
+  return environmentPrefix({ ...inputs.environment, PULUMI_KUBEADM_STEP: inputs.step });
 }
 
 /**
@@ -73,8 +83,7 @@ async function runStep(
         for (const file of inputs.files) {
           await session.upload(file.path, file.content, { mode: file.mode });
         }
-        const prefix = environmentPrefix(inputs.environment);
-        await session.run(`${prefix ? `env ${prefix} ` : ""}sh -s`, {
+        await session.run(`env ${stepEnvironment(inputs)} sh -s`, {
           stdin: script,
           summary: `${inputs.step} (script)`,
         });
@@ -96,8 +105,9 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
     const effectChanged = JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news));
     // A new key, port or user must be stored (delete needs it), but it is no reason to touch the host.
     const connectionChanged = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
-    const undoChanged = olds.undoScript !== news.undoScript;
-    return { changes: effectChanged || connectionChanged || undoChanged, replaces: [] };
+    const storedChanged = olds.undoScript !== news.undoScript || olds.checkScript !== news.checkScript;
+    const drifted = (olds.drift?.length ?? 0) > 0;
+    return { changes: effectChanged || connectionChanged || storedChanged || drifted, replaces: [] };
   },
 
   async create(inputs: RemoteStepInputs) {
@@ -108,10 +118,46 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   async update(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
     if (JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news))) {
       await runStep(news, news.script, "inputs changed, running again", "ran again");
+    } else if (olds.drift?.length) {
+      await runStep(news, news.script, `changed on the host (${olds.drift.join("; ")}), running again`, "ran again");
     } else {
       await proveConnection(withSession, olds.connection, news.connection, news.node);
     }
     return { outs: news };
+  },
+
+  /**
+   * Refresh: runs the step's check on the host and records what drifted, so that the next `up` shows an update and
+   * runs the step again. A host that cannot be reached keeps what the state says, with a warning.
+   */
+  async read(id: string, props?: RemoteStepOutputs) {
+    if (!props?.checkScript) return { id, props };
+    const stored: RemoteStepOutputs = { ...props };
+    delete stored.drift;
+    let output: string;
+    try {
+      output = await withSession(
+        props.connection,
+        async (session) =>
+          (
+            await session.run(`env ${stepEnvironment(props)} sh -s`, {
+              stdin: props.checkScript,
+              summary: `${props.step} (check)`,
+              streamOutput: false,
+            })
+          ).stdout,
+        { label: props.node },
+      );
+    } catch (error) {
+      if (!(error instanceof SshConnectionError && error.failure === "unreachable")) throw error;
+      warning(props.node, `${props.step}: host unreachable, not checked: ${error.message}`);
+      await flushLog();
+      return { id, props };
+    }
+    const drift = output.split("\n").filter((line) => line.trim() !== "");
+    if (drift.length > 0) warning(props.node, `${props.step}: changed on the host: ${drift.join("; ")}`);
+    await flushLog();
+    return { id, props: drift.length > 0 ? { ...stored, drift } : stored };
   },
 
   async delete(_id: string, olds: RemoteStepOutputs) {
@@ -139,6 +185,7 @@ export interface RemoteStepArgs {
   environment?: Record<string, pulumi.Input<string>>;
   files?: pulumi.Input<RemoteFile>[];
   undoScript?: string;
+  checkScript?: string;
 }
 
 export class RemoteStep extends pulumi.dynamic.Resource {
@@ -158,6 +205,7 @@ export class RemoteStep extends pulumi.dynamic.Resource {
         environment: args.environment ?? {},
         files: args.files ?? [],
         undoScript: args.undoScript ?? "",
+        checkScript: args.checkScript ?? "",
       },
       // The old and the new step are the same host: creating the new one first would have the old one's undo
       // remove what it just wrote (`pulumi up --replace` of a step left the host without its repository file).

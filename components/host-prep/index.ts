@@ -26,6 +26,7 @@ export class HostPrep extends pulumi.ComponentResource {
           step: step.name,
           script: step.script,
           undoScript: step.undoScript,
+          checkScript: step.checkScript,
           environment: step.environment,
           files: step.files,
         },

@@ -12,15 +12,19 @@ export interface HostPrepStep {
   name: string;
   script: string;
   undoScript: string;
+  /** Run by refresh; prints what drifted, one line each. */
+  checkScript: string;
   environment: Record<string, string>;
   files: RemoteFile[];
 }
 
 const SCRIPTS = path.join(__dirname, "scripts");
 
+// Every script starts from the shared prelude: strict mode and helpers.
+const prelude = () => fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8");
+
 function script(name: string): string {
-  // Every step starts from the shared prelude: strict mode and helpers.
-  return `${fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8")}\n${fs.readFileSync(path.join(SCRIPTS, name), "utf8")}`;
+  return `${prelude()}\n${fs.readFileSync(path.join(SCRIPTS, name), "utf8")}`;
 }
 
 /** "v1.35.4" → "1.35.4". */
@@ -36,8 +40,24 @@ export function packageVersions(spec: ClusterSpec): { apt: string; yum: string }
   return { apt: `${version}-1.1`, yum: version };
 }
 
+/**
+ * What `pulumi refresh` runs to see whether the host still has what the step made: the files it wrote, and what the
+ * step's own -check.sh looks at (swap, packages, services). Prints one line per difference; nothing when none.
+ */
+function checkScript(file: string): string {
+  const own = path.join(SCRIPTS, `${file}-check.sh`);
+  return `${prelude()}\ncheck_written\n${fs.existsSync(own) ? fs.readFileSync(own, "utf8") : ""}`;
+}
+
 function step(name: string, file: string, environment: Record<string, string> = {}, files: RemoteFile[] = []) {
-  return { name, script: script(`${file}.sh`), undoScript: script(`${file}-undo.sh`), environment, files };
+  return {
+    name,
+    script: script(`${file}.sh`),
+    undoScript: script(`${file}-undo.sh`),
+    checkScript: checkScript(file),
+    environment,
+    files,
+  };
 }
 
 export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[] {
@@ -72,6 +92,8 @@ export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[]
       script: script("images-pull.sh"),
       // Images stay in containerd's store, which the packages step's undo removes with containerd.
       undoScript: "",
+      // Images come and go with the kubelet's garbage collection: not worth a drift report.
+      checkScript: "",
       environment: { KUBERNETES_VERSION: spec.kubernetesVersion, IMAGE_REPOSITORY: spec.imageRepository },
       files: [],
     });

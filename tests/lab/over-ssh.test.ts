@@ -3,11 +3,11 @@
 // codes and texts and install the real binaries; systemd, containerd and the kubelet's unit are the real ones
 // (lab/README.md, "Real nodes"). What kubeadm and kubectl do on these hosts is the engine tests' part.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { knownHostsLine, startLab, type Lab } from "../../lab";
+import { startLab, type Lab } from "../../lab";
+import { labShell, type LabShell, type ShellOptions } from "../support/lab-shell";
 import { PREFIX_LENGTH } from "../../lab/names";
 import { repoRoot } from "../../tools/paths";
 import { leftovers, snapshot, type MachineSnapshot } from "./leftovers";
@@ -22,49 +22,16 @@ function escaped(address: string): string {
   return address.replace(/\./g, "\\.");
 }
 
-interface SshResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe("lab over ssh: hosts, packages and services as the real tools", function () {
   this.timeout(300_000);
   let lab: Lab | undefined;
   let tmp: string;
-  let knownHosts: string;
   let machineBefore: MachineSnapshot;
 
-  /** The real OpenSSH client, host keys pinned by a known_hosts file built from the inventory. */
-  function ssh(host: string, command: string, options: { user?: string; input?: string } = {}): Promise<SshResult> {
-    const args = [...lab!.sshArgs(host, options.user ?? "root", knownHosts), command];
-    return new Promise((resolve, reject) => {
-      const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? 255, stdout, stderr });
-      });
-      child.stdin.end(options.input ?? "");
-    });
-  }
-
-  async function ok(host: string, command: string, options: { user?: string; input?: string } = {}): Promise<string> {
-    const r = await ssh(host, command, options);
-    assert.equal(r.code, 0, `${host}: ${command} exited with ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-    return r.stdout;
-  }
-
-  async function fails(host: string, command: string, code: number): Promise<SshResult> {
-    const r = await ssh(host, command);
-    assert.equal(r.code, code, `${host}: ${command} exited with ${r.code}, not ${code}\n${r.stdout}\n${r.stderr}`);
-    return r;
-  }
+  let shell: LabShell;
+  const ssh = (host: string, command: string, options?: ShellOptions) => shell.ssh(host, command, options);
+  const ok = (host: string, command: string, options?: ShellOptions) => shell.ok(host, command, options);
+  const fails = (host: string, command: string, code: number) => shell.fails(host, command, code);
 
   /** The HostPrep script as the product runs it: lib.sh prepended, settings in the environment. */
   function repositoriesScript(): string {
@@ -86,8 +53,7 @@ describe("lab over ssh: hosts, packages and services as the real tools", functio
         { name: "w2", distro: "ubuntu" },
       ],
     });
-    knownHosts = path.join(tmp, "known_hosts");
-    fs.writeFileSync(knownHosts, lab.inventory.hosts.map((h) => knownHostsLine(h) + "\n").join(""));
+    shell = labShell(lab, tmp);
   });
 
   after(async function () {

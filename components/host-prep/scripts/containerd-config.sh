@@ -3,24 +3,27 @@
 # the two majors use different config schemas, and which one is installed is known only here.
 major=$(containerd --version | sed -n 's/.* v\{0,1\}\([0-9][0-9]*\)\.[0-9][0-9]*\.[0-9][0-9]*.*/\1/p' | head -n 1)
 case "$major" in
-1) cp /etc/containerd/pulumi-kubeadm/config-v2.toml /etc/containerd/config.toml ;;
-2) cp /etc/containerd/pulumi-kubeadm/config-v3.toml /etc/containerd/config.toml ;;
+1 | 2) put_file /etc/containerd/config.toml 0644 <"/etc/containerd/pulumi-kubeadm/config-v$((major + 1)).toml" ;;
 *)
   echo "unsupported containerd version: $(containerd --version)" >&2
   exit 1
   ;;
 esac
-chmod 0644 /etc/containerd/config.toml
-# Mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml; drop those of registries no longer configured.
-mkdir -p /etc/containerd/certs.d
-for dir in /etc/containerd/certs.d/*/; do
-  [ -d "$dir" ] || continue
-  registry=$(basename "$dir")
-  [ -f "/etc/containerd/pulumi-kubeadm/certs.d/$registry/hosts.toml" ] || rm -rf "$dir"
+# Mirrors live in /etc/containerd/certs.d/<registry>/hosts.toml. The stack's registries are written; one the stack
+# no longer lists gets back what it had; a registry the host configured itself is never touched.
+for written in $(written_under /etc/containerd/certs.d); do
+  registry=$(basename "$(dirname "$written")")
+  if [ ! -f "/etc/containerd/pulumi-kubeadm/certs.d/$registry/hosts.toml" ]; then
+    restore_original "$written"
+    rmdir "/etc/containerd/certs.d/$registry" 2>/dev/null || true
+  fi
 done
-if [ -d /etc/containerd/pulumi-kubeadm/certs.d ]; then
-  cp -R /etc/containerd/pulumi-kubeadm/certs.d/. /etc/containerd/certs.d/
-fi
+for source in /etc/containerd/pulumi-kubeadm/certs.d/*/hosts.toml; do
+  [ -f "$source" ] || continue
+  registry=$(basename "$(dirname "$source")")
+  mkdir -p "/etc/containerd/certs.d/$registry"
+  put_file "/etc/containerd/certs.d/$registry/hosts.toml" 0644 <"$source"
+done
 systemctl daemon-reload
 systemctl enable containerd
 systemctl restart containerd

@@ -1,2 +1,3 @@
-rm -f /etc/modules-load.d/kubernetes.conf
+restore_original /etc/modules-load.d/kubernetes.conf
+step_undone
 echo "kernel module configuration removed"

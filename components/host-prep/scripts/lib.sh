@@ -1,6 +1,8 @@
 # Prepended to every HostPrep script: strict mode and the few helpers the steps share.
 set -eu
 
+state_dir=/var/lib/pulumi-kubeadm
+
 # apt on Debian/Ubuntu, dnf (or yum) on RHEL/Rocky/CentOS: the two families the product prepares.
 package_family() {
   if command -v apt-get >/dev/null 2>&1; then
@@ -15,10 +17,145 @@ package_family() {
   fi
 }
 
-# Downloads a URL to a file, saying which URL failed: mirror problems are the usual cause behind a firewall.
+# A step either completes or leaves the host as it found it: every file it writes goes through put_file, which keeps
+# what was there (or that nothing was), and when the step fails the EXIT trap puts all of it back. The state still
+# holds the step's previous inputs then, so the host matches the state, and the next `pulumi up` runs the step again.
+# The step's own temporary files live in step_work, removed whatever happens.
+step_work=$(mktemp -d /tmp/pulumi-kubeadm-step.XXXXXX)
+trap 'finish_step $?' EXIT
+
+# put_file PATH MODE: the new content comes on stdin; written beside PATH, then moved into place in one rename.
+put_file() {
+  keep_before_step "$1"
+  keep_original "$1"
+  printf '%s\n' "$1" >>"$step_work/put"
+  cat >"$1.pulumi-kubeadm-new"
+  chmod "$2" "$1.pulumi-kubeadm-new"
+  mv -f "$1.pulumi-kubeadm-new" "$1"
+}
+
+# Keeps PATH as it is now, the first time this step touches it.
+keep_before_step() {
+  if [ -f "$step_work/paths" ] && grep -qxF -- "$1" "$step_work/paths"; then return 0; fi
+  index=$(if [ -f "$step_work/paths" ]; then wc -l <"$step_work/paths"; else echo 0; fi)
+  if [ -e "$1" ]; then cp -p -- "$1" "$step_work/kept.$index"; fi
+  printf '%s\n' "$1" >>"$step_work/paths"
+}
+
+finish_step() {
+  if [ "$1" -eq 0 ] && [ -f "$step_work/restored" ]; then
+    while IFS= read -r record; do rm -f -- "$record" "$record.absent"; done <"$step_work/restored"
+  fi
+  # A failed first write puts the file back as the host had it: its record of the original says nothing more.
+  if [ "$1" -ne 0 ] && [ -f "$step_work/new-records" ]; then
+    while IFS= read -r record; do rm -f -- "$record"; done <"$step_work/new-records"
+  fi
+  # The checksums of what a successful run wrote: a refresh compares the host with them (check_written).
+  if [ "$1" -eq 0 ] && [ -f "$step_work/put" ] && [ -n "${PULUMI_KUBEADM_STEP:-}" ]; then
+    mkdir -p "$written"
+    sort -u "$step_work/put" | while IFS= read -r path; do sha256sum -- "$path"; done >"$written/$PULUMI_KUBEADM_STEP"
+  fi
+  if [ "$1" -ne 0 ] && [ -f "$step_work/paths" ]; then
+    index=0
+    while IFS= read -r path; do
+      if [ -e "$step_work/kept.$index" ]; then cp -p -- "$step_work/kept.$index" "$path"; else rm -f -- "$path"; fi
+      rm -f -- "$path.pulumi-kubeadm-new"
+      index=$((index + 1))
+    done <"$step_work/paths"
+    echo "the step failed; the files it wrote are back as they were before it ran" >&2
+  fi
+  if [ "$1" -ne 0 ] || [ -n "${step_undone:-}" ]; then
+    if [ -n "${step_undone:-}" ]; then rm -f -- "$written/${PULUMI_KUBEADM_STEP:-}"; fi
+    forget_state_dir
+  fi
+  rm -rf -- "$step_work"
+  exit "$1"
+}
+
+# What the host had at a path before the product first wrote there, kept until an undo puts it back: a replaced
+# file comes back byte for byte, a file the product added is removed, and nothing the product did not write is
+# touched. Records are named after the path, '/' written as '%'.
+originals="$state_dir/originals"
+
+original_record() {
+  printf '%s/%s' "$originals" "$(printf '%s' "$1" | sed 's#/#%#g')"
+}
+
+keep_original() {
+  record=$(original_record "$1")
+  if [ -e "$record" ] || [ -e "$record.absent" ]; then return 0; fi
+  # A host prepared by a version that kept no originals holds that version's files, not the host's own: the undo
+  # removes them, as that version's undo did.
+  if [ -d "$state_dir" ] && [ ! -d "$originals" ]; then
+    mkdir -p "$originals"
+    : >"$originals/.prepared-without-originals"
+  fi
+  mkdir -p "$originals"
+  if [ -e "$1" ] && [ ! -e "$originals/.prepared-without-originals" ]; then
+    cp -p -- "$1" "$record"
+    printf '%s\n' "$record" >>"$step_work/new-records"
+  else
+    : >"$record.absent"
+    printf '%s\n' "$record.absent" >>"$step_work/new-records"
+  fi
+}
+
+# restore_original PATH: puts back what the host had at PATH before the product wrote it. The record is forgotten
+# when the step succeeds; a failed step puts PATH back as the product had it, record kept.
+restore_original() {
+  record=$(original_record "$1")
+  if [ -e "$record" ]; then
+    keep_before_step "$1"
+    cp -p -- "$record" "$1"
+  elif [ -e "$record.absent" ]; then
+    keep_before_step "$1"
+    rm -f -- "$1"
+  else
+    return 0
+  fi
+  printf '%s\n' "$record" >>"$step_work/restored"
+}
+
+# The paths under DIR the product wrote (and keeps the originals of), one a line.
+written_under() {
+  [ -d "$originals" ] || return 0
+  for record in "$originals"/*; do
+    [ -e "$record" ] || continue
+    path=$(basename "$record" .absent | sed 's#%#/#g')
+    case "$path" in "$1"/*) printf '%s\n' "$path" ;; esac
+  done
+}
+
+# What a step found changed on the host since it last ran, a line each: a file it wrote that was edited or removed.
+# Step-specific checks (the *-check.sh scripts) add what a file cannot show: swap, packages, services.
+written="$state_dir/written"
+check_written() {
+  [ -f "$written/${PULUMI_KUBEADM_STEP:-}" ] || return 0
+  sha256sum --quiet -c "$written/$PULUMI_KUBEADM_STEP" 2>/dev/null |
+    sed -n 's/^\(.*\): FAILED.*$/\1 was edited or removed since the step wrote it/p'
+}
+
+# Ends every undo: once it succeeded, the step's record of what it wrote goes, and the state directory once nothing
+# is left in it (finish_step does it, after the records of restored files are gone).
+step_undone() {
+  step_undone=1
+}
+
+# Removes the product's state directory once nothing is left in it.
+forget_state_dir() {
+  rmdir "$written" 2>/dev/null || true
+  if [ -d "$originals" ] && [ -z "$(ls -A "$originals" | grep -vx '.prepared-without-originals')" ]; then
+    rm -f "$originals/.prepared-without-originals"
+  fi
+  rmdir "$originals" 2>/dev/null || true
+  rmdir "$state_dir" 2>/dev/null || true
+}
+
+# Downloads a URL to a file, naming the URL and the setting it came from: mirror problems are the usual cause
+# behind a firewall. Usage: fetch URL FILE SETTING
 fetch() {
   if ! curl -fsSL --retry 3 -o "$2" "$1"; then
-    echo "cannot download $1: check the mirror URL in the stack config (packages.*) and that this host reaches it" >&2
+    echo "cannot download $1 (from $3 in the stack config): check the URL and that this host reaches it" >&2
     exit 1
   fi
 }
@@ -38,4 +175,3 @@ wait_active() {
   done
 }
 
-state_dir=/var/lib/pulumi-kubeadm

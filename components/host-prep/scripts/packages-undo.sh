@@ -43,5 +43,6 @@ if [ -f "$state_dir/paths-absent-before" ]; then
     rm -rf --one-file-system -- "$path" && echo "removed $path"
   done <"$state_dir/paths-absent-before"
 fi
-rm -f "$state_dir/packages-before" "$state_dir/packages-added" "$state_dir/paths-absent-before"
-rmdir "$state_dir" 2>/dev/null || true
+rm -f "$state_dir/packages-before" "$state_dir/packages-added" "$state_dir/paths-absent-before" \
+  "$state_dir/containerd.before"
+step_undone

@@ -16,6 +16,8 @@ mkdir -p "$state_dir"
 if [ ! -f "$state_dir/packages-before" ]; then
   installed_packages >"$state_dir/packages-before.tmp"
   mv "$state_dir/packages-before.tmp" "$state_dir/packages-before"
+  # Whether the host ran containerd of its own (Docker's, say): the containerd step's undo leaves it running then.
+  systemctl is-enabled containerd >"$state_dir/containerd.before" 2>/dev/null || true
   for path in /opt/containerd /opt/cni /etc/containerd /var/lib/kubelet /usr/libexec/kubernetes; do
     [ -e "$path" ] || echo "$path"
   done >"$state_dir/paths-absent-before"

@@ -6,10 +6,9 @@ if [ ! -f "$state_dir/sysctl.before" ]; then
     printf '%s = %s\n' "$key" "$(sysctl -n "$key")"
   done >"$state_dir/sysctl.before"
 fi
-cat >/etc/sysctl.d/99-kubernetes.conf <<CONF
+put_file /etc/sysctl.d/99-kubernetes.conf 0644 <<CONF
 net.ipv4.ip_forward = 1
 net.bridge.bridge-nf-call-iptables = 1
 net.bridge.bridge-nf-call-ip6tables = 1
 CONF
-chmod 0644 /etc/sysctl.d/99-kubernetes.conf
 sysctl -p /etc/sysctl.d/99-kubernetes.conf

@@ -73,13 +73,25 @@ function swapon(ctx) {
   if (show) {
     if (!st.active.length) return 0;
     const noHead = ctx.argv.includes("--noheadings");
-    const table = [
-      ["NAME", "TYPE", "SIZE", "USED", "PRIO"],
-      ...st.active.map((s) => [s.name, s.type, s.size, s.used, String(s.prio)]),
-    ];
-    const w = [0, 1, 2, 3, 4].map((i) => Math.max(...table.map((r) => r[i].length)));
+    const all = ["NAME", "TYPE", "SIZE", "USED", "PRIO"];
+    // --show=NAME,PRIO picks columns, as util-linux does; an unknown one is its error.
+    const picked =
+      ctx.argv
+        .find((a) => a.startsWith("--show="))
+        ?.slice("--show=".length)
+        .split(",") ?? all;
+    const unknown = picked.find((c) => !all.includes(c.toUpperCase()));
+    if (unknown !== undefined) ctx.fail(`swapon: unknown column: ${unknown}`, 1);
+    const columns = picked.map((c) => all.indexOf(c.toUpperCase()));
+    const table = [all, ...st.active.map((s) => [s.name, s.type, s.size, s.used, String(s.prio)])].map((r) =>
+      columns.map((i) => r[i]),
+    );
+    const w = columns.map((_, i) => Math.max(...table.map((r) => r[i].length)));
+    // Text columns are left-aligned (the last one unpadded), numbers right-aligned.
     const fmt = (r) =>
-      [r[0].padEnd(w[0]), r[1].padEnd(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3]), r[4].padStart(w[4])].join(" ");
+      r
+        .map((cell, i) => (columns[i] >= 2 ? cell.padStart(w[i]) : i === r.length - 1 ? cell : cell.padEnd(w[i])))
+        .join(" ");
     const rows = (noHead ? table.slice(1) : table).map(fmt);
     ctx.out(rows.join("\n") + "\n");
     return 0;

@@ -1,0 +1,1 @@
+systemctl is-enabled --quiet kubelet || echo "the kubelet is not enabled at boot"

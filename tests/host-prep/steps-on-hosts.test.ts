@@ -1,0 +1,193 @@
+// HostPrep's step scripts, exactly as the product sends them, on lab hosts over real SSH: a step that fails half way
+// leaves the host as it found it (issue 16, point 1), and an undo puts back the host's own files byte for byte and
+// removes only what the product added (issue 15).
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
+import type { ClusterSpec } from "../../config/spec";
+import { startLab, type Lab } from "../../lab";
+import { labShell, type LabShell } from "../support/lab-shell";
+import { environmentPrefix, remoteStepProvider, type RemoteStepOutputs } from "../../providers/remote-step";
+import type { Connection } from "../../config/spec";
+import { captureConsole } from "../providers/kubeadm-fakes";
+import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
+import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
+
+const LAB = "hpsteps";
+const APT_MIRROR = "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/";
+const YUM_MIRROR = "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/";
+const UNREACHABLE = "https://mirror.unreachable.example/kubernetes/v1.35/";
+
+function repositoriesStep(packages: Partial<ClusterSpec["packages"]>): HostPrepStep {
+  const spec = clusterSpec("v1.35.4", {
+    packages: {
+      apt: { kubernetesRepository: APT_MIRROR, kubernetesKeyUrl: `${APT_MIRROR}Release.key` },
+      yum: { kubernetesRepository: YUM_MIRROR, kubernetesKeyUrl: `${YUM_MIRROR}repodata/repomd.xml.key` },
+      ...packages,
+    },
+  });
+  const step = hostPrepSteps(spec, workerNode()).find((candidate) => candidate.name === "package-repositories");
+  assert.ok(step, "HostPrep has a package-repositories step");
+  return step;
+}
+
+describe("HostPrep steps on lab hosts", function () {
+  this.timeout(300_000);
+  let lab: Lab | undefined;
+  let tmp: string;
+  let machineBefore: MachineSnapshot;
+
+  let shell: LabShell;
+  const ssh = (host: string, command: string, input = "") => shell.ssh(host, command, { input });
+  const ok = (host: string, command: string, input = "") => shell.ok(host, command, { input });
+
+  /** Runs a step's script (or its undo) as RemoteStep does: its environment quoted, the script on stdin. */
+  function runStep(host: string, step: HostPrepStep, which: "script" | "undoScript" = "script") {
+    const environment = { ...step.environment, PULUMI_KUBEADM_STEP: step.name };
+    return ssh(host, `env ${environmentPrefix(environment)} sh -s`, step[which]);
+  }
+
+  /** Files, modes and checksums under the paths a step may touch, and the product's state directory. */
+  function listing(host: string): Promise<string> {
+    const roots = "/etc/apt /etc/yum.repos.d /var/lib/pulumi-kubeadm /tmp";
+    return ok(
+      host,
+      `for root in ${roots}; do [ -e "$root" ] && find "$root" -xdev -printf '%p %m %y\\n'; done | sort; ` +
+        `find /etc/apt /etc/yum.repos.d -type f -exec md5sum {} + 2>/dev/null | sort`,
+    );
+  }
+
+  before(async function () {
+    machineBefore = snapshot();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-hpsteps-"));
+    lab = await startLab({
+      name: LAB,
+      hosts: [
+        { name: "u1", distro: "ubuntu" },
+        { name: "r1", distro: "rocky" },
+      ],
+    });
+    shell = labShell(lab, tmp);
+  });
+
+  after(async function () {
+    await lab?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    if (machineBefore) assert.deepEqual(leftovers(LAB, machineBefore), []);
+  });
+
+  it("a repository that cannot be reached on a re-run puts back the files the step wrote, naming the setting", async () => {
+    const good = repositoriesStep({});
+    assert.match((await runStep("r1", good)).stdout, /configured \(dnf\)/);
+    const prepared = await listing("r1");
+    const repoFile = await ok("r1", "cat /etc/yum.repos.d/kubernetes.repo");
+
+    const unreachable = repositoriesStep({
+      yum: { kubernetesRepository: UNREACHABLE, kubernetesKeyUrl: `${UNREACHABLE}repodata/repomd.xml.key` },
+    });
+    const failed = await runStep("r1", unreachable);
+    assert.notEqual(failed.code, 0, failed.stdout);
+    assert.ok(failed.stderr.includes(`packages.yum.kubernetesRepository (${UNREACHABLE})`), failed.stderr);
+    assert.match(failed.stderr, /the files it wrote are back as they were before it ran/);
+    assert.equal(await ok("r1", "cat /etc/yum.repos.d/kubernetes.repo"), repoFile);
+    assert.equal(await listing("r1"), prepared, "the host is as the last successful run left it");
+
+    // The undo takes the host back to before the first run; a failing first run then leaves nothing at all.
+    const before = await runStep("r1", good, "undoScript");
+    assert.equal(before.code, 0, before.stderr);
+    const blank = await listing("r1");
+    assert.equal((await runStep("r1", unreachable)).code === 0, false);
+    assert.equal(await listing("r1"), blank);
+  });
+
+  it("a key that cannot be downloaded names the URL and its setting, and leaves no temporary file", async () => {
+    const before = await listing("u1");
+    const missingKey = repositoriesStep({
+      apt: { kubernetesRepository: APT_MIRROR, kubernetesKeyUrl: `${UNREACHABLE}Release.key` },
+    });
+    const failed = await runStep("u1", missingKey);
+    assert.equal(failed.code, 1, failed.stdout);
+    assert.ok(
+      failed.stderr.includes(`cannot download ${UNREACHABLE}Release.key (from packages.apt.kubernetesKeyUrl`),
+      failed.stderr,
+    );
+    assert.equal(await listing("u1"), before);
+  });
+
+  it("the undo puts back the host's own repository file byte for byte and removes only what it added", async () => {
+    const own = "# the host's own pin, kept by its admin\ndeb [trusted=yes] https://apt.internal.example/k8s /\n";
+    await ok("u1", "umask 077 && cat >/etc/apt/sources.list.d/kubernetes.list", own);
+    const before = await listing("u1");
+
+    const step = repositoriesStep({});
+    assert.equal((await runStep("u1", step)).code, 0);
+    assert.match(await ok("u1", "cat /etc/apt/sources.list.d/kubernetes.list"), /signed-by=.*mirrors\.aliyun\.com/);
+    // A re-run with other settings (an update) still remembers what the host had before the first run.
+    assert.equal((await runStep("u1", step)).code, 0);
+
+    const undone = await runStep("u1", step, "undoScript");
+    assert.equal(undone.code, 0, undone.stderr);
+    assert.equal(await ok("u1", "cat /etc/apt/sources.list.d/kubernetes.list"), own);
+    assert.equal(await ok("u1", "stat -c %a /etc/apt/sources.list.d/kubernetes.list"), "600\n");
+    assert.equal(await listing("u1"), before);
+    await ok("u1", "rm /etc/apt/sources.list.d/kubernetes.list");
+  });
+
+  describe("refresh", () => {
+    function connection(host: string): Connection {
+      const entry = lab!.inventory.hosts.find((candidate) => candidate.name === host)!;
+      return {
+        host: entry.sshAddress,
+        port: entry.sshPort,
+        user: "root",
+        sudo: false,
+        privateKey: fs.readFileSync(lab!.inventory.privateKeyPath, "utf8"),
+        hostKey: entry.hostKey,
+        insecureIgnoreHostKey: false,
+        connectTimeoutSeconds: 10,
+        commandTimeoutSeconds: 300,
+        dialErrorLimit: 3,
+      };
+    }
+
+    function inputs(host: string, step: HostPrepStep): RemoteStepOutputs {
+      return { connection: connection(host), node: host, step: step.name, ...step };
+    }
+
+    const hostStep = (name: string) =>
+      hostPrepSteps(clusterSpec("v1.35.4"), workerNode()).find((step) => step.name === name)!;
+
+    it("sees a file the step wrote edited on the host, and the next up puts it back", async () => {
+      const provider = remoteStepProvider;
+      // The bridge settings exist once br_netfilter is loaded: the step before sysctl loads it.
+      const modules = hostStep("kernel-modules");
+      assert.equal((await runStep("u1", modules)).code, 0);
+      const step = inputs("u1", hostStep("sysctl"));
+      const created = await captureConsole(() => provider.create!(step));
+      assert.equal(created.error, undefined, created.error?.message);
+      const clean = await provider.read!("u1/sysctl", step);
+      assert.equal(clean.props!.drift, undefined, "nothing drifted right after the step ran");
+
+      await ok("u1", "echo 'net.ipv4.ip_forward = 0' >/etc/sysctl.d/99-kubernetes.conf");
+      const { result } = await captureConsole(() => provider.read!("u1/sysctl", step));
+      assert.deepEqual(result!.props!.drift, [
+        "/etc/sysctl.d/99-kubernetes.conf was edited or removed since the step wrote it",
+      ]);
+      const diff = await provider.diff!("u1/sysctl", result!.props!, step);
+      assert.equal(diff.changes, true, "the next up shows an update");
+
+      const updated = await captureConsole(() => provider.update!("u1/sysctl", result!.props!, step));
+      assert.equal(updated.error, undefined, updated.error?.message);
+      assert.equal(updated.result!.outs!.drift, undefined);
+      assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv4\.ip_forward = 1$/m);
+      assert.equal((await provider.read!("u1/sysctl", step)).props!.drift, undefined);
+
+      await captureConsole(() => provider.delete!("u1/sysctl", step));
+      assert.equal((await ssh("u1", "test -e /etc/sysctl.d/99-kubernetes.conf")).code, 1);
+      assert.equal((await runStep("u1", modules, "undoScript")).code, 0);
+      assert.equal((await ssh("u1", "test -e /var/lib/pulumi-kubeadm")).code, 1, "the undos leave no state behind");
+    });
+  });
+});
