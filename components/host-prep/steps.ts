@@ -6,6 +6,7 @@ import * as path from "path";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
 import type { RemoteFile } from "../../providers/remote-step";
 import { containerdFiles } from "./containerd-config";
+import { parseCidr } from "../../config/addresses";
 
 export interface HostPrepStep {
   /** Short name, used in resource names and progress lines. */
@@ -60,14 +61,25 @@ function step(name: string, file: string, environment: Record<string, string> = 
   };
 }
 
+/** Whether pods or Services get IPv6 addresses: the nodes must forward IPv6 then. */
+function usesIpv6(spec: ClusterSpec): boolean {
+  return [spec.podSubnet, spec.serviceSubnet].some((subnet) => parseCidr(subnet)?.family === 6);
+}
+
 export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[] {
   const versions = packageVersions(spec);
   const { apt, yum } = spec.packages;
+  // Docker's repository packages containerd as containerd.io; the distribution's as containerd.
+  const aptContainerdPackage = apt.containerdRepository ? "containerd.io" : "containerd";
   const steps: HostPrepStep[] = [
-    step("preflight", "preflight", { ALLOW_CGROUP_V1: String(spec.kubelet.allowCgroupV1) }),
+    step("preflight", "preflight", {
+      ALLOW_CGROUP_V1: String(spec.kubelet.allowCgroupV1),
+      NODE_ROLE: node.role,
+      APT_CONTAINERD_PACKAGE: aptContainerdPackage,
+    }),
     step("swap-off", "swap-off"),
     step("kernel-modules", "kernel-modules"),
-    step("sysctl", "sysctl"),
+    step("sysctl", "sysctl", { IPV6_FORWARDING: String(usesIpv6(spec)) }),
     step("package-repositories", "package-repositories", {
       APT_KUBERNETES_REPOSITORY: apt.kubernetesRepository,
       APT_KUBERNETES_KEY_URL: apt.kubernetesKeyUrl,
@@ -79,8 +91,7 @@ export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[]
     step("packages", "packages", {
       APT_KUBERNETES_VERSION: versions.apt,
       YUM_KUBERNETES_VERSION: versions.yum,
-      // Docker's repository packages containerd as containerd.io; the distribution's as containerd.
-      APT_CONTAINERD_PACKAGE: apt.containerdRepository ? "containerd.io" : "containerd",
+      APT_CONTAINERD_PACKAGE: aptContainerdPackage,
       CONTAINERD_VERSION: spec.packages.containerdPackageVersion ?? "",
     }),
     step("containerd", "containerd-config", {}, containerdFiles(spec)),

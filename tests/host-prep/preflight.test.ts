@@ -1,11 +1,12 @@
 // HostPrep's preflight script, run here with sh against a stand-in `stat`: what it refuses and how it says so.
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import { hostPrepSteps } from "../../components/host-prep/steps";
 import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
+import type { ClusterSpec } from "../../config/spec";
 
 describe("HostPrep preflight", () => {
   let bin: string;
@@ -14,11 +15,26 @@ describe("HostPrep preflight", () => {
   });
   after(() => rmSync(bin, { recursive: true, force: true }));
 
-  /** Runs the preflight step of a spec on a "host" whose /sys/fs/cgroup is of the given filesystem type. */
-  function preflight(cgroupFs: string, allowCgroupV1: boolean) {
-    writeFileSync(join(bin, "stat"), `#!/bin/sh\necho ${cgroupFs}\n`);
-    chmodSync(join(bin, "stat"), 0o755);
-    const spec = clusterSpec("v1.35.4", { kubelet: { extraArgs: {}, allowCgroupV1 } });
+  function standIn(name: string, script: string): void {
+    writeFileSync(join(bin, name), `#!/bin/sh\n${script}\n`);
+    chmodSync(join(bin, name), 0o755);
+  }
+
+  /**
+   * Runs the preflight step of a spec on a "host" whose /sys/fs/cgroup is of the given filesystem type; `standIns`
+   * replace other commands the script asks (nproc, dpkg-query) for this run.
+   */
+  function preflight(
+    cgroupFs: string,
+    allowCgroupV1: boolean,
+    standIns: Record<string, string> = {},
+    overrides: Partial<ClusterSpec> = {},
+  ) {
+    rmSync(bin, { recursive: true, force: true });
+    mkdirSync(bin);
+    standIn("stat", `echo ${cgroupFs}`);
+    for (const [name, script] of Object.entries(standIns)) standIn(name, script);
+    const spec = clusterSpec("v1.35.4", { kubelet: { extraArgs: {}, allowCgroupV1 }, ...overrides });
     const [step] = hostPrepSteps(spec, controlPlaneNode());
     assert.equal(step.name, "preflight", "the preflight runs before any step that changes the host");
     return spawnSync("sh", ["-c", step.script], {
@@ -44,6 +60,37 @@ describe("HostPrep preflight", () => {
 
   it("accepts cgroup v1 once kubelet.allowCgroupV1 is set", () => {
     const run = preflight("tmpfs", true);
+    assert.equal(run.status, 0, run.stderr);
+  });
+
+  it("reports every problem of a host at once, each with its fix", () => {
+    const run = preflight("tmpfs", false, {
+      nproc: "echo 1",
+      "dpkg-query": 'if [ "$3" = containerd.io ]; then printf "install ok installed"; else exit 1; fi',
+    });
+    assert.equal(run.status, 1);
+    const problems = run.stderr.split("\n").filter((line) => line.startsWith("  - "));
+    assert.equal(problems.length, 3, run.stderr);
+    assert.match(run.stderr, /has 1 CPU; kubeadm needs at least 2 \(its NumCPU check\): .*list it under workers/);
+    assert.match(
+      run.stderr,
+      /Docker's containerd\.io, .*set packages\.apt\.containerdRepository to the Docker repository/,
+    );
+  });
+
+  it("leaves a host with Docker alone when the stack uses Docker's repository", () => {
+    const packages = clusterSpec("v1.35.4").packages;
+    const run = preflight(
+      "cgroup2fs",
+      false,
+      { "dpkg-query": 'printf "install ok installed"' },
+      {
+        packages: {
+          ...packages,
+          apt: { ...packages.apt, containerdRepository: "https://download.docker.com/linux/ubuntu/" },
+        },
+      },
+    );
     assert.equal(run.status, 0, run.stderr);
   });
 });

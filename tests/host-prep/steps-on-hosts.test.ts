@@ -135,6 +135,22 @@ describe("HostPrep steps on lab hosts", function () {
     await ok("u1", "rm /etc/apt/sources.list.d/kubernetes.list");
   });
 
+  it("IPv6 subnets turn IPv6 forwarding on, and the undo puts back the value from before", async () => {
+    const steps = hostPrepSteps(
+      clusterSpec("v1.35.4", { podSubnet: "fd00:10:244::/56", serviceSubnet: "fd00:10:96::/112" }),
+      workerNode(),
+    );
+    const [modules, sysctl] = ["kernel-modules", "sysctl"].map((name) => steps.find((step) => step.name === name)!);
+    await ok("u1", "sysctl -w net.ipv6.conf.all.forwarding=0");
+    const before = await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding");
+    assert.equal(before, "0\n");
+    for (const step of [modules, sysctl]) assert.equal((await runStep("u1", step)).code, 0);
+    assert.equal(await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding"), "1\n");
+    assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv6\.conf\.all\.forwarding = 1$/m);
+    for (const step of [sysctl, modules]) assert.equal((await runStep("u1", step, "undoScript")).code, 0);
+    assert.equal(await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding"), before);
+  });
+
   describe("refresh", () => {
     function connection(host: string): Connection {
       const entry = lab!.inventory.hosts.find((candidate) => candidate.name === host)!;

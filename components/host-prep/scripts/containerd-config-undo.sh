@@ -5,6 +5,7 @@ for written in $(written_under /etc/containerd); do
   /etc/containerd/certs.d/*/hosts.toml) rmdir "$(dirname "$written")" 2>/dev/null || true ;;
   esac
 done
+restore_original /etc/crictl.yaml
 rm -rf /etc/containerd/pulumi-kubeadm
 # packages.sh noted whether the host had containerd enabled before the product installed anything.
 before=$(cat "$state_dir/containerd.before" 2>/dev/null || true)

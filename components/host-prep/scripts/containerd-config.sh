@@ -24,6 +24,9 @@ for source in /etc/containerd/pulumi-kubeadm/certs.d/*/hosts.toml; do
   mkdir -p "/etc/containerd/certs.d/$registry"
   put_file "/etc/containerd/certs.d/$registry/hosts.toml" 0644 <"$source"
 done
+# crictl reads its endpoints here; without the file it warns and tries every runtime socket it knows.
+printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\n' |
+  put_file /etc/crictl.yaml 0644
 systemctl daemon-reload
 systemctl enable containerd
 systemctl restart containerd

@@ -9,6 +9,25 @@ if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] && [ "$ALLOW_CGR
   problem "this host only offers cgroup v1 (/sys/fs/cgroup is not cgroup2): boot it with cgroup v2 (kernel argument systemd.unified_cgroup_hierarchy=1), or allow v1 with 'pulumi config set --path kubelet.allowCgroupV1 true'"
 fi
 
+# kubeadm's NumCPU and Mem checks, which it runs only on control-plane nodes and only after the host is prepared.
+if [ "$NODE_ROLE" = control-plane ]; then
+  cpus=$(nproc)
+  if [ "$cpus" -lt 2 ]; then
+    problem "this control-plane host has $cpus CPU; kubeadm needs at least 2 (its NumCPU check): give it more CPUs, or list it under workers"
+  fi
+  memory=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+  if [ "$memory" -lt 1700 ]; then
+    problem "this control-plane host has $memory MB of memory; kubeadm needs at least 1700 MB (its Mem check): give it more memory, or list it under workers"
+  fi
+fi
+
+# Docker's containerd.io and the distribution's containerd cannot both be installed: apt would remove containerd.io,
+# and Docker with it. Its containerd is used when the stack names Docker's repository.
+if [ "$APT_CONTAINERD_PACKAGE" = containerd ] && command -v dpkg-query >/dev/null 2>&1 &&
+  dpkg-query -W -f='${Status}' containerd.io 2>/dev/null | grep -q 'ok installed'; then
+  problem "this host runs Docker's containerd.io, which installing the distribution's containerd would remove (and Docker with it): set packages.apt.containerdRepository to the Docker repository it came from (e.g. https://download.docker.com/linux/ubuntu/, or your mirror of it) so that containerd.io is used as the runtime"
+fi
+
 if [ -n "$problems" ]; then
   printf 'host %s is not ready for kubeadm:\n%s' "$(hostname)" "$problems" >&2
   exit 1
