@@ -33,6 +33,9 @@ function repositoriesStep(packages: Partial<ClusterSpec["packages"]>): HostPrepS
   return step;
 }
 
+const hostStep = (name: string) =>
+  hostPrepSteps(clusterSpec("v1.35.4"), workerNode()).find((step) => step.name === name)!;
+
 describe("HostPrep steps on lab hosts", function () {
   this.timeout(300_000);
   let lab: Lab | undefined;
@@ -51,11 +54,11 @@ describe("HostPrep steps on lab hosts", function () {
 
   /** Files, modes and checksums under the paths a step may touch, and the product's state directory. */
   function listing(host: string): Promise<string> {
-    const roots = "/etc/apt /etc/yum.repos.d /var/lib/pulumi-kubeadm /tmp";
+    const roots = "/etc/apt /etc/yum.repos.d /etc/containerd /etc/crictl.yaml /var/lib/pulumi-kubeadm /tmp";
     return ok(
       host,
       `for root in ${roots}; do [ -e "$root" ] && find "$root" -xdev -printf '%p %m %y\\n'; done | sort; ` +
-        `find /etc/apt /etc/yum.repos.d -type f -exec md5sum {} + 2>/dev/null | sort`,
+        `find /etc/apt /etc/yum.repos.d /etc/containerd -type f -exec md5sum {} + 2>/dev/null | sort`,
     );
   }
 
@@ -77,6 +80,26 @@ describe("HostPrep steps on lab hosts", function () {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     if (machineBefore) assert.deepEqual(leftovers(LAB, machineBefore), []);
   });
+
+  function connection(host: string): Connection {
+    const entry = lab!.inventory.hosts.find((candidate) => candidate.name === host)!;
+    return {
+      host: entry.sshAddress,
+      port: entry.sshPort,
+      user: "root",
+      sudo: false,
+      privateKey: fs.readFileSync(lab!.inventory.privateKeyPath, "utf8"),
+      hostKey: entry.hostKey,
+      insecureIgnoreHostKey: false,
+      connectTimeoutSeconds: 10,
+      commandTimeoutSeconds: 300,
+      dialErrorLimit: 3,
+    };
+  }
+
+  function inputs(host: string, step: HostPrepStep): RemoteStepOutputs {
+    return { connection: connection(host), node: host, step: step.name, ...step };
+  }
 
   it("a repository that cannot be reached on a re-run puts back the files the step wrote, naming the setting", async () => {
     const good = repositoriesStep({});
@@ -151,30 +174,95 @@ describe("HostPrep steps on lab hosts", function () {
     assert.equal(await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding"), before);
   });
 
+  it("keeps swap off for indented and three-field fstab lines and systemd's swap units; the undo puts all back", async () => {
+    const own = await ok("r1", "cat /etc/fstab");
+    const fstab =
+      "UUID=0a1b / xfs defaults 0 0\n" +
+      "  /swap.img none swap sw 0 0\n" +
+      "/dev/zram0 none swap\n" +
+      "# /old.img none swap sw 0 0\n";
+    await ok("r1", "cat >/etc/fstab", fstab);
+    const swapOff = hostStep("swap-off");
+    assert.equal((await runStep("r1", swapOff)).code, 0);
+    assert.equal(
+      await ok("r1", "cat /etc/fstab"),
+      "UUID=0a1b / xfs defaults 0 0\n" +
+        "#pulumi-kubeadm-swap#   /swap.img none swap sw 0 0\n" +
+        "#pulumi-kubeadm-swap# /dev/zram0 none swap\n" +
+        "# /old.img none swap sw 0 0\n",
+    );
+    // zram-generator's and GPT auto-swap's units are pulled in by swap.target too.
+    assert.equal((await ssh("r1", "systemctl is-enabled swap.target")).stdout, "masked\n");
+
+    assert.equal((await runStep("r1", swapOff, "undoScript")).code, 0);
+    assert.equal(await ok("r1", "cat /etc/fstab"), fstab);
+    assert.notEqual((await ssh("r1", "systemctl is-enabled swap.target")).stdout, "masked\n");
+    await ok("r1", "cat >/etc/fstab", own);
+  });
+
+  it("the containerd step runs again with mirrors, never touches a registry it did not write, and undoes to nothing", async () => {
+    const mirrors = (endpoints: string[]) =>
+      hostPrepSteps(
+        clusterSpec("v1.35.4", {
+          packages: {
+            apt: { kubernetesRepository: APT_MIRROR, kubernetesKeyUrl: `${APT_MIRROR}Release.key` },
+            yum: { kubernetesRepository: YUM_MIRROR, kubernetesKeyUrl: `${YUM_MIRROR}repodata/repomd.xml.key` },
+          },
+          containerd: {
+            registryMirrors: { "docker.io": endpoints },
+            sandboxImage: "registry.example.org/k8s/pause:3.10.1",
+            restrictOomScoreAdj: true,
+          },
+        }),
+        workerNode(),
+      );
+    const byName = (steps: HostPrepStep[], name: string) =>
+      inputs(
+        "u1",
+        steps.find((step) => step.name === name)!,
+      );
+    const first = mirrors(["https://docker.m.daocloud.io"]);
+    const second = mirrors(["https://mirror.example.org"]);
+    // The host's own private registry, configured before the product came.
+    await ok(
+      "u1",
+      "mkdir -p /etc/containerd/certs.d/private.example && echo 'server = \"https://private.example\"' >/etc/containerd/certs.d/private.example/hosts.toml",
+    );
+    const before = await listing("u1");
+    const chain = ["package-repositories", "packages", "containerd"].map((name) => byName(first, name));
+    for (const step of chain) {
+      const created = await captureConsole(() => remoteStepProvider.create!(step));
+      assert.equal(created.error, undefined, created.error?.message);
+    }
+    const rerun = await captureConsole(() =>
+      remoteStepProvider.update!("u1/containerd", chain[2], byName(second, "containerd")),
+    );
+    assert.equal(rerun.error, undefined, rerun.error?.message);
+    assert.match(await ok("u1", "cat /etc/containerd/certs.d/docker.io/hosts.toml"), /mirror\.example\.org/);
+    assert.equal(
+      await ok("u1", "cat /etc/containerd/certs.d/private.example/hosts.toml"),
+      'server = "https://private.example"\n',
+    );
+    assert.equal(
+      await ok("u1", "cat /etc/crictl.yaml"),
+      "runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\n",
+    );
+
+    for (const step of [byName(second, "containerd"), chain[1], chain[0]]) {
+      const undone = await captureConsole(() => remoteStepProvider.delete!(`u1/${step.step}`, step));
+      assert.equal(undone.error, undefined, undone.error?.message);
+    }
+    assert.equal(
+      await ok("u1", "cat /etc/containerd/certs.d/private.example/hosts.toml"),
+      'server = "https://private.example"\n',
+    );
+    assert.equal((await ssh("u1", "test -e /var/lib/pulumi-kubeadm")).code, 1, "the undos leave no state behind");
+    assert.equal((await ssh("u1", "test -e /etc/crictl.yaml")).code, 1);
+    assert.equal(await listing("u1"), before);
+    await ok("u1", "rm -r /etc/containerd");
+  });
+
   describe("refresh", () => {
-    function connection(host: string): Connection {
-      const entry = lab!.inventory.hosts.find((candidate) => candidate.name === host)!;
-      return {
-        host: entry.sshAddress,
-        port: entry.sshPort,
-        user: "root",
-        sudo: false,
-        privateKey: fs.readFileSync(lab!.inventory.privateKeyPath, "utf8"),
-        hostKey: entry.hostKey,
-        insecureIgnoreHostKey: false,
-        connectTimeoutSeconds: 10,
-        commandTimeoutSeconds: 300,
-        dialErrorLimit: 3,
-      };
-    }
-
-    function inputs(host: string, step: HostPrepStep): RemoteStepOutputs {
-      return { connection: connection(host), node: host, step: step.name, ...step };
-    }
-
-    const hostStep = (name: string) =>
-      hostPrepSteps(clusterSpec("v1.35.4"), workerNode()).find((step) => step.name === name)!;
-
     it("sees a file the step wrote edited on the host, and the next up puts it back", async () => {
       const provider = remoteStepProvider;
       // The bridge settings exist once br_netfilter is loaded: the step before sysctl loads it.

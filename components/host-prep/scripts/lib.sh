@@ -1,4 +1,6 @@
-# Prepended to every HostPrep script: strict mode and the few helpers the steps share.
+# Prepended to every HostPrep script: strict mode and the few helpers the steps share. Functions declare their
+# variables `local` (dash, bash and busybox sh have it, though POSIX does not): the steps' own loops use names
+# such as path and record too.
 set -eu
 
 state_dir=/var/lib/pulumi-kubeadm
@@ -36,6 +38,7 @@ put_file() {
 
 # Keeps PATH as it is now, the first time this step touches it.
 keep_before_step() {
+  local index
   if [ -f "$step_work/paths" ] && grep -qxF -- "$1" "$step_work/paths"; then return 0; fi
   index=$(if [ -f "$step_work/paths" ]; then wc -l <"$step_work/paths"; else echo 0; fi)
   if [ -e "$1" ]; then cp -p -- "$1" "$step_work/kept.$index"; fi
@@ -43,6 +46,7 @@ keep_before_step() {
 }
 
 finish_step() {
+  local record path index
   if [ "$1" -eq 0 ] && [ -f "$step_work/restored" ]; then
     while IFS= read -r record; do rm -f -- "$record" "$record.absent"; done <"$step_work/restored"
   fi
@@ -52,8 +56,8 @@ finish_step() {
   fi
   # The checksums of what a successful run wrote: a refresh compares the host with them (check_written).
   if [ "$1" -eq 0 ] && [ -f "$step_work/put" ] && [ -n "${PULUMI_KUBEADM_STEP:-}" ]; then
-    mkdir -p "$written"
-    sort -u "$step_work/put" | while IFS= read -r path; do sha256sum -- "$path"; done >"$written/$PULUMI_KUBEADM_STEP"
+    mkdir -p "$checksums_dir"
+    sort -u "$step_work/put" | while IFS= read -r path; do sha256sum -- "$path"; done >"$checksums_dir/$PULUMI_KUBEADM_STEP"
   fi
   if [ "$1" -ne 0 ] && [ -f "$step_work/paths" ]; then
     index=0
@@ -65,7 +69,7 @@ finish_step() {
     echo "the step failed; the files it wrote are back as they were before it ran" >&2
   fi
   if [ "$1" -ne 0 ] || [ -n "${step_undone:-}" ]; then
-    if [ -n "${step_undone:-}" ]; then rm -f -- "$written/${PULUMI_KUBEADM_STEP:-}"; fi
+    if [ -n "${step_undone:-}" ]; then rm -f -- "$checksums_dir/${PULUMI_KUBEADM_STEP:-}"; fi
     forget_state_dir
   fi
   rm -rf -- "$step_work"
@@ -75,23 +79,24 @@ finish_step() {
 # What the host had at a path before the product first wrote there, kept until an undo puts it back: a replaced
 # file comes back byte for byte, a file the product added is removed, and nothing the product did not write is
 # touched. Records are named after the path, '/' written as '%'.
-originals="$state_dir/originals"
+originals_dir="$state_dir/originals"
 
 original_record() {
-  printf '%s/%s' "$originals" "$(printf '%s' "$1" | sed 's#/#%#g')"
+  printf '%s/%s' "$originals_dir" "$(printf '%s' "$1" | sed 's#/#%#g')"
 }
 
 keep_original() {
+  local record
   record=$(original_record "$1")
   if [ -e "$record" ] || [ -e "$record.absent" ]; then return 0; fi
   # A host prepared by a version that kept no originals holds that version's files, not the host's own: the undo
   # removes them, as that version's undo did.
-  if [ -d "$state_dir" ] && [ ! -d "$originals" ]; then
-    mkdir -p "$originals"
-    : >"$originals/.prepared-without-originals"
+  if [ -d "$state_dir" ] && [ ! -d "$originals_dir" ]; then
+    mkdir -p "$originals_dir"
+    : >"$originals_dir/.prepared-without-originals"
   fi
-  mkdir -p "$originals"
-  if [ -e "$1" ] && [ ! -e "$originals/.prepared-without-originals" ]; then
+  mkdir -p "$originals_dir"
+  if [ -e "$1" ] && [ ! -e "$originals_dir/.prepared-without-originals" ]; then
     cp -p -- "$1" "$record"
     printf '%s\n' "$record" >>"$step_work/new-records"
   else
@@ -103,6 +108,7 @@ keep_original() {
 # restore_original PATH: puts back what the host had at PATH before the product wrote it. The record is forgotten
 # when the step succeeds; a failed step puts PATH back as the product had it, record kept.
 restore_original() {
+  local record
   record=$(original_record "$1")
   if [ -e "$record" ]; then
     keep_before_step "$1"
@@ -118,8 +124,9 @@ restore_original() {
 
 # The paths under DIR the product wrote (and keeps the originals of), one a line.
 written_under() {
-  [ -d "$originals" ] || return 0
-  for record in "$originals"/*; do
+  local record path
+  [ -d "$originals_dir" ] || return 0
+  for record in "$originals_dir"/*; do
     [ -e "$record" ] || continue
     path=$(basename "$record" .absent | sed 's#%#/#g')
     case "$path" in "$1"/*) printf '%s\n' "$path" ;; esac
@@ -128,10 +135,10 @@ written_under() {
 
 # What a step found changed on the host since it last ran, a line each: a file it wrote that was edited or removed.
 # Step-specific checks (the *-check.sh scripts) add what a file cannot show: swap, packages, services.
-written="$state_dir/written"
+checksums_dir="$state_dir/written"
 check_written() {
-  [ -f "$written/${PULUMI_KUBEADM_STEP:-}" ] || return 0
-  sha256sum --quiet -c "$written/$PULUMI_KUBEADM_STEP" 2>/dev/null |
+  [ -f "$checksums_dir/${PULUMI_KUBEADM_STEP:-}" ] || return 0
+  sha256sum --quiet -c "$checksums_dir/$PULUMI_KUBEADM_STEP" 2>/dev/null |
     sed -n 's/^\(.*\): FAILED.*$/\1 was edited or removed since the step wrote it/p'
 }
 
@@ -143,11 +150,11 @@ step_undone() {
 
 # Removes the product's state directory once nothing is left in it.
 forget_state_dir() {
-  rmdir "$written" 2>/dev/null || true
-  if [ -d "$originals" ] && [ -z "$(ls -A "$originals" | grep -vx '.prepared-without-originals')" ]; then
-    rm -f "$originals/.prepared-without-originals"
+  rmdir "$checksums_dir" 2>/dev/null || true
+  if [ -d "$originals_dir" ] && [ -z "$(ls -A "$originals_dir" | grep -vx '.prepared-without-originals')" ]; then
+    rm -f "$originals_dir/.prepared-without-originals"
   fi
-  rmdir "$originals" 2>/dev/null || true
+  rmdir "$originals_dir" 2>/dev/null || true
   rmdir "$state_dir" 2>/dev/null || true
 }
 
@@ -162,8 +169,7 @@ fetch() {
 
 # Waits until a systemd unit is active (containerd takes a moment after a restart).
 wait_active() {
-  unit=$1
-  tries=0
+  local unit=$1 tries=0
   until systemctl is-active --quiet "$unit"; do
     tries=$((tries + 1))
     if [ "$tries" -ge 30 ]; then
