@@ -31,12 +31,22 @@ export function stripUndefined<T>(value: T): T {
   return value;
 }
 
+/**
+ * A connection's `sources` say which config key each of its settings came from, for messages; they are not
+ * settings. Reordering the hosts renumbers them (`workers[1]` becomes `workers[0]`), which must not count as a
+ * change of the connection: that would update, and log in to, every resource of the host.
+ */
+function isMessageOnly(owner: object, key: string): boolean {
+  const connection = owner as Record<string, unknown>;
+  return key === "sources" && typeof connection.host === "string" && typeof connection.port === "number";
+}
+
 /** JSON with object keys sorted and undefined members dropped, so equal settings compare equal. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value)
-      .filter(([, item]) => item !== undefined)
+      .filter(([key, item]) => item !== undefined && !isMessageOnly(value, key))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(",")}}`;
   }

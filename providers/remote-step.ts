@@ -12,6 +12,7 @@ import { withSession } from "../ssh/session";
 import { SshConnectionError } from "../ssh/errors";
 import { flushLog } from "./engine-log";
 import { announce, formatDuration, progress, summary, warning } from "./progress";
+import { sameData } from "./plain-data";
 import { proveConnection } from "./steps";
 
 export interface RemoteFile {
@@ -104,7 +105,7 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   async diff(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
     const effectChanged = JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news));
     // A new key, port or user must be stored (delete needs it), but it is no reason to touch the host.
-    const connectionChanged = JSON.stringify(olds.connection) !== JSON.stringify(news.connection);
+    const connectionChanged = !sameData(olds.connection, news.connection);
     const storedChanged = olds.undoScript !== news.undoScript || olds.checkScript !== news.checkScript;
     const drifted = (olds.drift?.length ?? 0) > 0;
     return { changes: effectChanged || connectionChanged || storedChanged || drifted, replaces: [] };

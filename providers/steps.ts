@@ -4,6 +4,7 @@
 import { SshConnectionError, type OutputStream, type RemoteSession, type SessionOptions } from "../ssh";
 import type { Connection } from "../config/spec";
 import { flushLog } from "./engine-log";
+import { sameData } from "./plain-data";
 import { announce, formatDuration, progress, summary } from "./progress";
 
 /**
@@ -113,7 +114,7 @@ export async function proveConnection(
   label: string,
   reporter?: StepReporter,
 ): Promise<void> {
-  if (JSON.stringify(olds) === JSON.stringify(news)) return;
+  if (sameData(olds, news)) return;
   reporter?.begin("connection", `logging in with the changed connection settings`);
   await open(news, (session) => session.run("true", { summary: "connection check" }), {
     label,

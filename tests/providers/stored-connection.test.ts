@@ -2,7 +2,8 @@
 // host still logs in with the new settings, so a wrong pinned key cannot reach the state and block later deletes.
 import { strict as assert } from "assert";
 import { remoteStepProvider, type RemoteStepOutputs } from "../../providers/remote-step";
-import { SshConnectionError } from "../../ssh";
+import { SshConnectionError, withSession } from "../../ssh";
+import { proveConnection } from "../../providers/steps";
 import { startSshd, type TestSshd } from "../support/sshd";
 import { ed25519HostKey } from "../config/fixtures";
 import { captureConsole } from "./kubeadm-fakes";
@@ -48,6 +49,16 @@ describe("stored connections (real sshd)", function () {
     const olds = step(sshd.connection());
     const before = sshd.acceptedLogins();
     await captureConsole(() => remoteStepProvider.update!("worker01/sysctl", olds, { ...olds, undoScript: "true" }));
+    assert.equal(sshd.acceptedLogins(), before);
+  });
+
+  it("counts a connection whose key paths alone moved (hosts reordered) as unchanged: no update, no login", async () => {
+    const olds = step(sshd.connection({ sources: { host: "workers[2].address", hostKey: "workers[2].hostKey" } }));
+    const news = step(sshd.connection({ sources: { host: "workers[1].address", hostKey: "workers[1].hostKey" } }));
+    const diff = await remoteStepProvider.diff!("worker01/sysctl", olds, news);
+    assert.equal(diff.changes, false);
+    const before = sshd.acceptedLogins();
+    await captureConsole(() => proveConnection(withSession, olds.connection, news.connection, "worker01"));
     assert.equal(sshd.acceptedLogins(), before);
   });
 });
