@@ -33,6 +33,8 @@ export interface KubeadmControlPlaneJoinOutputs extends KubeadmControlPlaneJoinI
   nodeName: string;
   /** ISO 8601 time the node joined (or was found joined and adopted). */
   joinedAt: string;
+  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  unfinished?: string[];
 }
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */

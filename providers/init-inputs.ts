@@ -27,6 +27,8 @@ export interface KubeadmInitOutputs extends KubeadmInitInputs {
    * mints its own token); it is there for tools that join nodes right after init.
    */
   bootstrapToken: string;
+  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  unfinished?: string[];
 }
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */

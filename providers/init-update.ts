@@ -6,8 +6,8 @@
 // the API server (the kubeadm-config upload, add-ons, taint, labels). Putting a bad flag back must repair the node
 // without a working API server: an update that needed the API first could never get to rewriting the manifest
 // that broke it. And the kubeadm-config ConfigMap only ever records settings the control plane ran with. A failed
-// step leaves the old outputs in state, so the next `pulumi up` runs the whole update again; every step is
-// idempotent.
+// step leaves the old outputs in state with the update's paths marked unfinished (unfinished-update.ts), so the next
+// `pulumi up` runs the update again, whether the settings were put back or kept; every step is idempotent.
 import type { Connection } from "../config/spec";
 import { renderInitConfig } from "../kubeadm/init-config";
 import { describeTarget, SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../ssh";
@@ -20,6 +20,7 @@ import {
   ADMIN_CONF_PATH,
   APISERVER_CERT_PATH,
   APISERVER_KEY_PATH,
+  APISERVER_MANIFEST_PATH,
   INIT_CONFIG_PATH,
   removeRemoteFile,
   uploadKubeadmConfig,
@@ -62,6 +63,31 @@ export function apiserverCertificateScript(): string {
   ].join("\n");
 }
 
+/** How long the kubelet may take to stop an API server whose manifest was rewritten (its grace period is 30 s). */
+const REPLACED_APISERVER_SECONDS = 60;
+
+/**
+ * Runs a phase that may rewrite the API server's manifest and, when it did, waits until the kubelet has stopped the
+ * API server that ran before. Otherwise the wait for the API server could be answered by the old one, still running
+ * for a moment with the old flags: an update with a flag that makes the API server crash would succeed and store
+ * the flag, and the update that puts it back would find no API server for the steps after the manifests.
+ */
+export function replacingApiServer(command: string, manifestPath = APISERVER_MANIFEST_PATH): string {
+  const manifest = shellQuote(manifestPath);
+  return [
+    `before=$(cat ${manifest} 2>/dev/null | cksum)`,
+    "running=$(pgrep -x kube-apiserver | head -n 1)",
+    `${command} || exit $?`,
+    `if [ -n "$running" ] && [ "$(cat ${manifest} 2>/dev/null | cksum)" != "$before" ]; then`,
+    "  waited=0",
+    `  while kill -0 "$running" 2>/dev/null && [ "$waited" -lt ${REPLACED_APISERVER_SECONDS} ]; do`,
+    "    waited=$((waited + 1))",
+    "    sleep 1",
+    "  done",
+    "fi",
+  ].join("\n");
+}
+
 /** What an update needs to know about the node beyond the plan. */
 export interface UpdateTarget {
   name: string;
@@ -96,11 +122,13 @@ export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateS
     steps.push({ step: "certs apiserver", command: apiserverCertificateScript() });
   }
   if (plan.etcdAndAddons) {
-    steps.push({ step: "control-plane all", command: kubeadmPhase("control-plane", "all") });
+    steps.push({ step: "control-plane all", command: replacingApiServer(kubeadmPhase("control-plane", "all")) });
     steps.push({ step: "etcd local", command: kubeadmPhase("etcd", "local") });
   } else {
     for (const component of plan.components) {
-      steps.push({ step: `control-plane ${component}`, command: kubeadmPhase("control-plane", component) });
+      const phase = kubeadmPhase("control-plane", component);
+      const command = component === "apiserver" ? replacingApiServer(phase) : phase;
+      steps.push({ step: `control-plane ${component}`, command });
     }
   }
   if (plan.kubelet) {

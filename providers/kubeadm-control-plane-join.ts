@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { withSession } from "../ssh";
 import { joinControlPlane } from "./control-plane-join-create";
 import { deleteControlPlaneJoin } from "./control-plane-join-delete";
-import { controlPlaneJoinDiff } from "./control-plane-join-diff";
+import { controlPlaneJoinChanges, controlPlaneJoinDiff } from "./control-plane-join-diff";
 import {
   CONTROL_PLANE_JOIN_SECRET_OUTPUTS,
   type KubeadmControlPlaneJoinInputs,
@@ -17,6 +17,7 @@ import {
 import { readControlPlaneJoin } from "./control-plane-join-read";
 import { updateControlPlaneJoin } from "./control-plane-join-update";
 import { containsUnknown } from "./plain-data";
+import { recordingUnfinished } from "./unfinished-update";
 
 function inputFailures(inputs: KubeadmControlPlaneJoinInputs): pulumi.dynamic.CheckFailure[] {
   const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -64,8 +65,9 @@ export const kubeadmControlPlaneJoinProvider: pulumi.dynamic.ResourceProvider<
     return joinControlPlane(inputs, withSession);
   },
 
-  async update(_id: string, olds: KubeadmControlPlaneJoinOutputs, news: KubeadmControlPlaneJoinInputs) {
-    return updateControlPlaneJoin(olds, news, withSession);
+  async update(id: string, olds: KubeadmControlPlaneJoinOutputs, news: KubeadmControlPlaneJoinInputs) {
+    const { updates } = controlPlaneJoinChanges(olds, news);
+    return recordingUnfinished(id, olds, updates, () => updateControlPlaneJoin(olds, news, withSession));
   },
 
   async read(id: string, props?: KubeadmControlPlaneJoinOutputs) {

@@ -16,7 +16,7 @@ import { renderInitConfig } from "../kubeadm/init-config";
 import { ADMIN_KUBECONFIG, SUPER_ADMIN_KUBECONFIG } from "../kubeadm/kube-vip-manifest";
 import { generateBootstrapToken, generateCertificateKey } from "../kubeadm/token";
 import { describeTarget, SecretMasker, shellCommand, withSession, type RemoteSession } from "../ssh";
-import { initDiff } from "./init-diff";
+import { initChanges, initDiff } from "./init-diff";
 import { deleteControlPlane } from "./init-delete";
 import { INIT_SECRET_OUTPUTS, type KubeadmInitInputs, type KubeadmInitOutputs } from "./init-inputs";
 import { readControlPlane } from "./init-read";
@@ -40,6 +40,7 @@ import {
   uploadKubeadmConfig,
 } from "./remote-files";
 import { KubeadmStepError } from "./step-errors";
+import { recordingUnfinished } from "./unfinished-update";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
 
 /** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
@@ -329,8 +330,9 @@ export const kubeadmInitProvider: pulumi.dynamic.ResourceProvider<KubeadmInitInp
     return createControlPlane(inputs, withSession);
   },
 
-  async update(_id: string, olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
-    return updateControlPlane(olds, news, withSession);
+  async update(id: string, olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
+    const { updates } = initChanges(olds, news);
+    return recordingUnfinished(id, olds, updates, () => updateControlPlane(olds, news, withSession));
   },
 
   async read(id: string, props?: KubeadmInitOutputs) {

@@ -2,6 +2,7 @@
 // updated in place, and those only stored. Replacement is always delete-before-replace: the old and the new
 // resource are the same host, and creating the new one first would have the old one's delete reset it.
 import { changedPaths } from "./plain-data";
+import { unfinishedPaths } from "./unfinished-update";
 
 export interface PathLists {
   replace: readonly string[];
@@ -15,11 +16,16 @@ export interface PathChanges {
   stored: string[];
 }
 
-/** The changed paths of each list, between the old outputs and the new inputs. */
+/**
+ * The changed paths of each list, between the old outputs and the new inputs. Update paths an earlier update left
+ * unfinished (providers/unfinished-update.ts) count as changed whatever their values: the host may hold either.
+ */
 export function pathChanges(olds: unknown, news: unknown, paths: PathLists): PathChanges {
+  const unfinished = unfinishedPaths(olds);
+  const changed = changedPaths(olds, news, paths.update);
   return {
     replaces: changedPaths(olds, news, paths.replace),
-    updates: changedPaths(olds, news, paths.update),
+    updates: paths.update.filter((path) => changed.includes(path) || unfinished.includes(path)),
     stored: changedPaths(olds, news, paths.stored),
   };
 }

@@ -238,6 +238,22 @@ describe("control-plane-join provider: diff, update, read, check", () => {
     assert.equal(cluster.host("cp1").commands.length, 0);
   });
 
+  it("runs an update that failed part way again, with the settings it has then", async () => {
+    const cluster = new FakeHaCluster().controlPlane("cp1").controlPlane("cp2");
+    const olds = { ...cpJoinOutputs(), unfinished: ["cluster.apiServer.extraArgs"] };
+    assert.deepEqual(controlPlaneJoinDiff(olds, cpJoinInputs()), {
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const { error, result } = await captureConsole(() =>
+      updateControlPlaneJoin(olds, cpJoinInputs(), fakeOpener(cluster.hosts)),
+    );
+    assert.equal(error, undefined, error?.message);
+    assert.ok(cluster.host("cp2").commands.some((c) => c.includes("'control-plane' 'apiserver'")));
+    assert.equal(result!.outs.unfinished, undefined, "a finished update still says it is unfinished");
+  });
+
   it("refresh drops a node that was reset behind Pulumi's back", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     const { result } = await captureConsole(() =>

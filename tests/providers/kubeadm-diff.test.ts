@@ -1,9 +1,14 @@
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { initChanges, initDiff } from "../../providers/init-diff";
-import type { KubeadmInitInputs } from "../../providers/init-inputs";
+import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/init-inputs";
 import {
   apiserverCertificateScript,
   initUpdateTarget,
+  replacingApiServer,
   updateControlPlane,
   updateSteps,
 } from "../../providers/init-update";
@@ -12,6 +17,7 @@ import type { KubeadmJoinInputs } from "../../providers/join-inputs";
 import { updateWorker } from "../../providers/join-update";
 import { rewriteKubeletFlags } from "../../providers/kubelet-flags";
 import { UNKNOWN_DURING_PREVIEW } from "../../providers/plain-data";
+import { recordingUnfinished, UnfinishedUpdateError } from "../../providers/unfinished-update";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
 import { connection, initInputs, initOutputs, joinInputs, joinOutputs, OTHER_CA } from "./kubeadm-fixtures";
 
@@ -145,6 +151,76 @@ describe("kubeadm-init update", () => {
     assert.equal(result[0].command, phase("control-plane", "scheduler"));
     assert.ok(result[1].command.includes("'get' '--raw=/readyz'"));
     assert.ok(result[2].command.includes(phase("upload-config", "kubeadm")));
+  });
+
+  it("after rewriting the API server's manifest, waits until the kubelet has stopped the API server it replaces", async () => {
+    // Otherwise the readiness wait could be answered by the old API server for a moment: an update with a flag that
+    // makes the new one crash would succeed.
+    assert.ok(
+      steps((i) => (i.cluster.apiServer.extraArgs.v = "2"))[0].command.includes(
+        replacingApiServer(phase("control-plane", "apiserver")),
+      ),
+    );
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pk-apiserver-"));
+    const manifest = path.join(dir, "kube-apiserver.yaml");
+    fs.writeFileSync(manifest, "old flags\n");
+    const running = spawn("sleep", ["60"]);
+    const exited = new Promise((resolve) => running.once("exit", resolve));
+    fs.writeFileSync(path.join(dir, "pgrep"), `#!/bin/sh\n[ "$*" = "-x kube-apiserver" ] && echo ${running.pid}\n`, {
+      mode: 0o755,
+    });
+    const run = (phaseCommand: string) =>
+      new Promise<{ code: number | null; ms: number }>((resolve) => {
+        const started = Date.now();
+        const sh = spawn("sh", ["-c", replacingApiServer(phaseCommand, manifest)], {
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        });
+        sh.once("exit", (code) => resolve({ code, ms: Date.now() - started }));
+      });
+    try {
+      const unchanged = await run(`echo 'old flags' > '${manifest}'`);
+      assert.deepEqual({ code: unchanged.code, waited: unchanged.ms >= 1000 }, { code: 0, waited: false });
+      const failed = await run("false");
+      assert.deepEqual({ code: failed.code, waited: failed.ms >= 1000 }, { code: 1, waited: false });
+      setTimeout(() => running.kill(), 1500);
+      const rewritten = await run(`echo 'new flags' > '${manifest}'`);
+      assert.equal(rewritten.code, 0);
+      assert.ok(rewritten.ms >= 1400, `returned after ${rewritten.ms} ms, while the old API server still ran`);
+    } finally {
+      running.kill();
+      await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the old settings of an update that failed part way, and runs it again whether they are put back or not", async () => {
+    const flagged = initWith((i) => (i.cluster.apiServer.extraArgs["not-a-real-flag"] = "1"));
+    const { updates } = initChanges(initOutputs(), flagged);
+    const cause = new Error("wait for the API server failed on master01");
+    const error = await recordingUnfinished("master01", initOutputs(), updates, () => Promise.reject(cause)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // The dynamic-provider host turns an error with an id and properties into a partial failure: the engine stores
+    // the properties, and shows the reasons.
+    assert.ok(error instanceof UnfinishedUpdateError, String(error));
+    assert.equal(error.id, "master01");
+    assert.deepEqual(error.reasons, [cause.message]);
+    assert.deepEqual(error.properties, { ...initOutputs(), unfinished: ["cluster.apiServer.extraArgs"] });
+    const stored = error.properties as unknown as KubeadmInitOutputs;
+    for (const news of [initInputs(), flagged]) {
+      assert.deepEqual(initDiff(stored, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+      assert.deepEqual(
+        updateSteps(initChanges(stored, news).plan, initUpdateTarget(stored, news)).map((s) => s.step),
+        ["control-plane apiserver", "wait for the API server", "upload-config kubeadm"],
+      );
+    }
+    // With nothing to do on the host but a connection to prove, a failure stores nothing at all.
+    const refused = await recordingUnfinished("master01", initOutputs(), [], () => Promise.reject(cause)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.equal(refused, cause);
   });
 
   it("re-issues the API server certificate for new SANs, keeping the old pair until the phase succeeds", () => {
