@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { stringify } from "yaml";
-import { LAB_MIRRORS, LabStack } from "../support/lab-stack";
+import { failure } from "../support/engine";
+import { keepCaseOutput, LAB_MIRRORS, LabStack } from "../support/lab-stack";
 import { inspectScript, parseHostState } from "../../providers/host-state";
 import { labDir } from "../../lab/names";
 
@@ -55,16 +56,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The error of an operation that must fail (the Automation API's CommandError carries stdout and stderr). */
-async function failure(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
-  assert.fail("the operation succeeded, but it should have failed");
-}
-
 describe("faults on real nodes (real engine, real sshd, real kubeadm)", function () {
   this.timeout(1_800_000);
   let lab: LabStack;
@@ -103,16 +94,7 @@ describe("faults on real nodes (real engine, real sshd, real kubeadm)", function
     lab.declareHosts([CONTROL_PLANE], ["w1"]);
   });
 
-  // PK_TEST_OUTPUT_DIR=<dir> keeps each case's engine output there, to read what the user would have seen.
-  let outputFrom = 0;
-  beforeEach(() => {
-    outputFrom = lab?.output.length ?? 0;
-  });
-  afterEach(function () {
-    const dir = process.env.PK_TEST_OUTPUT_DIR;
-    const title = this.currentTest?.title ?? "case";
-    if (dir && lab) fs.writeFileSync(path.join(dir, `faults-${title.slice(0, 40)}.log`), lab.output.slice(outputFrom));
-  });
+  keepCaseOutput("faults", () => lab);
 
   after(async () => {
     await lab?.stop();

@@ -1,6 +1,7 @@
 // The real Pulumi engine for tests: the CLI built by tools/setup, driven through the Automation API, on
 // a copy of this project in a temporary directory with its own file backend, so test stacks never
 // touch the repository's stacks/ folder or its .pulumi state.
+import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -99,4 +100,14 @@ export async function engineProject(passphrase = TEST_PASSPHRASE): Promise<Engin
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The error of an operation that must fail (the Automation API's CommandError carries stdout and stderr). */
+export async function failure(operation: Promise<unknown>): Promise<string> {
+  try {
+    await operation;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+  assert.fail("the operation succeeded, but it should have failed");
 }

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
-import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { LocalWorkspace, PreviewOptions, RefreshOptions, Stack, UpOptions } from "@pulumi/pulumi/automation";
 import { startLab, type Lab } from "../../lab";
 import type { Distro } from "../../lab/inventory";
 import { labDir } from "../../lab/names";
@@ -27,6 +27,13 @@ export interface LabStackOptions {
   loadBalancer?: string[];
   /** Every host line in the engine's output (PULUMI_KUBEADM_HOST_OUTPUT=all), for tests that look through all of them. */
   everyHostLine?: boolean;
+}
+
+/** A resource as the stack's state holds it. */
+export interface StoredResource {
+  urn: string;
+  type: string;
+  outputs?: Record<string, unknown>;
 }
 
 export class LabStack {
@@ -61,11 +68,15 @@ export class LabStack {
     return new LabStack(lab, project, stack, hostsFile);
   }
 
-  /** Declares which lab hosts form the cluster: the first list's hosts run the control plane. */
-  declareHosts(controlPlane: string[], workers: string[]): void {
+  /**
+   * Declares which lab hosts form the cluster: the first list's hosts run the control plane. `hostKeys` pins other
+   * keys than the hosts' own (a wrong pin, say).
+   */
+  declareHosts(controlPlane: string[], workers: string[], hostKeys: Record<string, string> = {}): void {
     const host = (name: string) => {
       const h = this.lab.host(name);
-      return { name, address: h.sshAddress, port: h.sshPort, advertiseAddress: h.address, hostKey: h.hostKey };
+      const hostKey = hostKeys[name] ?? h.hostKey;
+      return { name, address: h.sshAddress, port: h.sshPort, advertiseAddress: h.address, hostKey };
     };
     const content = stringify(
       {
@@ -82,16 +93,28 @@ export class LabStack {
     this.output += text;
   };
 
-  preview() {
-    return this.stack.preview({ onOutput: this.capture });
+  preview(options: Omit<PreviewOptions, "onOutput"> = {}) {
+    return this.stack.preview({ ...options, onOutput: this.capture });
   }
 
-  up() {
-    return this.stack.up({ onOutput: this.capture });
+  up(options: Omit<UpOptions, "onOutput"> = {}) {
+    return this.stack.up({ ...options, onOutput: this.capture });
+  }
+
+  refresh(options: Omit<RefreshOptions, "onOutput"> = {}) {
+    return this.stack.refresh({ ...options, onOutput: this.capture });
   }
 
   destroy() {
     return this.stack.destroy({ onOutput: this.capture });
+  }
+
+  /** The stack's resources as its state holds them, secrets decrypted (the CLI's `stack export --show-secrets`). */
+  resources(): StoredResource[] {
+    const exported = JSON.parse(
+      this.project.cli(["stack", "export", "--show-secrets", "--stack", this.stack.name]),
+    ) as { deployment: { resources?: StoredResource[] } };
+    return exported.deployment.resources ?? [];
   }
 
   /** Lines the doubles logged on a host: every kubeadm, apt, systemctl... invocation, in order. */
@@ -185,4 +208,21 @@ export class LabStack {
       this.project.remove();
     }
   }
+}
+
+/**
+ * PK_TEST_OUTPUT_DIR=<dir> keeps each case's engine output there (`<prefix>-<title>.log`), to read what the user would
+ * have seen. Call it inside a describe; `current` gives the suite's stack (undefined before it started).
+ */
+export function keepCaseOutput(prefix: string, current: () => LabStack | undefined): void {
+  let from = 0;
+  beforeEach(() => {
+    from = current()?.output.length ?? 0;
+  });
+  afterEach(function () {
+    const dir = process.env.PK_TEST_OUTPUT_DIR;
+    const lab = current();
+    const title = this.currentTest?.title ?? "case";
+    if (dir && lab) fs.writeFileSync(path.join(dir, `${prefix}-${title.slice(0, 40)}.log`), lab.output.slice(from));
+  });
 }
