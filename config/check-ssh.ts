@@ -3,10 +3,9 @@
 import { configKey, pathArgument, type ConfigPath } from "./key-path";
 import { booleanAt, numberAt, rawHosts, recordAt, stringAt, type CheckContext, type RawRecord } from "./raw-view";
 import type { Findings } from "./problem";
-import { parseHostKeyPins } from "../ssh/host-key";
+import { keyscanCommand, parseHostKeyPins } from "../ssh/host-key";
 import { encryptedPathProblem, SECRET_PLACEHOLDER, SECRET_SSH_FIELDS } from "./secret-keys";
 import { utils as ssh2Utils } from "ssh2";
-import { shellQuote } from "../ssh/quote";
 import { readLocalFile } from "./local-path";
 import { DEFAULTS } from "./schema";
 
@@ -210,9 +209,8 @@ function checkHostKey(
   if (inherited(subject, defaults, "knownHostsFile") !== undefined) return;
   // The user pastes this into a shell: every value in it is quoted.
   const port = numberAt(subject.fields, "port") ?? numberAt(defaults, "port");
-  const portOption = port !== undefined && port !== DEFAULTS.sshPort ? `-p ${port} ` : "";
-  const scanTarget = shellQuote(subject.address ?? "<address>");
-  const keyscan = `ssh-keyscan ${portOption}-t ed25519 ${scanTarget} 2>/dev/null | cut -d' ' -f2-`;
+  const scan = keyscanCommand(subject.address ?? "<address>", port === DEFAULTS.sshPort ? undefined : port, "ed25519");
+  const keyscan = `${scan} 2>/dev/null | cut -d' ' -f2-`;
   // A host read from hostsFile is fixed in that file: setting it in the stack would list the hosts twice.
   const pin = ctx.fromHostsFile(subject.path)
     ? `pin its key by adding hostKey to its entry in the hosts file (the output of ${keyscan})`

@@ -198,9 +198,13 @@ function algorithmsFor(pins: HostKeyPin[]): ServerHostKeyAlgorithm[] | undefined
   return algorithms;
 }
 
-/** The command that prints the host's keys; the address is quoted, as the user pastes the command into a shell. */
-function keyscanHint(host: string, port: number): string {
-  return `ssh-keyscan -p ${port} ${shellQuote(host)}`;
+/**
+ * The command that prints a host's keys, for messages that tell the user how to pin one; the address is quoted, as the
+ * user pastes the command into a shell. No port means ssh-keyscan's default, 22.
+ */
+export function keyscanCommand(host: string, port?: number, keyType?: string): string {
+  const options = [port !== undefined ? `-p ${port}` : "", keyType !== undefined ? `-t ${keyType}` : ""];
+  return ["ssh-keyscan", ...options.filter((option) => option !== ""), shellQuote(host)].join(" ");
 }
 
 function pinnedPolicy(settings: HostKeySettings, pins: HostKeyPin[], source: string): HostKeyPolicy {
@@ -214,7 +218,7 @@ function pinnedPolicy(settings: HostKeySettings, pins: HostKeyPin[], source: str
             reason:
               `host key mismatch: the server presented ${keyTypeOfBlob(keyBlob)} ${sha256Fingerprint(keyBlob)}, ` +
               `but ${source} expects ${pins.map(describePin).join(" or ")}. If the host was reinstalled, ` +
-              `update ${source} (\`${keyscanHint(settings.host, settings.port)}\`); otherwise the connection ` +
+              `update ${source} (\`${keyscanCommand(settings.host, settings.port)}\`); otherwise the connection ` +
               `may be intercepted`,
           },
   };
@@ -233,7 +237,7 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
     const key = settingKey(settings, "hostKey");
     return pinnedPolicy(settings, parseHostKeyPins(settings.hostKey, key), key);
   }
-  const scan = keyscanHint(settings.host, settings.port);
+  const scan = keyscanCommand(settings.host, settings.port);
   if (settings.knownHostsFile !== undefined) {
     const file = settings.knownHostsFile;
     const shownFile = `${shownValue(file)} (${settingKey(settings, "knownHostsFile")})`;
