@@ -183,12 +183,17 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
   }
 
   /**
-   * Containers' and sandboxes' IDs in the names of the units systemd logs about them: their cgroups
-   * ("cri-containerd-<id>.scope") and mounts ("run-containerd-...-sandboxes-<id>-shm.mount").
+   * Containers' and sandboxes' IDs where systemd and others log about them: in unit names, their cgroups
+   * ("cri-containerd-<id>.scope") and mounts ("run-containerd-...-sandboxes-<id>-shm.mount"), and in the runtime's
+   * task paths ("/run/containerd/io.containerd.runtime.v2.task/k8s.io/<sandbox>/<container>.pid").
    */
   function containerIds(text: string): Set<string> {
     const units = /-([0-9a-f]{64})(?:-[\w\\]+)*\.(?:scope|mount)\b/g;
-    return new Set([...text.matchAll(units)].map((m) => m[1]));
+    const taskPaths = /\/k8s\.io\/([0-9a-f]{64})(?:\/([0-9a-f]{64}))?/g;
+    return new Set([
+      ...[...text.matchAll(units)].map((m) => m[1]),
+      ...[...text.matchAll(taskPaths)].flatMap((m) => [m[1], m[2]]).filter((id): id is string => id !== undefined),
+    ]);
   }
 
   function assertNoTokens(where: string, text: string): void {
