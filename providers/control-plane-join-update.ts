@@ -7,6 +7,7 @@ import { controlPlaneJoinChanges } from "./control-plane-join-diff";
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./control-plane-join-inputs";
 import { hasRemoteWork, updatePlan } from "./init-diff";
 import { updateControlPlaneNode } from "./init-update";
+import { kubeletArgsFor } from "./kubelet-flags";
 import { stripUndefined } from "./plain-data";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "./steps";
 
@@ -34,6 +35,7 @@ export async function updateControlPlaneJoin(
               oldLabels: olds.node.labels,
               newLabels: news.node.labels,
               schedulable: news.cluster.schedulableControlPlane,
+              kubeletArgs: kubeletArgsFor(news.cluster, news.node),
               scope: "joined",
             },
             settings: news,

@@ -8,6 +8,7 @@
 // that broke it. And the kubeadm-config ConfigMap only ever records settings the control plane ran with. A failed
 // step leaves the old outputs in state with the update's paths marked unfinished (unfinished-update.ts), so the next
 // `pulumi up` runs the update again, whether the settings were put back or kept; every step is idempotent.
+import type { ExtraArgs } from "../config/schema";
 import type { Connection } from "../config/spec";
 import { renderInitConfig } from "../kubeadm/init-config";
 import { describeTarget, SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../ssh";
@@ -25,6 +26,8 @@ import {
   removeRemoteFile,
   uploadKubeadmConfig,
 } from "./remote-files";
+import { kubeletArgsFor } from "./kubelet-flags";
+import { waitForHealthyKubelet } from "./kubelet-health";
 import { runStepCommand } from "./step-errors";
 import { placeKubeVip } from "./kube-vip-static-pod";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "./steps";
@@ -88,12 +91,45 @@ export function replacingApiServer(command: string, manifestPath = APISERVER_MAN
   ].join("\n");
 }
 
+/** Exits of kube-apiserver's container after which the wait stops: the kubelet restarts a crashing one with backoff. */
+const APISERVER_CRASHES = 2;
+/** The crashed API server's last log lines shown: its flag errors are there. */
+const APISERVER_LOG_LINES = 5;
+
+/**
+ * Waits until the API server is ready again, up to 3 minutes, but stops as soon as kube-apiserver's container has
+ * exited twice since the wait began (a flag it refuses, a certificate it cannot read) and shows its last log lines:
+ * waiting out the 3 minutes would only delay the same error. Without crictl on the node it just waits.
+ */
+export function waitForApiServer(): string {
+  const exited = "crictl ps -a --name '^kube-apiserver$' --state exited -q 2>/dev/null";
+  return [
+    "before=$(mktemp) || exit 1",
+    "trap 'rm -f \"$before\"' EXIT",
+    `${exited} > "$before"`,
+    "n=1",
+    `until ${kubectl(["get", "--raw=/readyz"])} >/dev/null 2>&1; do`,
+    `  crashed=$(${exited} | grep -vxFf "$before")`,
+    `  if [ "$(printf '%s' "$crashed" | grep -c .)" -ge ${APISERVER_CRASHES} ]; then`,
+    `    echo "error: kube-apiserver exited $(printf '%s\\n' "$crashed" | grep -c .) times since the wait began; its last lines:" >&2`,
+    `    crictl logs --tail ${APISERVER_LOG_LINES} "$(printf '%s\\n' "$crashed" | head -n 1)" >&2 2>&1`,
+    "    exit 1",
+    "  fi",
+    `  if [ "$n" -ge ${READY_RETRIES} ]; then exit 1; fi`,
+    "  n=$((n + 1))",
+    "  sleep 2",
+    "done",
+  ].join("\n");
+}
+
 /** What an update needs to know about the node beyond the plan. */
 export interface UpdateTarget {
   name: string;
   oldLabels: Record<string, string>;
   newLabels: Record<string, string>;
   schedulable: boolean;
+  /** The kubelet's flags after the update (its healthz port is waited on after kubelet-start). */
+  kubeletArgs: ExtraArgs;
   /**
    * "first": the node `kubeadm init` ran on, which also keeps the cluster-wide state (the kubeadm-config
    * ConfigMap, the CoreDNS and kube-proxy add-ons); "joined": another control-plane node, whose update only
@@ -108,6 +144,7 @@ export function initUpdateTarget(olds: KubeadmInitOutputs, news: KubeadmInitInpu
     oldLabels: olds.node.labels,
     newLabels: news.node.labels,
     schedulable: news.cluster.schedulableControlPlane,
+    kubeletArgs: kubeletArgsFor(news.cluster, news.node),
     scope: "first",
   };
 }
@@ -133,12 +170,10 @@ export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateS
   }
   if (plan.kubelet) {
     steps.push({ step: "kubelet-start", command: kubeadmPhase("kubelet-start") });
+    steps.push({ step: "wait for the kubelet", command: waitForHealthyKubelet(target.kubeletArgs) });
   }
   if (plan.components.length > 0 || plan.etcdAndAddons || plan.kubelet) {
-    steps.push({
-      step: "wait for the API server",
-      command: retrying(`${kubectl(["get", "--raw=/readyz"])} >/dev/null 2>&1`, READY_RETRIES, 2),
-    });
+    steps.push({ step: "wait for the API server", command: waitForApiServer() });
   }
   if (plan.uploadClusterConfiguration && first) {
     steps.push({ step: "upload-config kubeadm", command: api(kubeadmPhase("upload-config", "kubeadm")) });

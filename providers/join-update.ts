@@ -1,22 +1,34 @@
 // In-place changes of a worker (the why of each is in join-diff.ts): labels through kubectl on the control
-// plane, kubelet extra arguments by rewriting kubeadm-flags.env and restarting the kubelet. Changes of the
-// connections, the reset script or the drain settings only need storing: the update returns the new inputs.
-import { describeTarget, shellCommand } from "../ssh";
+// plane, kubelet extra arguments by rewriting kubeadm-flags.env, restarting the kubelet and waiting until it is
+// healthy. Changes of the connections, the reset script or the drain settings only need storing: the update returns
+// the new inputs. A failed update stores nothing new but the paths it left unfinished (unfinished-update.ts) and the
+// kubelet flags it may have written, so the next update takes them out again.
+import { describeTarget, SecretMasker, shellCommand } from "../ssh";
 import { joinChanges } from "./join-diff";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./join-inputs";
 import { kubectl, labelArgs, retrying } from "./kubectl";
 import { kubeletArgsFor, rewriteKubeletFlags } from "./kubelet-flags";
+import { waitForHealthyKubelet } from "./kubelet-health";
 import { stripUndefined } from "./plain-data";
 import { KUBELET_FLAGS_PATH, readRequiredFile } from "./remote-files";
-import { proveConnection, StepReporter, type SessionOpener } from "./steps";
+import { runStepCommand } from "./step-errors";
+import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "./steps";
+import { recordingUnfinished } from "./unfinished-update";
 
 export function updateWorker(
+  id: string,
   olds: KubeadmJoinOutputs,
   news: KubeadmJoinInputs,
   open: SessionOpener,
 ): Promise<{ outs: KubeadmJoinOutputs }> {
   const reporter = new StepReporter(news.node.name);
-  return reporter.run(() => updateSteps(olds, news, open, reporter));
+  const { updates } = joinChanges(olds, news);
+  // Flags this update may write, beside those of earlier failed ones: all are taken out by the next rewrite.
+  const kubeletFlagsTried = updates.includes("cluster.kubelet.extraArgs")
+    ? [...new Set([...(olds.kubeletFlagsTried ?? []), ...Object.keys(kubeletArgsFor(news.cluster, news.node))])].sort()
+    : olds.kubeletFlagsTried;
+  const stored = stripUndefined({ ...olds, kubeletFlagsTried });
+  return reporter.run(() => recordingUnfinished(id, stored, updates, () => updateSteps(olds, news, open, reporter)));
 }
 
 async function updateSteps(
@@ -48,19 +60,31 @@ async function updateSteps(
       news.connection,
       async (worker) => {
         const current = await readRequiredFile(worker, KUBELET_FLAGS_PATH, "kubelet flags");
+        const wanted = kubeletArgsFor(news.cluster, news.node);
         const rewritten = rewriteKubeletFlags(
           current,
           kubeletArgsFor(olds.cluster, olds.node),
-          kubeletArgsFor(news.cluster, news.node),
+          wanted,
+          olds.kubeletFlagsTried,
         );
         await worker.upload(KUBELET_FLAGS_PATH, rewritten, { mode: 0o644 });
-        reporter.begin("kubelet flags", "restarting the kubelet");
-        await worker.run(shellCommand(["systemctl", "restart", "kubelet"]), { summary: "systemctl restart kubelet" });
+        reporter.begin("kubelet flags", "restarting the kubelet and waiting until it is healthy");
+        await runStepCommand(
+          worker,
+          `${shellCommand(["systemctl", "restart", "kubelet"])} || exit $?\n${waitForHealthyKubelet(wanted)}`,
+          {
+            step: "kubelet restart",
+            summary: "systemctl restart kubelet, then wait for its healthz",
+            outcome: `${KUBELET_FLAGS_PATH} has the new flags; \`pulumi up\` writes them again from the config it has then.`,
+            masker: new SecretMasker(connectionSecrets(news.connection)),
+          },
+        );
       },
       { label: name, onOutput: reporter.onOutput },
     );
   }
 
+  // Stored without kubeletFlagsTried: the file now holds exactly the flags of the settings stored with it.
   const outs: KubeadmJoinOutputs = { ...news, nodeName: olds.nodeName, joinedAt: olds.joinedAt };
   return { outs: stripUndefined(outs) };
 }

@@ -156,8 +156,8 @@ export const kubeadmJoinProvider: pulumi.dynamic.ResourceProvider<KubeadmJoinInp
     return joinWorker(inputs, withSession);
   },
 
-  async update(_id: string, olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
-    return updateWorker(olds, news, withSession);
+  async update(id: string, olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
+    return updateWorker(id, olds, news, withSession);
   },
 
   async read(id: string, props?: KubeadmJoinOutputs) {

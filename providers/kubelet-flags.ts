@@ -31,15 +31,23 @@ function flagName(flag: string): string {
   return equals >= 0 ? body.slice(0, equals) : body;
 }
 
-/** kubeadm-flags.env with the flags of `before` replaced by those of `after`; other lines and flags stay. */
-export function rewriteKubeletFlags(envFile: string, before: ExtraArgs, after: ExtraArgs): string {
+/**
+ * kubeadm-flags.env with the flags of `before` (and any named in `tried`: written by an update that failed) replaced
+ * by those of `after`; other lines and flags stay.
+ */
+export function rewriteKubeletFlags(
+  envFile: string,
+  before: ExtraArgs,
+  after: ExtraArgs,
+  tried: string[] = [],
+): string {
   const lines = envFile.replace(/\r\n?/g, "\n").split("\n");
   const index = lines.findIndex((line) => FLAGS_LINE.test(line));
   if (index < 0) {
     throw new Error("kubeadm-flags.env has no KUBELET_KUBEADM_ARGS line");
   }
   const [, quote, value] = FLAGS_LINE.exec(lines[index]) as RegExpExecArray;
-  const managed = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const managed = new Set([...Object.keys(before), ...Object.keys(after), ...tried]);
   const kept = value
     .split(/\s+/)
     .filter((flag) => flag !== "")

@@ -5,8 +5,11 @@ import type { RemoteSession, RunResult, SecretMasker } from "../ssh";
 import { restoreError } from "../ssh/errors";
 import { visibleText } from "../config/problem";
 
-/** kubeadm's error lines: preflight `[ERROR ...]` items, `error execution phase ...`, and klog/cobra errors. */
-const KUBEADM_ERROR_LINE = /\[ERROR [^\]]*\]|error execution phase|^\s*(error|Error|E\d{4} )[: ]/;
+/**
+ * kubeadm's error lines: preflight `[ERROR ...]` items, `error execution phase ...`, cobra's `Error: ...` and klog's
+ * error lines (`E1206 10:00:00.000000 ...`, as the kubelet and the control-plane components log them too).
+ */
+const KUBEADM_ERROR_LINE = /\[ERROR [^\]]*\]|error execution phase|^\s*(?:(?:error|Error)[: ]|E\d{4} \d)/;
 /** Lines shown when kubeadm printed no recognisable error line. */
 const FALLBACK_LINES = 15;
 /** A runaway error (hundreds of preflight errors) must not bury the rest of the message. */
@@ -62,7 +65,7 @@ export function stepFailure(details: StepFailureDetails): KubeadmStepError {
     parts.push(...errorLines.map((line) => `  ${line}`));
   } else if (output.trim() !== "") {
     parts[0] += "; last lines of its output:";
-    const tail = output.replace(/\r\n?/g, "\n").trimEnd().split("\n").slice(-FALLBACK_LINES);
+    const tail = output.replace(/\r\n?/g, "\n").trim().split("\n").slice(-FALLBACK_LINES);
     parts.push(...tail.map((line) => `  ${line}`));
   }
   if (details.cause !== undefined) {

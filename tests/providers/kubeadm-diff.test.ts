@@ -13,9 +13,10 @@ import {
   updateSteps,
 } from "../../providers/init-update";
 import { joinDiff } from "../../providers/join-diff";
-import type { KubeadmJoinInputs } from "../../providers/join-inputs";
+import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/join-inputs";
 import { updateWorker } from "../../providers/join-update";
 import { rewriteKubeletFlags } from "../../providers/kubelet-flags";
+import { waitForHealthyKubelet } from "../../providers/kubelet-health";
 import { UNKNOWN_DURING_PREVIEW } from "../../providers/plain-data";
 import { recordingUnfinished, UnfinishedUpdateError } from "../../providers/unfinished-update";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
@@ -250,9 +251,11 @@ describe("kubeadm-init update", () => {
   it("uses kubeadm's kubelet-start phase for kubelet extra args", () => {
     const result = steps((i) => (i.cluster.kubelet.extraArgs["max-pods"] = "50"));
     assert.deepEqual(
-      result.map((s) => s.command.split("\n")[0]),
-      [phase("kubelet-start"), "n=1"],
+      result.map((s) => s.step),
+      ["kubelet-start", "wait for the kubelet", "wait for the API server"],
     );
+    assert.equal(result[0].command, phase("kubelet-start"));
+    assert.equal(result[1].command, waitForHealthyKubelet({ "max-pods": "50", "node-ip": "10.0.0.3" }));
   });
 
   it("adds or removes the control-plane taint with kubectl", () => {
@@ -388,7 +391,7 @@ describe("kubeadm-join update", () => {
       i.cluster.drain.force = true;
     });
     const { result, error } = await captureConsole(() =>
-      updateWorker(joinOutputs(), news, fakeOpener([master, worker])),
+      updateWorker("worker01", joinOutputs(), news, fakeOpener([master, worker])),
     );
     assert.equal(error, undefined, error?.message);
     assert.ok(master.commands[0].includes("'label' 'node' 'worker01' '--overwrite' 'tier=db'"));
@@ -396,9 +399,52 @@ describe("kubeadm-join update", () => {
       worker.files.get("/var/lib/kubelet/kubeadm-flags.env"),
       'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock --max-pods=50 --node-ip=10.0.0.4"\n',
     );
-    assert.equal(worker.actions.at(-1), "'systemctl' 'restart' 'kubelet'");
+    assert.ok(worker.actions.at(-1)?.startsWith("'systemctl' 'restart' 'kubelet' || exit $?\n"));
+    assert.ok(worker.actions.at(-1)?.endsWith(waitForHealthyKubelet({ "max-pods": "50", "node-ip": "10.0.0.4" })));
     assert.equal(result!.outs.cluster.drain.force, true);
     assert.equal(result!.outs.joinedAt, joinOutputs().joinedAt);
+  });
+
+  it("after a kubelet that fails on its new flags, stores the old settings and runs the update again, flags taken out", async () => {
+    const flagsFile = "/var/lib/kubelet/kubeadm-flags.env";
+    const original =
+      'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock --max-pods=200 --node-ip=10.0.0.4 --v=2"\n';
+    const worker = new FakeHost("worker01", "10.0.0.4");
+    worker.files.set(flagsFile, original);
+    worker.on(/^'systemctl' 'restart' 'kubelet'/, {
+      code: 1,
+      stderr:
+        'error: the kubelet did not become healthy after its restart (systemd restarted it 2 times); its last messages:\nE1206 10:00:00.000000 1 run.go:72] "command failed" err="failed to parse kubelet flag: unknown flag: --not-a-flag"\n',
+    });
+    const bad = joinWith((i) => (i.cluster.kubelet.extraArgs = { "not-a-flag": "1" }));
+    const failed = await captureConsole(() =>
+      updateWorker("worker01", joinOutputs(), bad, fakeOpener([new FakeHost("master01", "10.0.0.3"), worker])),
+    );
+    assert.ok(failed.error instanceof UnfinishedUpdateError, String(failed.error));
+    assert.match(
+      failed.error.message,
+      /kubelet restart failed on worker01 .*\(exit status 1\):\n {2}error: the kubelet did not become healthy[^\n]*\n {2}E1206 .*unknown flag: --not-a-flag/,
+    );
+    assert.match(failed.error.message, /kubeadm-flags\.env has the new flags; `pulumi up` writes them again/);
+    assert.match(worker.files.get(flagsFile) ?? "", /--not-a-flag=1/);
+    // The old settings are kept (so putting the config back is still a change), the path is unfinished, and the flags
+    // it wrote are remembered: they are not in the old settings, so the next rewrite could not know to take them out.
+    const stored = failed.error.properties as unknown as KubeadmJoinOutputs;
+    assert.deepEqual(stored.cluster, joinOutputs().cluster);
+    assert.deepEqual(stored.unfinished, ["cluster.kubelet.extraArgs"]);
+    assert.deepEqual(stored.kubeletFlagsTried, ["node-ip", "not-a-flag"]);
+    assert.doesNotMatch(worker.files.get(flagsFile) ?? "", /--max-pods|--v=/, "the old extra args were kept");
+    assert.deepEqual(joinDiff(stored, joinInputs()), { changes: true, replaces: [], deleteBeforeReplace: false });
+
+    const repaired = new FakeHost("worker01", "10.0.0.4");
+    repaired.files.set(flagsFile, worker.files.get(flagsFile) as string);
+    const { result, error } = await captureConsole(() =>
+      updateWorker("worker01", stored, joinInputs(), fakeOpener([new FakeHost("master01", "10.0.0.3"), repaired])),
+    );
+    assert.equal(error, undefined, error?.message);
+    assert.equal(repaired.files.get(flagsFile), original);
+    assert.equal(result!.outs.unfinished, undefined);
+    assert.equal(result!.outs.kubeletFlagsTried, undefined);
   });
 
   it("keeps kubeadm's own flags and other lines when rewriting kubeadm-flags.env", () => {
