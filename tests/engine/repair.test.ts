@@ -1,15 +1,19 @@
-// After drift or a failed run, the next `pulumi up` puts the host right (issue 16), with the real engine on one real
-// node (lab/README.md, "Real nodes"): what a refresh finds changed on the host re-runs exactly the steps it concerns;
-// `up --replace` of a preparation step leaves the host prepared; a flag that crashes the API server is repaired by
-// putting the config back; a wrong pinned host key stores nothing, so destroy still works. One lab and one stack for
-// the file; each case starts from what the previous one left.
+// After drift or a failed run, the next `pulumi up` puts the host right (issue 16), with the real engine on two real
+// nodes (lab/README.md, "Real nodes"): what a refresh finds changed on the host re-runs exactly the steps it concerns;
+// `up --replace` of a preparation step leaves the host prepared; a repository step that fails half way puts its files
+// back; a flag that crashes the API server, or the kubelets, is repaired by putting the config back; a worker switched
+// off in the middle of its preparation is prepared and joined by the next up; a wrong pinned host key stores nothing,
+// so destroy still works. After each repair a node is as a fresh up left it (LabStack.listing). One lab and one stack
+// for the file; each case starts from what the previous one left.
 import { strict as assert } from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { failure } from "../support/engine";
-import { keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
+import { assertSameLines, keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
 import { ed25519HostKey } from "../config/fixtures";
 
 const CONTROL_PLANE = "cp1";
+const WORKER = "w1";
+const NODES = [CONTROL_PLANE, WORKER];
 const SYSCTL_FILE = "/etc/sysctl.d/99-kubernetes.conf";
 const MODULES_FILE = "/etc/modules-load.d/kubernetes.conf";
 const REPOSITORY_FILE = "/etc/yum.repos.d/kubernetes.repo";
@@ -17,19 +21,21 @@ const MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml";
 /** A flag name validation lets through (it is well formed) that the real kube-apiserver refuses to start with. */
 const BAD_FLAG = "not-a-real-flag";
 
-/** The host-preparation steps' resources, by step name (each RemoteStep stores its node and step). */
-function steps(resources: StoredResource[]): Map<string, StoredResource> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A node's host-preparation steps' resources, by step name (each RemoteStep stores its node and step). */
+function steps(resources: StoredResource[], node = CONTROL_PLANE): Map<string, StoredResource> {
   return new Map(
     resources
-      .filter((r) => r.type.endsWith(":RemoteStep") && r.outputs?.node === CONTROL_PLANE)
+      .filter((r) => r.type.endsWith(":RemoteStep") && r.outputs?.node === node)
       .map((r) => [r.outputs?.step as string, r]),
   );
 }
 
-/** What the last refresh found changed on the host, by step (the `drift` output of RemoteStep's read). */
-function drift(resources: StoredResource[]): Record<string, string[]> {
+/** What the last refresh found changed on a host, by step (the `drift` output of RemoteStep's read). */
+function drift(resources: StoredResource[], node = CONTROL_PLANE): Record<string, string[]> {
   return Object.fromEntries(
-    [...steps(resources)]
+    [...steps(resources, node)]
       .filter(([, r]) => Array.isArray(r.outputs?.drift))
       .map(([step, r]) => [step, r.outputs?.drift as string[]]),
   );
@@ -38,15 +44,23 @@ function drift(resources: StoredResource[]): Record<string, string[]> {
 describe("repairs on a real node (real engine, real sshd, real kubeadm)", function () {
   this.timeout(1_800_000);
   let lab: LabStack;
-  let clean: string;
+  const clean: Record<string, string> = {};
+  /** Each node's listing right after the first up: what a fresh up with the lab's config leaves. */
+  const fresh: Record<string, string> = {};
 
   const run = (command: string) => lab.lab.run(CONTROL_PLANE, command);
 
   before(async () => {
     // Rocky: the package repositories are .repo files (issue 16 lost kubernetes.repo to `up --replace`).
-    lab = await LabStack.start({ lab: "repair", hosts: [{ name: CONTROL_PLANE, distro: "rocky" }] });
-    clean = await lab.snapshot(CONTROL_PLANE);
-    lab.declareHosts([CONTROL_PLANE], []);
+    lab = await LabStack.start({
+      lab: "repair",
+      hosts: [
+        { name: CONTROL_PLANE, distro: "rocky" },
+        { name: WORKER, distro: "ubuntu" },
+      ],
+    });
+    for (const host of NODES) clean[host] = await lab.snapshot(host);
+    lab.declareHosts([CONTROL_PLANE], [WORKER]);
   });
 
   keepCaseOutput("repair", () => lab);
@@ -55,13 +69,14 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     await lab?.stop();
   });
 
-  it("builds a one-node control plane", async () => {
+  it("builds a control plane and a worker", async () => {
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
-    assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE]);
+    assert.deepEqual(await lab.nodeNames(), NODES);
+    for (const host of NODES) fresh[host] = await lab.listing(host);
   });
 
-  it("reports edited files and swap turned back on as drift, and the next up re-runs exactly those steps", async () => {
+  it("reports edited files, a removed package and swap turned back on as drift; the next up re-runs exactly those steps", async () => {
     const sysctl = await run(`cat ${SYSCTL_FILE}`);
     const modules = await run(`cat ${MODULES_FILE}`);
     const fstab = await run("cat /etc/fstab");
@@ -74,6 +89,9 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     await run(`sed -i '/^br_netfilter$/d' ${MODULES_FILE}`);
     await run("sed -i 's/^#pulumi-kubeadm-swap# //' /etc/fstab && swapon -a");
     assert.notEqual((await run("swapon --noheadings --show=NAME")).trim(), "", "swapon -a turned no swap on");
+    await lab.lab.run(WORKER, "apt-get remove -y --allow-change-held-packages kubectl");
+    const kubectlGone = await lab.lab.exec(WORKER, "command -v kubectl");
+    assert.notEqual(kubectlGone.code, 0, "kubectl is still installed on w1");
 
     const from = lab.output.length;
     const refreshed = await lab.refresh();
@@ -83,10 +101,12 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.match(warnings, /\[cp1\] sysctl: changed on the host: .*net\.ipv4\.ip_forward is 0, not 1/);
     assert.match(warnings, new RegExp(`\\[cp1\\] kernel-modules: changed on the host: ${MODULES_FILE} was edited`));
     assert.match(warnings, /\[cp1\] swap-off: changed on the host: swap is on again/);
+    assert.match(warnings, /\[w1\] packages: changed on the host: kubectl is no longer installed/);
     const drifted = ["kernel-modules", "swap-off", "sysctl"];
     const state = lab.resources();
     const found = drift(state);
     assert.deepEqual(Object.keys(found).sort(), drifted, JSON.stringify(found));
+    assert.deepEqual(Object.keys(drift(state, WORKER)), ["packages"]);
 
     // The plan: those three steps, updated in place, and nothing else.
     const planned: string[] = [];
@@ -95,30 +115,38 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
       if (step && step.op !== "same") planned.push(`${step.op} ${step.urn}`);
     };
     await lab.preview({ onEvent });
-    assert.deepEqual(planned.sort(), drifted.map((step) => `update ${steps(state).get(step)?.urn}`).sort());
+    const expected = [
+      ...drifted.map((step) => `update ${steps(state).get(step)?.urn}`),
+      `update ${steps(state, WORKER).get("packages")?.urn}`,
+    ];
+    assert.deepEqual(planned.sort(), expected.sort());
 
     const upFrom = lab.output.length;
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     assert.deepEqual(
       Object.entries(result.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
-      [["update", 3]],
+      [["update", 4]],
     );
     const repaired = lab.output.slice(upFrom);
     for (const step of ["sysctl", "kernel-modules", "swap-off"]) {
       assert.match(repaired, new RegExp(`\\[cp1\\] ${step}: ran again in `), `${step} did not run again`);
     }
+    assert.match(repaired, /\[w1\] packages: ran again in /);
     assert.equal(await run(`cat ${SYSCTL_FILE}`), sysctl);
     assert.equal((await run("sysctl -n net.ipv4.ip_forward")).trim(), "1");
     assert.equal(await run(`cat ${MODULES_FILE}`), modules);
     assert.equal(await run("cat /etc/fstab"), fstab, "the fstab's swap line is not commented again");
     assert.equal((await run("swapon --noheadings --show=NAME")).trim(), "", "swap is still on");
+    for (const host of NODES)
+      assertSameLines(await lab.listing(host), fresh[host], `${host} is not as a fresh up left it`);
 
     // Nothing is left to find, and nothing to do.
     const againFrom = lab.output.length;
     await lab.refresh();
     assert.doesNotMatch(lab.output.slice(againFrom), /changed on the host/);
     assert.deepEqual(drift(lab.resources()), {});
+    assert.deepEqual(drift(lab.resources(), WORKER), {});
     const next = await lab.preview();
     assert.deepEqual(
       Object.entries(next.changeSummary).filter(([op]) => op !== "same"),
@@ -144,6 +172,7 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.ok(undone >= 0 && done > undone, `not undone, then done:\n${output.slice(-3000)}`);
     assert.equal(await run(`cat ${REPOSITORY_FILE} 2>&1 || true`), repository, `${REPOSITORY_FILE} is not as before`);
     await run("dnf makecache -q");
+    assertSameLines(await lab.listing(CONTROL_PLANE), fresh[CONTROL_PLANE], "cp1 is not as a fresh up left it");
   });
 
   it("repairs an API server that a flag made crash once the flag is taken out, with no manual step", async () => {
@@ -165,12 +194,137 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
       "-n kube-system get configmap kubeadm-config -o jsonpath={.data.ClusterConfiguration}",
     );
     assert.doesNotMatch(clusterConfiguration, new RegExp(BAD_FLAG), "kubeadm-config records the flag");
+    assertSameLines(await lab.listing(CONTROL_PLANE), fresh[CONTROL_PLANE], "cp1 is not as a fresh up left it");
+  });
+
+  it("puts back the files of a repository step that failed half way; with the config put back, nothing is left to do", async () => {
+    const repositoryKey = "pulumi-kubeadm:packages.apt.kubernetesRepository";
+    const keyUrlKey = "pulumi-kubeadm:packages.apt.kubernetesKeyUrl";
+    const good = (await lab.stack.getConfig(repositoryKey, true)).value;
+    // The mirror answers, but has no such version: the key (from the good repository) downloads, the step writes the
+    // source file, and only then apt-get update gets a 404.
+    const missing = good.replace(/\/v\d+\.\d+\//, "/v1.99/");
+    assert.notEqual(missing, good);
+    await lab.stack.setConfig(repositoryKey, { value: missing }, true);
+    await lab.stack.setConfig(keyUrlKey, { value: `${good}Release.key` }, true);
+    let message: string;
+    try {
+      message = await failure(lab.up());
+    } finally {
+      await lab.stack.setConfig(repositoryKey, { value: good }, true);
+      await lab.stack.removeConfig(keyUrlKey, true);
+    }
+    assert.match(message, /\[w1\] package-repositories: failed/, message.slice(-3000));
+    assert.ok(message.includes(`packages.apt.kubernetesRepository (${missing})`), message.slice(-3000));
+    assert.match(message, /the files it wrote are back as they were before it ran/);
+    assertSameLines(await lab.listing(WORKER), fresh[WORKER], "w1 is not as the last up left it");
+
+    // Nothing of the failed update was stored for w1: with the config put back, its resources have nothing to do.
+    // (cp1's step, on rocky, ignores apt settings but carries them, so its update succeeded and is undone now.)
+    const changed: string[] = [];
+    const result = await lab.up({
+      onEvent: (event: EngineEvent) => {
+        const step = event.resourcePreEvent?.metadata;
+        if (step && step.op !== "same" && step.type !== "pulumi:pulumi:Stack") changed.push(`${step.op} ${step.urn}`);
+      },
+    });
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.deepEqual(
+      changed.filter((change) => change.includes(`-${WORKER}`)),
+      [],
+      "the failed update stored something for w1",
+    );
+    await lab.lab.run(WORKER, "apt-get update -q");
+  });
+
+  it("repairs kubelets that an extra arg made fail, on a worker and a control plane, once it is taken out", async () => {
+    const key = `pulumi-kubeadm:kubelet.extraArgs["${BAD_FLAG}"]`;
+    await lab.stack.setConfig(key, { value: "enabled" }, true);
+    try {
+      // The worker alone first (its update waits for the control plane's otherwise, which fails first).
+      const join = lab
+        .resources()
+        .find((r) => r.type.startsWith("pulumi-nodejs:dynamic") && r.outputs?.nodeName === WORKER);
+      assert.ok(join, "no join resource for w1 in the state");
+      const onWorker = await failure(lab.up({ target: [join.urn] }));
+      assert.match(
+        onWorker,
+        /kubelet restart failed on w1 .*[\s\S]*the kubelet did not become healthy after its restart/,
+      );
+      assert.match(onWorker, new RegExp(`unknown flag: --${BAD_FLAG}`), onWorker.slice(-3000));
+      assert.match(await lab.lab.run(WORKER, "cat /var/lib/kubelet/kubeadm-flags.env"), new RegExp(`--${BAD_FLAG}=`));
+
+      const onControlPlane = await failure(lab.up());
+      assert.match(onControlPlane, /wait for the kubelet failed on cp1 /, onControlPlane.slice(-3000));
+      assert.match(onControlPlane, new RegExp(`unknown flag: --${BAD_FLAG}`));
+    } finally {
+      await lab.stack.removeConfig(key, true);
+    }
+
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    for (const host of NODES) {
+      assertSameLines(await lab.listing(host), fresh[host], `${host} is not as a fresh up left it`);
+    }
+    // Both kubelets talk to the API server again: each renews its node's Lease (every 10 s) after the repair. (The
+    // nodes are not Ready in this lab stack, which has no CNI add-on.)
+    const repairedAt = Date.now();
+    for (const host of NODES) {
+      let renewed = 0;
+      for (let i = 0; i < 60 && renewed < repairedAt; i++) {
+        const time = await lab.kubectl(`-n kube-node-lease get lease ${host} -o jsonpath={.spec.renewTime}`);
+        renewed = Date.parse(time);
+        if (renewed < repairedAt) await sleep(1000);
+      }
+      assert.ok(renewed >= repairedAt, `${host}'s kubelet has not renewed its Lease since the repair`);
+    }
+  });
+
+  it("prepares and joins a worker switched off in the middle of its preparation once it is back, as a fresh up does", async () => {
+    lab.declareHosts([CONTROL_PLANE], []);
+    const removed = await lab.up();
+    assert.equal(removed.summary.result, "succeeded", lab.output.slice(-3000));
+    assertSameLines(await lab.snapshot(WORKER), clean[WORKER], "w1 is not as clean as before the first up");
+
+    // Every step here takes a second or two on real nodes: the package manager is held for a while, to switch the
+    // host off in the middle of a step for sure (the doubles' delay fault).
+    lab.lab.setFault(WORKER, "apt-get install", { delaySeconds: 300 });
+    lab.declareHosts([CONTROL_PLANE], [WORKER]);
+    const up = failure(lab.up());
+    let settled = false;
+    void up.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    let installing = false;
+    try {
+      const deadline = Date.now() + 600_000;
+      while (!installing && !settled && Date.now() < deadline) {
+        const found = await lab.lab.exec(WORKER, "pgrep -f '[a]pt-get .*install'").catch(() => undefined);
+        installing = found?.code === 0;
+        if (!installing) await sleep(250);
+      }
+      assert.ok(installing, `the packages step never ran on w1:\n${lab.output.slice(-3000)}`);
+      await lab.lab.hostDown(WORKER);
+      const message = await up;
+      assert.match(message, /packages.*w1|w1.*packages/, message.slice(-3000));
+    } finally {
+      lab.lab.clearFaults(WORKER);
+      if (!lab.lab.isUp(WORKER)) await lab.lab.hostUp(WORKER);
+      await up.catch(() => undefined);
+    }
+    assert.equal(await lab.nodeNames().then((names) => names.includes(WORKER)), false, "w1 joined while switched off");
+
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.deepEqual(await lab.nodeNames(), NODES);
+    assertSameLines(await lab.listing(WORKER), fresh[WORKER], "w1 is not as a fresh up left it");
   });
 
   it("stores nothing from an up with a wrong pinned host key; destroy works once it is put back", async () => {
     const wrongKey = ed25519HostKey();
     const rightKey = lab.lab.host(CONTROL_PLANE).hostKey;
-    lab.declareHosts([CONTROL_PLANE], [], { [CONTROL_PLANE]: wrongKey });
+    lab.declareHosts([CONTROL_PLANE], [WORKER], { [CONTROL_PLANE]: wrongKey });
     const message = await failure(lab.up());
     assert.match(message, /host key mismatch: .* but controlPlane\[0\]\.hostKey expects /, message.slice(-3000));
     const state = JSON.stringify(lab.resources());
@@ -178,9 +332,11 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.ok(!state.includes(keyBody(wrongKey)), "the wrong host key was stored");
     assert.ok(state.includes(keyBody(rightKey)), "the state lost the host's key");
 
-    lab.declareHosts([CONTROL_PLANE], []);
+    lab.declareHosts([CONTROL_PLANE], [WORKER]);
     const result = await lab.destroy();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
-    assert.equal(await lab.snapshot(CONTROL_PLANE), clean, "the host is not as clean as before the first up");
+    for (const host of NODES) {
+      assertSameLines(await lab.snapshot(host), clean[host], `${host} is not as clean as before the first up`);
+    }
   });
 });

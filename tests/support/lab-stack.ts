@@ -2,6 +2,7 @@
 // choose which lab hosts the stack declares (so adding or removing a node is a change of the hosts file),
 // and can look at each host from the inside: what ran there (the doubles' command log), who logged in
 // (sshd's log), and a listing of its files, links and units to compare before and after.
+import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -141,8 +142,30 @@ export class LabStack {
           "-e '^/var/lib/dpkg' -e '^/var/lib/apt' -e '^/var/cache' -e '^/var/lib/rpm' -e '^/var/lib/dnf' " +
           // systemd's PrivateTmp= directories are named after the boot: a reboot changes them, not the product
           "-e '^/var/tmp/systemd-private-' | sort",
-        "echo '# links'; ip -o link show | awk -F': ' '{print $2}' | sort",
+        // "eth0@if7": the peer's index changes when the host reboots (the lab makes a new veth pair)
+        "echo '# links'; ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort",
         "echo '# enabled units'; ls /etc/systemd/system/*.wants 2>/dev/null | sort",
+      ].join("; "),
+    );
+  }
+
+  /**
+   * What "as a fresh up left it" means on a node, to compare after a repair: the files under /etc with their checksums
+   * and links, the kubelet's settings, the installed packages, the enabled and masked units, what runs, swap and the
+   * kernel settings the product sets. What a join issues anew (the kubelet's own certificates) is left out.
+   */
+  async listing(host: string): Promise<string> {
+    return this.lab.run(
+      host,
+      [
+        "find /etc -xdev -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum",
+        "echo '# links'; find /etc -xdev -type l -printf '%p -> %l\\n' 2>/dev/null | sort",
+        "echo '# kubelet'; cd /var/lib/kubelet && sha256sum config.yaml kubeadm-flags.env 2>&1; cd /",
+        "echo '# packages'; (dpkg-query -W 2>/dev/null || rpm -qa 2>/dev/null) | sort",
+        "echo '# units'; systemctl list-unit-files --state=enabled,masked --no-legend 2>/dev/null | awk '{print $1, $2}' | sort",
+        "echo '# running'; systemctl is-active kubelet containerd 2>&1",
+        "echo '# swap'; swapon --noheadings --show=NAME",
+        "echo '# kernel'; sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>&1",
       ].join("; "),
     );
   }
@@ -225,4 +248,24 @@ export function keepCaseOutput(prefix: string, current: () => LabStack | undefin
     const title = this.currentTest?.title ?? "case";
     if (dir && lab) fs.writeFileSync(path.join(dir, `${prefix}-${title.slice(0, 40)}.log`), lab.output.slice(from));
   });
+}
+
+/**
+ * Two listings (LabStack.listing, LabStack.snapshot) are the same; when not, the message shows only the lines one has
+ * and the other lacks, not thousands of equal ones.
+ */
+export function assertSameLines(actual: string, expected: string, message: string): void {
+  if (actual === expected) return;
+  const count = (text: string) => {
+    const counts = new Map<string, number>();
+    for (const line of text.split("\n")) counts.set(line, (counts.get(line) ?? 0) + 1);
+    return counts;
+  };
+  const [now, before] = [count(actual), count(expected)];
+  const only = (a: Map<string, number>, b: Map<string, number>) =>
+    [...a].filter(([line, n]) => n > (b.get(line) ?? 0)).map(([line]) => line);
+  const added = only(now, before).map((line) => `+ ${line}`);
+  const removed = only(before, now).map((line) => `- ${line}`);
+  const lines = [...removed, ...added];
+  assert.fail(`${message}:\n${lines.length > 0 ? lines.slice(0, 60).join("\n") : "(same lines, in another order)"}`);
 }
