@@ -148,14 +148,25 @@ step_undone() {
   step_undone=1
 }
 
-# Removes the product's state directory once nothing is left in it.
+# Removes the product's state directory once nothing is left in it. The originals directory goes only with it: a
+# state directory without one is what a version that kept no originals left (keep_original).
 forget_state_dir() {
   rmdir "$checksums_dir" 2>/dev/null || true
+  [ -d "$state_dir" ] || return 0
+  if [ -n "$(ls -A "$state_dir" | grep -vx originals)" ]; then return 0; fi
   if [ -d "$originals_dir" ] && [ -z "$(ls -A "$originals_dir" | grep -vx '.prepared-without-originals')" ]; then
     rm -f "$originals_dir/.prepared-without-originals"
   fi
   rmdir "$originals_dir" 2>/dev/null || true
   rmdir "$state_dir" 2>/dev/null || true
+}
+
+# Every step makes the state directory with this: one this version creates has its originals directory from the
+# start, so that keep_original never takes a record kept there (swap-off's swap.target state, say) for the leftovers
+# of a version that kept no originals, and records the host's own files as absent (an undo would delete them).
+make_state_dir() {
+  if [ ! -d "$state_dir" ]; then mkdir -p "$originals_dir"; fi
+  mkdir -p "$state_dir"
 }
 
 # Downloads a URL to a file, naming the URL and the setting it came from: mirror problems are the usual cause
@@ -180,4 +191,5 @@ wait_active() {
     sleep 1
   done
 }
+
 
