@@ -193,3 +193,27 @@ wait_active() {
 }
 
 
+# firewalld, for the steps that open the cluster's ports and the preflight that checks them.
+firewalld_running() {
+  command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1
+}
+
+# The firewalld zone this node's traffic arrives in: the zone of the interface holding NODE_ADDRESS, else the default
+# zone (where firewalld puts every interface no zone names).
+firewalld_zone() {
+  local iface zone
+  iface=$(ip -o addr show 2>/dev/null | awk -v address="$NODE_ADDRESS" '{ split($4, a, "/"); if (a[1] == address) { print $2; exit } }')
+  if [ -n "$iface" ] && zone=$(firewall-cmd --get-zone-of-interface="$iface" 2>/dev/null) && [ -n "$zone" ]; then
+    printf '%s\n' "$zone"
+  else
+    firewall-cmd --get-default-zone
+  fi
+}
+
+# firewall_cmd_in permanent|runtime ARGS...: firewall-cmd on that configuration (firewalld keeps the two apart: the
+# runtime one is what filters now, the permanent one what it loads at boot and reload).
+firewall_cmd_in() {
+  local scope=$1
+  shift
+  if [ "$scope" = permanent ]; then firewall-cmd --permanent "$@"; else firewall-cmd "$@"; fi
+}
