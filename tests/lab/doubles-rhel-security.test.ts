@@ -83,6 +83,7 @@ describe("lab doubles: SELinux and firewalld (rocky)", function () {
     it("is not running until its unit starts it; the package is installed and enabled", () => {
       lab = new DoublesLab("rocky", { initArgs: ["--firewalld"] });
       assert.ok(lab.exists("/usr/lib/systemd/system/firewalld.service"));
+      assert.deepEqual(fs.readdirSync(lab.path("/etc/firewalld/zones")), [], "the package's, empty");
       assert.equal(
         fs.readlinkSync(lab.path("/etc/systemd/system/multi-user.target.wants/firewalld.service")),
         "/usr/lib/systemd/system/firewalld.service",
