@@ -274,6 +274,10 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
       allowCgroupV1: config.kubelet?.allowCgroupV1 ?? false,
     },
     kubeProxy: definedOnly({ conntrackMaxPerCore: config.kubeProxy?.conntrackMaxPerCore }),
+    hostPrep: {
+      selinux: config.hostPrep?.selinux ?? DEFAULTS.hostPrepSelinux,
+      firewalld: config.hostPrep?.firewalld ?? DEFAULTS.hostPrepFirewalld,
+    },
     schedulableControlPlane: config.schedulableControlPlane ?? DEFAULTS.schedulableControlPlane,
     clusterCa: {
       keyType: config.clusterCa?.keyType ?? DEFAULTS.caKeyType,

@@ -149,6 +149,19 @@ export const kubeProxy = z.strictObject({
     .describe("conntrack entries per CPU kube-proxy sets; 0 leaves the kernel's limit (hosts where it is read-only)"),
 });
 
+export const hostPrep = z.strictObject({
+  selinux: z
+    .enum(["permissive", "keep"])
+    .optional()
+    .describe(
+      "permissive: SELinux set permissive now and in /etc/selinux/config (undone on destroy); keep: left as it is",
+    ),
+  firewalld: z
+    .enum(["openPorts", "keep"])
+    .optional()
+    .describe("openPorts: the node's ports opened when firewalld runs (undone on destroy); keep: left as it is"),
+});
+
 export const flannel = z.strictObject({
   enabled: z.boolean().optional(),
   backend: z.enum(["vxlan", "host-gw", "wireguard"]).optional(),
@@ -223,6 +236,7 @@ export const clusterConfig = z.strictObject({
   scheduler: component.optional(),
   kubelet: kubelet.optional(),
   kubeProxy: kubeProxy.optional(),
+  hostPrep: hostPrep.optional(),
   schedulableControlPlane: z.boolean().optional(),
   clusterCa: clusterCa.optional(),
   joinTokenTtl: nonEmpty.optional().describe("lifetime of the token minted for each join, e.g. 15m"),
@@ -275,6 +289,9 @@ export const DEFAULTS = {
   caRsaBits: 2048 as const,
   caValidityDays: 3650,
   /** A cluster without a CNI never gets Ready nodes, so the pod network is on unless turned off. */
+  /** kubeadm's install guide: SELinux permissive, the documented ports open. */
+  hostPrepSelinux: "permissive" as const,
+  hostPrepFirewalld: "openPorts" as const,
   flannelEnabled: true,
   flannelBackend: "vxlan" as const,
   dashboardEnabled: false,

@@ -119,6 +119,12 @@ export interface ClusterSpec {
     /** Hosts on cgroup v1: the kubelet's failCgroupV1 off and kubeadm's SystemVerification check ignored. */
     allowCgroupV1: boolean;
   };
+  /**
+   * What the host preparation does about the RHEL family's security: SELinux set permissive (now and in
+   * /etc/selinux/config) and the node's ports opened in firewalld, both undone on destroy; "keep" leaves each to the
+   * user's own policy, and the preflight then refuses a host where it would stop kubeadm.
+   */
+  hostPrep: { selinux: "permissive" | "keep"; firewalld: "openPorts" | "keep" };
   /** kube-proxy's conntrack.maxPerCore, when set (kubeadm's KubeProxyConfiguration; read at `kubeadm init`). */
   kubeProxy: { conntrackMaxPerCore?: number };
   schedulableControlPlane: boolean;

@@ -5,6 +5,7 @@ import * as path from "path";
 import { labNamespaces } from "./hosts/network";
 import { inventoryPath, readInventory } from "./inventory";
 import { hostSpecs, openLab, startLab, stopLabSync, type Lab } from "./controller";
+import { parseSecurity } from "./spec";
 import { DEFAULT_LAB, labDir } from "./names";
 import { parseDuration } from "./shared";
 import { writeHostsFile } from "./hosts-file";
@@ -16,12 +17,14 @@ import { shellCommand } from "../ssh/quote";
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
   up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8] [--lb [--lb-hosts a,b]]
+     [--rocky-security selinux=enforcing|permissive|disabled,firewalld]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
                         .252:6443 of the lab's block forwarding to port 6443 of every host (or of --lb-hosts) whose
                         API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack; every host
                         boots real systemd (real containerd, kubelet, kubeadm), and the lab's registry mirror
-                        serves their images on .15.253:5000 of the lab's block
+                        serves their images on .15.253:5000 of the lab's block; --rocky-security makes every
+                        rocky host start with SELinux in that mode and/or firewalld running (the lab's doubles)
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
@@ -49,7 +52,17 @@ interface Args {
   flags: Map<string, string | true>;
 }
 
-const VALUE_FLAGS = new Set(["stack", "name", "distro", "names", "concurrency", "user", "control-plane", "lb-hosts"]);
+const VALUE_FLAGS = new Set([
+  "stack",
+  "name",
+  "distro",
+  "names",
+  "concurrency",
+  "user",
+  "control-plane",
+  "lb-hosts",
+  "rocky-security",
+]);
 
 export function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
@@ -122,7 +135,10 @@ async function main(argv: string[]): Promise<number> {
         ?.split(",")
         .map((n) => n.trim());
       const count = rest[0] !== undefined ? Number(rest[0]) : undefined;
-      const hosts = hostSpecs(count, flag(args, "distro") ?? "ubuntu", names);
+      const security = flag(args, "rocky-security");
+      const hosts = hostSpecs(count, flag(args, "distro") ?? "ubuntu", names).map((h) =>
+        security && h.distro === "rocky" ? { ...h, ...parseSecurity(security) } : h,
+      );
       const lbHosts = flag(args, "lb-hosts")
         ?.split(",")
         .map((n) => n.trim());

@@ -34,7 +34,15 @@ import { mapLimit, runStatus, runSync, type RunResult } from "./run";
 import * as shared from "./shared";
 import { teardownLabSync } from "./teardown";
 import { disownLab, ownLab } from "./cleanup";
-import { checkSpec, loadBalancerBackends, loadBalancerCheck, sameShape, type HostSpec, type LabSpec } from "./spec";
+import {
+  checkSpec,
+  initArgs,
+  loadBalancerBackends,
+  loadBalancerCheck,
+  sameShape,
+  type HostSpec,
+  type LabSpec,
+} from "./spec";
 import { isLoadBalancerRunning, startLoadBalancer } from "./load-balancer";
 import { installRealPackages } from "./real-packages";
 import { isRegistryRunning, startRegistry } from "./registry";
@@ -127,6 +135,8 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
     return {
       name: h.name,
       distro: h.distro,
+      ...(h.selinux ? { selinux: h.selinux } : {}),
+      ...(h.firewalld ? { firewalld: true } : {}),
       address: context.address,
       sshAddress: SSH_ADDRESS,
       sshPort: forwarder.port,
@@ -160,6 +170,7 @@ function hostContext(lab: string, host: HostSpec, index: number, doublesDir: str
     name: host.name,
     index,
     distro: host.distro,
+    initArgs: initArgs(host),
     address: labNetwork(lab).host(index),
     dir: hostDir(lab, host.name),
     sharedDir: sharedDir(lab),

@@ -9,6 +9,9 @@ export const DISTROS: readonly Distro[] = ["ubuntu", "rocky"];
 export interface InventoryHost {
   name: string;
   distro: Distro;
+  /** Rocky hosts that started with SELinux (this mode) and firewalld (lab/spec.ts HostSecurity); absent otherwise. */
+  selinux?: "enforcing" | "permissive" | "disabled";
+  firewalld?: boolean;
   /** Lab address: what the cluster uses (advertiseAddress, join endpoint). */
   address: string;
   /** Where SSH reaches the host from the machine (a forwarder on loopback). */

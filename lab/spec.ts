@@ -2,9 +2,37 @@
 import { DISTROS, type Distro, type Inventory } from "./inventory";
 import { checkHostName, checkLabName } from "./names";
 
-export interface HostSpec {
+/** SELinux and firewalld as a RHEL-family install has them (rocky hosts only; the lab's doubles, see lab/README.md). */
+export interface HostSecurity {
+  /** /etc/selinux/config's SELINUX= at the first boot, and so the mode; without it SELinux is disabled. */
+  selinux?: "enforcing" | "permissive" | "disabled";
+  /** The firewalld package installed and enabled: its public zone enforced with nftables rules from boot on. */
+  firewalld?: boolean;
+}
+
+export interface HostSpec extends HostSecurity {
   name: string;
   distro: Distro;
+}
+
+/** init-host's options for a host (lab/doubles/init-host): what its first boot installs besides the distribution. */
+export function initArgs(host: HostSecurity): string[] {
+  return [...(host.selinux ? [`--selinux=${host.selinux}`] : []), ...(host.firewalld ? ["--firewalld"] : [])];
+}
+
+/** `--security selinux=enforcing,firewalld` (lab up): the security options of every rocky host. */
+export function parseSecurity(text: string): HostSecurity {
+  const security: HostSecurity = {};
+  for (const word of text.split(",").map((w) => w.trim())) {
+    const selinux = /^selinux=(enforcing|permissive|disabled)$/.exec(word);
+    if (selinux) security.selinux = selinux[1] as HostSecurity["selinux"];
+    else if (word === "firewalld") security.firewalld = true;
+    else
+      throw new Error(
+        `unknown security option ${JSON.stringify(word)} (selinux=enforcing|permissive|disabled, firewalld)`,
+      );
+  }
+  return security;
 }
 
 export interface LabSpec {
@@ -58,6 +86,8 @@ export function checkSpec(spec: LabSpec): void {
     if (seen.has(h.name)) throw new Error(`host ${h.name} appears twice`);
     seen.add(h.name);
     if (!DISTROS.includes(h.distro)) throw new Error(`host ${h.name}: unknown distro ${JSON.stringify(h.distro)}`);
+    if (h.distro !== "rocky" && initArgs(h).length > 0)
+      throw new Error(`host ${h.name}: SELinux and firewalld are for rocky hosts (the RHEL family), not ${h.distro}`);
   }
   for (const backend of loadBalancerBackends(spec) ?? []) {
     if (!seen.has(backend)) throw new Error(`the load balancer names ${backend}, which is not a host of the lab`);
@@ -68,7 +98,12 @@ export function sameShape(inventory: Inventory, spec: LabSpec): boolean {
   const backends = loadBalancerBackends(spec);
   return (
     inventory.hosts.length === spec.hosts.length &&
-    inventory.hosts.every((h, i) => h.name === spec.hosts[i].name && h.distro === spec.hosts[i].distro) &&
+    inventory.hosts.every(
+      (h, i) =>
+        h.name === spec.hosts[i].name &&
+        h.distro === spec.hosts[i].distro &&
+        initArgs(h).join(" ") === initArgs(spec.hosts[i]).join(" "),
+    ) &&
     JSON.stringify(inventory.loadBalancer?.backends) === JSON.stringify(backends)
   );
 }

@@ -66,8 +66,34 @@ function usesIpv6(spec: ClusterSpec): boolean {
   return [spec.podSubnet, spec.serviceSubnet].some((subnet) => parseCidr(subnet)?.family === 6);
 }
 
+/**
+ * The ports a node's firewall must let in, as firewalld names them: kubeadm's "Ports and Protocols" for its role (a
+ * schedulable control plane runs workloads, so NodePorts too) and the pod network's (flannel's vxlan backend 8472/udp,
+ * its wireguard backend 51820/udp and 51821/udp for IPv6; host-gw routes with no port).
+ */
+export function firewalldPorts(spec: ClusterSpec, node: NodeSpec): string[] {
+  const nodePorts = "30000-32767/tcp";
+  const ports =
+    node.role === "control-plane"
+      ? ["6443/tcp", "2379-2380/tcp", "10250/tcp", "10257/tcp", "10259/tcp"]
+      : ["10250/tcp", nodePorts];
+  if (node.role === "control-plane" && spec.schedulableControlPlane) ports.push(nodePorts);
+  const flannel = spec.addons.flannel;
+  if (flannel.enabled && flannel.backend === "vxlan") ports.push("8472/udp");
+  if (flannel.enabled && flannel.backend === "wireguard") {
+    ports.push("51820/udp");
+    if (usesIpv6(spec)) ports.push("51821/udp");
+  }
+  return ports;
+}
+
 export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[] {
   const versions = packageVersions(spec);
+  const firewalld = {
+    FIREWALLD_MODE: spec.hostPrep.firewalld,
+    FIREWALLD_PORTS: firewalldPorts(spec, node).join(" "),
+    NODE_ADDRESS: node.advertiseAddress,
+  };
   const { apt, yum } = spec.packages;
   // Docker's repository packages containerd as containerd.io; the distribution's as containerd.
   const aptContainerdPackage = apt.containerdRepository ? "containerd.io" : "containerd";
@@ -76,7 +102,11 @@ export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[]
       ALLOW_CGROUP_V1: String(spec.kubelet.allowCgroupV1),
       NODE_ROLE: node.role,
       APT_CONTAINERD_PACKAGE: aptContainerdPackage,
+      SELINUX_MODE: spec.hostPrep.selinux,
+      ...firewalld,
     }),
+    step("selinux", "selinux", { SELINUX_MODE: spec.hostPrep.selinux }),
+    step("firewalld", "firewalld", firewalld),
     step("swap-off", "swap-off"),
     step("kernel-modules", "kernel-modules"),
     step("sysctl", "sysctl", { IPV6_FORWARDING: String(usesIpv6(spec)) }),

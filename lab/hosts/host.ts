@@ -26,6 +26,8 @@ export interface HostContext {
   name: string;
   index: number;
   distro: Distro;
+  /** init-host's options (lab/spec.ts initArgs): what the first boot installs besides the distribution. */
+  initArgs: string[];
   address: string;
   /** .lab/<lab>/hosts/<host> */
   dir: string;
@@ -107,6 +109,7 @@ export async function bootHost(host: HostContext): Promise<ProcessRecord> {
       LAB_DOUBLES: host.doublesDir,
       LAB_NODE: process.execPath,
       LAB_DISTRO: host.distro,
+      LAB_INIT_ARGS: host.initArgs.join(" "),
       LAB_CGROUP_PROCS: cgroupProcs.join(":"),
     },
   });

@@ -12,6 +12,7 @@
 #   LAB_DOUBLES    the repository's lab/doubles, bound read-only on /lab/doubles (the doubles' shared code)
 #   LAB_NODE       the Node.js binary the doubles run with, bound read-only on /usr/local/bin/node
 #   LAB_DISTRO     ubuntu | rocky: what /lab/doubles/init-host makes the host look like
+#   LAB_INIT_ARGS  init-host's options from the host spec (--selinux=enforcing --firewalld), or empty
 set -euo pipefail
 
 # sshd's log outlives pivot_root only through an fd opened while the lab directory is still reachable.
@@ -150,7 +151,8 @@ rmdir /.old-root
 # What systemd would do at boot (modules-load.d, swap from fstab, sysctl.d, enabled units), and on the first
 # boot a freshly installed distribution: the doubles' boot script knows their state.
 if [ -x /lab/doubles/init-host ]; then
-  /lab/doubles/init-host "$LAB_DISTRO" >&3 2>&1 || echo "init-host failed; see sshd.log" >&2
+  # shellcheck disable=SC2086 # LAB_INIT_ARGS: the host spec's options, words without spaces (lab/spec.ts)
+  /lab/doubles/init-host "$LAB_DISTRO" ${LAB_INIT_ARGS:-} >&3 2>&1 || echo "init-host failed; see sshd.log" >&2
 else
   # Without the doubles (a lab started with other ones): at least systemd-sysctl's part, with the
   # machine's sysctl; /proc/sys is read-only outside net.*, so only this host's network settings change.

@@ -143,6 +143,15 @@ export function removeStaleGuardRoutesSync(): void {
   }
 }
 
+/**
+ * The host's eth0 MAC address, the same at every boot as a real machine's network card's (locally administered,
+ * from its lab address): after a reboot the other hosts' neighbour entries still reach it, instead of sending to a
+ * MAC that is gone until their entry goes stale (connections timed out for a while after `lab host up`).
+ */
+export function hostMac(address: string): string {
+  return ["02", "00", ...address.split(".").map((octet) => Number(octet).toString(16).padStart(2, "0"))].join(":");
+}
+
 /** Creates the host's namespace and plugs it into the switch; a host reboot calls this again on a fresh one. */
 export async function connectHost(lab: string, host: string, index: number): Promise<void> {
   const ns = hostNs(lab, host);
@@ -153,7 +162,10 @@ export async function connectHost(lab: string, host: string, index: number): Pro
   await runStatus("ip", ["-n", switchNs(lab), "link", "del", port]);
   await run("ip", ["netns", "add", ns]);
   await run("ip", ["-n", switchNs(lab), "-batch", "-"], {
-    input: [`link add ${port} type veth peer name eth0 netns ${ns}`, `link set ${port} master br0 up`].join("\n"),
+    input: [
+      `link add ${port} type veth peer name eth0 address ${hostMac(addresses.host(index))} netns ${ns}`,
+      `link set ${port} master br0 up`,
+    ].join("\n"),
   });
   await run("ip", ["-n", ns, "-batch", "-"], {
     input: [

@@ -1,6 +1,8 @@
 // A cluster of real nodes built by the real engine (lab/README.md, "Real nodes"): each lab host boots the real
 // systemd, the package doubles install the real containerd, runc, kubelet, kubeadm, kubectl and crictl, and
-// `pulumi up` runs the real `kubeadm init` and `kubeadm join` (an Ubuntu control plane, an Ubuntu and a Rocky worker). The kubelets run the control plane as static Pods
+// `pulumi up` runs the real `kubeadm init` and `kubeadm join` (an Ubuntu control plane, an Ubuntu and a Rocky worker;
+// the Rocky one starts with SELinux enforcing and firewalld running, whose real nftables rules let in only what the
+// host preparation opened). The kubelets run the control plane as static Pods
 // in containerd, flannel's vxlan carries Pod traffic between the hosts, kube-proxy and CoreDNS serve Services
 // and names, and every image comes from the lab's registry through the stack's mirror settings only.
 import { strict as assert } from "assert";
@@ -12,7 +14,8 @@ const CONTROL_PLANE = "cp1";
 const HOSTS = [
   { name: CONTROL_PLANE, distro: "ubuntu" as const },
   { name: "w1", distro: "ubuntu" as const },
-  { name: "w2", distro: "rocky" as const },
+  // LabStack passes the host specs to the lab as they are: SELinux and firewalld as on a RHEL install.
+  { name: "w2", distro: "rocky" as const, selinux: "enforcing" as const, firewalld: true },
 ];
 const WORKERS = ["w1", "w2"];
 const POD_SUBNET = "10.244.0.0/16";
@@ -139,6 +142,24 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     assert.match(lookup, /Address:\s+10\.96\.0\.1\b/);
   });
 
+  it("the Rocky worker runs with SELinux permissive and firewalld letting in only the worker's and flannel's ports", async () => {
+    assert.equal(await lab.lab.run("w2", "getenforce"), "Permissive\n");
+    assert.match(await lab.lab.run("w2", "cat /etc/selinux/config"), /^SELINUX=permissive$/m);
+    assert.equal(await lab.lab.run("w2", "firewall-cmd --list-ports"), "10250/tcp 30000-32767/tcp 8472/udp\n");
+    assert.match(await lab.lab.run("w2", "nft list chain inet firewalld filter_IN_public"), /udp dport 8472 accept/);
+    // The API server reaches the kubelet on w2 (logs of the server Pod: port 10250), flannel's vxlan got the
+    // requests above to it (8472/udp); any other port is still rejected.
+    const server = await podOf("server");
+    assert.equal(server.node, "w2");
+    await kubectl(`logs ${server.name}`);
+    await lab.lab.run("w2", "systemd-run --unit=lab-listen socat TCP-LISTEN:7777,fork,reuseaddr SYSTEM:'echo hello'");
+    const w2 = lab.lab.inventory.hosts.find((h) => h.name === "w2")!.address;
+    const refused = await lab.lab.exec(CONTROL_PLANE, `socat -T 5 - TCP:${w2}:7777,connect-timeout=5 </dev/null`);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /No route to host/);
+    await lab.lab.run("w2", "systemctl stop lab-listen");
+  });
+
   it("pulled every image from the lab registry, through the mirror settings", async () => {
     const images = new Set<string>();
     for (const host of HOSTS) {
@@ -193,6 +214,13 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
       assert.doesNotMatch(links, /^(cni0|flannel\.1|veth)/m, `${host.name}: ${links}`);
       const rules = await lab.lab.run(host.name, "iptables-save; ip6tables-save 2>/dev/null || true");
       assert.doesNotMatch(rules, /KUBE-|FLANNEL|CNI-/, `${host.name} keeps rules`);
+      if (host.name === "w2") {
+        assert.equal(await lab.lab.run("w2", "getenforce"), "Enforcing\n");
+        assert.equal(
+          await lab.lab.run("w2", "firewall-cmd --list-ports; firewall-cmd --permanent --list-ports"),
+          "\n\n",
+        );
+      }
       const was = new Set(clean.get(host.name)?.split("\n"));
       const is = new Set((await lab.snapshot(host.name)).split("\n"));
       const added = [...is].filter((l) => !was.has(l));

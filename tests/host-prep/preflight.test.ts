@@ -93,4 +93,50 @@ describe("HostPrep preflight", () => {
     );
     assert.equal(run.status, 0, run.stderr);
   });
+
+  describe("SELinux and firewalld left to the user (hostPrep keep)", () => {
+    // firewalld running, its public zone letting in only 10250/tcp (a worker's kubelet port).
+    const firewalld = {
+      "firewall-cmd": [
+        'for a in "$@"; do case "$a" in',
+        "  --state) echo running; exit 0 ;;",
+        "  --get-default-zone) echo public; exit 0 ;;",
+        "  --get-zone-of-interface=*) echo 'no zone' >&2; exit 2 ;;",
+        "  --query-port=10250/tcp) echo yes; exit 0 ;;",
+        "  --query-port=*) echo no; exit 1 ;;",
+        "esac; done",
+      ].join("\n"),
+    };
+    const keep = (overrides: Partial<ClusterSpec> = {}) => ({
+      hostPrep: { selinux: "keep" as const, firewalld: "keep" as const },
+      ...overrides,
+    });
+
+    it("reports SELinux enforcing and the closed ports with the setting that fixes each, beside the other problems", () => {
+      const run = preflight("tmpfs", false, { getenforce: "echo Enforcing", ...firewalld }, keep());
+      assert.equal(run.status, 1);
+      const problems = run.stderr.split("\n").filter((line) => line.startsWith("  - "));
+      assert.equal(problems.length, 3, run.stderr);
+      assert.match(
+        run.stderr,
+        /SELinux is enforcing, and hostPrep\.selinux is keep: .*'pulumi config set --path hostPrep\.selinux permissive'/,
+      );
+      const ports = problems.find((line) => line.includes("firewalld"))!;
+      assert.match(ports, /zone public does not let in 6443\/tcp 2379-2380\/tcp 10257\/tcp 10259\/tcp 8472\/udp, /);
+      assert.doesNotMatch(ports, /10250/, "an open port is not reported");
+      assert.match(ports, /'pulumi config set --path hostPrep\.firewalld openPorts'/);
+    });
+
+    it("says nothing when SELinux is permissive and firewalld is not running, or when the steps take care of both", () => {
+      const quiet = preflight(
+        "cgroup2fs",
+        false,
+        { getenforce: "echo Permissive", "firewall-cmd": "echo 'not running' >&2; exit 252" },
+        keep(),
+      );
+      assert.equal(quiet.status, 0, quiet.stderr);
+      const managed = preflight("cgroup2fs", false, { getenforce: "echo Enforcing", ...firewalld });
+      assert.equal(managed.status, 0, managed.stderr);
+    });
+  });
 });

@@ -56,6 +56,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     scheduler: { extraArgs: { profiling: "false" } },
     kubelet: { extraArgs: { v: "2", "max-pods": "200" }, allowCgroupV1: false },
     kubeProxy: {},
+    hostPrep: { selinux: "permissive", firewalld: "openPorts" },
     schedulableControlPlane: false,
     clusterCa: { keyType: "rsa", rsaBits: 2048, validityDays: 3650 },
     joinTokenTtl: "24h",

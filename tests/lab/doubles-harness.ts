@@ -31,7 +31,10 @@ export class DoublesLab {
   readonly distro: "ubuntu" | "rocky";
   readonly host: string;
 
-  constructor(distro: "ubuntu" | "rocky" = "ubuntu", options: { init?: boolean; host?: string } = {}) {
+  constructor(
+    distro: "ubuntu" | "rocky" = "ubuntu",
+    options: { init?: boolean; host?: string; initArgs?: string[] } = {},
+  ) {
     this.distro = distro;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pk-doubles-"));
     this.root = path.join(this.dir, "lab");
@@ -57,7 +60,7 @@ export class DoublesLab {
     );
     this.host = options.host ?? "h1";
     if (options.init !== false) {
-      const r = this.run(path.join(DOUBLES, "init-host"), [distro]);
+      const r = this.run(path.join(DOUBLES, "init-host"), [distro, ...(options.initArgs ?? [])]);
       if (r.code !== 0) throw new Error(`init-host failed: ${r.stderr}`);
     }
   }
@@ -67,7 +70,9 @@ export class DoublesLab {
     const PATH = [
       path.join(DOUBLES, "bin"),
       path.join(DOUBLES, family),
+      path.join(DOUBLES, family, "sbin"),
       path.join(this.fsRoot, "usr/bin"),
+      path.join(this.fsRoot, "usr/sbin"),
       path.dirname(process.execPath),
       "/usr/bin",
       "/bin",

@@ -5,6 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "../../lab/cli";
 import { hostSpecs } from "../../lab/controller";
+import { checkSpec, initArgs, parseSecurity, type HostSpec } from "../../lab/spec";
 import { accountFiles } from "../../lab/hosts/accounts";
 import { candidateBlocks, checkLabName, labAddresses, nsPrefix } from "../../lab/names";
 import { clearFaults, initShared, parseDuration, readFaults, setFault } from "../../lab/shared";
@@ -66,6 +67,16 @@ describe("lab units", function () {
     assert.throws(() => hostSpecs(3, "ubuntu", ["a", "b"]), /3 hosts but 2 names/);
     assert.throws(() => hostSpecs(2, "debian"), /unknown distro/);
     assert.throws(() => hostSpecs(0), /positive integer/);
+  });
+
+  it("gives rocky hosts SELinux and firewalld as init-host options, and refuses them elsewhere", function () {
+    assert.deepEqual(parseSecurity("selinux=enforcing,firewalld"), { selinux: "enforcing", firewalld: true });
+    assert.throws(() => parseSecurity("selinux=on"), /unknown security option "selinux=on"/);
+    assert.deepEqual(initArgs({ selinux: "enforcing", firewalld: true }), ["--selinux=enforcing", "--firewalld"]);
+    assert.deepEqual(initArgs({}), []);
+    const spec = (host: HostSpec) => ({ name: "sec", hosts: [host] });
+    assert.doesNotThrow(() => checkSpec(spec({ name: "r1", distro: "rocky", selinux: "enforcing", firewalld: true })));
+    assert.throws(() => checkSpec(spec({ name: "u1", distro: "ubuntu", firewalld: true })), /for rocky hosts/);
   });
 
   it("parses the CLI's flags with or without '='", function () {

@@ -148,14 +148,25 @@ step_undone() {
   step_undone=1
 }
 
-# Removes the product's state directory once nothing is left in it.
+# Removes the product's state directory once nothing is left in it. The originals directory goes only with it: a
+# state directory without one is what a version that kept no originals left (keep_original).
 forget_state_dir() {
   rmdir "$checksums_dir" 2>/dev/null || true
+  [ -d "$state_dir" ] || return 0
+  if [ -n "$(ls -A "$state_dir" | grep -vx originals)" ]; then return 0; fi
   if [ -d "$originals_dir" ] && [ -z "$(ls -A "$originals_dir" | grep -vx '.prepared-without-originals')" ]; then
     rm -f "$originals_dir/.prepared-without-originals"
   fi
   rmdir "$originals_dir" 2>/dev/null || true
   rmdir "$state_dir" 2>/dev/null || true
+}
+
+# Every step makes the state directory with this: one this version creates has its originals directory from the
+# start, so that keep_original never takes a record kept there (swap-off's swap.target state, say) for the leftovers
+# of a version that kept no originals, and records the host's own files as absent (an undo would delete them).
+make_state_dir() {
+  if [ ! -d "$state_dir" ]; then mkdir -p "$originals_dir"; fi
+  mkdir -p "$state_dir"
 }
 
 # Downloads a URL to a file, naming the URL and the setting it came from: mirror problems are the usual cause
@@ -181,3 +192,28 @@ wait_active() {
   done
 }
 
+
+# firewalld, for the steps that open the cluster's ports and the preflight that checks them.
+firewalld_running() {
+  command -v firewall-cmd >/dev/null 2>&1 && firewall-cmd --state >/dev/null 2>&1
+}
+
+# The firewalld zone this node's traffic arrives in: the zone of the interface holding NODE_ADDRESS, else the default
+# zone (where firewalld puts every interface no zone names).
+firewalld_zone() {
+  local iface zone
+  iface=$(ip -o addr show 2>/dev/null | awk -v address="$NODE_ADDRESS" '{ split($4, a, "/"); if (a[1] == address) { print $2; exit } }')
+  if [ -n "$iface" ] && zone=$(firewall-cmd --get-zone-of-interface="$iface" 2>/dev/null) && [ -n "$zone" ]; then
+    printf '%s\n' "$zone"
+  else
+    firewall-cmd --get-default-zone
+  fi
+}
+
+# firewall_cmd_in permanent|runtime ARGS...: firewall-cmd on that configuration (firewalld keeps the two apart: the
+# runtime one is what filters now, the permanent one what it loads at boot and reload).
+firewall_cmd_in() {
+  local scope=$1
+  shift
+  if [ "$scope" = permanent ]; then firewall-cmd --permanent "$@"; else firewall-cmd "$@"; fi
+}

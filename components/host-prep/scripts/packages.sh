@@ -12,7 +12,7 @@ installed_packages() {
   *) rpm -qa --qf '%{NAME}\n' 2>/dev/null | sort -u ;;
   esac
 }
-mkdir -p "$state_dir"
+make_state_dir
 if [ ! -f "$state_dir/packages-before" ]; then
   installed_packages >"$state_dir/packages-before.tmp"
   mv "$state_dir/packages-before.tmp" "$state_dir/packages-before"

@@ -28,6 +28,25 @@ if [ "$APT_CONTAINERD_PACKAGE" = containerd ] && command -v dpkg-query >/dev/nul
   problem "this host runs Docker's containerd.io, which installing the distribution's containerd would remove (and Docker with it): set packages.apt.containerdRepository to the Docker repository it came from (e.g. https://download.docker.com/linux/ubuntu/, or your mirror of it) so that containerd.io is used as the runtime"
 fi
 
+# With hostPrep.selinux or hostPrep.firewalld set to keep, the host preparation leaves them to the user's own policy:
+# what would still stop kubeadm is reported here (the default settings make the selinux and firewalld steps fix it).
+if [ "$SELINUX_MODE" = keep ] && command -v getenforce >/dev/null 2>&1 && [ "$(getenforce 2>/dev/null)" = Enforcing ]; then
+  problem "SELinux is enforcing, and hostPrep.selinux is keep: containers cannot read what the kubelet mounts for them; let the host preparation set it permissive (undone on destroy) with 'pulumi config set --path hostPrep.selinux permissive', or set it yourself: setenforce 0 and SELINUX=permissive in /etc/selinux/config"
+fi
+if [ "$FIREWALLD_MODE" = keep ] && firewalld_running; then
+  zone=$(firewalld_zone)
+  closed=""
+  for port in $FIREWALLD_PORTS; do
+    if ! firewall-cmd --zone="$zone" --query-port="$port" >/dev/null 2>&1 ||
+      ! firewall-cmd --permanent --zone="$zone" --query-port="$port" >/dev/null 2>&1; then
+      closed="$closed $port"
+    fi
+  done
+  if [ -n "$closed" ]; then
+    problem "firewalld is running and its zone $zone does not let in$closed, which this node needs (kubeadm's ports for a $NODE_ROLE, and the pod network's), and hostPrep.firewalld is keep: let the host preparation open them (closed again on destroy) with 'pulumi config set --path hostPrep.firewalld openPorts', or open them yourself, at runtime and permanently: firewall-cmd --zone=$zone --add-port=<port> and the same with --permanent"
+  fi
+fi
+
 if [ -n "$problems" ]; then
   printf 'host %s is not ready for kubeadm:\n%s' "$(hostname)" "$problems" >&2
   exit 1

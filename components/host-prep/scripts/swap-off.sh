@@ -9,7 +9,7 @@ if [ -f /etc/fstab ]; then
   keep_before_step /etc/fstab
   sed -i -E 's@^([[:space:]]*[^#[:space:]][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap([[:space:]].*)?)$@#pulumi-kubeadm-swap# \1@' /etc/fstab
 fi
-mkdir -p "$state_dir"
+make_state_dir
 if [ ! -f "$state_dir/swap-target.before" ]; then
   systemctl is-enabled swap.target >"$state_dir/swap-target.before" 2>/dev/null || true
 fi

@@ -3,7 +3,7 @@
 # Env: IPV6_FORWARDING (true | false)
 keys="net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables"
 if [ "$IPV6_FORWARDING" = true ]; then keys="$keys net.ipv6.conf.all.forwarding"; fi
-mkdir -p "$state_dir"
+make_state_dir
 if [ ! -f "$state_dir/sysctl.before" ]; then
   # Every key the step may ever set, so that turning IPv6 on later still has its value from before.
   for key in net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables \
