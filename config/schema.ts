@@ -288,10 +288,10 @@ export const DEFAULTS = {
   caKeyType: "rsa" as const,
   caRsaBits: 2048 as const,
   caValidityDays: 3650,
-  /** A cluster without a CNI never gets Ready nodes, so the pod network is on unless turned off. */
   /** kubeadm's install guide: SELinux permissive, the documented ports open. */
   hostPrepSelinux: "permissive" as const,
   hostPrepFirewalld: "openPorts" as const,
+  /** A cluster without a CNI never gets Ready nodes, so the pod network is on unless turned off. */
   flannelEnabled: true,
   flannelBackend: "vxlan" as const,
   dashboardEnabled: false,
