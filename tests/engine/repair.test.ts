@@ -1,10 +1,10 @@
 // After drift or a failed run, the next `pulumi up` puts the host right (issue 16), with the real engine on two real
 // nodes (lab/README.md, "Real nodes"): what a refresh finds changed on the host re-runs exactly the steps it concerns;
-// `up --replace` of a preparation step leaves the host prepared; a repository step that fails half way puts its files
-// back; a flag that crashes the API server, or the kubelets, is repaired by putting the config back; a worker switched
-// off in the middle of its preparation is prepared and joined by the next up; a wrong pinned host key stores nothing,
-// so destroy still works. After each repair a node is as a fresh up left it (LabStack.listing). One lab and one stack
-// for the file; each case starts from what the previous one left.
+// `up --replace` of one preparation step, or of all a joined worker's, leaves the host prepared; a repository step
+// that fails half way puts its files back; a flag that crashes the API server, or the kubelets, is repaired by putting
+// the config back; a worker switched off in the middle of its preparation is prepared and joined by the next up; a
+// wrong pinned host key stores nothing, so destroy still works. After each repair a node is as a fresh up left it
+// (LabStack.listing). One lab and one stack for the file; each case starts from what the previous one left.
 import { strict as assert } from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { failure } from "../support/engine";
@@ -175,6 +175,19 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assertSameLines(await lab.listing(CONTROL_PLANE), fresh[CONTROL_PLANE], "cp1 is not as a fresh up left it");
   });
 
+  it("leaves a joined worker prepared and in the cluster after `up --replace` of every one of its preparation steps", async () => {
+    const urns = [...steps(lab.resources(), WORKER).values()].map((step) => step.urn);
+    assert.ok(urns.length >= 8, `only ${urns.length} steps for w1`);
+    const result = await lab.up({ replace: urns });
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.deepEqual(
+      Object.entries(result.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
+      [["replace", urns.length]],
+    );
+    assertSameLines(await lab.listing(WORKER), fresh[WORKER], "w1 is not as a fresh up left it");
+    assert.deepEqual(await lab.nodeNames(), NODES);
+  });
+
   it("repairs an API server that a flag made crash once the flag is taken out, with no manual step", async () => {
     await lab.stack.setConfig(`pulumi-kubeadm:apiServer.extraArgs["${BAD_FLAG}"]`, { value: "enabled" }, true);
     let message: string;
@@ -332,7 +345,14 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.ok(!state.includes(keyBody(wrongKey)), "the wrong host key was stored");
     assert.ok(state.includes(keyBody(rightKey)), "the state lost the host's key");
 
+    // With the right key back, nothing is left to do: the failed up changed nothing, on the hosts or in the state.
     lab.declareHosts([CONTROL_PLANE], [WORKER]);
+    const plan = await lab.preview();
+    assert.deepEqual(
+      Object.entries(plan.changeSummary).filter(([op]) => op !== "same"),
+      [],
+    );
+    for (const host of NODES) assertSameLines(await lab.listing(host), fresh[host], `${host} changed`);
     const result = await lab.destroy();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     for (const host of NODES) {

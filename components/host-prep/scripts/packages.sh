@@ -18,6 +18,9 @@ if [ ! -f "$state_dir/packages-before" ]; then
   mv "$state_dir/packages-before.tmp" "$state_dir/packages-before"
   # Whether the host ran containerd of its own (Docker's, say): the containerd step's undo leaves it running then.
   systemctl is-enabled containerd >"$state_dir/containerd.before" 2>/dev/null || true
+fi
+# Kept by an undo on a host that is still a node (packages-undo.sh): the record of the first run stays true.
+if [ ! -f "$state_dir/paths-absent-before" ]; then
   for path in /opt/containerd /opt/cni /etc/containerd /var/lib/kubelet /usr/libexec/kubernetes; do
     [ -e "$path" ] || echo "$path"
   done >"$state_dir/paths-absent-before"
