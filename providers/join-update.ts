@@ -28,16 +28,18 @@ export function updateWorker(
     ? [...new Set([...(olds.kubeletFlagsTried ?? []), ...Object.keys(kubeletArgsFor(news.cluster, news.node))])].sort()
     : olds.kubeletFlagsTried;
   const stored = stripUndefined({ ...olds, kubeletFlagsTried });
-  return reporter.run(() => recordingUnfinished(id, stored, updates, () => updateSteps(olds, news, open, reporter)));
+  return reporter.run(() =>
+    recordingUnfinished(id, stored, updates, () => updateSteps(olds, news, updates, open, reporter)),
+  );
 }
 
 async function updateSteps(
   olds: KubeadmJoinOutputs,
   news: KubeadmJoinInputs,
+  updates: string[],
   open: SessionOpener,
   reporter: StepReporter,
 ): Promise<{ outs: KubeadmJoinOutputs }> {
-  const { updates } = joinChanges(olds, news);
   const name = news.node.name;
 
   if (updates.includes("node.labels")) {

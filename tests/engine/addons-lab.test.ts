@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import { registryPulls } from "../../lab/registry";
 import { LabStack } from "../support/lab-stack";
+import { sleep } from "../support/engine";
 
 const CONTROL_PLANE = "cp1";
 const HOSTS = [
@@ -30,8 +31,6 @@ function difference(before: string | undefined, after: string): { added: string[
   const is = new Set(lines(after));
   return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("add-ons on real nodes (real engine, real API server, real kubelets)", function () {
   this.timeout(900_000);

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { stringify } from "yaml";
-import { failure } from "../support/engine";
+import { failure, sleep } from "../support/engine";
 import { keepCaseOutput, LAB_MIRRORS, LabStack } from "../support/lab-stack";
 import { inspectScript, parseHostState } from "../../providers/host-state";
 import { labDir } from "../../lab/names";
@@ -50,10 +50,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe("faults on real nodes (real engine, real sshd, real kubeadm)", function () {

@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import { registryPulls } from "../../lab/registry";
 import { LabStack } from "../support/lab-stack";
+import { sleep } from "../support/engine";
 
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
 const WORKERS = ["w1"];
@@ -26,7 +27,6 @@ function difference(before: string | undefined, after: string): { added: string[
   return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const escaped = (s: string) => s.replace(/\./g, "\\.");
 
 describe("HA control plane on real nodes with kube-vip holding the endpoint (real engine)", function () {

@@ -16,6 +16,7 @@ import * as path from "path";
 import { labDir } from "../../lab/names";
 import { kubeadmBinary } from "../../tools/paths";
 import { LabStack } from "../support/lab-stack";
+import { sleep } from "../support/engine";
 
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
 const WORKERS = ["w1"];
@@ -54,7 +55,6 @@ interface Member {
 
 /** crictl exec with a filter names the container it chose on a line of its own before the command's output. */
 const jsonOf = (out: string) => out.slice(out.search(/^[[{]/m));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**

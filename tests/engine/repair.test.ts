@@ -7,7 +7,7 @@
 // (LabStack.listing). One lab and one stack for the file; each case starts from what the previous one left.
 import { strict as assert } from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { failure } from "../support/engine";
+import { failure, sleep } from "../support/engine";
 import { assertSameLines, keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
 import { ed25519HostKey } from "../config/fixtures";
 
@@ -20,8 +20,6 @@ const REPOSITORY_FILE = "/etc/yum.repos.d/kubernetes.repo";
 const MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml";
 /** A flag name validation lets through (it is well formed) that the real kube-apiserver refuses to start with. */
 const BAD_FLAG = "not-a-real-flag";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A node's host-preparation steps' resources, by step name (each RemoteStep stores its node and step). */
 function steps(resources: StoredResource[], node = CONTROL_PLANE): Map<string, StoredResource> {

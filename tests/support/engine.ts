@@ -111,3 +111,8 @@ export async function failure(operation: Promise<unknown>): Promise<string> {
   }
   assert.fail("the operation succeeded, but it should have failed");
 }
+
+/** Waits that long: engine tests poll hosts and the API while an operation runs. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
