@@ -12,6 +12,7 @@
 // A step's duration is measured around its SSH session, so the connection's set-up counts as the host's work.
 import { LabStack } from "../tests/support/lab-stack";
 import type { Distro } from "../lab/inventory";
+import { measureEmptyProgram, type EmptyProgramTimes } from "./empty-program";
 
 const LAB = "benchlifecycle";
 const CONTROL_PLANE = "cp1";
@@ -58,30 +59,58 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 interface Row {
   workers: number;
+  addons: boolean;
   wall: number;
   critical: number;
   preview: number;
   noChange: number;
   destroy: number;
   boot: number;
+  /** `pulumi stack export` after the first up, in bytes, and the resources it holds. */
+  stateBytes: number;
+  resources: number;
+  /** SSH logins per host during each operation: the most any one host saw, and the host's resources. */
+  logins: Record<"up" | "preview" | "noChange" | "destroy", { most: number; host: string }>;
 }
 
-async function run(workerCount: number): Promise<Row> {
+/** The add-ons a second row turns on: the Dashboard's and Rook-Ceph's manifests are the big ones. */
+const ALL_ADDONS = {
+  waitForRollout: false,
+  flannel: { enabled: true },
+  dashboard: { enabled: true },
+  rookCeph: { enabled: true, devices: ["vdb"] },
+};
+
+async function run(workerCount: number, addons: boolean): Promise<Row> {
   const workers = Array.from({ length: workerCount }, (_, i) => `w${i + 1}`);
   const hosts = [
     { name: CONTROL_PLANE, distro: "ubuntu" as Distro },
     ...workers.map((name, i) => ({ name, distro: (i % 2 === 0 ? "rocky" : "ubuntu") as Distro })),
   ];
-  const log = (message: string) => process.stderr.write(`[N=${workerCount}] ${message}\n`);
+  const log = (message: string) =>
+    process.stderr.write(`[N=${workerCount}${addons ? ", add-ons" : ""}] ${message}\n`);
   log(`starting a lab of ${hosts.length} real nodes`);
   const [stack, boot] = await timed(() =>
-    LabStack.start({ lab: LAB, hosts, config: { addons: { flannel: { enabled: true } } } }),
+    LabStack.start({
+      lab: LAB,
+      hosts,
+      config: { addons: addons ? ALL_ADDONS : { flannel: { enabled: true } } },
+    }),
   );
+  const names = hosts.map((h) => h.name);
+  /** Runs one operation and reports the most SSH logins any host took for it. */
+  async function counted<T>(operation: () => Promise<T>): Promise<[T, number, { most: number; host: string }]> {
+    const before = new Map(names.map((n) => [n, stack.logins(n)]));
+    const [result, time] = await timed(operation);
+    const per = names.map((n) => ({ host: n, count: stack.logins(n) - (before.get(n) ?? 0) }));
+    const top = per.reduce((a, b) => (b.count > a.count ? b : a));
+    return [result, time, { most: top.count, host: top.host }];
+  }
   try {
     stack.declareHosts([CONTROL_PLANE], workers);
     log("pulumi up");
     const before = stack.output.length;
-    const [first, wall] = await timed(() => stack.up());
+    const [first, wall, upLogins] = await counted(() => stack.up());
     if (first.summary.result !== "succeeded") throw new Error(`up: ${first.summary.result}`);
     const nodes = (await stack.kubectl("get nodes -o name")).trim().split("\n");
     if (nodes.length !== hosts.length) throw new Error(`up: ${nodes.length} nodes, expected ${hosts.length}`);
@@ -89,16 +118,33 @@ async function run(workerCount: number): Promise<Row> {
     if (!times.some((t) => t.step === "kubeadm init")) throw new Error("no 'kubeadm init: done in' in the output");
     const critical = criticalPath(times, CONTROL_PLANE, workers);
 
+    const exported = stack.project.cli(["stack", "export", "--stack", stack.stack.name]);
+    const stateBytes = Buffer.byteLength(exported);
+    const resources = (JSON.parse(exported) as { deployment: { resources?: unknown[] } }).deployment.resources
+      ?.length;
+
     log("pulumi preview");
-    const [, preview] = await timed(() => stack.preview());
+    const [, preview, previewLogins] = await counted(() => stack.preview());
     log("no-change pulumi up");
-    const [second, noChange] = await timed(() => stack.up());
+    const [second, noChange, noChangeLogins] = await counted(() => stack.up());
     const changed = Object.entries(second.summary.resourceChanges ?? {}).filter(([op]) => op !== "same");
     if (changed.length > 0) throw new Error(`the second up changed something: ${JSON.stringify(changed)}`);
     log("pulumi destroy");
-    const [, destroy] = await timed(() => stack.destroy());
+    const [, destroy, destroyLogins] = await counted(() => stack.destroy());
     log(`up ${wall.toFixed(1)} s, critical path ${critical.toFixed(1)} s`);
-    return { workers: workerCount, wall, critical, preview, noChange, destroy, boot };
+    return {
+      workers: workerCount,
+      addons,
+      wall,
+      critical,
+      preview,
+      noChange,
+      destroy,
+      boot,
+      stateBytes,
+      resources: resources ?? 0,
+      logins: { up: upLogins, preview: previewLogins, noChange: noChangeLogins, destroy: destroyLogins },
+    };
   } catch (error) {
     log(`failed; last lines of the engine output:\n${stack.output.split("\n").slice(-40).join("\n")}`);
     throw error;
@@ -118,15 +164,30 @@ function workerCounts(argv: string[]): number[] {
 }
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
   const rows: Row[] = [];
-  for (const n of workerCounts(process.argv.slice(2))) rows.push(await run(n));
+  process.stderr.write("baseline: an empty TypeScript program\n");
+  const empty: EmptyProgramTimes = await measureEmptyProgram();
+  for (const n of workerCounts(argv)) {
+    rows.push(await run(n, false));
+    if (argv.includes("--addons")) rows.push(await run(n, true));
+  }
   const s = (seconds: number) => `${seconds.toFixed(1)} s`;
-  console.log("| nodes | first up | critical path | up ÷ critical | preview | no-change up | destroy | lab boot |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+  const x = (ratio: number) => `${ratio.toFixed(2)}×`;
+  console.log(
+    `Empty program on this machine: up ${s(empty.up)}, preview ${s(empty.preview)}, no-change up ${s(empty.noChangeUp)}.\n`,
+  );
+  console.log(
+    "| nodes | add-ons | first up | critical path | up ÷ critical | preview (÷ empty) | no-change up (÷ empty) | destroy | state | SSH logins per host: up / preview / no-change / destroy |",
+  );
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of rows) {
+    const l = r.logins;
     console.log(
-      `| 1+${r.workers} | ${s(r.wall)} | ${s(r.critical)} | ${(r.wall / r.critical).toFixed(2)}× | ${s(r.preview)} | ` +
-        `${s(r.noChange)} | ${s(r.destroy)} | ${s(r.boot)} |`,
+      `| 1+${r.workers} | ${r.addons ? "all" : "flannel"} | ${s(r.wall)} | ${s(r.critical)} | ${x(r.wall / r.critical)} | ` +
+        `${s(r.preview)} (${x(r.preview / empty.preview)}) | ${s(r.noChange)} (${x(r.noChange / empty.noChangeUp)}) | ` +
+        `${s(r.destroy)} | ${(r.stateBytes / 1e6).toFixed(2)} MB, ${r.resources} resources | ` +
+        `${l.up.most} (${l.up.host}) / ${l.preview.most} / ${l.noChange.most} / ${l.destroy.most} |`,
     );
   }
 }

@@ -41,7 +41,7 @@ export interface EngineProject {
   remove(): void;
 }
 
-async function pulumiCommand(): Promise<PulumiCommand> {
+export async function pulumiCommand(): Promise<PulumiCommand> {
   const root = path.join(toolCache(), `pulumi-v${pinnedVersions().PULUMI_VERSION}`);
   if (fs.existsSync(path.join(root, "bin", "pulumi"))) {
     return PulumiCommand.get({ root, skipVersionCheck: false });
@@ -50,7 +50,7 @@ async function pulumiCommand(): Promise<PulumiCommand> {
   return PulumiCommand.get({ skipVersionCheck: true });
 }
 
-function engineEnv(backendDir: string, passphrase: string): Record<string, string> {
+export function engineEnv(backendDir: string, passphrase: string): Record<string, string> {
   const versions = pinnedVersions();
   const cliBin = path.join(toolCache(), `pulumi-v${versions.PULUMI_VERSION}`, "bin");
   return {
