@@ -90,8 +90,12 @@ export class LabStack {
     fs.writeFileSync(this.hostsFile, content);
   }
 
+  /** Each chunk of engine output with the time it arrived (ms since the epoch), for benchmarks' timelines. */
+  readonly arrivals: { at: number; text: string }[] = [];
+
   private capture = (text: string) => {
     this.output += text;
+    this.arrivals.push({ at: Date.now(), text });
   };
 
   preview(options: Omit<PreviewOptions, "onOutput"> = {}) {
