@@ -12,6 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../kubeadm/ca-hash";
 import { generateClusterCa, type CaKeyType } from "../kubeadm/cluster-ca";
+import { providerFromSource } from "./provider-from-source";
 
 export interface ClusterCaInputs {
   keyType: CaKeyType;
@@ -100,6 +101,9 @@ export interface ClusterCaArgs {
   validityDays: pulumi.Input<number>;
 }
 
+/** What each resource stores: a stand-in that loads clusterCaProvider from the source (provider-from-source.ts). */
+export const clusterCaProviderStored = providerFromSource("providers/cluster-ca", "clusterCaProvider", clusterCaProvider);
+
 export class ClusterCa extends pulumi.dynamic.Resource {
   declare readonly keyType: pulumi.Output<CaKeyType>;
   declare readonly rsaBits: pulumi.Output<number>;
@@ -110,7 +114,7 @@ export class ClusterCa extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: ClusterCaArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      clusterCaProvider,
+      clusterCaProviderStored,
       name,
       { ...args, certPem: undefined, keyPem: undefined, caCertHash: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["keyPem"] }),

@@ -18,6 +18,7 @@ import { readControlPlaneJoin } from "./control-plane-join-read";
 import { updateControlPlaneJoin } from "./control-plane-join-update";
 import { containsUnknown } from "./plain-data";
 import { recordingUnfinished } from "./unfinished-update";
+import { providerFromSource } from "./provider-from-source";
 
 function inputFailures(inputs: KubeadmControlPlaneJoinInputs): pulumi.dynamic.CheckFailure[] {
   const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -91,6 +92,13 @@ export interface KubeadmControlPlaneJoinArgs {
   resetScript: pulumi.Input<string>;
 }
 
+/** What each resource stores: a stand-in that loads kubeadmControlPlaneJoinProvider from the source (provider-from-source.ts). */
+export const kubeadmControlPlaneJoinProviderStored = providerFromSource(
+  "providers/kubeadm-control-plane-join",
+  "kubeadmControlPlaneJoinProvider",
+  kubeadmControlPlaneJoinProvider,
+);
+
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmControlPlaneJoin`. */
 export class KubeadmControlPlaneJoin extends pulumi.dynamic.Resource {
   declare readonly nodeName: pulumi.Output<string>;
@@ -98,7 +106,7 @@ export class KubeadmControlPlaneJoin extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KubeadmControlPlaneJoinArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      kubeadmControlPlaneJoinProvider,
+      kubeadmControlPlaneJoinProviderStored,
       name,
       { ...args, nodeName: undefined, joinedAt: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: CONTROL_PLANE_JOIN_SECRET_OUTPUTS }),

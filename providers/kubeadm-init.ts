@@ -42,6 +42,7 @@ import {
 import { KubeadmStepError } from "./step-errors";
 import { recordingUnfinished } from "./unfinished-update";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
+import { providerFromSource } from "./provider-from-source";
 
 /** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
 export const ADOPT_WAIT_SECONDS = 90;
@@ -355,6 +356,13 @@ export interface KubeadmInitArgs {
   resetScript: pulumi.Input<string>;
 }
 
+/** What each resource stores: a stand-in that loads kubeadmInitProvider from the source (provider-from-source.ts). */
+export const kubeadmInitProviderStored = providerFromSource(
+  "providers/kubeadm-init",
+  "kubeadmInitProvider",
+  kubeadmInitProvider,
+);
+
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit`. */
 export class KubeadmInit extends pulumi.dynamic.Resource {
   declare readonly apiEndpoint: pulumi.Output<string>;
@@ -364,7 +372,7 @@ export class KubeadmInit extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KubeadmInitArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      kubeadmInitProvider,
+      kubeadmInitProviderStored,
       name,
       { ...args, apiEndpoint: undefined, kubeconfig: undefined, caCertHash: undefined, bootstrapToken: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: INIT_SECRET_OUTPUTS }),

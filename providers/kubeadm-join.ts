@@ -25,6 +25,7 @@ import { deleteJoinToken, inspectJoiningNode, joinOnNode, labelJoinedNode } from
 import { containsUnknown, stripUndefined } from "./plain-data";
 import { KubeadmStepError } from "./step-errors";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
+import { providerFromSource } from "./provider-from-source";
 
 /** How long the kubelet gets to register its Node after `kubeadm join` finished. */
 export const REGISTER_WAIT_SECONDS = 120;
@@ -181,6 +182,13 @@ export interface KubeadmJoinArgs {
   resetScript: pulumi.Input<string>;
 }
 
+/** What each resource stores: a stand-in that loads kubeadmJoinProvider from the source (provider-from-source.ts). */
+export const kubeadmJoinProviderStored = providerFromSource(
+  "providers/kubeadm-join",
+  "kubeadmJoinProvider",
+  kubeadmJoinProvider,
+);
+
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmJoin`. */
 export class KubeadmJoin extends pulumi.dynamic.Resource {
   declare readonly nodeName: pulumi.Output<string>;
@@ -188,7 +196,7 @@ export class KubeadmJoin extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: KubeadmJoinArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      kubeadmJoinProvider,
+      kubeadmJoinProviderStored,
       name,
       { ...args, nodeName: undefined, joinedAt: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: JOIN_SECRET_OUTPUTS }),

@@ -4,7 +4,7 @@
 // plugin cannot be built here, and this keeps one SSH layer with host-key checks and masking for all.)
 //
 // The scripts travel as inputs and are stored in state, so `pulumi destroy` runs the undo script that was
-// current when the step last ran, even after the repository moved on (delete runs the code in state).
+// current when the step last ran, even after the repository moved on.
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../config/spec";
 import { shellQuote } from "../ssh/quote";
@@ -14,6 +14,7 @@ import { flushLog } from "./engine-log";
 import { announce, formatDuration, progress, summary, warning } from "./progress";
 import { sameData } from "./plain-data";
 import { proveConnection } from "./steps";
+import { providerFromSource } from "./provider-from-source";
 
 export interface RemoteFile {
   path: string;
@@ -189,13 +190,16 @@ export interface RemoteStepArgs {
   checkScript?: string;
 }
 
+/** What each resource stores: a stand-in that loads remoteStepProvider from the source (provider-from-source.ts). */
+export const remoteStepProviderStored = providerFromSource("providers/remote-step", "remoteStepProvider", remoteStepProvider);
+
 export class RemoteStep extends pulumi.dynamic.Resource {
   declare readonly node: pulumi.Output<string>;
   declare readonly step: pulumi.Output<string>;
 
   constructor(name: string, args: RemoteStepArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      remoteStepProvider,
+      remoteStepProviderStored,
       name,
       {
         // The connection carries keys: a secret from config to state.

@@ -1,11 +1,11 @@
-// The kubeadm providers as the engine stores them (serialized closures) and the components as a program
-// registers them (Pulumi mocks).
+// The kubeadm providers as the engine stores them (serialized stand-ins that load the provider from the source,
+// providers/provider-from-source.ts) and the components as a program registers them (Pulumi mocks).
 import { strict as assert } from "assert";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { kubeadmInitProvider } from "../../providers/kubeadm-init";
-import { kubeadmJoinProvider } from "../../providers/kubeadm-join";
-import { kubeadmControlPlaneJoinProvider } from "../../providers/kubeadm-control-plane-join";
+import { kubeadmInitProvider, kubeadmInitProviderStored } from "../../providers/kubeadm-init";
+import { kubeadmJoinProviderStored } from "../../providers/kubeadm-join";
+import { kubeadmControlPlaneJoinProviderStored } from "../../providers/kubeadm-control-plane-join";
 import { ControlPlaneJoin } from "../../components/control-plane-join";
 import { CP1, CP2, cpJoinInputs, cpJoinOutputs, HA_SPEC } from "./control-plane-fakes";
 import { readResetScript } from "../../providers/node-reset";
@@ -33,9 +33,9 @@ const requireFromString = require("require-from-string") as (
 
 describe("kubeadm providers, serialized as the engine stores them", () => {
   for (const [name, provider] of [
-    ["kubeadm-init", kubeadmInitProvider],
-    ["kubeadm-join", kubeadmJoinProvider],
-    ["kubeadm-control-plane-join", kubeadmControlPlaneJoinProvider],
+    ["kubeadm-init", kubeadmInitProviderStored],
+    ["kubeadm-join", kubeadmJoinProviderStored],
+    ["kubeadm-control-plane-join", kubeadmControlPlaneJoinProviderStored],
   ] as const) {
     describe(name, () => {
       let text: string;
@@ -53,8 +53,10 @@ describe("kubeadm providers, serialized as the engine stores them", () => {
         assert.ok(!text.includes("is_kube_line"), "the reset script travels as an input, not as code");
       });
 
-      it("loads ssh2 only inside the function that connects", () => {
-        assert.doesNotMatch(text, /^(const|var|let) \S+ = require\("ssh2[^"]*"\)/m);
+      it("holds none of the project's code: a few KB, naming the module it loads", () => {
+        assert.ok(text.length < 4096, `${text.length} bytes`);
+        assert.ok(text.includes(`"providers/${name}"`), "the module path");
+        assert.doesNotMatch(text, /require\("ssh2|withSession|kubeadm join --/);
       });
 
       it("loads back and still decides diffs", async () => {
@@ -229,6 +231,15 @@ describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
       "connection",
       "controlPlane",
     ]);
+  });
+
+  it("stores a provider of a few KB with each kubeadm resource, not the project's code", () => {
+    const dynamic = registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+    assert.ok(dynamic.length >= 3, dynamic.map((r) => r.type).join(", "));
+    for (const resource of dynamic) {
+      const stored = resource.inputs.__provider as string;
+      assert.ok(stored.length < 4096, `${resource.name}: ${stored.length} bytes`);
+    }
   });
 
   it("uses the component types the README names", () => {
