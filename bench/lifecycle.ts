@@ -126,9 +126,13 @@ async function run(workerCount: number, addons: boolean): Promise<Row> {
     const resources = (JSON.parse(exported) as { deployment: { resources?: unknown[] } }).deployment.resources?.length;
 
     log("pulumi preview");
+    const previewStarted = Date.now();
     const [, preview, previewLogins] = await counted(() => stack.preview());
+    writeTimeline(`1+${workerCount}${addons ? "-addons" : ""}-preview`, previewStarted, stack.arrivals);
     log("no-change pulumi up");
+    const noChangeStarted = Date.now();
     const [second, noChange, noChangeLogins] = await counted(() => stack.up());
+    writeTimeline(`1+${workerCount}${addons ? "-addons" : ""}-no-change`, noChangeStarted, stack.arrivals);
     // "read" is the dashboard token's Secret.get, which every run does.
     const changed = Object.entries(second.summary.resourceChanges ?? {}).filter(
       ([op]) => op !== "same" && op !== "read",
@@ -159,8 +163,8 @@ async function run(workerCount: number, addons: boolean): Promise<Row> {
 }
 
 /**
- * With --timeline DIR, the first up's engine output with each line's arrival in seconds since the up began: where
- * the time between the hosts' own steps goes.
+ * With --timeline DIR, an operation's engine output with each line's arrival in seconds since it began: where the
+ * time between the hosts' own steps goes.
  */
 function writeTimeline(name: string, started: number, arrivals: { at: number; text: string }[]): void {
   const at = process.argv.indexOf("--timeline");
