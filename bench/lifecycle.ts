@@ -1,14 +1,17 @@
-// Lifecycle benchmark on real nodes (not a test): for each worker count N, a lab of one control plane and N workers
-// (Ubuntu and Rocky mixed, real systemd, containerd, kubelet and kubeadm, flannel on), then through the real engine
-// the first `pulumi up`, a `pulumi preview` and a no-change `up`, and the destroy. Prints a markdown table: the
-// first up's wall time against its critical path, what the rest adds, and the other operations.
+// Lifecycle benchmark on real nodes (not a test): an empty TypeScript program's up, preview and no-change up as the
+// baseline, then for each worker count N a lab of one control plane and N workers (Ubuntu and Rocky mixed, real
+// systemd, containerd, kubelet and kubeadm, flannel on; --addons adds a row with every add-on), and through the real
+// engine the first `pulumi up`, a `pulumi preview`, a no-change `up` and the destroy, the state's size and the SSH
+// logins each host took. Prints a markdown table; --timeline DIR keeps each operation's output with arrival times and
+// the state's bytes by resource type.
 //
-// Run: npx ts-node --transpile-only bench/lifecycle.ts [--workers 2,4]
+// Run: npx ts-node --transpile-only bench/lifecycle.ts [--workers 2,4] [--addons] [--timeline DIR]
 //
 // The critical path is the hosts' own work, from the per-step durations the providers report ("[node] step: done
 // in 8.8s", kept in the engine's Diagnostics): each host's preparation is the sum of its steps before kubeadm;
-// `kubeadm init` waits for the control plane's preparation, each join for both init and its worker's preparation:
-//   critical = max over workers w of ( max(prep(cp) + init, prep(w)) + join(w) )
+// `kubeadm init` waits for the control plane's preparation, each join for both init and its worker's preparation,
+// and when the up waits for flannel's rollout, each node's flannel Pod from scheduled to Ready (rollout(n)):
+//   critical = max( prep(cp) + init + rollout(cp), max over workers w of ( max(prep(cp) + init, prep(w)) + join(w) + rollout(w) ) )
 // A step's duration is measured around its SSH session, so the connection's set-up counts as the host's work.
 import * as fs from "fs";
 import * as path from "path";
@@ -42,15 +45,53 @@ export function stepTimes(output: string): StepTime[] {
   return times;
 }
 
-/** The hosts' own critical path (see the top of the file). */
-export function criticalPath(times: StepTime[], controlPlane: string, workers: string[]): number {
+/**
+ * The hosts' own critical path (see the top of the file). `rollout` adds, per node, what its add-on Pods took from
+ * being scheduled on it to Ready (pulling, starting, the first passing readiness probe): the engine waits for that
+ * too before the DaemonSet counts as created, and it is the node's work, not the engine's.
+ */
+export function criticalPath(
+  times: StepTime[],
+  controlPlane: string,
+  workers: string[],
+  rollout: Record<string, number> = {},
+): number {
   const sum = (node: string, pick: (step: string) => boolean) =>
     times.filter((t) => t.node === node && pick(t.step)).reduce((total, t) => total + t.seconds, 0);
   const isInit = (step: string) => step === "kubeadm init";
   const isJoin = (step: string) => step === "kubeadm join";
   const prep = (node: string) => sum(node, (s) => !isInit(s) && !isJoin(s));
   const initDone = prep(controlPlane) + sum(controlPlane, isInit);
-  return Math.max(initDone, ...workers.map((w) => Math.max(initDone, prep(w)) + sum(w, isJoin)));
+  const tail = (node: string) => rollout[node] ?? 0;
+  return Math.max(
+    initDone + tail(controlPlane),
+    ...workers.map((w) => Math.max(initDone, prep(w)) + sum(w, isJoin) + tail(w)),
+  );
+}
+
+interface PodTimes {
+  metadata: { ownerReferences?: { kind: string }[] };
+  spec: { nodeName?: string };
+  status: { conditions?: { type: string; lastTransitionTime: string }[] };
+}
+
+/**
+ * Per node, the longest its DaemonSet Pods (the per-node add-ons: flannel) took from PodScheduled to Ready, in
+ * seconds, from `kubectl get pods -A -o json` (the API's condition times, to the second).
+ */
+export function daemonSetRollout(podsJson: string): Record<string, number> {
+  const pods = (JSON.parse(podsJson) as { items: PodTimes[] }).items;
+  const rollout: Record<string, number> = {};
+  for (const pod of pods) {
+    if (!pod.metadata.ownerReferences?.some((o) => o.kind === "DaemonSet") || !pod.spec.nodeName) continue;
+    const at = (type: string) => pod.status.conditions?.find((c) => c.type === type)?.lastTransitionTime;
+    const scheduled = at("PodScheduled");
+    const ready = at("Ready");
+    if (!scheduled || !ready) continue;
+    const seconds = (Date.parse(ready) - Date.parse(scheduled)) / 1000;
+    rollout[pod.spec.nodeName] = Math.max(rollout[pod.spec.nodeName] ?? 0, seconds);
+  }
+  return rollout;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -119,10 +160,13 @@ async function run(workerCount: number, addons: boolean): Promise<Row> {
     if (nodes.length !== hosts.length) throw new Error(`up: ${nodes.length} nodes, expected ${hosts.length}`);
     const times = stepTimes(stack.output.slice(before));
     if (!times.some((t) => t.step === "kubeadm init")) throw new Error("no 'kubeadm init: done in' in the output");
-    const critical = criticalPath(times, CONTROL_PLANE, workers);
+    // Flannel's Pods, when the up waits for them (the add-ons row sets waitForRollout: false, and nothing waits).
+    const rollout = addons ? {} : daemonSetRollout(await stack.kubectl("get pods -n kube-flannel -o json"));
+    const critical = criticalPath(times, CONTROL_PLANE, workers, rollout);
 
     const exported = stack.project.cli(["stack", "export", "--stack", stack.stack.name]);
     const stateBytes = Buffer.byteLength(exported);
+    writeStateShares(`1+${workerCount}${addons ? "-addons" : ""}-state`, exported);
     const resources = (JSON.parse(exported) as { deployment: { resources?: unknown[] } }).deployment.resources?.length;
 
     log("pulumi preview");
@@ -180,6 +224,25 @@ function writeTimeline(name: string, started: number, arrivals: { at: number; te
         .map((line) => `${((a.at - started) / 1000).toFixed(1).padStart(6)} ${line}`),
     );
   fs.writeFileSync(path.join(dir, `${name}.txt`), lines.join("\n") + "\n");
+}
+
+/** With --timeline DIR, the state's bytes by resource type, largest first: what the checkpoint writes are made of. */
+function writeStateShares(name: string, exported: string): void {
+  const at = process.argv.indexOf("--timeline");
+  if (at < 0) return;
+  const resources =
+    (JSON.parse(exported) as { deployment: { resources?: { type: string }[] } }).deployment.resources ?? [];
+  const byType = new Map<string, { count: number; bytes: number }>();
+  for (const resource of resources) {
+    const entry = byType.get(resource.type) ?? { count: 0, bytes: 0 };
+    entry.count += 1;
+    entry.bytes += Buffer.byteLength(JSON.stringify(resource));
+    byType.set(resource.type, entry);
+  }
+  const lines = [...byType.entries()]
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .map(([type, e]) => `${(e.bytes / 1e3).toFixed(0).padStart(8)} KB ${String(e.count).padStart(4)} × ${type}`);
+  fs.writeFileSync(path.join(process.argv[at + 1], `${name}.txt`), lines.join("\n") + "\n");
 }
 
 function workerCounts(argv: string[]): number[] {

@@ -1,6 +1,6 @@
 // The benchmark's arithmetic: step durations read back from the engine's Diagnostics, and the critical path.
 import { strict as assert } from "assert";
-import { criticalPath, parseDuration, stepTimes } from "../../bench/lifecycle";
+import { criticalPath, daemonSetRollout, parseDuration, stepTimes } from "../../bench/lifecycle";
 
 const OUTPUT = `Updating (lab):
     [cp1] kubeadm init: [certs] streamed, not counted: done in 99s
@@ -51,5 +51,32 @@ describe("bench/lifecycle: step times and the critical path", () => {
     // A worker whose preparation outlasts init starts its join later.
     const slowPrep = [...times, { node: "w1", step: "packages", seconds: 30 }];
     assert.equal(criticalPath(slowPrep, "cp1", ["w1"]), 36.5 + 9);
+  });
+
+  it("adds each node's DaemonSet Pod from scheduled to Ready, ignoring other Pods", () => {
+    const pod = (node: string, owner: string, scheduled: string, ready: string) => ({
+      metadata: { ownerReferences: [{ kind: owner }] },
+      spec: { nodeName: node },
+      status: {
+        conditions: [
+          { type: "PodScheduled", lastTransitionTime: `2026-12-07T02:00:${scheduled}Z` },
+          { type: "Ready", lastTransitionTime: `2026-12-07T02:00:${ready}Z` },
+        ],
+      },
+    });
+    const rollout = daemonSetRollout(
+      JSON.stringify({
+        items: [
+          pod("cp1", "DaemonSet", "10", "25"),
+          pod("w1", "DaemonSet", "30", "34"),
+          pod("w1", "ReplicaSet", "30", "59"),
+        ],
+      }),
+    );
+    assert.deepEqual(rollout, { cp1: 15, w1: 4 });
+    const times = stepTimes(OUTPUT);
+    // cp1: 25 + 15 = 40; w1: 34 + 4 = 38.
+    assert.equal(criticalPath(times, "cp1", ["w1"], rollout), 40);
+    assert.equal(criticalPath(times, "cp1", ["w1"], { w1: 10 }), 44);
   });
 });
