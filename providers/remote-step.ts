@@ -5,6 +5,7 @@
 //
 // The scripts travel as inputs and are stored in state, so `pulumi destroy` runs the undo script that was
 // current when the step last ran, even after the repository moved on.
+import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../config/spec";
 import { shellQuote } from "../ssh/quote";
@@ -38,16 +39,65 @@ export interface RemoteStepInputs {
   undoScript: string;
   /** Run by read (refresh): prints what changed on the host since the step ran, a line each; "" for no check. */
   checkScript?: string;
+  /**
+   * Shell text every script of the step starts with (the steps' shared helpers), sent once rather than three times:
+   * each script above is what follows it. "" when the scripts are whole.
+   */
+  prelude?: string;
 }
 
-export interface RemoteStepOutputs extends RemoteStepInputs {
+/**
+ * What the state keeps after a run: how to reach the host, the undo and check scripts that go with what ran, and a
+ * digest of what ran (the script, its environment and files) rather than all of it again: a step's outputs are
+ * rewritten with every checkpoint of the stack, and the digest is all that diff needs. Outputs written before the
+ * digest existed carry `script` and `files` instead; both forms are read.
+ */
+export interface RemoteStepOutputs {
+  connection: Connection;
+  node: string;
+  step: string;
+  environment: Record<string, string>;
+  undoScript: string;
+  checkScript?: string;
+  prelude?: string;
+  /** sha256 of what ran (hostEffect). */
+  effect?: string;
+  /** Older outputs only. */
+  script?: string;
+  files?: RemoteFile[];
   /** What the last refresh found changed on the host; the next `up` runs the step again to put it right. */
   drift?: string[];
 }
 
-/** The inputs that decide what happens on the host; the connection only says how to get there. */
-function hostEffect(inputs: RemoteStepInputs) {
-  return { script: inputs.script, environment: inputs.environment, files: inputs.files };
+/** A script as the host runs it: the prelude, then the step's own text ("" stays "": no script). */
+function whole(prelude: string | undefined, text: string): string {
+  return prelude && text !== "" ? `${prelude}\n${text}` : text;
+}
+
+/**
+ * The digest of what decides what happens on the host (the connection only says how to get there). The JSON is that
+ * of the whole script, environment and files, so outputs stored before the digest existed digest the same.
+ */
+function hostEffect(state: {
+  script?: string;
+  prelude?: string;
+  environment: Record<string, string>;
+  files?: RemoteFile[];
+  effect?: string;
+}): string {
+  if (state.effect !== undefined) return state.effect;
+  const effect = {
+    script: whole(state.prelude, state.script ?? ""),
+    environment: state.environment,
+    files: state.files ?? [],
+  };
+  return createHash("sha256").update(JSON.stringify(effect)).digest("hex");
+}
+
+/** What create and update leave in the state. */
+function storedOutputs(inputs: RemoteStepInputs): RemoteStepOutputs {
+  const { connection, node, step, environment, undoScript, checkScript, prelude } = inputs;
+  return { connection, node, step, environment, undoScript, checkScript, prelude, effect: hostEffect(inputs) };
 }
 
 export function environmentPrefix(environment: Record<string, string>): string {
@@ -61,7 +111,7 @@ export function environmentPrefix(environment: Record<string, string>): string {
 }
 
 /** The step's name as its scripts know it, for the record of what it wrote (lib.sh: written, check_written). */
-function stepEnvironment(inputs: RemoteStepInputs): string {
+function stepEnvironment(inputs: Pick<RemoteStepInputs, "environment" | "step">): string {
   return environmentPrefix({ ...inputs.environment, PULUMI_KUBEADM_STEP: inputs.step });
 }
 
@@ -71,7 +121,7 @@ function stepEnvironment(inputs: RemoteStepInputs): string {
  * an update or a delete does not say which.
  */
 async function runStep(
-  inputs: RemoteStepInputs,
+  inputs: Pick<RemoteStepInputs, "connection" | "node" | "step" | "environment" | "files">,
   script: string,
   what: string | undefined,
   done: string,
@@ -104,28 +154,31 @@ async function runStep(
 
 export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInputs, RemoteStepOutputs> = {
   async diff(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
-    const effectChanged = JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news));
+    const effectChanged = hostEffect(olds) !== hostEffect(news);
     // A new key, port or user must be stored (delete needs it), but it is no reason to touch the host.
     const connectionChanged = !sameData(olds.connection, news.connection);
-    const storedChanged = olds.undoScript !== news.undoScript || olds.checkScript !== news.checkScript;
+    const storedChanged =
+      whole(olds.prelude, olds.undoScript) !== whole(news.prelude, news.undoScript) ||
+      whole(olds.prelude, olds.checkScript ?? "") !== whole(news.prelude, news.checkScript ?? "");
     const drifted = (olds.drift?.length ?? 0) > 0;
     return { changes: effectChanged || connectionChanged || storedChanged || drifted, replaces: [] };
   },
 
   async create(inputs: RemoteStepInputs) {
-    await runStep(inputs, inputs.script, undefined, "done");
-    return { id: `${inputs.node}/${inputs.step}`, outs: inputs };
+    await runStep(inputs, whole(inputs.prelude, inputs.script), undefined, "done");
+    return { id: `${inputs.node}/${inputs.step}`, outs: storedOutputs(inputs) };
   },
 
   async update(_id: string, olds: RemoteStepOutputs, news: RemoteStepInputs) {
-    if (JSON.stringify(hostEffect(olds)) !== JSON.stringify(hostEffect(news))) {
-      await runStep(news, news.script, "inputs changed, running again", "ran again");
+    const script = whole(news.prelude, news.script);
+    if (hostEffect(olds) !== hostEffect(news)) {
+      await runStep(news, script, "inputs changed, running again", "ran again");
     } else if (olds.drift?.length) {
-      await runStep(news, news.script, `changed on the host (${olds.drift.join("; ")}), running again`, "ran again");
+      await runStep(news, script, `changed on the host (${olds.drift.join("; ")}), running again`, "ran again");
     } else {
       await proveConnection(withSession, olds.connection, news.connection, news.node);
     }
-    return { outs: news };
+    return { outs: storedOutputs(news) };
   },
 
   /**
@@ -143,7 +196,7 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
         async (session) =>
           (
             await session.run(`env ${stepEnvironment(props)} sh -s`, {
-              stdin: props.checkScript,
+              stdin: whole(props.prelude, props.checkScript ?? ""),
               summary: `${props.step} (check)`,
               streamOutput: false,
             })
@@ -165,7 +218,7 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
   async delete(_id: string, olds: RemoteStepOutputs) {
     if (olds.undoScript === "") return;
     try {
-      await runStep({ ...olds, files: [] }, olds.undoScript, "undoing", "undone");
+      await runStep({ ...olds, files: [] }, whole(olds.prelude, olds.undoScript), "undoing", "undone");
     } catch (error) {
       // A host that is gone has nothing left to undo; blocking the destroy of the whole stack on it helps
       // nobody (pulumi-command#104). Any other failure is real and stops the destroy.
@@ -188,10 +241,23 @@ export interface RemoteStepArgs {
   files?: pulumi.Input<RemoteFile>[];
   undoScript?: string;
   checkScript?: string;
+  /** Text the scripts above start with (followed by a newline), stored once for the three. */
+  prelude?: string;
 }
 
 /** What each resource stores: a stand-in that loads remoteStepProvider from the source (provider-from-source.ts). */
-export const remoteStepProviderStored = providerFromSource("providers/remote-step", "remoteStepProvider", remoteStepProvider);
+export const remoteStepProviderStored = providerFromSource(
+  "providers/remote-step",
+  "remoteStepProvider",
+  remoteStepProvider,
+);
+
+/** A script's own text after the prelude; a script that does not start with it is refused (it would lose text). */
+function withoutPrelude(prelude: string | undefined, script: string): string {
+  if (!prelude || script === "") return script;
+  if (!script.startsWith(`${prelude}\n`)) throw new Error("a RemoteStep script does not start with the step's prelude");
+  return script.slice(prelude.length + 1);
+}
 
 export class RemoteStep extends pulumi.dynamic.Resource {
   declare readonly node: pulumi.Output<string>;
@@ -206,11 +272,12 @@ export class RemoteStep extends pulumi.dynamic.Resource {
         connection: pulumi.secret(args.connection),
         node: args.node,
         step: args.step,
-        script: args.script,
+        script: withoutPrelude(args.prelude, args.script),
         environment: args.environment ?? {},
         files: args.files ?? [],
-        undoScript: args.undoScript ?? "",
-        checkScript: args.checkScript ?? "",
+        undoScript: withoutPrelude(args.prelude, args.undoScript ?? ""),
+        checkScript: withoutPrelude(args.prelude, args.checkScript ?? ""),
+        prelude: args.prelude ?? "",
       },
       // The old and the new step are the same host: creating the new one first would have the old one's undo
       // remove what it just wrote (`pulumi up --replace` of a step left the host without its repository file).

@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
 import { RemoteStep } from "../../providers/remote-step";
-import { hostPrepSteps } from "./steps";
+import { hostPrepSteps, prelude } from "./steps";
 
 export interface HostPrepArgs {
   spec: ClusterSpec;
@@ -17,6 +17,7 @@ export class HostPrep extends pulumi.ComponentResource {
   constructor(name: string, args: HostPrepArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:HostPrep", name, {}, opts);
     let previous: pulumi.Resource | undefined;
+    const helpers = prelude();
     for (const step of hostPrepSteps(args.spec, args.node)) {
       previous = new RemoteStep(
         `${name}-${step.name}`,
@@ -29,6 +30,7 @@ export class HostPrep extends pulumi.ComponentResource {
           checkScript: step.checkScript,
           environment: step.environment,
           files: step.files,
+          prelude: helpers,
         },
         { parent: this, dependsOn: previous ? [previous] : [] },
       );

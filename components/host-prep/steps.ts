@@ -21,8 +21,8 @@ export interface HostPrepStep {
 
 const SCRIPTS = path.join(__dirname, "scripts");
 
-// Every script starts from the shared prelude: strict mode and helpers.
-const prelude = () => fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8");
+/** What every script starts with (then a newline): strict mode and the steps' helpers. */
+export const prelude = () => fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8");
 
 function script(name: string): string {
   return `${prelude()}\n${fs.readFileSync(path.join(SCRIPTS, name), "utf8")}`;

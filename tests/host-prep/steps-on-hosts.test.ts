@@ -9,7 +9,7 @@ import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/ste
 import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
 import { labShell, type LabShell } from "../support/lab-shell";
-import { environmentPrefix, remoteStepProvider, type RemoteStepOutputs } from "../../providers/remote-step";
+import { environmentPrefix, remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
 import type { Connection } from "../../config/spec";
 import { captureConsole } from "../providers/kubeadm-fakes";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
@@ -97,7 +97,7 @@ describe("HostPrep steps on lab hosts", function () {
     };
   }
 
-  function inputs(host: string, step: HostPrepStep): RemoteStepOutputs {
+  function inputs(host: string, step: HostPrepStep): RemoteStepInputs {
     return { connection: connection(host), node: host, step: step.name, ...step };
   }
 

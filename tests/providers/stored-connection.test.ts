@@ -1,7 +1,7 @@
 // A changed connection is stored only once it works (issue 16, point 4): an update that has nothing to run on the
 // host still logs in with the new settings, so a wrong pinned key cannot reach the state and block later deletes.
 import { strict as assert } from "assert";
-import { remoteStepProvider, type RemoteStepOutputs } from "../../providers/remote-step";
+import { remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
 import { SshConnectionError, withSession } from "../../ssh";
 import { proveConnection } from "../../providers/steps";
 import { startSshd, type TestSshd } from "../support/sshd";
@@ -14,7 +14,7 @@ describe("stored connections (real sshd)", function () {
   before(async () => (sshd = await startSshd()));
   after(async () => sshd?.stop());
 
-  const step = (connection: RemoteStepOutputs["connection"]): RemoteStepOutputs => ({
+  const step = (connection: RemoteStepInputs["connection"]): RemoteStepInputs => ({
     connection,
     node: "worker01",
     step: "sysctl",
