@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../kubeadm/ca-hash";
 import { generateClusterCa, type CaKeyType } from "../kubeadm/cluster-ca";
-import { providerFromSource } from "./provider-from-source";
+import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
 
 export interface ClusterCaInputs {
   keyType: CaKeyType;
@@ -101,10 +101,14 @@ export interface ClusterCaArgs {
   validityDays: pulumi.Input<number>;
 }
 
-/** What each resource stores: a stand-in that loads clusterCaProvider from the source (provider-from-source.ts). */
-export const clusterCaProviderStored = providerFromSource("providers/cluster-ca", "clusterCaProvider", clusterCaProvider);
+/** What each resource stores: module text that loads clusterCaProvider from the source (provider-from-source.ts). */
+export const clusterCaProviderStored = new SourceProvider(
+  "providers/cluster-ca",
+  "clusterCaProvider",
+  clusterCaProvider,
+);
 
-export class ClusterCa extends pulumi.dynamic.Resource {
+export class ClusterCa extends SourceProvidedResource {
   declare readonly keyType: pulumi.Output<CaKeyType>;
   declare readonly rsaBits: pulumi.Output<number>;
   declare readonly validityDays: pulumi.Output<number>;

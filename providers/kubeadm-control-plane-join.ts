@@ -18,7 +18,7 @@ import { readControlPlaneJoin } from "./control-plane-join-read";
 import { updateControlPlaneJoin } from "./control-plane-join-update";
 import { containsUnknown } from "./plain-data";
 import { recordingUnfinished } from "./unfinished-update";
-import { providerFromSource } from "./provider-from-source";
+import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
 
 function inputFailures(inputs: KubeadmControlPlaneJoinInputs): pulumi.dynamic.CheckFailure[] {
   const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -92,15 +92,15 @@ export interface KubeadmControlPlaneJoinArgs {
   resetScript: pulumi.Input<string>;
 }
 
-/** What each resource stores: a stand-in that loads kubeadmControlPlaneJoinProvider from the source (provider-from-source.ts). */
-export const kubeadmControlPlaneJoinProviderStored = providerFromSource(
+/** What each resource stores: module text that loads kubeadmControlPlaneJoinProvider from the source (provider-from-source.ts). */
+export const kubeadmControlPlaneJoinProviderStored = new SourceProvider(
   "providers/kubeadm-control-plane-join",
   "kubeadmControlPlaneJoinProvider",
   kubeadmControlPlaneJoinProvider,
 );
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmControlPlaneJoin`. */
-export class KubeadmControlPlaneJoin extends pulumi.dynamic.Resource {
+export class KubeadmControlPlaneJoin extends SourceProvidedResource {
   declare readonly nodeName: pulumi.Output<string>;
   declare readonly joinedAt: pulumi.Output<string>;
 

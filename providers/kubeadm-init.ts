@@ -42,7 +42,7 @@ import {
 import { KubeadmStepError } from "./step-errors";
 import { recordingUnfinished } from "./unfinished-update";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
-import { providerFromSource } from "./provider-from-source";
+import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
 
 /** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
 export const ADOPT_WAIT_SECONDS = 90;
@@ -356,15 +356,15 @@ export interface KubeadmInitArgs {
   resetScript: pulumi.Input<string>;
 }
 
-/** What each resource stores: a stand-in that loads kubeadmInitProvider from the source (provider-from-source.ts). */
-export const kubeadmInitProviderStored = providerFromSource(
+/** What each resource stores: module text that loads kubeadmInitProvider from the source (provider-from-source.ts). */
+export const kubeadmInitProviderStored = new SourceProvider(
   "providers/kubeadm-init",
   "kubeadmInitProvider",
   kubeadmInitProvider,
 );
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit`. */
-export class KubeadmInit extends pulumi.dynamic.Resource {
+export class KubeadmInit extends SourceProvidedResource {
   declare readonly apiEndpoint: pulumi.Output<string>;
   declare readonly kubeconfig: pulumi.Output<string>;
   declare readonly caCertHash: pulumi.Output<string>;

@@ -25,7 +25,7 @@ import { deleteJoinToken, inspectJoiningNode, joinOnNode, labelJoinedNode } from
 import { containsUnknown, stripUndefined } from "./plain-data";
 import { KubeadmStepError } from "./step-errors";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
-import { providerFromSource } from "./provider-from-source";
+import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
 
 /** How long the kubelet gets to register its Node after `kubeadm join` finished. */
 export const REGISTER_WAIT_SECONDS = 120;
@@ -182,15 +182,15 @@ export interface KubeadmJoinArgs {
   resetScript: pulumi.Input<string>;
 }
 
-/** What each resource stores: a stand-in that loads kubeadmJoinProvider from the source (provider-from-source.ts). */
-export const kubeadmJoinProviderStored = providerFromSource(
+/** What each resource stores: module text that loads kubeadmJoinProvider from the source (provider-from-source.ts). */
+export const kubeadmJoinProviderStored = new SourceProvider(
   "providers/kubeadm-join",
   "kubeadmJoinProvider",
   kubeadmJoinProvider,
 );
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmJoin`. */
-export class KubeadmJoin extends pulumi.dynamic.Resource {
+export class KubeadmJoin extends SourceProvidedResource {
   declare readonly nodeName: pulumi.Output<string>;
   declare readonly joinedAt: pulumi.Output<string>;
 

@@ -1,47 +1,75 @@
-// What a dynamic resource stores as its provider. Pulumi serializes the provider object it is given into every
-// resource's inputs and outputs, copying by value every local module the object reaches: 80 to 190 KB of this
-// project's code per resource, twice, rewritten with the whole checkpoint each time a resource completes, and
-// about half a second of closure analysis per provider in every run of the program. This stand-in is a few hundred
-// bytes: its methods load the real provider from the program's source when the provider process first calls them.
+// What a dynamic resource stores as its provider. pulumi.dynamic.Resource serializes the provider object it is
+// given into every resource's inputs and outputs, copying by value every local module the object reaches: 80 to
+// 190 KB of this project's code per resource, twice, rewritten with the whole checkpoint each time a resource
+// completes, plus closure analysis in every run of the program (about 0.35 s for the first provider, then tenths).
+// Instead, each resource stores the same few hundred bytes of module text: a stand-in whose methods load the real
+// provider from the program's source when the provider process first calls them. The resources stay dynamic
+// resources (`pulumi-nodejs:dynamic/...`, run by Pulumi's dynamic-provider process); only the text is ours.
 //
 // The provider process runs in the program's directory (the engine starts plugins there), so the source is found
 // there, compiled by the ts-node the program itself runs with. One consequence, the same as for any Pulumi
 // provider plugin: `destroy` and `refresh` run the program's current provider code on the outputs an older version
 // stored, rather than the code stored with them. What must not change under a node (its reset script, a step's
 // undo script) is therefore stored as data in its outputs, not taken from the code.
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
-type Method = "check" | "diff" | "create" | "read" | "update" | "delete";
-const METHODS: Method[] = ["check", "diff", "create", "read", "update", "delete"];
+const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
 
 /**
- * A provider whose methods call `exportName` of `modulePath` (relative to the program's directory, without
- * extension). Only the methods the real provider has are given, so the engine's defaults apply to the others.
+ * The stand-in, turned into text with Function.prototype.toString: it may use nothing but its arguments, `require`
+ * and `process` (the module text the provider process loads has nothing else).
  */
-export function providerFromSource<Inputs, Outputs>(
-  modulePath: string,
-  exportName: string,
-  real: pulumi.dynamic.ResourceProvider<Inputs, Outputs>,
-): pulumi.dynamic.ResourceProvider<Inputs, Outputs> {
-  // Everything below is serialized: only strings and the functions built here, nothing imported.
-  const source = { modulePath, exportName };
+function standIn(modulePath: string, exportName: string, methods: string[]): Record<string, unknown> {
   const load = (): Record<string, (...args: unknown[]) => unknown> => {
     const path = require("path");
     // The program's process has ts-node already; the provider process has not until this first call.
     if (!require.extensions[".ts"]) {
       require("ts-node").register({ transpileOnly: true, project: path.join(process.cwd(), "tsconfig.json") });
     }
-    const provider = require(path.join(process.cwd(), source.modulePath))[source.exportName];
-    if (!provider) throw new Error(`${source.modulePath} has no provider named ${source.exportName}`);
+    const provider = require(path.join(process.cwd(), modulePath))[exportName];
+    if (!provider) throw new Error(`${modulePath} has no provider named ${exportName}`);
     return provider;
   };
   const provider: Record<string, unknown> = {};
-  for (const method of METHODS) {
-    if (typeof real[method] !== "function") continue;
+  for (const method of methods) {
     provider[method] = async (...args: unknown[]) => {
       const loaded = load();
       return loaded[method].call(loaded, ...args);
     };
   }
-  return provider as unknown as pulumi.dynamic.ResourceProvider<Inputs, Outputs>;
+  return provider;
+}
+
+/** A provider as the resources store it: module text whose `handler()` returns the stand-in. */
+export class SourceProvider {
+  /** What goes into each resource's `__provider`. */
+  readonly text: string;
+
+  /**
+   * `exportName` of `modulePath` (relative to the program's directory, without extension). Only the methods `real`
+   * has are given, so the engine's defaults apply to the others.
+   */
+  constructor(modulePath: string, exportName: string, real: object) {
+    const methods = METHODS.filter((method) => typeof (real as Record<string, unknown>)[method] === "function");
+    const args = [modulePath, exportName, methods].map((arg) => JSON.stringify(arg)).join(", ");
+    this.text = `exports.handler = () => (${standIn.toString()})(${args});\n`;
+  }
+}
+
+/**
+ * A dynamic resource (type `pulumi-nodejs:dynamic/<module>:<type>`, as pulumi.dynamic.Resource names it) whose
+ * stored provider is a SourceProvider's text.
+ */
+export class SourceProvidedResource extends pulumi.CustomResource {
+  constructor(
+    provider: SourceProvider,
+    name: string,
+    props: pulumi.Inputs,
+    opts: pulumi.CustomResourceOptions | undefined,
+    module: string,
+    type: string,
+  ) {
+    if ("__provider" in props) throw new Error("a dynamic resource must not define the __provider key");
+    super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: provider.text }, opts);
+  }
 }

@@ -15,7 +15,7 @@ import { flushLog } from "./engine-log";
 import { announce, formatDuration, progress, summary, warning } from "./progress";
 import { sameData } from "./plain-data";
 import { proveConnection } from "./steps";
-import { providerFromSource } from "./provider-from-source";
+import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
 
 export interface RemoteFile {
   path: string;
@@ -245,8 +245,8 @@ export interface RemoteStepArgs {
   prelude?: string;
 }
 
-/** What each resource stores: a stand-in that loads remoteStepProvider from the source (provider-from-source.ts). */
-export const remoteStepProviderStored = providerFromSource(
+/** What each resource stores: module text that loads remoteStepProvider from the source (provider-from-source.ts). */
+export const remoteStepProviderStored = new SourceProvider(
   "providers/remote-step",
   "remoteStepProvider",
   remoteStepProvider,
@@ -259,7 +259,7 @@ function withoutPrelude(prelude: string | undefined, script: string): string {
   return script.slice(prelude.length + 1);
 }
 
-export class RemoteStep extends pulumi.dynamic.Resource {
+export class RemoteStep extends SourceProvidedResource {
   declare readonly node: pulumi.Output<string>;
   declare readonly step: pulumi.Output<string>;
 

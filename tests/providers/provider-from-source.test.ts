@@ -5,9 +5,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import { remoteStepProviderStored, type RemoteStepInputs } from "../../providers/remote-step";
-import { providerFromSource } from "../../providers/provider-from-source";
+import { SourceProvider } from "../../providers/provider-from-source";
 import { repoRoot } from "../../tools/paths";
 
 function step(script: string): RemoteStepInputs {
@@ -29,7 +28,7 @@ function runInProviderProcess(cwd: string, serialized: string, call: string): st
     'const load = require("require-from-string");',
     'const provider = load(require("fs").readFileSync(0, "utf8")).handler();',
     `Promise.resolve((${call})(provider)).then(`,
-    '  (r) => console.log(JSON.stringify({ tsNodeBefore, result: r })),',
+    "  (r) => console.log(JSON.stringify({ tsNodeBefore, result: r })),",
     "  (e) => { console.log(JSON.stringify({ tsNodeBefore, error: String(e.message) })); });",
   ].join("\n");
   return execFileSync(
@@ -56,8 +55,8 @@ describe("providers stored as stand-ins that load the source (provider-from-sour
   });
   after(() => fs.rmSync(programDir, { recursive: true, force: true }));
 
-  it("runs the provider's own diff in a fresh process of the program's directory, compiling the source there", async () => {
-    const { text } = await pulumi.runtime.serializeFunction(() => remoteStepProviderStored, { allowSecrets: true });
+  it("runs the provider's own diff in a fresh process of the program's directory, compiling the source there", () => {
+    const { text } = remoteStepProviderStored;
     const call = (news: RemoteStepInputs) =>
       `(p) => p.diff("w1/kernel modules", ${JSON.stringify(step("modprobe overlay"))}, ${JSON.stringify(news)})`;
     const same = JSON.parse(runInProviderProcess(programDir, text, call(step("modprobe overlay"))));
@@ -67,15 +66,23 @@ describe("providers stored as stand-ins that load the source (provider-from-sour
     assert.deepEqual(changed.result, { changes: true, replaces: [] });
   });
 
-  it("names the module and provider when the source does not have it", async () => {
-    const missing = providerFromSource("providers/remote-step", "noSuchProvider", { create: async () => ({ id: "" }) });
-    const { text } = await pulumi.runtime.serializeFunction(() => missing, { allowSecrets: true });
+  it("names the module and provider when the source does not have it", () => {
+    const { text } = new SourceProvider("providers/remote-step", "noSuchProvider", {
+      create: async () => ({ id: "" }),
+    });
     const out = JSON.parse(runInProviderProcess(programDir, text, `(p) => p.create({})`));
     assert.equal(out.error, "providers/remote-step has no provider named noSuchProvider");
   });
 
   it("gives only the methods the real provider has, so the engine's defaults apply to the rest", () => {
-    const createOnly = providerFromSource("providers/x", "y", { create: async () => ({ id: "" }) });
-    assert.deepEqual(Object.keys(createOnly), ["create"]);
+    const { text } = new SourceProvider("providers/x", "y", { create: async () => ({ id: "" }) });
+    const out = JSON.parse(runInProviderProcess(programDir, text, `(p) => Object.keys(p)`));
+    assert.deepEqual(out.result, ["create"]);
+  });
+
+  it("is a few hundred bytes of plain module text, the same for every resource", () => {
+    assert.ok(remoteStepProviderStored.text.length < 2048, `${remoteStepProviderStored.text.length} bytes`);
+    assert.match(remoteStepProviderStored.text, /^exports\.handler = /);
+    assert.ok(remoteStepProviderStored.text.includes('"providers/remote-step", "remoteStepProvider"'));
   });
 });
