@@ -60,7 +60,7 @@ export interface RemoteStepOutputs {
   undoScript: string;
   checkScript?: string;
   prelude?: string;
-  /** sha256 of what ran (hostEffect). */
+  /** "sha256:<hex>" of what ran (hostEffect): named, so that nothing takes it for a key. */
   effect?: string;
   /** Older outputs only. */
   script?: string;
@@ -91,7 +91,7 @@ function hostEffect(state: {
     environment: state.environment,
     files: state.files ?? [],
   };
-  return createHash("sha256").update(JSON.stringify(effect)).digest("hex");
+  return `sha256:${createHash("sha256").update(JSON.stringify(effect)).digest("hex")}`;
 }
 
 /** What create and update leave in the state. */

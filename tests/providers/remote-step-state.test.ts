@@ -58,7 +58,7 @@ describe("a host-preparation step's stored state (real sshd)", function () {
     const outs = result!.outs as RemoteStepOutputs;
     assert.equal(outs.script, undefined);
     assert.equal(outs.files, undefined);
-    assert.match(outs.effect ?? "", /^[0-9a-f]{64}$/);
+    assert.match(outs.effect ?? "", /^sha256:[0-9a-f]{64}$/);
     assert.equal(outs.undoScript, "mark undone");
     assert.ok(JSON.stringify(outs).length < JSON.stringify(step()).length);
   });
