@@ -7,8 +7,8 @@
 // changing validityDays affects only CAs created afterwards. To renew an existing CA, replace the resource
 // explicitly (`pulumi up --replace <urn>`).
 //
-// This file's provider object is serialized into the state by Pulumi and run from there for delete and read;
-// it must hold no secrets and no values that cannot be serialized.
+// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// delete and read run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../kubeadm/ca-hash";
 import { generateClusterCa, type CaKeyType } from "../kubeadm/cluster-ca";

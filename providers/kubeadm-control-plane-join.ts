@@ -2,8 +2,8 @@
 // certificate key minted for this join (control-plane-join-create.ts); kubeadm phases on update; refresh; and
 // on delete a quorum check, drain, etcd member removal, Node deletion and reset (control-plane-join-delete.ts).
 //
-// This provider object is serialized into the state and run from there for delete and refresh: it captures no
-// secrets (they arrive as inputs) and no live values.
+// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import * as pulumi from "@pulumi/pulumi";
 import { withSession } from "../ssh";
 import { joinControlPlane } from "./control-plane-join-create";

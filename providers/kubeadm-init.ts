@@ -8,8 +8,8 @@
 // cluster) is reset before `kubeadm init` runs. A failed init resets the host before the error is raised, so the
 // next run starts clean either way.
 //
-// This provider object is serialized into the state and run from there for delete and refresh
-// (shared/reference/pulumi.md): it captures no secrets (they arrive as inputs) and no live values.
+// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../kubeadm/ca-hash";
 import { renderInitConfig } from "../kubeadm/init-config";

@@ -8,8 +8,8 @@
 // is this cluster's CA, and the control plane has its Node) is adopted; anything less is reset before the join.
 // A failed join resets the worker and deletes the token before the error is raised.
 //
-// This provider object is serialized into the state and run from there for delete and refresh: it captures
-// no secrets (they arrive as inputs) and no live values.
+// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import * as pulumi from "@pulumi/pulumi";
 import { tokenId } from "../kubeadm/token";
 import { describeTarget, SecretMasker, withSession } from "../ssh";
