@@ -6,9 +6,11 @@ import { isLowercaseDnsSubdomain } from "./addresses";
 import { stringAt, type CheckContext } from "./raw-view";
 import type { Findings } from "./problem";
 
+// Supported means read: config/kubeadm-facts.ts holds, per minor, the pause image and container-runtime check taken
+// from that kubeadm's source, and a minor without them would get a sandbox image kubeadm does not deploy.
 const SUPPORTED_RANGE =
-  `supported versions are 1.${SUPPORTED_MINORS.min}.x to 1.${SUPPORTED_MINORS.max}.x; ` +
-  `write an exact release such as ${DEFAULT_KUBERNETES_VERSION}`;
+  `supported versions are 1.${SUPPORTED_MINORS.min}.x to 1.${SUPPORTED_MINORS.max}.x, the releases whose kubeadm ` +
+  `this program was checked against; write an exact release such as ${DEFAULT_KUBERNETES_VERSION}`;
 
 // The seed tutorial this project replaces pinned "stable-1.11" and a kubeadm.k8s.io/v1alpha1
 // MasterConfiguration; people porting it need to hear that the whole format is gone, not only the number.

@@ -1,6 +1,6 @@
 // Applies defaults and the `ssh` fallbacks to a validated config, so that components and providers
 // receive a ClusterSpec with nothing left to guess.
-import { DEFAULTS, PAUSE_IMAGE_TAG_BY_MINOR, type ClusterConfigInput, type Host, type SshSettings } from "./schema";
+import { DEFAULTS, type ClusterConfigInput, type Host, type SshSettings } from "./schema";
 import {
   SETTING_KEYS,
   type ClusterSpec,
@@ -13,6 +13,7 @@ import { pathArgument, type ConfigPath } from "./key-path";
 import { joinHostPort, parseHostPort } from "./addresses";
 import { minorVersionOf, normalizeKubernetesVersion, parseKubernetesVersion } from "./version";
 import { readLocalFile } from "./local-path";
+import { kubeadmFactsFor } from "./kubeadm-facts";
 // The add-ons' rule, so kube-vip's image moves to addons.imageMirror exactly as theirs do.
 import { mirrorImage } from "../components/addons/image-mirror";
 
@@ -23,8 +24,8 @@ export interface ResolveOptions {
 
 function pauseImageTag(kubernetesVersion: string): string {
   const minor = parseKubernetesVersion(kubernetesVersion)?.minor;
-  const tag = minor === undefined ? undefined : PAUSE_IMAGE_TAG_BY_MINOR[minor];
-  // validate.ts only lets supported minors through, and each has an entry.
+  const tag = minor === undefined ? undefined : kubeadmFactsFor(minor)?.pauseTag;
+  // validate.ts only lets through the minors whose kubeadm was read.
   if (!tag) throw new Error(`no pause image tag known for Kubernetes ${kubernetesVersion}`);
   return tag;
 }

@@ -246,22 +246,6 @@ export const clusterConfig = z.strictObject({
 export type ClusterConfigInput = z.infer<typeof clusterConfig>;
 
 /** Defaults applied after validation, so the rest of the program never sees an optional it must guess. */
-/**
- * The pause image tag kubeadm uses per minor (`kubeadm config images list`); containerd's sandbox image
- * must match it or kubeadm warns and the kubelet keeps two pause images. Checked against the real
- * kubeadm for the versions the set-up builds (tests/config/pause-image.test.ts).
- */
-export const PAUSE_IMAGE_TAG_BY_MINOR: Readonly<Record<number, string>> = {
-  30: "3.9",
-  31: "3.10",
-  32: "3.10",
-  33: "3.10",
-  34: "3.10.1",
-  35: "3.10.1",
-  36: "3.10.1",
-  37: "3.10.1",
-};
-
 export const DEFAULTS = {
   kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
   podSubnet: "10.244.0.0/16",

@@ -1,7 +1,8 @@
 // Which Kubernetes versions the program can install, and how a version string is read.
+import { kubeadmFactsFor, supportedMinors } from "./kubeadm-facts";
 
-/** kubeadm only supports a short window of releases; these minors are the ones this program targets. */
-export const SUPPORTED_MINORS = { min: 30, max: 37 } as const;
+/** The minors whose kubeadm was read (config/kubeadm-facts.ts): the only ones the program installs. */
+export const SUPPORTED_MINORS = { min: Math.min(...supportedMinors()), max: Math.max(...supportedMinors()) } as const;
 
 export interface KubernetesVersion {
   major: number;
@@ -16,7 +17,7 @@ export function parseKubernetesVersion(text: string): KubernetesVersion | undefi
 }
 
 export function isSupported(version: KubernetesVersion): boolean {
-  return version.major === 1 && version.minor >= SUPPORTED_MINORS.min && version.minor <= SUPPORTED_MINORS.max;
+  return version.major === 1 && kubeadmFactsFor(version.minor) !== undefined;
 }
 
 /** "1.35.4" → "v1.35.4"; kubeadm and the image tags use the "v" form. */

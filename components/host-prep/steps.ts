@@ -7,6 +7,8 @@ import type { ClusterSpec, NodeSpec } from "../../config/spec";
 import type { RemoteFile } from "../../providers/remote-step";
 import { containerdFiles } from "./containerd-config";
 import { parseCidr } from "../../config/addresses";
+import { kubeadmFactsFor } from "../../config/kubeadm-facts";
+import { parseKubernetesVersion } from "../../config/version";
 
 export interface HostPrepStep {
   /** Short name, used in resource names and progress lines. */
@@ -87,6 +89,17 @@ export function firewalldPorts(spec: ClusterSpec, node: NodeSpec): string[] {
   return ports;
 }
 
+/** What this kubeadm's preflight asks of the runtime, read from its source (config/kubeadm-facts.ts). */
+function runtimeConfigCheck(spec: ClusterSpec): Record<string, string> {
+  const facts = kubeadmFactsFor(parseKubernetesVersion(spec.kubernetesVersion)?.minor ?? -1);
+  if (!facts) throw new Error(`no kubeadm facts for Kubernetes ${spec.kubernetesVersion}: validate the config first`);
+  return {
+    KUBERNETES_VERSION: spec.kubernetesVersion,
+    RUNTIME_CONFIG_CHECK: facts.runtimeConfigCheck,
+    RUNTIME_CONFIG_ERROR_FROM: facts.runtimeConfigErrorFrom ?? "",
+  };
+}
+
 export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[] {
   const versions = packageVersions(spec);
   const firewalld = {
@@ -124,7 +137,7 @@ export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[]
       APT_CONTAINERD_PACKAGE: aptContainerdPackage,
       CONTAINERD_VERSION: spec.packages.containerdPackageVersion ?? "",
     }),
-    step("containerd", "containerd-config", {}, containerdFiles(spec)),
+    step("containerd", "containerd-config", runtimeConfigCheck(spec), containerdFiles(spec)),
     step("kubelet", "kubelet"),
   ];
   if (node.role === "control-plane") {

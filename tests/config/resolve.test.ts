@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import { resolveConfig } from "../../config/resolve";
 import { validateConfig } from "../../config/validate";
-import { DEFAULTS, PAUSE_IMAGE_TAG_BY_MINOR, type ClusterConfigInput } from "../../config/schema";
+import { DEFAULTS, type ClusterConfigInput } from "../../config/schema";
 import {
   configWith,
   ed25519HostKey,
@@ -59,7 +59,7 @@ describe("resolveConfig", () => {
     });
     assert.equal(spec.addons.flannel.enabled, true);
     assert.equal(spec.addons.rookCeph.enabled, false);
-    assert.equal(spec.containerd.sandboxImage, `${DEFAULTS.imageRepository}/pause:${PAUSE_IMAGE_TAG_BY_MINOR[35]}`);
+    assert.equal(spec.containerd.sandboxImage, `${DEFAULTS.imageRepository}/pause:3.10.1`);
     const connection = spec.controlPlane[0].connection;
     assert.equal(connection.port, DEFAULTS.sshPort);
     assert.equal(connection.user, DEFAULTS.sshUser);
@@ -168,10 +168,7 @@ describe("resolveConfig", () => {
 
   it("builds the sandbox image from the configured image repository", () => {
     const spec = resolveValid(validConfig());
-    assert.equal(
-      spec.containerd.sandboxImage,
-      `registry.aliyuncs.com/google_containers/pause:${PAUSE_IMAGE_TAG_BY_MINOR[35]}`,
-    );
+    assert.equal(spec.containerd.sandboxImage, `registry.aliyuncs.com/google_containers/pause:3.10.1`);
     assert.deepEqual(spec.containerd.registryMirrors, { "docker.io": ["https://docker.m.daocloud.io"] });
   });
 

@@ -22,7 +22,7 @@ describe("HostPrep preflight", () => {
 
   /**
    * Runs the preflight step of a spec on a "host" whose /sys/fs/cgroup is of the given filesystem type; `standIns`
-   * replace other commands the script asks (nproc, dpkg-query) for this run.
+   * replace other commands the script asks (nproc, dpkg-query, cat) for this run.
    */
   function preflight(
     cgroupFs: string,
@@ -33,6 +33,8 @@ describe("HostPrep preflight", () => {
     rmSync(bin, { recursive: true, force: true });
     mkdirSync(bin);
     standIn("stat", `echo ${cgroupFs}`);
+    // What /sys/fs/cgroup/cgroup.controllers lists on a host where the kubelet runs (the only file it cats).
+    standIn("cat", "echo cpuset cpu io memory hugetlb pids");
     for (const [name, script] of Object.entries(standIns)) standIn(name, script);
     const spec = clusterSpec("v1.35.4", { kubelet: { extraArgs: {}, allowCgroupV1 }, ...overrides });
     const [step] = hostPrepSteps(spec, controlPlaneNode());
@@ -61,6 +63,12 @@ describe("HostPrep preflight", () => {
   it("accepts cgroup v1 once kubelet.allowCgroupV1 is set", () => {
     const run = preflight("tmpfs", true);
     assert.equal(run.status, 0, run.stderr);
+  });
+
+  it("refuses a kernel without the cgroup controllers the kubelet needs, naming them and the boot arguments", () => {
+    const run = preflight("cgroup2fs", false, { cat: "echo cpuset cpu io hugetlb" });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /no cgroup controller for memory pids, which the kubelet needs: .*cgroup_enable=memory/);
   });
 
   it("reports every problem of a host at once, each with its fix", () => {

@@ -230,10 +230,28 @@ describe("HostPrep steps on lab hosts", function () {
     );
     const before = await listing("u1");
     const chain = ["package-repositories", "packages", "containerd"].map((name) => byName(first, name));
+    let containerdLines: string[] = [];
     for (const step of chain) {
       const created = await captureConsole(() => remoteStepProvider.create!(step));
       assert.equal(created.error, undefined, created.error?.message);
+      containerdLines = created.lines;
     }
+    // The lab's containerd is 1.x, without the CRI RuntimeConfig call: kubeadm 1.35 warns (read from its source).
+    assert.match(
+      containerdLines.join("\n"),
+      /containerd 1\.\S+ lacks the CRI RuntimeConfig call: kubeadm v1\.35\.4 warns/,
+    );
+    // A kubeadm whose preflight required it would stop the step before containerd's configuration is touched.
+    const configured = await ok("u1", "md5sum /etc/containerd/config.toml");
+    const strict = chain[2];
+    const refused = await runStep("u1", {
+      ...first.find((step) => step.name === "containerd")!,
+      script: strict.script,
+      environment: { ...strict.environment, RUNTIME_CONFIG_CHECK: "error" },
+    });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /requires: install containerd 2\.x: .*packages\.apt\.containerdRepository/);
+    assert.equal(await ok("u1", "md5sum /etc/containerd/config.toml"), configured);
     const rerun = await captureConsole(() =>
       remoteStepProvider.update!("u1/containerd", chain[2], byName(second, "containerd")),
     );

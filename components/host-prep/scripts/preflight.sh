@@ -9,6 +9,19 @@ if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] && [ "$ALLOW_CGR
   problem "this host only offers cgroup v1 (/sys/fs/cgroup is not cgroup2): boot it with cgroup v2 (kernel argument systemd.unified_cgroup_hierarchy=1), or allow v1 with 'pulumi config set --path kubelet.allowCgroupV1 true'"
 fi
 
+# The kubelet needs these cgroup controllers; some kernels boot without one (Raspberry Pi OS's without memory), and
+# kubeadm's SystemVerification check only names it after the host is prepared.
+if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
+  controllers=" $(cat /sys/fs/cgroup/cgroup.controllers 2>/dev/null) "
+  missing=""
+  for controller in cpu memory pids; do
+    case "$controllers" in *" $controller "*) ;; *) missing="$missing $controller" ;; esac
+  done
+  if [ -n "$missing" ]; then
+    problem "the kernel offers no cgroup controller for$missing, which the kubelet needs: enable it at boot (for memory, the kernel arguments cgroup_enable=memory cgroup_memory=1, as Raspberry Pi OS needs)"
+  fi
+fi
+
 # kubeadm's NumCPU and Mem checks, which it runs only on control-plane nodes and only after the host is prepared.
 if [ "$NODE_ROLE" = control-plane ]; then
   cpus=$(nproc)
