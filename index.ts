@@ -13,6 +13,10 @@ export const kubeconfig = cluster.kubeconfig;
 /** Control-plane nodes that have run `kubeadm init` or joined. */
 export const controlPlaneNodes = cluster.controlPlaneNames;
 export const workerNodes = cluster.workerNames;
+/** Per control-plane node, when the first of its certificates expires; renewed within certificates.renewBeforeDays. */
+export const certificateExpiry = cluster.certificateExpiry;
+/** When the first of the cluster's CAs expires: kubeadm renews certificates, never their CAs. */
+export const caExpiry = cluster.caExpiry;
 /**
  * Secret: log-in token of the web UI's admin account (dashboard add-on); see the README's "Add-ons". Exported only
  * when the web UI is on: an exported undefined makes Pulumi warn on every run of a stack without it.

@@ -28,6 +28,10 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   readonly workerNames: pulumi.Output<string[]>;
   /** Names of the control-plane nodes, the first once `kubeadm init` ran, the others once they joined. */
   readonly controlPlaneNames: pulumi.Output<string[]>;
+  /** Per control-plane node, when the first of its certificates expires (renewed when due). */
+  readonly certificateExpiry: pulumi.Output<Record<string, string>>;
+  /** When the first of the cluster's CAs expires (kubeadm does not renew CAs). */
+  readonly caExpiry: pulumi.Output<string>;
   /** Secret: the web UI's cluster-admin token, when the dashboard add-on is on. */
   readonly dashboardToken: pulumi.Output<string | undefined>;
 
@@ -67,6 +71,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     // Further control-plane nodes join one after another: etcd adds one member at a time, and each join
     // re-uploads the shared certificates under its own key (two at once would overwrite each other's).
     let previousControlPlane: pulumi.Resource = master.init;
+    let previousCertificates: pulumi.Resource = master.certificates;
     const controlPlaneJoins = spec.controlPlane.slice(1).map((node) => {
       const join = new ControlPlaneJoin(
         `${name}-${node.name}`,
@@ -77,9 +82,11 @@ export class KubeadmCluster extends pulumi.ComponentResource {
           apiEndpoint: master.apiEndpoint,
           caCertHash: master.caCertHash,
           dependsOn: [preparedHost(node.name), previousControlPlane],
+          certificatesAfter: previousCertificates,
         },
         { parent: this },
       );
+      previousCertificates = join.certificates;
       previousControlPlane = join.join;
       return join;
     });
@@ -122,6 +129,14 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     this.kubeconfig = master.kubeconfig;
     this.workerNames = pulumi.all(joins.map((join) => join.nodeName));
     this.dashboardToken = addons.dashboardToken;
+    const controlPlaneCertificates = [
+      { node: first.name, certificates: master.certificates },
+      ...controlPlaneJoins.map((join, i) => ({ node: spec.controlPlane[i + 1].name, certificates: join.certificates })),
+    ];
+    this.certificateExpiry = pulumi
+      .all(controlPlaneCertificates.map(({ certificates }) => certificates.certificatesExpire))
+      .apply((expiries) => Object.fromEntries(expiries.map((expiry, i) => [controlPlaneCertificates[i].node, expiry])));
+    this.caExpiry = master.certificates.authoritiesExpire;
     this.controlPlaneNames = pulumi.all([
       master.init.apiEndpoint.apply(() => first.name),
       ...controlPlaneJoins.map((join) => join.nodeName),
@@ -134,6 +149,8 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       workerNames: this.workerNames,
       controlPlaneNames: this.controlPlaneNames,
       dashboardToken: this.dashboardToken,
+      certificateExpiry: this.certificateExpiry,
+      caExpiry: this.caExpiry,
     });
   }
 }

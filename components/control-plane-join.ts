@@ -3,6 +3,7 @@
 // answers mints the token, uploads the certificates, and on removal checks the etcd quorum and drains.
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../config/spec";
+import { CertificateRenewal } from "../providers/certificate-renewal";
 import { KubeadmControlPlaneJoin } from "../providers/kubeadm-control-plane-join";
 import { joiningNodeInputs, type NodeJoinArgs } from "./node-join";
 
@@ -11,6 +12,8 @@ export interface ControlPlaneJoinArgs extends NodeJoinArgs {
   controlPlanes: NodeSpec[];
   /** The node's HostPrep and the previous control-plane join: etcd members are added one at a time. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** The previous control plane's certificates: one control plane restarts its components at a time. */
+  certificatesAfter: pulumi.Resource;
 }
 
 export class ControlPlaneJoin extends pulumi.ComponentResource {
@@ -18,6 +21,8 @@ export class ControlPlaneJoin extends pulumi.ComponentResource {
   readonly joinedAt: pulumi.Output<string>;
   /** The KubeadmControlPlaneJoin resource, for dependsOn. */
   readonly join: KubeadmControlPlaneJoin;
+  /** Its certificates' expiry, renewed when due. */
+  readonly certificates: CertificateRenewal;
 
   constructor(name: string, args: ControlPlaneJoinArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:ControlPlaneJoin", name, {}, opts);
@@ -35,6 +40,15 @@ export class ControlPlaneJoin extends pulumi.ComponentResource {
         ),
       },
       { parent: this, dependsOn: args.dependsOn },
+    );
+    this.certificates = new CertificateRenewal(
+      `${name}-certificates`,
+      {
+        connection: pulumi.secret(args.node.connection),
+        node: { name: args.node.name },
+        renewBeforeDays: args.spec.certificates.renewBeforeDays,
+      },
+      { parent: this, dependsOn: [this.join, args.certificatesAfter] },
     );
     this.nodeName = this.join.nodeName;
     this.joinedAt = this.join.joinedAt;

@@ -3,6 +3,7 @@
 // workers only after init succeeded, and a replaced control plane replaces the workers with it.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../config/spec";
+import { CertificateRenewal } from "../providers/certificate-renewal";
 import { KubeadmInit } from "../providers/kubeadm-init";
 import { readResetScript } from "../providers/node-reset";
 import { clusterSettings, nodeSettings } from "../providers/node-settings";
@@ -28,6 +29,8 @@ export class MasterNode extends pulumi.ComponentResource {
   readonly bootstrapToken: pulumi.Output<string>;
   /** The KubeadmInit resource, for dependsOn. */
   readonly init: KubeadmInit;
+  /** Its certificates' expiry, renewed when due; the next control plane's renewal waits for this one. */
+  readonly certificates: CertificateRenewal;
 
   constructor(name: string, args: MasterNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:MasterNode", name, {}, opts);
@@ -45,7 +48,18 @@ export class MasterNode extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.dependsOn },
     );
-    this.kubeconfig = pulumi.secret(this.init.kubeconfig);
+    this.certificates = new CertificateRenewal(
+      `${name}-certificates`,
+      {
+        connection: pulumi.secret(node.connection),
+        node: { name: node.name },
+        renewBeforeDays: spec.certificates.renewBeforeDays,
+        // Passed through, so a preview knows it: admin.conf changes when its certificate is renewed.
+        kubeconfig: pulumi.secret(this.init.kubeconfig),
+      },
+      { parent: this, dependsOn: [this.init] },
+    );
+    this.kubeconfig = pulumi.secret(this.certificates.kubeconfig.apply((renewed) => renewed as string));
     this.apiEndpoint = this.init.apiEndpoint;
     this.caCertHash = this.init.caCertHash;
     this.bootstrapToken = pulumi.secret(this.init.bootstrapToken);

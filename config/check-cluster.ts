@@ -3,7 +3,7 @@ import { DEFAULT_KUBERNETES_VERSION } from "./schema";
 import { isSupported, parseKubernetesVersion, SUPPORTED_MINORS } from "./version";
 import { parseGoDuration } from "./duration";
 import { isLowercaseDnsSubdomain } from "./addresses";
-import { stringAt, type CheckContext } from "./raw-view";
+import { numberAt, recordAt, stringAt, type CheckContext } from "./raw-view";
 import type { Findings } from "./problem";
 
 // Supported means read: config/kubeadm-facts.ts holds, per minor, the pause image and container-runtime check taken
@@ -44,6 +44,19 @@ export function checkKubernetesVersion(ctx: CheckContext, findings: Findings): v
     return;
   }
   findings.error(path, `'${text}' is not a version: write [v]MAJOR.MINOR.PATCH; ${SUPPORTED_RANGE}`);
+}
+
+/** kubeadm issues a control plane's certificates for a year (its certificateValidityPeriod default). */
+const CERTIFICATE_LIFETIME_DAYS = 365;
+
+export function checkCertificateRenewal(ctx: CheckContext, findings: Findings): void {
+  const days = numberAt(recordAt(ctx.root, "certificates"), "renewBeforeDays");
+  if (days === undefined || days < CERTIFICATE_LIFETIME_DAYS) return;
+  findings.warn(
+    ["certificates", "renewBeforeDays"],
+    `${days} days is not less than the ${CERTIFICATE_LIFETIME_DAYS} days kubeadm's certificates last: every pulumi up ` +
+      "would renew them and restart the control plane's components; 30 (the default) leaves a month for a missed run",
+  );
 }
 
 const MAX_TOKEN_TTL_MS = 24 * 3_600_000;

@@ -286,6 +286,9 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
       validityDays: config.clusterCa?.validityDays ?? DEFAULTS.caValidityDays,
     },
     joinTokenTtl: config.joinTokenTtl ?? DEFAULTS.joinTokenTtl,
+    certificates: {
+      renewBeforeDays: config.certificates?.renewBeforeDays ?? DEFAULTS.certificateRenewBeforeDays,
+    },
     drain: {
       force: config.drain?.force ?? DEFAULTS.drainForce,
       timeoutSeconds: config.drain?.timeoutSeconds ?? DEFAULTS.drainTimeoutSeconds,

@@ -209,6 +209,15 @@ export const drain = z.strictObject({
   timeoutSeconds: z.number().int().min(1).optional(),
 });
 
+export const certificates = z.strictObject({
+  renewBeforeDays: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("renew a control plane's certificates once they expire within this many days"),
+});
+
 /** Every key of the stack config, without the project prefix. */
 export const clusterConfig = z.strictObject({
   kubernetesVersion: word.optional(),
@@ -241,6 +250,7 @@ export const clusterConfig = z.strictObject({
   clusterCa: clusterCa.optional(),
   joinTokenTtl: nonEmpty.optional().describe("lifetime of the token minted for each join, e.g. 15m"),
   drain: drain.optional(),
+  certificates: certificates.optional(),
   addons: addons.optional(),
 });
 export type ClusterConfigInput = z.infer<typeof clusterConfig>;
@@ -263,6 +273,8 @@ export const DEFAULTS = {
   schedulableControlPlane: false,
   joinTokenTtl: "15m",
   drainTimeoutSeconds: 300,
+  /** kubeadm's certificates live a year; a month leaves room for a missed run or two. */
+  certificateRenewBeforeDays: 30,
   drainForce: false,
   /**
    * kube-vip's image (the version `kube-vip manifest pod` of this release writes the manifest for); a registry

@@ -131,6 +131,7 @@ export interface ClusterSpec {
   clusterCa: { keyType: "rsa" | "ecdsa"; rsaBits: 2048 | 3072 | 4096; validityDays: number };
   joinTokenTtl: string;
   drain: { force: boolean; timeoutSeconds: number };
+  certificates: { renewBeforeDays: number };
   addons: {
     imageMirror?: string;
     /** false: `up` does not wait for the add-ons' workloads to be ready (pulumi.com/skipAwait on them). */

@@ -4,7 +4,7 @@ import { clusterConfig, type ClusterConfigInput } from "./schema";
 import { Findings, type Problem } from "./problem";
 import { schemaProblems } from "./schema-problems";
 import { asRecord, type CheckContext } from "./raw-view";
-import { checkDnsDomain, checkJoinTokenTtl, checkKubernetesVersion } from "./check-cluster";
+import { checkCertificateRenewal, checkDnsDomain, checkJoinTokenTtl, checkKubernetesVersion } from "./check-cluster";
 import { checkCertSans, checkControlPlaneEndpoint, checkSubnets } from "./check-network";
 import { checkHosts } from "./check-hosts";
 import { checkSsh } from "./check-ssh";
@@ -46,6 +46,7 @@ const CHECKS = [
   checkCertSans,
   checkDnsDomain,
   checkJoinTokenTtl,
+  checkCertificateRenewal,
   checkExtraArgs,
   checkSources,
   checkAddons,

@@ -80,3 +80,32 @@ describe("validateConfig: dnsDomain", () => {
     assert.match(errorAt(result, "pulumi-kubeadm:dnsDomain"), /lowercase.*cluster\.local/);
   });
 });
+
+describe("validateConfig: certificates.renewBeforeDays", () => {
+  const KEY = "pulumi-kubeadm:certificates.renewBeforeDays";
+  const withDays = (days: number) =>
+    validateConfig(
+      configWith((c) => {
+        c.certificates = { renewBeforeDays: days };
+      }),
+    );
+
+  it("warns that a window of a year or more renews at every up, and accepts it", () => {
+    const result = withDays(400);
+    assertNoErrorAt(result, KEY);
+    const warning = result.warnings.find((w) => w.key === KEY);
+    assert.ok(warning, JSON.stringify(result.warnings));
+    assert.match(warning.message, /every pulumi up would renew them/);
+  });
+
+  it("takes a month without a word, and refuses what is not a whole number of days", () => {
+    const result = withDays(30);
+    assert.equal(result.ok, true);
+    assert.deepEqual(
+      result.warnings.filter((w) => w.key === KEY),
+      [],
+    );
+    assert.match(errorAt(withDays(0), KEY), /.+/);
+    assert.match(errorAt(withDays(2.5), KEY), /.+/);
+  });
+});

@@ -6,6 +6,7 @@
 // in containerd, flannel's vxlan carries Pod traffic between the hosts, kube-proxy and CoreDNS serve Services
 // and names, and every image comes from the lab's registry through the stack's mirror settings only.
 import { strict as assert } from "assert";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { registryPulls } from "../../lab/registry";
 import { LabStack } from "../support/lab-stack";
 import { pinnedDeployment } from "../support/workloads";
@@ -181,6 +182,53 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
         `${image} was not pulled through the lab registry (it served: ${[...served].join(", ")})`,
       );
     }
+  });
+
+  it("renews the control plane's certificates once they are within certificates.renewBeforeDays, never before", async () => {
+    const fingerprint = () =>
+      lab.lab.run(CONTROL_PLANE, "sha256sum /etc/kubernetes/pki/apiserver.crt /etc/kubernetes/admin.conf");
+    const expiry = async () => (await lab.stack.outputs()).certificateExpiry.value[CONTROL_PLANE] as string;
+    const issued = await fingerprint();
+    const first = await expiry();
+    const days = (Date.parse(first) - Date.now()) / 86_400_000;
+    assert.ok(days > 360 && days < 366, `kubeadm's certificates expire in ${days} days`);
+
+    // A year's window puts them due: the preview plans that one update, with the reason, and nothing replaced (the
+    // kubeconfig the add-ons use passes through the renewal, so the preview knows it).
+    await lab.stack.setConfig("pulumi-kubeadm:certificates.renewBeforeDays", { value: "366" }, true);
+    const planned: string[] = [];
+    const onEvent = (event: EngineEvent) => {
+      const step = event.resourcePreEvent?.metadata;
+      if (step && step.op !== "same") planned.push(`${step.op} ${step.type}`);
+    };
+    const from = lab.output.length;
+    await lab.preview({ onEvent });
+    assert.deepEqual(planned, ["update pulumi-nodejs:dynamic/pulumi-kubeadm:CertificateRenewal"]);
+    assert.match(
+      lab.output.slice(from),
+      /\[cp1\] certificates: the first, \S+, expires in 36\d days .*renewBeforeDays \(366\)/,
+    );
+
+    const result = await lab.up();
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.notEqual(await fingerprint(), issued, "the API server's certificate and admin.conf were not renewed");
+    assert.ok(Date.parse(await expiry()) > Date.parse(first), "the output still shows the old expiry");
+    await lab.kubectl("get --raw=/readyz");
+    // The stack's kubeconfig output is the renewed admin.conf, and it works.
+    const kubeconfig = (await lab.stack.outputs()).kubeconfig.value as string;
+    assert.equal(kubeconfig, await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/admin.conf"));
+
+    // Back to the default: the setting is recorded, nothing is renewed.
+    await lab.stack.removeConfig("pulumi-kubeadm:certificates");
+    const renewed = await fingerprint();
+    const settled = await lab.up();
+    assert.equal(settled.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.equal(await fingerprint(), renewed);
+    const next = await lab.preview();
+    assert.deepEqual(
+      Object.entries(next.changeSummary).filter(([op]) => op !== "same"),
+      [],
+    );
   });
 
   it("removes a worker with a real drain, and adds it back", async () => {

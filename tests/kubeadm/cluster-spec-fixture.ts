@@ -61,6 +61,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     clusterCa: { keyType: "rsa", rsaBits: 2048, validityDays: 3650 },
     joinTokenTtl: "24h",
     drain: { force: false, timeoutSeconds: 300 },
+    certificates: { renewBeforeDays: 30 },
     addons: {
       waitForRollout: true,
       flannel: { enabled: true, backend: "vxlan" },

@@ -162,6 +162,7 @@ describe("MasterNode and WorkerJoin components (Pulumi mocks)", () => {
         controlPlanes: [CP1],
         apiEndpoint: HA_SPEC.controlPlaneEndpoint,
         caCertHash: master.caCertHash,
+        certificatesAfter: master.certificates,
       },
       { transformations: [record] },
     );
