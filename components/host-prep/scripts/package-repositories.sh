@@ -65,13 +65,13 @@ remove_prerequisites_on_failure() {
 
 case "$family" in
 apt)
-  missing=$(prerequisites_missing | tr '\n' ' ')
+  missing=$(prerequisites_missing | paste -sd ' ' -)
   if [ -n "$missing" ] && [ ! -f "$state_dir/prerequisites-added" ]; then
     make_state_dir
     trap 'status=$?; remove_prerequisites_on_failure "$status"; finish_step "$status"' EXIT
     installed_packages >"$step_work/packages-before"
     export DEBIAN_FRONTEND=noninteractive
-    echo "installing what this step needs and the host lacks:$missing (from the distribution's repositories)"
+    echo "installing what this step needs and the host lacks: $missing (from the distribution's repositories)"
     apt-get update -q
     prerequisites_this_run=1
     # shellcheck disable=SC2086 # one word per package
