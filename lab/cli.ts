@@ -17,14 +17,16 @@ import { shellCommand } from "../ssh/quote";
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 
   up <N> [--distro ubuntu|rocky|mixed|<d1,d2,...>] [--names a,b,c] [--concurrency 8] [--lb [--lb-hosts a,b]]
-     [--rocky-security selinux=enforcing|permissive|disabled,firewalld]
+     [--rocky-security selinux=enforcing|permissive|disabled,firewalld] [--docker] [--minimal]
                         start N hosts (h1..hN unless named); a running lab of the same shape is left as is
                         (hosts or forwarders that died are brought back); --lb adds a TCP load balancer on
                         .252:6443 of the lab's block forwarding to port 6443 of every host (or of --lb-hosts) whose
                         API server's /readyz answers 200, the controlPlaneEndpoint of an HA stack; every host
                         boots real systemd (real containerd, kubelet, kubeadm), and the lab's registry mirror
                         serves their images on .15.253:5000 of the lab's block; --rocky-security makes every
-                        rocky host start with SELinux in that mode and/or firewalld running (the lab's doubles)
+                        rocky host start with SELinux in that mode and/or firewalld running (the lab's doubles);
+                        --docker makes every ubuntu host start with Docker installed from Docker's apt repository
+                        and running, --minimal without curl, gpg and ca-certificates
   down                  remove everything of the lab, whatever state it is in
   status                hosts, addresses, SSH ports, up/down
   inventory [--json]    the inventory's path (--json: its content)
@@ -136,8 +138,16 @@ async function main(argv: string[]): Promise<number> {
         .map((n) => n.trim());
       const count = rest[0] !== undefined ? Number(rest[0]) : undefined;
       const security = flag(args, "rocky-security");
+      const ubuntuKind = {
+        ...(args.flags.has("docker") ? { docker: true } : {}),
+        ...(args.flags.has("minimal") ? { minimal: true } : {}),
+      };
       const hosts = hostSpecs(count, flag(args, "distro") ?? "ubuntu", names).map((h) =>
-        security && h.distro === "rocky" ? { ...h, ...parseSecurity(security) } : h,
+        security && h.distro === "rocky"
+          ? { ...h, ...parseSecurity(security) }
+          : h.distro === "ubuntu"
+            ? { ...h, ...ubuntuKind }
+            : h,
       );
       const lbHosts = flag(args, "lb-hosts")
         ?.split(",")

@@ -12,6 +12,9 @@ export interface InventoryHost {
   /** Rocky hosts that started with SELinux (this mode) and firewalld (lab/spec.ts HostSecurity); absent otherwise. */
   selinux?: "enforcing" | "permissive" | "disabled";
   firewalld?: boolean;
+  /** Ubuntu hosts that started with Docker, or as a minimal install (lab/spec.ts HostKind); absent otherwise. */
+  docker?: boolean;
+  minimal?: boolean;
   /** Lab address: what the cluster uses (advertiseAddress, join endpoint). */
   address: string;
   /** Where SSH reaches the host from the machine (a forwarder on loopback). */

@@ -34,6 +34,9 @@ export function realPackageFiles(versions = pinnedVersions()): Record<string, Re
     containerd,
     runc: { "usr/sbin/runc": runc },
     "containerd.io": { ...containerd, "usr/bin/runc": runc },
+    // What a minimal host lacks until apt installs it (lab/doubles/init-host --minimal hides the machine's).
+    gpg: { "usr/bin/gpg": machineBinary("gpg") },
+    "ca-certificates": { "etc/ssl/certs/ca-certificates.crt": "/etc/ssl/certs/ca-certificates.crt" },
   };
 }
 

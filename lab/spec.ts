@@ -10,14 +10,31 @@ export interface HostSecurity {
   firewalld?: boolean;
 }
 
-export interface HostSpec extends HostSecurity {
+/** What a host already has, or lacks, at its first boot: real hosts are not blank (ubuntu hosts only). */
+export interface HostKind {
+  /**
+   * Docker as `apt-get install docker-ce` from download.docker.com leaves a host: Docker's apt source and key,
+   * containerd.io (its config.toml disables CRI) and docker-ce installed, containerd and docker running. The
+   * `docker` double runs containers through the host's real containerd (namespace moby).
+   */
+  docker?: boolean;
+  /** A minimal install: no curl, gpg or ca-certificates (commands not found until apt installs them). */
+  minimal?: boolean;
+}
+
+export interface HostSpec extends HostSecurity, HostKind {
   name: string;
   distro: Distro;
 }
 
 /** init-host's options for a host (lab/doubles/init-host): what its first boot installs besides the distribution. */
-export function initArgs(host: HostSecurity): string[] {
-  return [...(host.selinux ? [`--selinux=${host.selinux}`] : []), ...(host.firewalld ? ["--firewalld"] : [])];
+export function initArgs(host: HostSecurity & HostKind): string[] {
+  return [
+    ...(host.selinux ? [`--selinux=${host.selinux}`] : []),
+    ...(host.firewalld ? ["--firewalld"] : []),
+    ...(host.docker ? ["--docker"] : []),
+    ...(host.minimal ? ["--minimal"] : []),
+  ];
 }
 
 /** `--security selinux=enforcing,firewalld` (lab up): the security options of every rocky host. */
@@ -86,8 +103,10 @@ export function checkSpec(spec: LabSpec): void {
     if (seen.has(h.name)) throw new Error(`host ${h.name} appears twice`);
     seen.add(h.name);
     if (!DISTROS.includes(h.distro)) throw new Error(`host ${h.name}: unknown distro ${JSON.stringify(h.distro)}`);
-    if (h.distro !== "rocky" && initArgs(h).length > 0)
+    if (h.distro !== "rocky" && (h.selinux || h.firewalld))
       throw new Error(`host ${h.name}: SELinux and firewalld are for rocky hosts (the RHEL family), not ${h.distro}`);
+    if (h.distro !== "ubuntu" && (h.docker || h.minimal))
+      throw new Error(`host ${h.name}: docker and minimal hosts are ubuntu hosts, not ${h.distro}`);
   }
   for (const backend of loadBalancerBackends(spec) ?? []) {
     if (!seen.has(backend)) throw new Error(`the load balancer names ${backend}, which is not a host of the lab`);

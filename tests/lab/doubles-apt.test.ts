@@ -240,6 +240,32 @@ describe("lab doubles: apt family", function () {
     assert.match(r.stderr, /are you root\?$/m);
   });
 
+  it("containerd and Docker's containerd.io conflict both ways, and docker-ce goes with containerd.io", () => {
+    lab.write("/etc/apt/keyrings/docker.asc", fs.readFileSync(`${lab.root}/catalogue/keys/docker.asc`));
+    lab.write(
+      "/etc/apt/sources.list.d/docker.list",
+      "deb [signed-by=/etc/apt/keyrings/docker.asc] https://download.docker.com/linux/ubuntu noble stable\n",
+    );
+    lab.run("apt-get", ["update"]);
+    let r = lab.run("apt-get", ["install", "-y", "docker-ce"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^The following additional packages will be installed:\n {2}containerd\.io$/m);
+    r = lab.run("apt-get", ["install", "containerd"]);
+    assert.equal(r.code, 1, "without -y apt asks before removing");
+    assert.match(r.stdout, /^The following packages will be REMOVED:\n {2}containerd\.io docker-ce$/m);
+    r = lab.run("apt-get", ["install", "-y", "containerd"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Removing docker-ce .*\nRemoving containerd\.io /m);
+    assert.equal(lab.run("dpkg-query", ["-W", "-f=${Status}", "docker-ce"]).stdout.includes("ok installed"), false);
+    r = lab.run("apt-get", ["install", "-y", "containerd.io"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^The following packages will be REMOVED:\n {2}containerd runc$/m);
+    lab.run("apt-get", ["install", "-y", "docker-ce"]);
+    r = lab.run("apt-get", ["remove", "-y", "containerd.io"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^The following packages will be REMOVED:\n {2}containerd\.io docker-ce$/m);
+  });
+
   it("remove keeps /etc files, purge deletes them; dpkg-query sees the difference", () => {
     lab.run("apt-get", ["update"]);
     lab.write("/etc/apt/keyrings/docker.asc", fs.readFileSync(`${lab.root}/catalogue/keys/docker.asc`));

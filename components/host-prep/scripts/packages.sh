@@ -30,9 +30,16 @@ case "$family" in
 apt)
   export DEBIAN_FRONTEND=noninteractive
   containerd_package=$APT_CONTAINERD_PACKAGE${CONTAINERD_VERSION:+=$CONTAINERD_VERSION}
+  # The host's own containerd (Docker's containerd.io, say) stays as it is unless the stack pins a version: naming it
+  # would move it to the repository's newest, under the containers Docker runs.
+  if [ -z "$CONTAINERD_VERSION" ] && grep -qxF "$APT_CONTAINERD_PACKAGE" "$state_dir/packages-before"; then
+    echo "keeping the host's $APT_CONTAINERD_PACKAGE $(dpkg-query -W -f='${Version}' "$APT_CONTAINERD_PACKAGE")"
+    containerd_package=""
+  fi
+  # shellcheck disable=SC2086 # no word when the host's containerd is kept
   apt-get install -y -q --allow-change-held-packages --allow-downgrades \
     "kubelet=$APT_KUBERNETES_VERSION" "kubeadm=$APT_KUBERNETES_VERSION" "kubectl=$APT_KUBERNETES_VERSION" \
-    "$containerd_package"
+    $containerd_package
   apt-mark hold kubelet kubeadm kubectl
   ;;
 dnf | yum)

@@ -12,7 +12,11 @@
  * What was fetched is kept in $LAB_STATE/apt-lists.json; `install` only sees sources that are configured now
  * AND were fetched by the last successful update of that source.
  * Installing copies $LAB_ROOT/doubles/packages/<name>/ under / and records it in $LAB_STATE/packages.json;
- * packages shipping kubelet.service / containerd.service are enabled and started (Debian policy postinst).
+ * packages shipping kubelet.service / containerd.service / docker.service are enabled and started (Debian policy
+ * postinst). Depends and Conflicts are the catalogue's, from every mirror (dpkg keeps an installed package's
+ * relations whatever the sources say now): a conflict works both ways (installing containerd removes Docker's
+ * containerd.io, and the reverse), and what depends on a removed package is removed with it (docker-ce with
+ * containerd.io), as apt does.
  */
 
 const fs = require("fs");
@@ -31,7 +35,12 @@ const SILENT_IGNORE = [
   /\.orig$/,
   /\.distUpgrade$/,
 ];
-const UNIT_OF = { kubelet: "kubelet.service", containerd: "containerd.service", "containerd.io": "containerd.service" };
+const UNIT_OF = {
+  kubelet: "kubelet.service",
+  containerd: "containerd.service",
+  "containerd.io": "containerd.service",
+  "docker-ce": "docker.service",
+};
 const DESCRIPTIONS = {
   kubelet: "Node agent for Kubernetes clusters",
   kubeadm: "Command-line utility for administering a Kubernetes cluster",
@@ -41,6 +50,7 @@ const DESCRIPTIONS = {
   containerd: "daemon to control runC",
   "containerd.io": "An open and reliable container runtime",
   runc: "Open Container Project - runtime",
+  "docker-ce": "Docker: the open-source application container engine",
 };
 
 function isRoot() {
@@ -455,6 +465,40 @@ function available() {
   return { avail, depends, conflicts, errors: src.errors, warnings: src.warnings };
 }
 
+/** Depends and Conflicts of every package the catalogue knows, whichever mirror offers it. */
+function relations() {
+  const depends = {};
+  const conflicts = {};
+  for (const mirror of pkgs.loadCatalogue("apt").mirrors) {
+    for (const [name, deps] of Object.entries(mirror.depends || {}))
+      depends[name] = [...new Set([...(depends[name] || []), ...deps])];
+    for (const [name, others] of Object.entries(mirror.conflicts || {}))
+      conflicts[name] = [...new Set([...(conflicts[name] || []), ...others])];
+  }
+  const conflict = (a, b) => (conflicts[a] || []).includes(b) || (conflicts[b] || []).includes(a);
+  return { depends, conflict };
+}
+
+/**
+ * `removing` with every installed package that depends on one of them (not those `staying` in a plan), dependents
+ * first: the order dpkg removes them in.
+ */
+function withDependents(db, removing, staying = new Set()) {
+  const { depends } = relations();
+  const all = [...removing];
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [name, p] of Object.entries(db.packages)) {
+      if (p.status === "config-files" || all.includes(name) || staying.has(name)) continue;
+      if ((depends[name] || []).some((dep) => all.includes(dep))) {
+        all.push(name);
+        grew = true;
+      }
+    }
+  }
+  return all.reverse();
+}
+
 function parseInstallArgs(argv) {
   const o = {
     yes: false,
@@ -571,7 +615,7 @@ function install(ctx, o) {
       100,
     );
   }
-  const { avail, depends, conflicts, errors, warnings } = available();
+  const { avail, depends, errors, warnings } = available();
   if (errors.length) ctx.fail(errors.join("\n"), 100);
   if (warnings.length) ctx.err(warnings.join("\n") + "\n");
   lockDpkg(ctx, o, "dpkg");
@@ -619,11 +663,14 @@ function install(ctx, o) {
     );
     ctx.fail("E: Unable to correct problems, you have held broken packages.", 100);
   }
-  const removeFor = [];
-  for (const [name] of plan) {
-    for (const c of conflicts[name] || [])
-      if (db.packages[c] && db.packages[c].status !== "config-files" && !removeFor.includes(c)) removeFor.push(c);
-  }
+  const { conflict } = relations();
+  const conflicting = Object.keys(db.packages).filter(
+    (installed) =>
+      db.packages[installed].status !== "config-files" &&
+      !plan.has(installed) &&
+      [...plan.keys()].some((name) => conflict(name, installed)),
+  );
+  const removeFor = withDependents(db, conflicting, new Set(plan.keys()));
   const fresh = [];
   const upgrades = [];
   const downgrades = [];
@@ -647,7 +694,7 @@ function install(ctx, o) {
     for (const n of same) if (db.packages[n].auto) lines.push(`${n} set to manually installed.`);
   }
   if (extra.length) lines.push("The following additional packages will be installed:", wrap(extra.sort()));
-  if (removeFor.length) lines.push("The following packages will be REMOVED:", wrap(removeFor.sort()));
+  if (removeFor.length) lines.push("The following packages will be REMOVED:", wrap([...removeFor].sort()));
   if (fresh.length) lines.push("The following NEW packages will be installed:", wrap(fresh.sort()));
   if (heldChanged.length) lines.push("The following held packages will be changed:", wrap(heldChanged));
   if (upgrades.length) lines.push("The following packages will be upgraded:", wrap(upgrades.sort()));
@@ -769,6 +816,7 @@ function remove(ctx, o, purge) {
     }
     todo.push(name);
   }
+  todo.splice(0, todo.length, ...withDependents(db, todo));
   if (todo.length)
     lines.push(`The following packages will be REMOVED:`, wrap(todo.map((n) => (purge ? `${n}*` : n)).sort()));
   const held = todo.filter((n) => db.holds.includes(n));

@@ -5,6 +5,8 @@
  * -H (ignored). Unknown host or a host made unreachable ($LAB_ROOT/network.json "unreachable", or blocked in
  * registries.json) -> "curl: (6) Could not resolve host: <host>" exit 6; known host, unknown path -> 404:
  * with -f "curl: (22) The requested URL returned error: 404" exit 22, without -f a 404 page, exit 0.
+ * HTTPS needs the CA bundle: on a host whose package db has no ca-certificates and no
+ * /etc/ssl/certs/ca-certificates.crt (a minimal install), curl 8 on Ubuntu fails with exit 77.
  */
 const fs = require("fs");
 const path = require("path");
@@ -94,6 +96,10 @@ function main(ctx) {
       rc = errOut(6, `Could not resolve host: ${host}`);
       continue;
     }
+    if (u.protocol === "https:" && !caBundle()) {
+      rc = errOut(77, "error setting certificate file: /etc/ssl/certs/ca-certificates.crt");
+      continue;
+    }
     const body = pkgs.servedFile(u.href) || pkgs.servedFile(url);
     let data;
     if (!body) {
@@ -122,6 +128,14 @@ function main(ctx) {
     } else process.stdout.write(data);
   }
   return rc;
+}
+
+/** Whether TLS can be set up: the bundle is there, or the host's package db (a test's, maybe empty) does not lack it. */
+function caBundle() {
+  if (fs.existsSync(lab.fsPath("/etc/ssl/certs/ca-certificates.crt"))) return true;
+  const db = pkgs.readDb();
+  const ca = db.packages["ca-certificates"];
+  return Object.keys(db.packages).length === 0 || (ca !== undefined && ca.status === "installed");
 }
 
 module.exports = { main };
