@@ -115,6 +115,7 @@ export function hostPrepSteps(spec: ClusterSpec, node: NodeSpec): HostPrepStep[]
       ALLOW_CGROUP_V1: String(spec.kubelet.allowCgroupV1),
       NODE_ROLE: node.role,
       APT_CONTAINERD_PACKAGE: aptContainerdPackage,
+      CONTAINERD_VERSION: spec.packages.containerdPackageVersion ?? "",
       SELINUX_MODE: spec.hostPrep.selinux,
       ...firewalld,
     }),

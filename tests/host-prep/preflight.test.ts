@@ -71,35 +71,44 @@ describe("HostPrep preflight", () => {
     assert.match(run.stderr, /no cgroup controller for memory pids, which the kubelet needs: .*cgroup_enable=memory/);
   });
 
+  const dockerHost = {
+    "dpkg-query": 'if [ "$3" = containerd.io ]; then printf "install ok installed"; else exit 1; fi',
+  };
+  const pinned = (containerdRepository?: string): Partial<ClusterSpec> => {
+    const packages = clusterSpec("v1.35.4").packages;
+    return {
+      packages: { ...packages, apt: { ...packages.apt, containerdRepository }, containerdPackageVersion: "1.7.28-1" },
+    };
+  };
+
   it("reports every problem of a host at once, each with its fix", () => {
-    const run = preflight("tmpfs", false, {
-      nproc: "echo 1",
-      "dpkg-query": 'if [ "$3" = containerd.io ]; then printf "install ok installed"; else exit 1; fi',
-    });
+    const run = preflight("tmpfs", false, { nproc: "echo 1", ...dockerHost }, pinned());
     assert.equal(run.status, 1);
     const problems = run.stderr.split("\n").filter((line) => line.startsWith("  - "));
     assert.equal(problems.length, 3, run.stderr);
     assert.match(run.stderr, /has 1 CPU; kubeadm needs at least 2 \(its NumCPU check\): .*list it under workers/);
     assert.match(
       run.stderr,
-      /Docker's containerd\.io, .*set packages\.apt\.containerdRepository to the Docker repository/,
+      /this host has containerd\.io, which installing containerd 1\.7\.28-1 \(packages\.containerdPackageVersion\) would remove, and Docker with it: unset packages\.containerdPackageVersion .* packages\.apt\.containerdRepository .*https:\/\/download\.docker\.com/,
     );
   });
 
-  it("leaves a host with Docker alone when the stack uses Docker's repository", () => {
-    const packages = clusterSpec("v1.35.4").packages;
-    const run = preflight(
+  it("leaves a host with Docker alone: its containerd.io is the runtime unless another package is pinned", () => {
+    assert.equal(preflight("cgroup2fs", false, dockerHost).status, 0);
+    const docker = preflight("cgroup2fs", false, dockerHost, pinned("https://download.docker.com/linux/ubuntu/"));
+    assert.equal(docker.status, 0, docker.stderr);
+    // The distribution's containerd on the host, Docker's containerd.io pinned: the same refusal, the other way.
+    const distribution = preflight(
       "cgroup2fs",
       false,
-      { "dpkg-query": 'printf "install ok installed"' },
-      {
-        packages: {
-          ...packages,
-          apt: { ...packages.apt, containerdRepository: "https://download.docker.com/linux/ubuntu/" },
-        },
-      },
+      { "dpkg-query": 'if [ "$3" = containerd ]; then printf "install ok installed"; else exit 1; fi' },
+      pinned("https://download.docker.com/linux/ubuntu/"),
     );
-    assert.equal(run.status, 0, run.stderr);
+    assert.equal(distribution.status, 1);
+    assert.match(
+      distribution.stderr,
+      /this host has containerd, which installing containerd\.io 1\.7\.28-1 .*would remove: /,
+    );
   });
 
   describe("SELinux and firewalld left to the user (hostPrep keep)", () => {

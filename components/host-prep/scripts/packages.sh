@@ -30,11 +30,17 @@ case "$family" in
 apt)
   export DEBIAN_FRONTEND=noninteractive
   containerd_package=$APT_CONTAINERD_PACKAGE${CONTAINERD_VERSION:+=$CONTAINERD_VERSION}
-  # The host's own containerd (Docker's containerd.io, say) stays as it is unless the stack pins a version: naming it
-  # would move it to the repository's newest, under the containers Docker runs.
-  if [ -z "$CONTAINERD_VERSION" ] && grep -qxF "$APT_CONTAINERD_PACKAGE" "$state_dir/packages-before"; then
-    echo "keeping the host's $APT_CONTAINERD_PACKAGE $(dpkg-query -W -f='${Version}' "$APT_CONTAINERD_PACKAGE")"
-    containerd_package=""
+  # A containerd the host had (Docker's containerd.io, or the distribution's containerd) is the runtime unless the
+  # stack pins a version: installing the other package would remove it (they conflict, and Docker goes with
+  # containerd.io), and naming it would move it to the repository's newest under the containers it runs.
+  if [ -z "$CONTAINERD_VERSION" ]; then
+    for existing in containerd.io containerd; do
+      if grep -qxF "$existing" "$state_dir/packages-before"; then
+        echo "keeping the host's $existing $(dpkg-query -W -f='${Version}' "$existing") as the container runtime"
+        containerd_package=""
+        break
+      fi
+    done
   fi
   # shellcheck disable=SC2086 # no word when the host's containerd is kept
   apt-get install -y -q --allow-change-held-packages --allow-downgrades \

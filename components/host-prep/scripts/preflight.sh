@@ -34,11 +34,20 @@ if [ "$NODE_ROLE" = control-plane ]; then
   fi
 fi
 
-# Docker's containerd.io and the distribution's containerd cannot both be installed: apt would remove containerd.io,
-# and Docker with it. Its containerd is used when the stack names Docker's repository.
-if [ "$APT_CONTAINERD_PACKAGE" = containerd ] && command -v dpkg-query >/dev/null 2>&1 &&
-  dpkg-query -W -f='${Status}' containerd.io 2>/dev/null | grep -q 'ok installed'; then
-  problem "this host runs Docker's containerd.io, which installing the distribution's containerd would remove (and Docker with it): set packages.apt.containerdRepository to the Docker repository it came from (e.g. https://download.docker.com/linux/ubuntu/, or your mirror of it) so that containerd.io is used as the runtime"
+# Docker's containerd.io and the distribution's containerd cannot both be installed. A host's own containerd is the
+# runtime (packages.sh keeps it); only a pinned version of the other package would replace it, and apt would remove
+# Docker with containerd.io.
+if [ -n "$CONTAINERD_VERSION" ] && command -v dpkg-query >/dev/null 2>&1; then
+  for existing in containerd.io containerd; do
+    [ "$existing" != "$APT_CONTAINERD_PACKAGE" ] || continue
+    if dpkg-query -W -f='${Status}' "$existing" 2>/dev/null | grep -q 'ok installed'; then
+      case "$existing" in
+      containerd.io) also=", and Docker with it" origin="Docker's, e.g. https://download.docker.com/linux/ubuntu/" ;;
+      *) also="" origin="unset it for the distribution's" ;;
+      esac
+      problem "this host has $existing, which installing $APT_CONTAINERD_PACKAGE $CONTAINERD_VERSION (packages.containerdPackageVersion) would remove$also: unset packages.containerdPackageVersion to keep the host's $existing as the runtime, or point packages.apt.containerdRepository at the repository it comes from ($origin)"
+    fi
+  done
 fi
 
 # With hostPrep.selinux or hostPrep.firewalld set to keep, the host preparation leaves them to the user's own policy:
