@@ -12,7 +12,9 @@
 // The first control plane passes its admin kubeconfig through: admin.conf's certificate is renewed with the
 // others, so the stack's kubeconfig output and the add-ons' provider take it from here. As an input it is known
 // during a preview (Pulumi previews an update's outputs as its inputs), so a planned renewal does not make the
-// add-ons' provider unknown, which would show every add-on as replaced.
+// add-ons' provider unknown, which would show every add-on as replaced. The output of that name is what the host
+// has; the input as given is kept beside it (kubeconfigGiven), for diff, which only sees outputs, to compare inputs
+// with inputs.
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "fs";
 import { join } from "path";
@@ -55,9 +57,11 @@ export interface CertificateRenewalOutputs extends CertificateRenewalInputs {
   authoritiesExpire: string;
   /** When this resource last renewed the certificates. */
   renewedAt?: string;
+  /** The kubeconfig input as last given (the output of that name is the host's admin.conf). */
+  kubeconfigGiven?: string;
 }
 
-export const CERTIFICATE_SECRET_OUTPUTS = ["connection", "kubeconfig"];
+export const CERTIFICATE_SECRET_OUTPUTS = ["connection", "kubeconfig", "kubeconfigGiven"];
 
 async function readExpiration(session: RemoteSession): Promise<CertificateExpiration> {
   const result = await session.run(shellCommand(CHECK_EXPIRATION_COMMAND), {
@@ -138,6 +142,7 @@ async function converge(
         return stripUndefined({
           ...inputs,
           kubeconfig,
+          kubeconfigGiven: inputs.kubeconfig,
           certificatesExpire: expiration.certificates,
           firstToExpire: expiration.firstToExpire,
           authoritiesExpire: expiration.authorities,
@@ -153,14 +158,15 @@ async function converge(
   });
 }
 
-const INPUT_KEYS = ["connection", "node", "renewBeforeDays", "kubeconfig"] as const;
+const INPUT_KEYS = ["connection", "node", "renewBeforeDays"] as const;
 
 export function certificateDiff(
   olds: CertificateRenewalOutputs,
   news: CertificateRenewalInputs,
   now = Date.now(),
 ): pulumi.dynamic.DiffResult {
-  const changedInputs = INPUT_KEYS.filter((key) => !sameData(olds[key], news[key]));
+  const changedInputs: string[] = INPUT_KEYS.filter((key) => !sameData(olds[key], news[key]));
+  if (!sameData(olds.kubeconfigGiven, news.kubeconfig)) changedInputs.push("kubeconfig");
   const days = containsUnknown(news.renewBeforeDays) ? olds.renewBeforeDays : news.renewBeforeDays;
   const due = renewalDue(olds.certificatesExpire, days, now);
   // Shown in the preview, and again while the update runs: with no input changed, the preview's row alone would
@@ -290,6 +296,7 @@ export class CertificateRenewal extends SourceProvidedResource {
         authoritiesExpire: undefined,
         firstToExpire: undefined,
         renewedAt: undefined,
+        kubeconfigGiven: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: CERTIFICATE_SECRET_OUTPUTS }),
       "pulumi-kubeadm",

@@ -227,11 +227,14 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     const settled = await lab.up();
     assert.equal(settled.summary.result, "succeeded", lab.output.slice(-3000));
     assert.equal(await fingerprint(), renewed);
-    const next = await lab.preview();
-    assert.deepEqual(
-      Object.entries(next.changeSummary).filter(([op]) => op !== "same"),
-      [],
-    );
+    const changed: string[] = [];
+    await lab.preview({
+      onEvent: (event: EngineEvent) => {
+        const step = event.resourcePreEvent?.metadata;
+        if (step && step.op !== "same") changed.push(`${step.op} ${step.urn} ${JSON.stringify(step.diffs ?? [])}`);
+      },
+    });
+    assert.deepEqual(changed, []);
   });
 
   it("removes a worker with a real drain, and adds it back", async () => {

@@ -98,6 +98,7 @@ describe("CertificateRenewal", () => {
   describe("diff, from the stored expiry and without logging in", () => {
     const stored = (inDays: number): CertificateRenewalOutputs => ({
       ...inputs,
+      kubeconfigGiven: inputs.kubeconfig,
       certificatesExpire: new Date(Date.now() + inDays * DAY).toISOString(),
       firstToExpire: "apiserver",
       authoritiesExpire: new Date(Date.now() + 3000 * DAY).toISOString(),
@@ -106,6 +107,10 @@ describe("CertificateRenewal", () => {
     it("plans nothing while the certificates are far from expiry", async () => {
       const result = await captureConsole(async () => certificateDiff(stored(100), inputs));
       assert.equal(result.result!.changes, false);
+      // After a renewal the stored kubeconfig is the host's new one; the input, init's, has not changed.
+      const renewed = { ...stored(300), kubeconfig: "renewed admin.conf", kubeconfigGiven: KUBECONFIG };
+      assert.equal(certificateDiff(renewed, inputs).changes, false);
+      assert.equal(certificateDiff(renewed, { ...inputs, kubeconfig: "init's, refreshed" }).changes, true);
       assert.deepEqual(result.lines, []);
       assert.equal(host.runs.length, 0);
     });
