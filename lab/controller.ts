@@ -137,6 +137,8 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
       distro: h.distro,
       ...(h.selinux ? { selinux: h.selinux } : {}),
       ...(h.firewalld ? { firewalld: true } : {}),
+      ...(h.privateRegistry ? { privateRegistry: true } : {}),
+      ...(h.swap ? { swap: h.swap } : {}),
       address: context.address,
       sshAddress: SSH_ADDRESS,
       sshPort: forwarder.port,

@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labDir } from "./names";
+import type { SwapKind } from "./spec";
 
 export type Distro = "ubuntu" | "rocky";
 export const DISTROS: readonly Distro[] = ["ubuntu", "rocky"];
@@ -12,6 +13,9 @@ export interface InventoryHost {
   /** Rocky hosts that started with SELinux (this mode) and firewalld (lab/spec.ts HostSecurity); absent otherwise. */
   selinux?: "enforcing" | "permissive" | "disabled";
   firewalld?: boolean;
+  /** What the host had before the product came (lab/spec.ts HostSetup); absent when it had a fresh install's. */
+  privateRegistry?: boolean;
+  swap?: SwapKind[];
   /** Lab address: what the cluster uses (advertiseAddress, join endpoint). */
   address: string;
   /** Where SSH reaches the host from the machine (a forwarder on loopback). */
