@@ -21,9 +21,9 @@ export type SwapKind = (typeof SWAP_KINDS)[number];
 /** What a host had before the product came, besides the distribution (lab/doubles/init-host, first boot). */
 export interface HostSetup {
   /**
-   * The distribution's containerd installed, enabled and configured by its admin for a private registry,
-   * registry.corp.example:5000 (hosts.toml and ca.crt under /etc/containerd/certs.d, a config.toml of their own).
-   * Ubuntu hosts only.
+   * The distribution's containerd installed (the release's version, older than the archive's newest), enabled and
+   * configured by its admin for a private registry, registry.corp.example:5000 (hosts.toml and ca.crt under
+   * /etc/containerd/certs.d, a config.toml of their own). Ubuntu hosts only.
    */
   privateRegistry?: boolean;
   /** The swap the host turns on at every boot; default ["fstab"], [] for none. */
