@@ -78,20 +78,30 @@ describe("HostPrep preflight", () => {
     );
   });
 
-  it("leaves a host with Docker alone when the stack uses Docker's repository", () => {
+  const dockerRepository = (): Partial<ClusterSpec> => {
     const packages = clusterSpec("v1.35.4").packages;
-    const run = preflight(
-      "cgroup2fs",
-      false,
-      { "dpkg-query": 'printf "install ok installed"' },
-      {
-        packages: {
-          ...packages,
-          apt: { ...packages.apt, containerdRepository: "https://download.docker.com/linux/ubuntu/" },
-        },
+    return {
+      packages: {
+        ...packages,
+        apt: { ...packages.apt, containerdRepository: "https://download.docker.com/linux/ubuntu/" },
       },
-    );
+    };
+  };
+  const installed = (name: string) => ({
+    "dpkg-query": `if [ "$3" = ${name} ]; then printf "install ok installed"; else exit 1; fi`,
+  });
+
+  it("leaves a host with Docker alone when the stack uses Docker's repository", () => {
+    const run = preflight("cgroup2fs", false, installed("containerd.io"), dockerRepository());
     assert.equal(run.status, 0, run.stderr);
+  });
+
+  it("refuses Docker's containerd.io over the host's own containerd, naming the setting", () => {
+    const run = preflight("cgroup2fs", false, installed("containerd"), dockerRepository());
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /the distribution's containerd, which installing Docker's containerd\.io would replace/);
+    assert.match(run.stderr, /pulumi config rm --path packages\.apt\.containerdRepository/);
+    assert.equal(preflight("cgroup2fs", false, installed("containerd")).status, 0, "kept when the stack uses it");
   });
 
   describe("SELinux and firewalld left to the user (hostPrep keep)", () => {

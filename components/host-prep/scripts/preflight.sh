@@ -27,6 +27,12 @@ if [ "$APT_CONTAINERD_PACKAGE" = containerd ] && command -v dpkg-query >/dev/nul
   dpkg-query -W -f='${Status}' containerd.io 2>/dev/null | grep -q 'ok installed'; then
   problem "this host runs Docker's containerd.io, which installing the distribution's containerd would remove (and Docker with it): set packages.apt.containerdRepository to the Docker repository it came from (e.g. https://download.docker.com/linux/ubuntu/, or your mirror of it) so that containerd.io is used as the runtime"
 fi
+# The other way round: Docker's containerd.io replaces the distribution's containerd, which a host set up for its own
+# registries, say, would lose for good (the undo removes only what the product installed).
+if [ "$APT_CONTAINERD_PACKAGE" = containerd.io ] && command -v dpkg-query >/dev/null 2>&1 &&
+  dpkg-query -W -f='${Status}' containerd 2>/dev/null | grep -q 'ok installed'; then
+  problem "this host has the distribution's containerd, which installing Docker's containerd.io would replace: remove packages.apt.containerdRepository ('pulumi config rm --path packages.apt.containerdRepository') so that the host's own containerd is the runtime"
+fi
 
 # With hostPrep.selinux or hostPrep.firewalld set to keep, the host preparation leaves them to the user's own policy:
 # what would still stop kubeadm is reported here (the default settings make the selinux and firewalld steps fix it).
