@@ -34,6 +34,26 @@ describe("lab doubles: swap at boot", function () {
     assert.match(lab.run("swapon", ["--show"]).stdout, /^\/dev\/zram0 partition\s+1\.9G\s+0B\s+100$/m);
   });
 
+  it("gives a device turned on without a priority the kernel's automatic one; -p, fstab's pri= and Priority= set it", () => {
+    lab = new DoublesLab("ubuntu", { initArgs: ["--swap=fstab,unit,zram"] });
+    const priorities = () => lab.run("swapon", ["--noheadings", "--raw", "--show=NAME,PRIO"]).stdout;
+    assert.equal(priorities(), "/swap.img -2\n/swapfile -3\n/dev/zram0 100\n", "zram-generator's swap-priority: 100");
+    assert.equal(lab.run("swapoff", ["-a"]).code, 0);
+    assert.equal(lab.run("swapon", ["-p", "7", "--", "/dev/zram0"]).code, 0);
+    assert.equal(lab.run("swapon", ["/swapfile"]).code, 0);
+    assert.equal(priorities(), "/dev/zram0 7\n/swapfile -2\n");
+    assert.equal(lab.run("swapon", ["-p", "high", "/swap.img"]).stderr, "swapon: failed to parse priority: 'high'\n");
+    lab.write("/etc/fstab", lab.read("/etc/fstab").replace("sw\t0", "sw,pri=5\t0"));
+    assert.equal(lab.run("swapon", ["-a"]).code, 0);
+    assert.match(priorities(), /^\/swap\.img 5$/m);
+    lab.write(
+      "/etc/systemd/system/swapfile.swap",
+      lab.read("/etc/systemd/system/swapfile.swap").replace("What=", "Priority=9\nWhat="),
+    );
+    reboot();
+    assert.equal(priorities(), "/swap.img 5\n/swapfile 9\n/dev/zram0 100\n");
+  });
+
   it("turns on nothing while swap.target is masked, and everything again once it is not", () => {
     lab = new DoublesLab("rocky", { initArgs: [ALL_KINDS] });
     mask("swap.target");
