@@ -79,7 +79,7 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
         "echo '# packages'; (dpkg-query -W 2>/dev/null || rpm -qa 2>/dev/null) | sort",
         "echo '# units'; systemctl list-unit-files --state=enabled,masked --no-legend | awk '{print $1, $2}' | sort",
         "echo '# running'; systemctl is-active containerd kubelet 2>&1 || true",
-        "echo '# swap'; swapon --noheadings --show=NAME | sort",
+        "echo '# swap'; swapon --noheadings --raw --show=NAME,PRIO | sort",
       ].join("; "),
     );
   }
@@ -167,10 +167,13 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
     assert.equal(await ok("swp", "swapon --show"), "", "nothing turns swap on at boot");
     assert.equal(await ok("swp", "systemctl is-enabled swapfile.swap"), "enabled\n", "the host's unit stays enabled");
 
-    await runStep("swp", swapOff, "undoScript");
+    const undone = await runStep("swp", swapOff, "undoScript");
     assert.equal(await ok("swp", "cat /etc/fstab"), fstab);
-    // fstab's swap comes back at once (swapon -a); the units swap.target pulls in at the next boot.
-    assert.deepEqual(await activeSwap("swp"), ["/dev/vdb2", "/swap.img", "/var/swap"]);
+    // What was on is on again at once, at its priority: fstab's by swapon -a, the unit's and zram's by name.
+    assert.deepEqual(await activeSwap("swp"), ALL_SWAP);
+    assert.match(undone, /swap restored as it was: /);
+    assert.match(await ok("swp", "swapon --show"), /^\/dev\/zram0\s+partition\s+\S+\s+\S+\s+100$/m);
+    assert.equal(await listing("swp"), before);
     await reboot("swp");
     assert.deepEqual(await activeSwap("swp"), ALL_SWAP);
     assert.equal(await listing("swp"), before);
