@@ -139,6 +139,8 @@ async function createLab(spec: LabSpec, options: StartOptions, progress: (m: str
       ...(h.firewalld ? { firewalld: true } : {}),
       ...(h.docker ? { docker: true } : {}),
       ...(h.minimal ? { minimal: true } : {}),
+      ...(h.privateRegistry ? { privateRegistry: true } : {}),
+      ...(h.swap ? { swap: h.swap } : {}),
       address: context.address,
       sshAddress: SSH_ADDRESS,
       sshPort: forwarder.port,

@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labDir } from "./names";
+import type { SwapKind } from "./spec";
 
 export type Distro = "ubuntu" | "rocky";
 export const DISTROS: readonly Distro[] = ["ubuntu", "rocky"];
@@ -15,6 +16,9 @@ export interface InventoryHost {
   /** Ubuntu hosts that started with Docker, or as a minimal install (lab/spec.ts HostKind); absent otherwise. */
   docker?: boolean;
   minimal?: boolean;
+  /** What the host had before the product came (lab/spec.ts HostSetup); absent when it had a fresh install's. */
+  privateRegistry?: boolean;
+  swap?: SwapKind[];
   /** Lab address: what the cluster uses (advertiseAddress, join endpoint). */
   address: string;
   /** Where SSH reaches the host from the machine (a forwarder on loopback). */

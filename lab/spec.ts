@@ -22,18 +22,42 @@ export interface HostKind {
   minimal?: boolean;
 }
 
-export interface HostSpec extends HostSecurity, HostKind {
+/**
+ * Swap as real hosts set it up, each kind on its own device (lab/README.md, "Boot"): "fstab" /swap.img (a fresh
+ * install's), "fstab-indented" an indented /dev/vdb2 line, "fstab-short" a three-field /var/swap line, "unit"
+ * /swapfile through an enabled swapfile.swap, "zram" /dev/zram0 from zram-generator's configuration.
+ */
+export const SWAP_KINDS = ["fstab", "fstab-indented", "fstab-short", "unit", "zram"] as const;
+export type SwapKind = (typeof SWAP_KINDS)[number];
+
+/** What a host had before the product came, besides the distribution (lab/doubles/init-host, first boot). */
+export interface HostSetup {
+  /**
+   * The distribution's containerd installed (the release's version, older than the archive's newest), enabled and
+   * configured by its admin for a private registry, registry.corp.example:5000 (hosts.toml and ca.crt under
+   * /etc/containerd/certs.d, a config.toml of their own). Ubuntu hosts only.
+   */
+  privateRegistry?: boolean;
+  /** The swap the host turns on at every boot; default ["fstab"], [] for none. */
+  swap?: SwapKind[];
+}
+
+export interface HostSpec extends HostSecurity, HostKind, HostSetup {
   name: string;
   distro: Distro;
 }
 
+const isDefaultSwap = (swap: SwapKind[] | undefined) => swap === undefined || swap.join(",") === "fstab";
+
 /** init-host's options for a host (lab/doubles/init-host): what its first boot installs besides the distribution. */
-export function initArgs(host: HostSecurity & HostKind): string[] {
+export function initArgs(host: HostSecurity & HostKind & HostSetup): string[] {
   return [
     ...(host.selinux ? [`--selinux=${host.selinux}`] : []),
     ...(host.firewalld ? ["--firewalld"] : []),
     ...(host.docker ? ["--docker"] : []),
     ...(host.minimal ? ["--minimal"] : []),
+    ...(host.privateRegistry ? ["--private-registry"] : []),
+    ...(isDefaultSwap(host.swap) ? [] : [`--swap=${host.swap!.length ? host.swap!.join(",") : "none"}`]),
   ];
 }
 
@@ -107,6 +131,17 @@ export function checkSpec(spec: LabSpec): void {
       throw new Error(`host ${h.name}: SELinux and firewalld are for rocky hosts (the RHEL family), not ${h.distro}`);
     if (h.distro !== "ubuntu" && (h.docker || h.minimal))
       throw new Error(`host ${h.name}: docker and minimal hosts are ubuntu hosts, not ${h.distro}`);
+    if (h.docker && h.privateRegistry)
+      throw new Error(
+        `host ${h.name}: docker's containerd.io and privateRegistry's containerd cannot both be installed`,
+      );
+    if (h.privateRegistry && h.distro !== "ubuntu")
+      throw new Error(`host ${h.name}: privateRegistry is for ubuntu hosts (the distribution's containerd package)`);
+    for (const kind of h.swap ?? []) {
+      if (!SWAP_KINDS.includes(kind))
+        throw new Error(`host ${h.name}: unknown swap kind ${JSON.stringify(kind)} (${SWAP_KINDS.join(", ")})`);
+    }
+    if (new Set(h.swap).size !== (h.swap ?? []).length) throw new Error(`host ${h.name}: a swap kind appears twice`);
   }
   for (const backend of loadBalancerBackends(spec) ?? []) {
     if (!seen.has(backend)) throw new Error(`the load balancer names ${backend}, which is not a host of the lab`);

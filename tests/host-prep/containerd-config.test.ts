@@ -33,6 +33,9 @@ describe("containerd configuration", () => {
     assert.equal("restrict_oom_score_adj" in runtime, false);
     assert.deepEqual({ ...at(runtime, "cni") }, { bin_dirs: ["/opt/cni/bin"], conf_dir: "/etc/cni/net.d" });
     assert.equal(at(runtime, "containerd", "runtimes", "runc", "options").SystemdCgroup, true);
+    // The host's own registries (hosts.toml and their CAs under certs.d) apply to the cluster's pulls too.
+    const images = at(doc, "plugins", "io.containerd.cri.v1.images");
+    assert.equal(at(images, "registry").config_path, "/etc/containerd/certs.d");
   });
 
   it("restrictOomScoreAdj turns on the CRI plugin's restrict_oom_score_adj in both schemas", () => {

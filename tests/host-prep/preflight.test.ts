@@ -97,7 +97,14 @@ describe("HostPrep preflight", () => {
     assert.equal(preflight("cgroup2fs", false, dockerHost).status, 0);
     const docker = preflight("cgroup2fs", false, dockerHost, pinned("https://download.docker.com/linux/ubuntu/"));
     assert.equal(docker.status, 0, docker.stderr);
-    // The distribution's containerd on the host, Docker's containerd.io pinned: the same refusal, the other way.
+    // The distribution's containerd on the host: kept even when the stack names Docker's repository, unless Docker's
+    // containerd.io is pinned, which is refused the other way round.
+    const repository = pinned("https://download.docker.com/linux/ubuntu/");
+    const unpinned = { packages: { ...repository.packages!, containerdPackageVersion: undefined } };
+    const distributionHost = {
+      "dpkg-query": 'if [ "$3" = containerd ]; then printf "install ok installed"; else exit 1; fi',
+    };
+    assert.equal(preflight("cgroup2fs", false, distributionHost, unpinned).status, 0);
     const distribution = preflight(
       "cgroup2fs",
       false,

@@ -79,6 +79,23 @@ describe("lab units", function () {
     assert.throws(() => checkSpec(spec({ name: "u1", distro: "ubuntu", firewalld: true })), /for rocky hosts/);
   });
 
+  it("gives hosts a private registry (ubuntu only) and kinds of swap as init-host options", function () {
+    assert.deepEqual(initArgs({ privateRegistry: true, swap: ["fstab", "unit", "zram"] }), [
+      "--private-registry",
+      "--swap=fstab,unit,zram",
+    ]);
+    assert.deepEqual(initArgs({ swap: ["fstab"] }), [], "a fresh install's swap file is the default");
+    assert.deepEqual(initArgs({ swap: [] }), ["--swap=none"]);
+    const spec = (host: HostSpec) => ({ name: "kinds", hosts: [host] });
+    assert.doesNotThrow(() => checkSpec(spec({ name: "u1", distro: "ubuntu", privateRegistry: true, swap: [] })));
+    assert.throws(() => checkSpec(spec({ name: "r1", distro: "rocky", privateRegistry: true })), /for ubuntu hosts/);
+    assert.throws(
+      () => checkSpec(spec({ name: "u1", distro: "ubuntu", swap: ["tmpfs" as "zram"] })),
+      /unknown swap kind "tmpfs"/,
+    );
+    assert.throws(() => checkSpec(spec({ name: "u1", distro: "ubuntu", swap: ["unit", "unit"] })), /appears twice/);
+  });
+
   it("parses the CLI's flags with or without '='", function () {
     const args = parseArgs(["up", "3", "--name", "x", "--distro=mixed", "--json", "--", "--not-a-flag"]);
     assert.deepEqual(args.positional, ["up", "3", "--not-a-flag"]);

@@ -8,7 +8,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import type { LocalWorkspace, PreviewOptions, RefreshOptions, Stack, UpOptions } from "@pulumi/pulumi/automation";
 import { startLab, type Lab } from "../../lab";
-import type { Distro } from "../../lab/inventory";
+import type { HostSpec } from "../../lab/spec";
 import { labDir } from "../../lab/names";
 import { LAB_MIRRORS, mergeConfig, realNodeMirrors } from "../../lab/stack-config";
 import { HOST_OUTPUT_ENV } from "../../providers/progress";
@@ -18,7 +18,8 @@ import { engineProject, type EngineProject } from "./engine";
 
 export interface LabStackOptions {
   lab: string;
-  hosts: { name: string; distro: Distro }[];
+  /** The lab's hosts, with what each had before the product came (lab/spec.ts HostSpec: privateRegistry, swap). */
+  hosts: HostSpec[];
   /**
    * Extra keys for the stack file (without the project prefix); a function of the lab for values that hold its
    * addresses (each lab has its own block: an endpoint on its load balancer, say).

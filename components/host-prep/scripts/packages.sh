@@ -26,32 +26,38 @@ if [ ! -f "$state_dir/paths-absent-before" ]; then
   done >"$state_dir/paths-absent-before"
 fi
 
+# A containerd the host had before stays at its version (its admin runs it, for registries of their own, say):
+# installing the package again would upgrade it, restarting it under them, and the undo, which removes only what
+# this step added, would leave the upgrade behind. packages.containerdPackageVersion asks for a version explicitly.
+host_has() {
+  [ -z "$CONTAINERD_VERSION" ] && grep -qxF -- "$1" "$state_dir/packages-before"
+}
 case "$family" in
 apt)
   export DEBIAN_FRONTEND=noninteractive
   containerd_package=$APT_CONTAINERD_PACKAGE${CONTAINERD_VERSION:+=$CONTAINERD_VERSION}
-  # A containerd the host had (Docker's containerd.io, or the distribution's containerd) is the runtime unless the
-  # stack pins a version: installing the other package would remove it (they conflict, and Docker goes with
-  # containerd.io), and naming it would move it to the repository's newest under the containers it runs.
-  if [ -z "$CONTAINERD_VERSION" ]; then
-    for existing in containerd.io containerd; do
-      if grep -qxF "$existing" "$state_dir/packages-before"; then
-        echo "keeping the host's $existing $(dpkg-query -W -f='${Version}' "$existing") as the container runtime"
-        containerd_package=""
-        break
-      fi
-    done
-  fi
-  # shellcheck disable=SC2086 # no word when the host's containerd is kept
+  # Docker's containerd.io and the distribution's containerd conflict: installing the one would remove the other
+  # (and Docker with containerd.io). So whichever the host has is its runtime.
+  for existing in containerd.io containerd; do
+    if host_has "$existing"; then
+      echo "keeping the host's own $existing $(dpkg-query -W -f='${Version}' "$existing") as the container runtime"
+      containerd_package=""
+      break
+    fi
+  done
   apt-get install -y -q --allow-change-held-packages --allow-downgrades \
     "kubelet=$APT_KUBERNETES_VERSION" "kubeadm=$APT_KUBERNETES_VERSION" "kubectl=$APT_KUBERNETES_VERSION" \
-    $containerd_package
+    ${containerd_package:+"$containerd_package"}
   apt-mark hold kubelet kubeadm kubectl
   ;;
 dnf | yum)
   "$family" install -y -q --disableexcludes=kubernetes \
     "kubelet-$YUM_KUBERNETES_VERSION" "kubeadm-$YUM_KUBERNETES_VERSION" "kubectl-$YUM_KUBERNETES_VERSION"
-  "$family" install -y -q "containerd.io${CONTAINERD_VERSION:+-$CONTAINERD_VERSION}"
+  if host_has containerd.io; then
+    echo "keeping the host's own containerd.io $(rpm -q --qf '%{VERSION}-%{RELEASE}' containerd.io)"
+  else
+    "$family" install -y -q "containerd.io${CONTAINERD_VERSION:+-$CONTAINERD_VERSION}"
+  fi
   ;;
 esac
 installed_packages | comm -13 "$state_dir/packages-before" - >"$state_dir/packages-added"

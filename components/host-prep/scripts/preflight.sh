@@ -49,7 +49,6 @@ if [ -n "$CONTAINERD_VERSION" ] && command -v dpkg-query >/dev/null 2>&1; then
     fi
   done
 fi
-
 # With hostPrep.selinux or hostPrep.firewalld set to keep, the host preparation leaves them to the user's own policy:
 # what would still stop kubeadm is reported here (the default settings make the selinux and firewalld steps fix it).
 if [ "$SELINUX_MODE" = keep ] && command -v getenforce >/dev/null 2>&1 && [ "$(getenforce 2>/dev/null)" = Enforcing ]; then

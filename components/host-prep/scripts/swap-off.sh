@@ -4,12 +4,17 @@
 #   marker the undo script recognises;
 # - every swap unit systemd starts at boot (fstab's, GPT auto-swap, zram-generator's) is pulled in by swap.target,
 #   which is masked, unless the host had masked it already.
+make_state_dir
+# What is on, with its priority, for the undo to turn back on: a .swap unit's or zram's device is otherwise only back
+# at the next boot. Kept from the first run (a re-run finds swap off).
+if [ ! -f "$state_dir/swap-active.before" ]; then
+  swapon --noheadings --raw --show=NAME,PRIO >"$state_dir/swap-active.before" 2>/dev/null || true
+fi
 swapoff -a
 if [ -f /etc/fstab ]; then
   keep_before_step /etc/fstab
   sed -i -E 's@^([[:space:]]*[^#[:space:]][^[:space:]]*[[:space:]]+[^[:space:]]+[[:space:]]+swap([[:space:]].*)?)$@#pulumi-kubeadm-swap# \1@' /etc/fstab
 fi
-make_state_dir
 if [ ! -f "$state_dir/swap-target.before" ]; then
   systemctl is-enabled swap.target >"$state_dir/swap-target.before" 2>/dev/null || true
 fi

@@ -130,12 +130,16 @@ function main(ctx) {
   return rc;
 }
 
-/** Whether TLS can be set up: the bundle is there, or the host's package db (a test's, maybe empty) does not lack it. */
+/**
+ * Whether TLS can be set up: the bundle is there, or the package db lacks ca-certificates only because it holds no
+ * installed system at all (a test's, which init-host did not fill with a base system).
+ */
 function caBundle() {
   if (fs.existsSync(lab.fsPath("/etc/ssl/certs/ca-certificates.crt"))) return true;
   const db = pkgs.readDb();
   const ca = db.packages["ca-certificates"];
-  return Object.keys(db.packages).length === 0 || (ca !== undefined && ca.status === "installed");
+  const baseSystem = Object.values(db.packages).some((p) => p.base);
+  return !baseSystem || (ca !== undefined && ca.status === "installed");
 }
 
 module.exports = { main };

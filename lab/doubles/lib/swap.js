@@ -1,7 +1,9 @@
 "use strict";
-// swapon / swapoff doubles. State: $LAB_STATE/swap.json { "active": [{ name, type, size, used, prio }] }.
-// `swapon -a` activates the swap lines of /etc/fstab that are not commented out and whose device the host
-// knows ($LAB_STATE/swap.json "devices", set by init-host: /swap.img; no real file backs it).
+// swapon / swapoff doubles. State: $LAB_STATE/swap.json { "devices": { name: { type, size, used, kib } },
+// "active": [{ name, type, size, used, kib, prio }] }: the devices the host has (set by init-host; no real file or
+// partition backs them) and those on. `swapon -a` activates the swap lines of /etc/fstab that are not commented out
+// and whose device the host has. A device turned on without a priority (-p, fstab's pri=) gets the kernel's
+// automatic one: one below the lowest automatic one in use, from -2.
 const fs = require("fs");
 const lab = require("./double.js");
 
@@ -14,7 +16,8 @@ function read() {
   return st;
 }
 
-function fstabSwaps() {
+/** The swap lines of /etc/fstab swapon -a and systemd act on: [{ name, priority (pri=, or undefined) }]. */
+function fstabEntries() {
   let text = "";
   try {
     text = fs.readFileSync(lab.fsPath("/etc/fstab"), "utf8");
@@ -26,9 +29,23 @@ function fstabSwaps() {
     const line = raw.trim();
     if (!line || line.startsWith("#")) continue;
     const f = line.split(/\s+/);
-    if (f.length >= 3 && f[2] === "swap" && !(f[3] || "").split(",").includes("noauto")) out.push(f[0]);
+    const options = (f[3] || "").split(",");
+    if (f.length < 3 || f[2] !== "swap" || options.includes("noauto")) continue;
+    const pri = options.map((o) => /^pri=(-?\d+)$/.exec(o)).find(Boolean);
+    out.push({ name: f[0], priority: pri ? Number(pri[1]) : undefined });
   }
   return out;
+}
+
+function fstabSwaps() {
+  return fstabEntries().map((e) => e.name);
+}
+
+/** Turns a device the host has on (state only; the caller writes it), at PRIORITY or the kernel's automatic one. */
+function activate(st, name, priority) {
+  const automatic = st.active.map((s) => s.prio).filter((p) => p < 0);
+  const prio = priority ?? (automatic.length ? Math.min(...automatic) - 1 : -2);
+  st.active.push({ name, ...st.devices[name], prio });
 }
 
 function isRoot() {
@@ -92,15 +109,32 @@ function swapon(ctx) {
       r
         .map((cell, i) => (columns[i] >= 2 ? cell.padStart(w[i]) : i === r.length - 1 ? cell : cell.padEnd(w[i])))
         .join(" ");
-    const rows = (noHead ? table.slice(1) : table).map(fmt);
+    // --raw: one space between columns, no padding (and util-linux's \x20 for a space in a name).
+    const raw = (r) => r.map((cell) => cell.replace(/ /g, "\\x20")).join(" ");
+    const rows = (noHead ? table.slice(1) : table).map(ctx.argv.includes("--raw") ? raw : fmt);
     ctx.out(rows.join("\n") + "\n");
     return 0;
   }
   if (!isRoot()) ctx.fail("swapon: cannot open /swap.img: Permission denied", 1);
   const all = ctx.argv.includes("-a") || ctx.argv.includes("--all");
-  const names = all ? fstabSwaps() : ctx.argv.filter((a) => !a.startsWith("-"));
+  // -p N / --priority N / --priority=N / -pN: the priority the kernel gives the device (without it, its own).
+  let priority;
+  const operands = [];
+  for (let i = 0; i < ctx.argv.length; i++) {
+    const a = ctx.argv[i];
+    if (a === "--") {
+      operands.push(...ctx.argv.slice(i + 1));
+      break;
+    } else if (a === "-p" || a === "--priority") priority = ctx.argv[++i];
+    else if (a.startsWith("--priority=")) priority = a.slice("--priority=".length);
+    else if (/^-p./.test(a)) priority = a.slice(2);
+    else if (!a.startsWith("-")) operands.push(a);
+  }
+  if (priority !== undefined && !/^-?\d+$/.test(priority))
+    ctx.fail(`swapon: failed to parse priority: '${priority}'`, 1);
+  const entries = all ? fstabEntries() : operands.map((name) => ({ name, priority: undefined }));
   let code = 0;
-  for (const n of names) {
+  for (const { name: n, priority: fstabPriority } of entries) {
     if (st.active.some((s) => s.name === n)) {
       if (!all) {
         ctx.err(`swapon: ${n}: swapon failed: Device or resource busy\n`);
@@ -114,7 +148,7 @@ function swapon(ctx) {
       code = all ? code : 1;
       continue;
     }
-    st.active.push({ name: n, ...dev });
+    activate(st, n, priority !== undefined ? Number(priority) : fstabPriority);
   }
   lab.writeJson(FILE(), st);
   return code;
@@ -124,4 +158,13 @@ function active() {
   return read().active;
 }
 
-module.exports = { swapon, swapoff, active, fstabSwaps };
+module.exports = {
+  swapon,
+  swapoff,
+  active,
+  fstabSwaps,
+  fstabEntries,
+  activate,
+  read,
+  write: (st) => lab.writeJson(FILE(), st),
+};
