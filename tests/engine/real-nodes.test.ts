@@ -8,15 +8,26 @@
 import { strict as assert } from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { registryPulls } from "../../lab/registry";
-import { LabStack } from "../support/lab-stack";
+import type { HostSpec } from "../../lab/spec";
+import { assertSameLines, LabStack } from "../support/lab-stack";
 import { pinnedDeployment } from "../support/workloads";
 
 const CONTROL_PLANE = "cp1";
-const HOSTS = [
-  { name: CONTROL_PLANE, distro: "ubuntu" as const },
-  { name: "w1", distro: "ubuntu" as const },
-  // LabStack passes the host specs to the lab as they are: SELinux and firewalld as on a RHEL install.
-  { name: "w2", distro: "rocky" as const, selinux: "enforcing" as const, firewalld: true },
+// Real hosts are not blank (LabStack passes the host specs to the lab as they are):
+const HOSTS: HostSpec[] = [
+  // a minimal install whose admin set up the distribution's containerd for a private registry, with swap of three
+  // kinds that would come back at boot;
+  {
+    name: CONTROL_PLANE,
+    distro: "ubuntu",
+    minimal: true,
+    privateRegistry: true,
+    swap: ["fstab-indented", "unit", "zram"],
+  },
+  // Docker from Docker's apt repository, running a container;
+  { name: "w1", distro: "ubuntu", docker: true },
+  // SELinux enforcing and firewalld, as on a RHEL install, and swap in fstab's short form beside the default.
+  { name: "w2", distro: "rocky", selinux: "enforcing", firewalld: true, swap: ["fstab", "fstab-short"] },
 ];
 const WORKERS = ["w1", "w2"];
 const POD_SUBNET = "10.244.0.0/16";
@@ -35,6 +46,13 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
   this.timeout(1_200_000);
   let lab: LabStack;
   const clean = new Map<string, string>();
+  const beforeUp = new Map<string, string>();
+  /** Docker's container on w1, started before the cluster: its containerd task (pid and state). */
+  let dockerTask: string | undefined;
+  const task = async () =>
+    (await lab.lab.run("w1", "ctr -n moby task ls"))
+      .split("\n")
+      .find((line) => line.startsWith(dockerTask!.split(" ")[0]));
 
   const kubectl = (args: string, input?: string) =>
     lab.lab.run(CONTROL_PLANE, `${KUBECTL} ${args}`, { input, timeoutMs: 180_000 });
@@ -54,7 +72,18 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
       hosts: HOSTS,
       config: { podSubnet: POD_SUBNET, addons: { flannel: { enabled: true, backend: "vxlan" } } },
     });
-    for (const host of HOSTS) clean.set(host.name, await lab.snapshot(host.name));
+    // Docker pulls through the lab's registry, as a site's daemon.json points it at its mirror.
+    await lab.lab.run(
+      "w1",
+      `mkdir -p /etc/docker && printf '{"registry-mirrors": ["http://${lab.lab.network.registry}:5000"]}\\n' >/etc/docker/daemon.json`,
+    );
+    const id = (await lab.lab.run("w1", "docker run -d --name web busybox:1.35.0 sleep 36000")).trim();
+    dockerTask = (await lab.lab.run("w1", "ctr -n moby task ls")).split("\n").find((line) => line.startsWith(id));
+    assert.match(dockerTask ?? "", /^[0-9a-f]{64}\s+\d+\s+RUNNING$/);
+    for (const host of HOSTS) {
+      clean.set(host.name, await lab.snapshot(host.name));
+      beforeUp.set(host.name, await lab.listing(host.name));
+    }
     lab.declareHosts([CONTROL_PLANE], WORKERS);
   });
 
@@ -141,6 +170,31 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     assert.equal(byName.trim(), server.name);
     const lookup = await kubectl(`exec ${client.name} -- timeout 10 nslookup kubernetes.default.svc.cluster.local`);
     assert.match(lookup, /Address:\s+10\.96\.0\.1\b/);
+  });
+
+  it("keeps what the hosts had: Docker's container running on its containerd.io, cp1's own containerd and private registry, no swap", async () => {
+    // w1: Docker's containerd.io is the node's runtime too; Docker's container never stopped.
+    assert.equal(await task(), dockerTask, "Docker's container was restarted or stopped");
+    assert.match(await lab.lab.run("w1", "docker ps"), /\bweb\n$/);
+    assert.match(
+      await lab.lab.run("w1", "dpkg-query -W containerd.io docker-ce"),
+      /^containerd\.io\t1\.7\.28-1~ubuntu/,
+    );
+    assert.match(await lab.lab.run("w1", "crictl ps --name kube-proxy -q"), /^[0-9a-f]+$/m);
+    // cp1: its own containerd at its version; its private registry still serves pulls through the CRI.
+    const release = beforeUp.get(CONTROL_PLANE)!.match(/^containerd\t.*$/m)?.[0];
+    assert.ok(release, "cp1 had no containerd before");
+    assert.match(await lab.lab.run(CONTROL_PLANE, "dpkg-query -W containerd"), new RegExp(`^${release}$`, "m"));
+    await lab.lab.run(CONTROL_PLANE, "crictl pull registry.corp.example:5000/library/busybox:1.35.0");
+    assert.match(
+      await lab.lab.run(CONTROL_PLANE, "cat /etc/containerd/certs.d/registry.corp.example:5000/hosts.toml"),
+      /ca = /,
+    );
+    // Swap of every kind is off, and the boot will not turn it on again (swap.target masked).
+    for (const host of [CONTROL_PLANE, "w2"]) {
+      assert.equal(await lab.lab.run(host, "swapon --noheadings --show=NAME"), "", `${host} has swap on`);
+      assert.match(await lab.lab.run(host, "systemctl is-enabled swap.target || true"), /^masked$/m);
+    }
   });
 
   it("the Rocky worker runs with SELinux permissive and firewalld letting in only the worker's and flannel's ports", async () => {
@@ -258,6 +312,7 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
   it("resets every host on destroy: no containers, CNI links or rules, the files as before", async () => {
     const result = await lab.destroy();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
+    assert.equal(await task(), dockerTask, "Docker's container did not survive the destroy");
     for (const host of HOSTS) {
       const runtime = await lab.lab.exec(
         host.name,
@@ -275,6 +330,13 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
           "\n\n",
         );
       }
+      // The host as it was before `up`: files with checksums, packages with versions, units, what runs, swap with
+      // priorities, SELinux, the firewall's ports.
+      assertSameLines(
+        await lab.listing(host.name),
+        beforeUp.get(host.name)!,
+        `${host.name} is not as it was before up`,
+      );
       const was = new Set(clean.get(host.name)?.split("\n"));
       const is = new Set((await lab.snapshot(host.name)).split("\n"));
       const added = [...is].filter((l) => !was.has(l));

@@ -21,6 +21,8 @@ const DOCKER_REPOSITORY = "https://download.docker.com/linux/ubuntu/";
 
 function steps(packages: Partial<ClusterSpec["packages"]> = {}): HostPrepStep[] {
   const spec = clusterSpec("v1.35.4", {
+    // Lab hosts offer cgroup v1 only, as the lab's stacks allow.
+    kubelet: { extraArgs: {}, allowCgroupV1: true },
     packages: {
       apt: { kubernetesRepository: APT_MIRROR, kubernetesKeyUrl: `${APT_MIRROR}Release.key`, ...packages.apt },
       yum: clusterSpec("v1.35.4").packages.yum,

@@ -158,6 +158,20 @@ describe("HostPrep steps on lab hosts", function () {
     await ok("u1", "rm /etc/apt/sources.list.d/kubernetes.list");
   });
 
+  it("the preflight refuses a cgroup v1 host (as lab hosts are) until kubelet.allowCgroupV1 is set, and changes nothing", async () => {
+    const preflight = (allowCgroupV1: boolean) =>
+      hostPrepSteps(clusterSpec("v1.35.4", { kubelet: { extraArgs: {}, allowCgroupV1 } }), workerNode()).find(
+        (step) => step.name === "preflight",
+      )!;
+    const before = await listing("r1");
+    const refused = await runStep("r1", preflight(false));
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^host r1 is not ready for kubeadm:$/m);
+    assert.match(refused.stderr, /only offers cgroup v1 .*'pulumi config set --path kubelet\.allowCgroupV1 true'/);
+    assert.equal((await runStep("r1", preflight(true))).code, 0);
+    assert.equal(await listing("r1"), before);
+  });
+
   it("IPv6 subnets turn IPv6 forwarding on, and the undo puts back the value from before", async () => {
     const steps = hostPrepSteps(
       clusterSpec("v1.35.4", { podSubnet: "fd00:10:244::/56", serviceSubnet: "fd00:10:96::/112" }),

@@ -155,9 +155,11 @@ export class LabStack {
   }
 
   /**
-   * What "as a fresh up left it" means on a node, to compare after a repair: the files under /etc with their checksums
-   * and links, the kubelet's settings, the installed packages, the enabled and masked units, what runs, swap and the
-   * kernel settings the product sets. What a join issues anew (the kubelet's own certificates) is left out.
+   * What a host is, to compare before `up` and after `destroy`, or after a repair with what a fresh up left: the files
+   * under /etc with their checksums and links, the kubelet's settings, the installed packages with their versions, the
+   * enabled and masked units, what runs, swap with priorities, the kernel settings the product sets, the SELinux mode
+   * and the firewall's ports. What a join issues anew (the kubelet's own certificates) is left out. Runs on a host
+   * the product never touched as well.
    */
   async listing(host: string): Promise<string> {
     return this.lab.run(
@@ -168,9 +170,11 @@ export class LabStack {
         "echo '# kubelet'; cd /var/lib/kubelet && sha256sum config.yaml kubeadm-flags.env 2>&1; cd /",
         "echo '# packages'; (dpkg-query -W 2>/dev/null || rpm -qa 2>/dev/null) | sort",
         "echo '# units'; systemctl list-unit-files --state=enabled,masked --no-legend 2>/dev/null | awk '{print $1, $2}' | sort",
-        "echo '# running'; systemctl is-active kubelet containerd 2>&1",
-        "echo '# swap'; swapon --noheadings --show=NAME",
+        "echo '# running'; systemctl is-active kubelet containerd docker 2>&1",
+        "echo '# swap'; swapon --noheadings --show=NAME,PRIO",
         "echo '# kernel'; sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>&1",
+        "echo '# selinux'; getenforce 2>&1",
+        "echo '# firewall'; firewall-cmd --list-ports 2>&1; firewall-cmd --permanent --list-ports 2>&1; true",
       ].join("; "),
     );
   }
