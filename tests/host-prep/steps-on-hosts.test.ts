@@ -186,6 +186,20 @@ describe("HostPrep steps on lab hosts", function () {
     assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv6\.conf\.all\.forwarding = 1$/m);
     for (const step of [sysctl, modules]) assert.equal((await runStep("u1", step, "undoScript")).code, 0);
     assert.equal(await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding"), before);
+    // The modules the step loaded are gone again, and with br_netfilter its sysctls.
+    assert.doesNotMatch(await ok("u1", "lsmod"), /^(br_netfilter|overlay) /m);
+    assert.equal((await ssh("u1", "sysctl -n net.bridge.bridge-nf-call-iptables")).code, 255);
+  });
+
+  it("the kernel-modules undo leaves loaded a module the host had loaded before", async () => {
+    const modules = hostPrepSteps(clusterSpec("v1.35.4"), workerNode()).find((step) => step.name === "kernel-modules")!;
+    await ok("u1", "modprobe br_netfilter");
+    assert.equal((await runStep("u1", modules)).code, 0);
+    assert.equal((await runStep("u1", modules, "undoScript")).code, 0);
+    const loaded = await ok("u1", "lsmod");
+    assert.match(loaded, /^br_netfilter /m);
+    assert.doesNotMatch(loaded, /^overlay /m);
+    await ok("u1", "modprobe -r br_netfilter");
   });
 
   it("keeps swap off for indented and three-field fstab lines and systemd's swap units; the undo puts all back", async () => {
