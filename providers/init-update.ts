@@ -99,20 +99,24 @@ const APISERVER_LOG_LINES = 5;
 /**
  * Waits until the API server is ready again, up to 3 minutes, but stops as soon as kube-apiserver's container has
  * exited twice since the wait began (a flag it refuses, a certificate it cannot read) and shows its last log lines:
- * waiting out the 3 minutes would only delay the same error. Without crictl on the node it just waits.
+ * waiting out the 3 minutes would only delay the same error. The kubelet keeps only the latest exited container of
+ * a static Pod, so the exits are counted as they are seen, not listed at once. Without crictl on the node it just
+ * waits.
  */
 export function waitForApiServer(): string {
   const exited = "crictl ps -a --name '^kube-apiserver$' --state exited -q 2>/dev/null";
   return [
-    "before=$(mktemp) || exit 1",
-    "trap 'rm -f \"$before\"' EXIT",
+    "before=$(mktemp) && seen=$(mktemp) || exit 1",
+    'trap \'rm -f "$before" "$seen"\' EXIT',
     `${exited} > "$before"`,
     "n=1",
     `until ${kubectl(["get", "--raw=/readyz"])} >/dev/null 2>&1; do`,
-    `  crashed=$(${exited} | grep -vxFf "$before")`,
+    `  ${exited} | grep -vxFf "$before" >>"$seen"`,
+    // Each exited container once, oldest first.
+    `  crashed=$(awk '!counted[$0]++' "$seen")`,
     `  if [ "$(printf '%s' "$crashed" | grep -c .)" -ge ${APISERVER_CRASHES} ]; then`,
     `    echo "error: kube-apiserver exited $(printf '%s\\n' "$crashed" | grep -c .) times since the wait began; its last lines:" >&2`,
-    `    crictl logs --tail ${APISERVER_LOG_LINES} "$(printf '%s\\n' "$crashed" | head -n 1)" >&2 2>&1`,
+    `    crictl logs --tail ${APISERVER_LOG_LINES} "$(printf '%s\\n' "$crashed" | tail -n 1)" >&2 2>&1`,
     "    exit 1",
     "  fi",
     `  if [ "$n" -ge ${READY_RETRIES} ]; then exit 1; fi`,
