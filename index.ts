@@ -17,6 +17,8 @@ export const workerNodes = cluster.workerNames;
 export const certificateExpiry = cluster.certificateExpiry;
 /** When the first of the cluster's CAs expires: kubeadm renews certificates, never their CAs. */
 export const caExpiry = cluster.caExpiry;
+/** Per control-plane node, the newest etcd snapshot taken before a change: path on the node, bytes, sha256. */
+export const etcdSnapshots = cluster.etcdSnapshots;
 /**
  * Secret: log-in token of the web UI's admin account (dashboard add-on); see the README's "Add-ons". Exported only
  * when the web UI is on: an exported undefined makes Pulumi warn on every run of a stack without it.

@@ -4,6 +4,7 @@
 // runs `kubeadm init` and the others join it; workers and kubeconfigs use controlPlaneEndpoint throughout.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
+import type { EtcdSnapshot } from "../providers/etcd-snapshot";
 import { ClusterCa } from "../providers/cluster-ca";
 import { Addons } from "./addons";
 import { HostPrep } from "./host-prep";
@@ -32,6 +33,8 @@ export class KubeadmCluster extends pulumi.ComponentResource {
   readonly certificateExpiry: pulumi.Output<Record<string, string>>;
   /** When the first of the cluster's CAs expires (kubeadm does not renew CAs). */
   readonly caExpiry: pulumi.Output<string>;
+  /** Per control-plane node, the newest etcd snapshot taken there before a change (path, bytes, sha256, takenAt). */
+  readonly etcdSnapshots: pulumi.Output<Record<string, EtcdSnapshot>>;
   /** Secret: the web UI's cluster-admin token, when the dashboard add-on is on. */
   readonly dashboardToken: pulumi.Output<string | undefined>;
 
@@ -130,13 +133,30 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     this.workerNames = pulumi.all(joins.map((join) => join.nodeName));
     this.dashboardToken = addons.dashboardToken;
     const controlPlaneCertificates = [
-      { node: first.name, certificates: master.certificates },
-      ...controlPlaneJoins.map((join, i) => ({ node: spec.controlPlane[i + 1].name, certificates: join.certificates })),
+      { node: first.name, certificates: master.certificates, snapshot: master.init.etcdSnapshot },
+      ...controlPlaneJoins.map((join, i) => ({
+        node: spec.controlPlane[i + 1].name,
+        certificates: join.certificates,
+        snapshot: join.join.etcdSnapshot,
+      })),
     ];
     this.certificateExpiry = pulumi
       .all(controlPlaneCertificates.map(({ certificates }) => certificates.certificatesExpire))
       .apply((expiries) => Object.fromEntries(expiries.map((expiry, i) => [controlPlaneCertificates[i].node, expiry])));
     this.caExpiry = master.certificates.authoritiesExpire;
+    // The newer of what the node's update and its certificate renewal took.
+    this.etcdSnapshots = pulumi
+      .all(
+        controlPlaneCertificates.map(({ node, snapshot, certificates }) =>
+          pulumi.all([snapshot, certificates.etcdSnapshot]).apply(([updated, renewed]) => {
+            const newest = [updated, renewed]
+              .filter((s): s is EtcdSnapshot => s !== undefined)
+              .sort((a, b) => b.takenAt.localeCompare(a.takenAt))[0];
+            return newest === undefined ? [] : [[node, newest] as const];
+          }),
+        ),
+      )
+      .apply((entries) => Object.fromEntries(entries.flat()));
     this.controlPlaneNames = pulumi.all([
       master.init.apiEndpoint.apply(() => first.name),
       ...controlPlaneJoins.map((join) => join.nodeName),
@@ -151,6 +171,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
       dashboardToken: this.dashboardToken,
       certificateExpiry: this.certificateExpiry,
       caExpiry: this.caExpiry,
+      etcdSnapshots: this.etcdSnapshots,
     });
   }
 }

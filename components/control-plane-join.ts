@@ -47,6 +47,7 @@ export class ControlPlaneJoin extends pulumi.ComponentResource {
         connection: pulumi.secret(args.node.connection),
         node: { name: args.node.name },
         renewBeforeDays: args.spec.certificates.renewBeforeDays,
+        etcdSnapshotsKeep: args.spec.etcdSnapshots.beforeChanges ? args.spec.etcdSnapshots.keep : undefined,
       },
       { parent: this, dependsOn: [this.join, args.certificatesAfter] },
     );

@@ -54,6 +54,7 @@ export class MasterNode extends pulumi.ComponentResource {
         connection: pulumi.secret(node.connection),
         node: { name: node.name },
         renewBeforeDays: spec.certificates.renewBeforeDays,
+        etcdSnapshotsKeep: spec.etcdSnapshots.beforeChanges ? spec.etcdSnapshots.keep : undefined,
         // Passed through, so a preview knows it: admin.conf changes when its certificate is renewed.
         kubeconfig: pulumi.secret(this.init.kubeconfig),
       },

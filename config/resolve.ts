@@ -286,6 +286,10 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
       validityDays: config.clusterCa?.validityDays ?? DEFAULTS.caValidityDays,
     },
     joinTokenTtl: config.joinTokenTtl ?? DEFAULTS.joinTokenTtl,
+    etcdSnapshots: {
+      beforeChanges: config.etcdSnapshots?.beforeChanges ?? true,
+      keep: config.etcdSnapshots?.keep ?? DEFAULTS.etcdSnapshotsKeep,
+    },
     certificates: {
       renewBeforeDays: config.certificates?.renewBeforeDays ?? DEFAULTS.certificateRenewBeforeDays,
     },

@@ -218,6 +218,14 @@ export const certificates = z.strictObject({
     .describe("renew a control plane's certificates once they expire within this many days"),
 });
 
+export const etcdSnapshots = z.strictObject({
+  beforeChanges: z
+    .boolean()
+    .optional()
+    .describe("snapshot etcd on a control plane before an update restarts what runs it"),
+  keep: z.number().int().min(1).max(100).optional().describe("snapshots kept on each control plane"),
+});
+
 /** Every key of the stack config, without the project prefix. */
 export const clusterConfig = z.strictObject({
   kubernetesVersion: word.optional(),
@@ -251,6 +259,7 @@ export const clusterConfig = z.strictObject({
   joinTokenTtl: nonEmpty.optional().describe("lifetime of the token minted for each join, e.g. 15m"),
   drain: drain.optional(),
   certificates: certificates.optional(),
+  etcdSnapshots: etcdSnapshots.optional(),
   addons: addons.optional(),
 });
 export type ClusterConfigInput = z.infer<typeof clusterConfig>;
@@ -275,6 +284,8 @@ export const DEFAULTS = {
   drainTimeoutSeconds: 300,
   /** kubeadm's certificates live a year; a month leaves room for a missed run or two. */
   certificateRenewBeforeDays: 30,
+  /** Each snapshot holds the whole cluster's state; three cover an update and two retries of it. */
+  etcdSnapshotsKeep: 3,
   drainForce: false,
   /**
    * kube-vip's image (the version `kube-vip manifest pod` of this release writes the manifest for); a registry

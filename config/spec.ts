@@ -132,6 +132,7 @@ export interface ClusterSpec {
   joinTokenTtl: string;
   drain: { force: boolean; timeoutSeconds: number };
   certificates: { renewBeforeDays: number };
+  etcdSnapshots: { beforeChanges: boolean; keep: number };
   addons: {
     imageMirror?: string;
     /** false: `up` does not wait for the add-ons' workloads to be ready (pulumi.com/skipAwait on them). */

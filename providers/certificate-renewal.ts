@@ -27,6 +27,7 @@ import {
   type CertificateExpiration,
 } from "../kubeadm/certificate-expiration";
 import { describeTarget, shellCommand, withSession, type RemoteSession } from "../ssh";
+import { takeEtcdSnapshot, type EtcdSnapshot } from "./etcd-snapshot";
 import { waitForApiServer } from "./kubectl";
 import { containsUnknown, sameData, stripUndefined } from "./plain-data";
 import { ADMIN_CONF_PATH, readRequiredFile } from "./remote-files";
@@ -46,6 +47,8 @@ export interface CertificateRenewalInputs {
   renewBeforeDays: number;
   /** The first control plane's admin kubeconfig as its KubeadmInit stores it (secret); absent on the others. */
   kubeconfig?: string;
+  /** Snapshots kept when one is taken before a renewal restarts etcd (etcdSnapshots.keep); absent: none is taken. */
+  etcdSnapshotsKeep?: number;
 }
 
 export interface CertificateRenewalOutputs extends CertificateRenewalInputs {
@@ -59,6 +62,8 @@ export interface CertificateRenewalOutputs extends CertificateRenewalInputs {
   renewedAt?: string;
   /** The kubeconfig input as last given (the output of that name is the host's admin.conf). */
   kubeconfigGiven?: string;
+  /** The etcd snapshot taken before the last renewal. */
+  etcdSnapshot?: EtcdSnapshot;
 }
 
 export const CERTIFICATE_SECRET_OUTPUTS = ["connection", "kubeconfig", "kubeconfigGiven"];
@@ -99,7 +104,7 @@ function warnAboutAuthorities(node: string, authoritiesExpire: string): void {
 async function converge(
   inputs: CertificateRenewalInputs,
   open: SessionOpener,
-  previous: { renewedAt?: string },
+  previous: { renewedAt?: string; etcdSnapshot?: EtcdSnapshot },
 ): Promise<CertificateRenewalOutputs> {
   const name = inputs.node.name;
   const reporter = new StepReporter(name);
@@ -111,11 +116,16 @@ async function converge(
         reporter.begin("certificates", "reading their expiry (kubeadm certs check-expiration)");
         let expiration = await readExpiration(session);
         let renewedAt = previous.renewedAt;
+        let etcdSnapshot = previous.etcdSnapshot;
         if (renewalDue(expiration.certificates, inputs.renewBeforeDays)) {
           reporter.begin(
             "renew certificates",
             `${dueMessage({ certificatesExpire: expiration.certificates, firstToExpire: expiration.firstToExpire }, inputs.renewBeforeDays)}: kubeadm certs renew all, then each component restarted`,
           );
+          if (inputs.etcdSnapshotsKeep !== undefined) {
+            etcdSnapshot = (await takeEtcdSnapshot(session, name, inputs.etcdSnapshotsKeep, reporter)) ?? etcdSnapshot;
+            reporter.begin("renew certificates");
+          }
           await session.run(readFileSync(RENEW_SCRIPT_FILE, "utf8"), {
             summary: "renew-certificates.sh (kubeadm certs renew all, control-plane containers restarted)",
           });
@@ -147,6 +157,7 @@ async function converge(
           firstToExpire: expiration.firstToExpire,
           authoritiesExpire: expiration.authorities,
           renewedAt,
+          etcdSnapshot,
         });
       },
       {
@@ -252,7 +263,7 @@ export function certificateRenewalProviderWith(
       return { id: inputs.node.name, outs: await converge(inputs, open, {}) };
     },
     async update(_id: string, olds: CertificateRenewalOutputs, news: CertificateRenewalInputs) {
-      return { outs: await converge(news, open, { renewedAt: olds.renewedAt }) };
+      return { outs: await converge(news, open, { renewedAt: olds.renewedAt, etcdSnapshot: olds.etcdSnapshot }) };
     },
     async read(id: string, props?: CertificateRenewalOutputs) {
       // Import is not supported for dynamic resources (pulumi#16175): refresh always passes the state.
@@ -278,6 +289,7 @@ export interface CertificateRenewalArgs {
   node: pulumi.Input<{ name: string }>;
   renewBeforeDays: pulumi.Input<number>;
   kubeconfig?: pulumi.Input<string>;
+  etcdSnapshotsKeep?: pulumi.Input<number>;
 }
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:CertificateRenewal`. */
@@ -285,6 +297,7 @@ export class CertificateRenewal extends SourceProvidedResource {
   declare readonly certificatesExpire: pulumi.Output<string>;
   declare readonly authoritiesExpire: pulumi.Output<string>;
   declare readonly kubeconfig: pulumi.Output<string | undefined>;
+  declare readonly etcdSnapshot: pulumi.Output<EtcdSnapshot | undefined>;
 
   constructor(name: string, args: CertificateRenewalArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -297,6 +310,7 @@ export class CertificateRenewal extends SourceProvidedResource {
         firstToExpire: undefined,
         renewedAt: undefined,
         kubeconfigGiven: undefined,
+        etcdSnapshot: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: CERTIFICATE_SECRET_OUTPUTS }),
       "pulumi-kubeadm",

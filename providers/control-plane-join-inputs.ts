@@ -1,4 +1,5 @@
 // Inputs and outputs of the control-plane-join dynamic resource (one control-plane node after the first).
+import type { EtcdSnapshot } from "./etcd-snapshot";
 import type { Connection } from "../config/spec";
 import type { ClusterSettings, NodeSettings } from "./node-settings";
 
@@ -35,6 +36,8 @@ export interface KubeadmControlPlaneJoinOutputs extends KubeadmControlPlaneJoinI
   joinedAt: string;
   /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
   unfinished?: string[];
+  /** The etcd snapshot the last update took on this node before it changed it. */
+  etcdSnapshot?: EtcdSnapshot;
 }
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */

@@ -20,6 +20,7 @@ export async function updateControlPlaneJoin(
   const plan = updatePlan(updates);
   const kubeVipChanged = updates.includes("cluster.kubeVip");
   const name = news.node.name;
+  let etcdSnapshot = olds.etcdSnapshot;
   if (hasRemoteWork(plan) || kubeVipChanged) {
     const reporter = new StepReporter(name);
     const masker = new SecretMasker(connectionSecrets(news.connection));
@@ -28,7 +29,7 @@ export async function updateControlPlaneJoin(
       open(
         news.connection,
         async (session) => {
-          await updateControlPlaneNode(session, {
+          const { snapshot } = await updateControlPlaneNode(session, {
             plan,
             target: {
               name,
@@ -45,6 +46,7 @@ export async function updateControlPlaneJoin(
             reporter,
             masker,
           });
+          etcdSnapshot = snapshot ?? etcdSnapshot;
         },
         { label: name, onOutput: reporter.onOutput },
       ),
@@ -53,6 +55,11 @@ export async function updateControlPlaneJoin(
     const reporter = new StepReporter(name);
     await reporter.run(() => proveConnection(open, olds.connection, news.connection, name, reporter));
   }
-  const outs: KubeadmControlPlaneJoinOutputs = { ...news, nodeName: olds.nodeName, joinedAt: olds.joinedAt };
+  const outs: KubeadmControlPlaneJoinOutputs = {
+    ...news,
+    nodeName: olds.nodeName,
+    joinedAt: olds.joinedAt,
+    etcdSnapshot,
+  };
   return { outs: stripUndefined(outs) };
 }

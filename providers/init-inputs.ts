@@ -1,5 +1,6 @@
 // Inputs and outputs of the kubeadm-init dynamic resource (the first control-plane node).
 import type { Connection } from "../config/spec";
+import type { EtcdSnapshot } from "./etcd-snapshot";
 import type { ClusterSettings, NodeSettings } from "./node-settings";
 
 export interface KubeadmInitInputs {
@@ -29,6 +30,8 @@ export interface KubeadmInitOutputs extends KubeadmInitInputs {
   bootstrapToken: string;
   /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
   unfinished?: string[];
+  /** The etcd snapshot the last update took before it changed the node (etcdSnapshots.beforeChanges). */
+  etcdSnapshot?: EtcdSnapshot;
 }
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */

@@ -31,6 +31,7 @@ import { waitForHealthyKubelet } from "./kubelet-health";
 import { runStepCommand } from "./step-errors";
 import { placeKubeVip } from "./kube-vip-static-pod";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "./steps";
+import { takeEtcdSnapshot, type EtcdSnapshot } from "./etcd-snapshot";
 
 const API_RETRIES = 30;
 const API_RETRY_DELAY_SECONDS = 2;
@@ -254,16 +255,27 @@ export interface ControlPlaneNodeUpdate {
   masker: SecretMasker;
 }
 
+/** Whether a plan restarts what runs the control plane (static Pods, their certificates, the kubelet). */
+export function restartsControlPlane(plan: InitUpdatePlan): boolean {
+  return plan.apiserverCertificate || plan.components.length > 0 || plan.etcdAndAddons || plan.kubelet;
+}
+
 /**
- * The in-place update of any control-plane node, the first or a joined one: the kubeadm phases, then kube-vip's
- * static Pod. Returns the admin kubeconfig as it is afterwards.
+ * The in-place update of any control-plane node, the first or a joined one: an etcd snapshot when the update
+ * restarts what runs the control plane (etcdSnapshots.beforeChanges), the kubeadm phases, then kube-vip's static
+ * Pod. Returns the admin kubeconfig as it is afterwards, and the snapshot.
  */
 export async function updateControlPlaneNode(
   session: RemoteSession,
   update: ControlPlaneNodeUpdate,
-): Promise<string | undefined> {
+): Promise<{ admin?: string; snapshot?: EtcdSnapshot }> {
   const { cluster, node, connection } = update.settings;
   const { reporter } = update;
+  const snapshots = cluster.etcdSnapshots;
+  const snapshot =
+    snapshots?.beforeChanges !== false && restartsControlPlane(update.plan)
+      ? await takeEtcdSnapshot(session, node.name, snapshots?.keep ?? 3, reporter)
+      : undefined;
   const rendered = renderTarget(cluster, node, connection);
   const config = renderInitConfig(rendered.spec, rendered.node, {
     bootstrapToken: update.bootstrapToken,
@@ -281,7 +293,7 @@ export async function updateControlPlaneNode(
     await placeKubeVip(session, cluster);
   }
   reporter.done("updated");
-  return admin;
+  return { admin, snapshot };
 }
 
 export async function updateControlPlane(
@@ -292,6 +304,7 @@ export async function updateControlPlane(
   const { plan, updates } = initChanges(olds, news);
   const name = news.node.name;
   let kubeconfig = olds.kubeconfig;
+  let etcdSnapshot = olds.etcdSnapshot;
   const kubeVipChanged = updates.includes("cluster.kubeVip");
   if (hasRemoteWork(plan) || kubeVipChanged) {
     const reporter = new StepReporter(name);
@@ -302,7 +315,7 @@ export async function updateControlPlane(
       open(
         news.connection,
         async (session: RemoteSession) => {
-          const admin = await updateControlPlaneNode(session, {
+          const { admin, snapshot } = await updateControlPlaneNode(session, {
             plan,
             target: initUpdateTarget(olds, news),
             settings: news,
@@ -312,6 +325,7 @@ export async function updateControlPlane(
             reporter,
             masker,
           });
+          etcdSnapshot = snapshot ?? etcdSnapshot;
           return admin ?? olds.kubeconfig;
         },
         { label: name, secrets, onOutput: reporter.onOutput },
@@ -327,6 +341,7 @@ export async function updateControlPlane(
     kubeconfig,
     caCertHash: olds.caCertHash,
     bootstrapToken: olds.bootstrapToken,
+    etcdSnapshot,
   };
   return { outs: stripUndefined(outs) };
 }

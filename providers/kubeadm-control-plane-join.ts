@@ -4,6 +4,7 @@
 //
 // Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
 // delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
+import type { EtcdSnapshot } from "./etcd-snapshot";
 import * as pulumi from "@pulumi/pulumi";
 import { withSession } from "../ssh";
 import { joinControlPlane } from "./control-plane-join-create";
@@ -103,12 +104,13 @@ export const kubeadmControlPlaneJoinProviderStored = new SourceProvider(
 export class KubeadmControlPlaneJoin extends SourceProvidedResource {
   declare readonly nodeName: pulumi.Output<string>;
   declare readonly joinedAt: pulumi.Output<string>;
+  declare readonly etcdSnapshot: pulumi.Output<EtcdSnapshot | undefined>;
 
   constructor(name: string, args: KubeadmControlPlaneJoinArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       kubeadmControlPlaneJoinProviderStored,
       name,
-      { ...args, nodeName: undefined, joinedAt: undefined },
+      { ...args, nodeName: undefined, joinedAt: undefined, etcdSnapshot: undefined },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: CONTROL_PLANE_JOIN_SECRET_OUTPUTS }),
       "pulumi-kubeadm",
       "KubeadmControlPlaneJoin",

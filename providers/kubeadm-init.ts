@@ -43,6 +43,7 @@ import { KubeadmStepError } from "./step-errors";
 import { recordingUnfinished } from "./unfinished-update";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "./steps";
 import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
+import type { EtcdSnapshot } from "./etcd-snapshot";
 
 /** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
 export const ADOPT_WAIT_SECONDS = 90;
@@ -369,12 +370,20 @@ export class KubeadmInit extends SourceProvidedResource {
   declare readonly kubeconfig: pulumi.Output<string>;
   declare readonly caCertHash: pulumi.Output<string>;
   declare readonly bootstrapToken: pulumi.Output<string>;
+  declare readonly etcdSnapshot: pulumi.Output<EtcdSnapshot | undefined>;
 
   constructor(name: string, args: KubeadmInitArgs, opts?: pulumi.CustomResourceOptions) {
     super(
       kubeadmInitProviderStored,
       name,
-      { ...args, apiEndpoint: undefined, kubeconfig: undefined, caCertHash: undefined, bootstrapToken: undefined },
+      {
+        ...args,
+        apiEndpoint: undefined,
+        kubeconfig: undefined,
+        caCertHash: undefined,
+        bootstrapToken: undefined,
+        etcdSnapshot: undefined,
+      },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: INIT_SECRET_OUTPUTS }),
       "pulumi-kubeadm",
       "KubeadmInit",

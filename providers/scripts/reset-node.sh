@@ -117,6 +117,8 @@ remove /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf /etc/kubernet
 # This project's working directory (kubeadm configs with tokens).
 remove /etc/kubernetes/pulumi-kubeadm
 empty_dir /var/lib/etcd
+# The etcd snapshots this project took before updates (README "etcd snapshots": copy them off to keep them).
+remove /var/lib/etcd-snapshots
 empty_dir /var/lib/kubelet
 # CNI configuration and state; flannel's run files (subnet.env).
 empty_dir /etc/cni/net.d

@@ -270,6 +270,17 @@ describe("real nodes: kubeadm, kubelet, containerd and flannel for real (real en
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     assert.notEqual(await fingerprint(), issued, "the API server's certificate and admin.conf were not renewed");
     assert.ok(Date.parse(await expiry()) > Date.parse(first), "the output still shows the old expiry");
+    // The renewal restarted etcd: a snapshot was taken first, on the node, as the outputs say.
+    const snapshot = (await lab.stack.outputs()).etcdSnapshots.value[CONTROL_PLANE] as {
+      path: string;
+      bytes: number;
+      sha256: string;
+    };
+    assert.match(snapshot.path, /^\/var\/lib\/etcd-snapshots\/etcd-\d{8}T\d{6}Z\.db$/);
+    const [mode, bytes, sum] = (
+      await lab.lab.run(CONTROL_PLANE, `stat -c '%a %s' ${snapshot.path} && sha256sum ${snapshot.path}`)
+    ).split(/\s+/);
+    assert.deepEqual([mode, Number(bytes), `sha256:${sum}`], ["600", snapshot.bytes, snapshot.sha256]);
     await lab.kubectl("get --raw=/readyz");
     // The stack's kubeconfig output is the renewed admin.conf, and it works.
     const kubeconfig = (await lab.stack.outputs()).kubeconfig.value as string;

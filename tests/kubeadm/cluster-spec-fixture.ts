@@ -62,6 +62,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     joinTokenTtl: "24h",
     drain: { force: false, timeoutSeconds: 300 },
     certificates: { renewBeforeDays: 30 },
+    etcdSnapshots: { beforeChanges: true, keep: 3 },
     addons: {
       waitForRollout: true,
       flannel: { enabled: true, backend: "vxlan" },
