@@ -4,7 +4,7 @@
 // runs `kubeadm init` and the others join it; workers and kubeconfigs use controlPlaneEndpoint throughout.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
-import type { EtcdSnapshot } from "../providers/etcd-snapshot";
+import type { EtcdSnapshot } from "../providers/node/etcd-snapshot";
 import { ClusterCa } from "../providers/cluster-ca";
 import { Addons } from "./addons";
 import { HostPrep } from "./host-prep";

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../config/spec";
 import { CertificateRenewal } from "../providers/certificate-renewal";
-import { KubeadmControlPlaneJoin } from "../providers/kubeadm-control-plane-join";
+import { KubeadmControlPlaneJoin } from "../providers/control-plane-join";
 import { joiningNodeInputs, type NodeJoinArgs } from "./node-join";
 
 export interface ControlPlaneJoinArgs extends NodeJoinArgs {

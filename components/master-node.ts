@@ -4,9 +4,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../config/spec";
 import { CertificateRenewal } from "../providers/certificate-renewal";
-import { KubeadmInit } from "../providers/kubeadm-init";
-import { readResetScript } from "../providers/node-reset";
-import { clusterSettings, nodeSettings } from "../providers/node-settings";
+import { KubeadmInit } from "../providers/master-node/create";
+import { readResetScript } from "../providers/node/reset";
+import { clusterSettings, nodeSettings } from "../providers/node/settings";
 
 export interface MasterNodeArgs {
   spec: ClusterSpec;

@@ -2,8 +2,8 @@
 // in the control-plane node(s) the join goes through.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../config/spec";
-import { readResetScript } from "../providers/node-reset";
-import { clusterSettings, nodeSettings } from "../providers/node-settings";
+import { readResetScript } from "../providers/node/reset";
+import { clusterSettings, nodeSettings } from "../providers/node/settings";
 
 export interface NodeJoinArgs {
   spec: ClusterSpec;

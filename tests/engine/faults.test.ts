@@ -11,7 +11,7 @@ import * as path from "path";
 import { stringify } from "yaml";
 import { failure, sleep } from "../support/engine";
 import { keepCaseOutput, LAB_MIRRORS, LabStack } from "../support/lab-stack";
-import { inspectScript, parseHostState } from "../../providers/host-state";
+import { inspectScript, parseHostState } from "../../providers/node/host-state";
 import { labDir } from "../../lab/names";
 
 const CONTROL_PLANE = "cp1";

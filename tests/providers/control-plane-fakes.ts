@@ -7,9 +7,9 @@ import { generateBootstrapToken } from "../../kubeadm/token";
 import type {
   KubeadmControlPlaneJoinInputs,
   KubeadmControlPlaneJoinOutputs,
-} from "../../providers/control-plane-join-inputs";
-import { readResetScript } from "../../providers/node-reset";
-import { clusterSettings, nodeSettings } from "../../providers/node-settings";
+} from "../../providers/control-plane-join/inputs";
+import { readResetScript } from "../../providers/node/reset";
+import { clusterSettings, nodeSettings } from "../../providers/node/settings";
 import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
 import { CONTROL_PLANE_FILES, FakeHost } from "./kubeadm-fakes";
 import { CA, CA_HASH, connection, KUBECONFIG } from "./kubeadm-fixtures";

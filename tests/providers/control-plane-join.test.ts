@@ -3,12 +3,12 @@
 // secret in outputs or progress, and removal guarded by the etcd quorum before anything is touched.
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { joinControlPlane } from "../../providers/control-plane-join-create";
-import { deleteControlPlaneJoin } from "../../providers/control-plane-join-delete";
-import { controlPlaneJoinDiff } from "../../providers/control-plane-join-diff";
-import { readControlPlaneJoin } from "../../providers/control-plane-join-read";
-import { updateControlPlaneJoin } from "../../providers/control-plane-join-update";
-import { kubeadmControlPlaneJoinProvider } from "../../providers/kubeadm-control-plane-join";
+import { joinControlPlane } from "../../providers/control-plane-join/create";
+import { deleteControlPlaneJoin } from "../../providers/control-plane-join/delete";
+import { controlPlaneJoinDiff } from "../../providers/control-plane-join/diff";
+import { readControlPlaneJoin } from "../../providers/control-plane-join/read";
+import { updateControlPlaneJoin } from "../../providers/control-plane-join/update";
+import { kubeadmControlPlaneJoinProvider } from "../../providers/control-plane-join";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import { CP2, CP3, cpJoinInputs, cpJoinOutputs, ETCD_WARNING, FakeHaCluster, HA_SPEC } from "./control-plane-fakes";
 import { OTHER_CA } from "./kubeadm-fixtures";

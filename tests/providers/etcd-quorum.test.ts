@@ -6,7 +6,7 @@ import {
   quorumAfterRemoval,
   quorumRefusal,
   type ControlPlaneMember,
-} from "../../providers/etcd-quorum";
+} from "../../providers/node/etcd-quorum";
 
 const member = (name: string, answers = true): ControlPlaneMember => ({ name, address: "10.0.0.1", answers });
 

@@ -1,8 +1,8 @@
 // etcd snapshots before control-plane updates, against fake hosts: when one is taken, in which order, what is stored.
 import { strict as assert } from "assert";
-import type { KubeadmInitInputs } from "../../providers/init-inputs";
-import { updateControlPlane } from "../../providers/init-update";
-import { parseSnapshotLine } from "../../providers/etcd-snapshot";
+import type { KubeadmInitInputs } from "../../providers/master-node/inputs";
+import { updateControlPlane } from "../../providers/node/control-plane-update";
+import { parseSnapshotLine } from "../../providers/node/etcd-snapshot";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
 import { initInputs, initOutputs } from "./kubeadm-fixtures";
 

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { inspectScript, parseHostState, RUNNING_KUBEADM_PATTERN } from "../../providers/host-state";
+import { inspectScript, parseHostState, RUNNING_KUBEADM_PATTERN } from "../../providers/node/host-state";
 
 describe("host inspection", function () {
   this.timeout(60_000);

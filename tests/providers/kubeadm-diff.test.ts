@@ -3,22 +3,22 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { initChanges, initDiff } from "../../providers/init-diff";
-import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/init-inputs";
+import { initChanges, initDiff } from "../../providers/master-node/diff";
+import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
 import {
   apiserverCertificateScript,
   initUpdateTarget,
   replacingApiServer,
   updateControlPlane,
   updateSteps,
-} from "../../providers/init-update";
-import { joinDiff } from "../../providers/join-diff";
-import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/join-inputs";
-import { updateWorker } from "../../providers/join-update";
-import { rewriteKubeletFlags } from "../../providers/kubelet-flags";
-import { waitForHealthyKubelet } from "../../providers/kubelet-health";
-import { UNKNOWN_DURING_PREVIEW } from "../../providers/plain-data";
-import { recordingUnfinished, UnfinishedUpdateError } from "../../providers/unfinished-update";
+} from "../../providers/node/control-plane-update";
+import { joinDiff } from "../../providers/worker-join/diff";
+import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/worker-join/inputs";
+import { updateWorker } from "../../providers/worker-join/update";
+import { rewriteKubeletFlags } from "../../providers/node/kubelet-flags";
+import { waitForHealthyKubelet } from "../../providers/node/kubelet-health";
+import { UNKNOWN_DURING_PREVIEW } from "../../providers/shared/plain-data";
+import { recordingUnfinished, UnfinishedUpdateError } from "../../providers/node/unfinished-update";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
 import { connection, initInputs, initOutputs, joinInputs, joinOutputs, OTHER_CA } from "./kubeadm-fixtures";
 

@@ -13,10 +13,10 @@ import {
   type RunResult,
   type SessionOptions,
 } from "../../ssh";
-import { INSPECT_MARKER } from "../../providers/host-state";
-import type { SessionOpener } from "../../providers/steps";
-import { renderEntry, setLocalLog } from "../../providers/engine-log";
-import { HOST_OUTPUT_ENV } from "../../providers/progress";
+import { INSPECT_MARKER } from "../../providers/node/host-state";
+import type { SessionOpener } from "../../providers/shared/step-reporter";
+import { renderEntry, setLocalLog } from "../../providers/shared/engine-log";
+import { HOST_OUTPUT_ENV } from "../../providers/shared/progress";
 
 export interface FakeResult {
   code?: number;

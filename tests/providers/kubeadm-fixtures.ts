@@ -4,10 +4,10 @@ import { generateClusterCa } from "../../kubeadm/cluster-ca";
 import { caCertHash } from "../../kubeadm/ca-hash";
 import { generateBootstrapToken } from "../../kubeadm/token";
 import type { Connection } from "../../config/spec";
-import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/init-inputs";
-import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/join-inputs";
-import { readResetScript } from "../../providers/node-reset";
-import { clusterSettings, nodeSettings } from "../../providers/node-settings";
+import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
+import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/worker-join/inputs";
+import { readResetScript } from "../../providers/node/reset";
+import { clusterSettings, nodeSettings } from "../../providers/node/settings";
 import { clusterSpec, controlPlaneNode, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { CONTROL_PLANE_FILES, FakeHost } from "./kubeadm-fakes";
 

@@ -3,8 +3,8 @@
 // cluster (controlPlane[0] removed from the list).
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { createControlPlane } from "../../providers/kubeadm-init";
-import { updateControlPlane } from "../../providers/init-update";
+import { createControlPlane } from "../../providers/master-node/create";
+import { updateControlPlane } from "../../providers/node/control-plane-update";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import { FakeCluster, initInputs, initOutputs } from "./kubeadm-fixtures";
 

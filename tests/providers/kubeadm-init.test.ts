@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { RemoteCommandTimeoutError, SshConnectionError } from "../../ssh";
-import { deleteControlPlane } from "../../providers/init-delete";
-import { readControlPlane } from "../../providers/init-read";
-import { createControlPlane } from "../../providers/kubeadm-init";
+import { deleteControlPlane } from "../../providers/master-node/delete";
+import { readControlPlane } from "../../providers/master-node/read";
+import { createControlPlane } from "../../providers/master-node/create";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import {
   CA,

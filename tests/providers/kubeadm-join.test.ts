@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { deleteWorker } from "../../providers/join-delete";
-import { readWorker } from "../../providers/join-read";
-import { joinWorker } from "../../providers/kubeadm-join";
+import { deleteWorker } from "../../providers/worker-join/delete";
+import { readWorker } from "../../providers/worker-join/read";
+import { joinWorker } from "../../providers/worker-join/create";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import { CA_HASH, FakeCluster, joinInputs, joinOutputs, OTHER_CA } from "./kubeadm-fixtures";
 

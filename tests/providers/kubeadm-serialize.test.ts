@@ -3,13 +3,13 @@
 import { strict as assert } from "assert";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { kubeadmInitProvider, kubeadmInitProviderStored } from "../../providers/kubeadm-init";
-import { kubeadmJoinProviderStored } from "../../providers/kubeadm-join";
-import { kubeadmControlPlaneJoinProviderStored } from "../../providers/kubeadm-control-plane-join";
+import { kubeadmInitProvider, kubeadmInitProviderStored } from "../../providers/master-node/create";
+import { kubeadmJoinProviderStored } from "../../providers/worker-join/create";
+import { kubeadmControlPlaneJoinProviderStored } from "../../providers/control-plane-join";
 import { ControlPlaneJoin } from "../../components/control-plane-join";
 import { CP1, CP2, cpJoinInputs, cpJoinOutputs, HA_SPEC } from "./control-plane-fakes";
-import { readResetScript } from "../../providers/node-reset";
-import { KubeadmStepError } from "../../providers/step-errors";
+import { readResetScript } from "../../providers/node/reset";
+import { KubeadmStepError } from "../../providers/shared/step-errors";
 import { MasterNode } from "../../components/master-node";
 import { WorkerJoin } from "../../components/worker-join";
 import {

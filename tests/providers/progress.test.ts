@@ -7,10 +7,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { EngineService } from "@pulumi/pulumi/proto/engine_grpc_pb";
 import { LogSeverity, type LogRequest } from "@pulumi/pulumi/proto/engine_pb";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
-import { engineAddress, flushLog, log, setLocalLog, type LogEntry } from "../../providers/engine-log";
-import { formatDuration, HOST_OUTPUT_ENV, progress } from "../../providers/progress";
+import { engineAddress, flushLog, log, setLocalLog, type LogEntry } from "../../providers/shared/engine-log";
+import { formatDuration, HOST_OUTPUT_ENV, progress } from "../../providers/shared/progress";
 import { remoteStepProvider } from "../../providers/remote-step";
-import { StepReporter } from "../../providers/steps";
+import { StepReporter } from "../../providers/shared/step-reporter";
 
 /** Entries the providers send while `fn` runs, without an engine (as in every other provider test). */
 async function entriesOf(fn: () => Promise<unknown> | void): Promise<LogEntry[]> {

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { remoteStepProviderStored, type RemoteStepInputs } from "../../providers/remote-step";
-import { SourceProvider } from "../../providers/provider-from-source";
+import { SourceProvider } from "../../providers/shared/provider-from-source";
 import { repoRoot } from "../../tools/paths";
 
 function step(script: string): RemoteStepInputs {

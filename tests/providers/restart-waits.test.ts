@@ -8,8 +8,8 @@ import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { waitForApiServer } from "../../providers/init-update";
-import { waitForHealthyKubelet } from "../../providers/kubelet-health";
+import { waitForApiServer } from "../../providers/node/control-plane-update";
+import { waitForHealthyKubelet } from "../../providers/node/kubelet-health";
 
 interface Kubelet {
   /** Whether the kubelet listens on its healthz port (a real HTTP server here) and answers 200. */

@@ -2,7 +2,7 @@
 // value of the config it echoed) put inside them.
 import { strict as assert } from "assert";
 import { SecretMasker } from "../../ssh/mask";
-import { stepFailure } from "../../providers/step-errors";
+import { stepFailure } from "../../providers/shared/step-errors";
 
 describe("stepFailure", () => {
   it("shows control characters inside the target and the output's lines, masking secrets first", () => {

@@ -3,7 +3,7 @@
 import { strict as assert } from "assert";
 import { remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
 import { SshConnectionError, withSession } from "../../ssh";
-import { proveConnection } from "../../providers/steps";
+import { proveConnection } from "../../providers/shared/step-reporter";
 import { startSshd, type TestSshd } from "../support/sshd";
 import { ed25519HostKey } from "../config/fixtures";
 import { captureConsole } from "./kubeadm-fakes";

@@ -11,7 +11,7 @@ import { startLab, type Lab } from "../../lab";
 import type { HostSpec } from "../../lab/spec";
 import { labDir } from "../../lab/names";
 import { LAB_MIRRORS, mergeConfig, realNodeMirrors } from "../../lab/stack-config";
-import { HOST_OUTPUT_ENV } from "../../providers/progress";
+import { HOST_OUTPUT_ENV } from "../../providers/shared/progress";
 
 export { LAB_MIRRORS };
 import { engineProject, type EngineProject } from "./engine";

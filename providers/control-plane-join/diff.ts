@@ -1,0 +1,41 @@
+// What a change of a joined control-plane node's settings does.
+//
+// Replace (delete-before-replace: remove it from the cluster and etcd, reset, join again):
+//   - node.name, node.advertiseAddress (and role): its etcd member, certificates and Node carry them;
+//   - apiEndpoint, caCertHash: another control plane or CA is another cluster (and how a replaced first
+//     control plane carries over: while it is replaced these inputs are unknown);
+//   - cluster.kubernetesVersion: upgrades are out of scope.
+// Update in place, on the node itself (it has admin.conf like the first one), through kubeadm's phases as for
+// the first control-plane node (init-update.ts): component extra args, certSANs, imageRepository, kubelet
+// extra args, the control-plane taint, labels; kube-vip's static Pod is rewritten or removed.
+// Update with no remote work: the connections (its own and the other control-plane nodes'), the reset script
+// and the drain settings are only stored.
+import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
+import { INIT_UPDATE_PATHS } from "../master-node/diff";
+import { JOIN_REPLACE_PATHS } from "../worker-join/diff";
+import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
+
+/** The same as a worker's, for the same reasons (join-diff.ts). */
+export const CONTROL_PLANE_JOIN_REPLACE_PATHS = JOIN_REPLACE_PATHS;
+
+/** The same as the first control-plane node's: both are updated by init-update.ts. */
+export const CONTROL_PLANE_JOIN_UPDATE_PATHS = INIT_UPDATE_PATHS;
+
+export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
+
+export type ControlPlaneJoinChanges = PathChanges;
+
+export function controlPlaneJoinChanges(
+  olds: KubeadmControlPlaneJoinOutputs,
+  news: KubeadmControlPlaneJoinInputs,
+): ControlPlaneJoinChanges {
+  return pathChanges(olds, news, {
+    replace: CONTROL_PLANE_JOIN_REPLACE_PATHS,
+    update: CONTROL_PLANE_JOIN_UPDATE_PATHS,
+    stored: CONTROL_PLANE_JOIN_STORED_PATHS,
+  });
+}
+
+export function controlPlaneJoinDiff(olds: KubeadmControlPlaneJoinOutputs, news: KubeadmControlPlaneJoinInputs) {
+  return diffOfChanges(controlPlaneJoinChanges(olds, news));
+}

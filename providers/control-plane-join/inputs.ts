@@ -1,0 +1,44 @@
+// Inputs and outputs of the control-plane-join dynamic resource (one control-plane node after the first).
+import type { EtcdSnapshot } from "../node/etcd-snapshot";
+import type { Connection } from "../../config/spec";
+import type { ClusterSettings, NodeSettings } from "../node/settings";
+
+/** Another control-plane node: where tokens are minted, certificates uploaded and kubectl run. */
+export interface ControlPlaneRef {
+  name: string;
+  /** Its own API server address (the certificates are uploaded from it as that node). */
+  advertiseAddress: string;
+  connection: Connection;
+}
+
+export interface KubeadmControlPlaneJoinInputs {
+  /** The joining node's connection. Secret (keys): wrapped in pulumi.secret by ControlPlaneJoin. */
+  connection: Connection;
+  /**
+   * The cluster's other control-plane nodes, the first (kubeadm init) one first: the first that answers does
+   * the work this node cannot do for itself (mint the token, upload the certificates, drain, check quorum).
+   * Secret, for their connections.
+   */
+  controlPlanes: ControlPlaneRef[];
+  node: NodeSettings;
+  cluster: ClusterSettings;
+  /** controlPlaneEndpoint, as MasterNode reports it: the join discovers the cluster through it. */
+  apiEndpoint: string;
+  /** "sha256:<hex>" of the cluster CA the join pins (MasterNode's caCertHash). */
+  caCertHash: string;
+  /** Text of providers/scripts/reset-node.sh, stored so that delete runs the script this node was set up with. */
+  resetScript: string;
+}
+
+export interface KubeadmControlPlaneJoinOutputs extends KubeadmControlPlaneJoinInputs {
+  nodeName: string;
+  /** ISO 8601 time the node joined (or was found joined and adopted). */
+  joinedAt: string;
+  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  unfinished?: string[];
+  /** The etcd snapshot the last update took on this node before it changed it. */
+  etcdSnapshot?: EtcdSnapshot;
+}
+
+/** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */
+export const CONTROL_PLANE_JOIN_SECRET_OUTPUTS = ["connection", "controlPlanes"];

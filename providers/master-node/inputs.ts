@@ -1,0 +1,38 @@
+// Inputs and outputs of the kubeadm-init dynamic resource (the first control-plane node).
+import type { Connection } from "../../config/spec";
+import type { EtcdSnapshot } from "../node/etcd-snapshot";
+import type { ClusterSettings, NodeSettings } from "../node/settings";
+
+export interface KubeadmInitInputs {
+  /** Secret (it may carry a key or password): wrapped in pulumi.secret by MasterNode. */
+  connection: Connection;
+  node: NodeSettings;
+  cluster: ClusterSettings;
+  /** The cluster CA, uploaded as /etc/kubernetes/pki/ca.crt before `kubeadm init`. */
+  caCertPem: string;
+  /** Secret. */
+  caKeyPem: string;
+  /** Text of providers/scripts/reset-node.sh, stored so that delete runs the script this node was set up with. */
+  resetScript: string;
+}
+
+export interface KubeadmInitOutputs extends KubeadmInitInputs {
+  /** "host:port" of the API server (the control-plane endpoint). */
+  apiEndpoint: string;
+  /** Secret: /etc/kubernetes/admin.conf, cluster-admin credentials. */
+  kubeconfig: string;
+  /** "sha256:<hex>" joins pin. */
+  caCertHash: string;
+  /**
+   * Secret: the token `kubeadm init` created, valid for cluster.joinTokenTtl. Workers do not use it (each join
+   * mints its own token); it is there for tools that join nodes right after init.
+   */
+  bootstrapToken: string;
+  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  unfinished?: string[];
+  /** The etcd snapshot the last update took before it changed the node (etcdSnapshots.beforeChanges). */
+  etcdSnapshot?: EtcdSnapshot;
+}
+
+/** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */
+export const INIT_SECRET_OUTPUTS = ["connection", "caKeyPem", "kubeconfig", "bootstrapToken"];

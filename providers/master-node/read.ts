@@ -1,0 +1,90 @@
+// Refresh of the first control-plane node.
+//
+// Gone (the resource leaves the state, and the next `pulumi up` initialises the host again): admin.conf or
+// the API server manifest is missing (the host was reset), or ca.crt is not this cluster's CA (another
+// cluster was set up there). The dynamic-provider host passes read's id to the engine as is, and an empty id
+// is the engine's "does not exist any more".
+// Changed: the kubeadm-config ConfigMap and the Node object are read back (live-cluster.ts), so settings
+// changed behind Pulumi's back show up as a diff on the next `pulumi up`; the kubeconfig is re-read.
+// Unreachable: a warning, and the state stays as it was (a host that is down for maintenance must not be
+// dropped from the stack by a refresh).
+import { describeTarget } from "../../ssh";
+import { inspectHost } from "../node/host-state";
+import type { KubeadmInitOutputs } from "./inputs";
+import { liveClusterSettings, liveLabels, readClusterConfiguration, readLiveNode } from "../node/live-cluster";
+import { stripUndefined } from "../shared/plain-data";
+import { ADMIN_CONF_PATH, sameCertificate } from "../node/remote-files";
+import { isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
+
+export interface ReadOutcome<T> {
+  id: string;
+  props?: T;
+}
+
+export function readControlPlane(
+  id: string,
+  props: KubeadmInitOutputs,
+  open: SessionOpener,
+): Promise<ReadOutcome<KubeadmInitOutputs>> {
+  const reporter = new StepReporter(props.node.name);
+  return reporter.run(() => readSteps(id, props, open, reporter));
+}
+
+async function readSteps(
+  id: string,
+  props: KubeadmInitOutputs,
+  open: SessionOpener,
+  reporter: StepReporter,
+): Promise<ReadOutcome<KubeadmInitOutputs>> {
+  const name = props.node.name;
+  reporter.begin("refresh", describeTarget(props.connection));
+  try {
+    return await open(
+      props.connection,
+      async (session) => {
+        const state = await inspectHost(session);
+        const gone = [
+          state.adminConf ? undefined : "admin.conf is missing",
+          state.apiserverManifest ? undefined : "the kube-apiserver manifest is missing",
+          state.caCertPem === undefined
+            ? "ca.crt is missing"
+            : sameCertificate(state.caCertPem, props.caCertPem)
+              ? undefined
+              : "ca.crt is another cluster's CA",
+        ].filter((reason): reason is string => reason !== undefined);
+        if (gone.length > 0) {
+          warn(
+            name,
+            `the control plane on ${session.target} is gone (${gone.join("; ")}): ` +
+              "refresh removes it from the stack and the next `pulumi up` initialises the host again",
+          );
+          return { id: "" };
+        }
+        const kubeconfig = (await session.readFile(ADMIN_CONF_PATH, {})) ?? props.kubeconfig;
+        const cluster = liveClusterSettings(props.cluster, await readClusterConfiguration(session));
+        const live = await readLiveNode(session, name);
+        if (live === undefined) {
+          warn(
+            name,
+            `the API server on ${session.target} did not return Node ${name}; its taint and labels are not checked`,
+          );
+        }
+        const refreshed: KubeadmInitOutputs = {
+          ...props,
+          kubeconfig,
+          cluster: live === undefined ? cluster : { ...cluster, schedulableControlPlane: live.schedulable },
+          node: live === undefined ? props.node : { ...props.node, labels: liveLabels(props.node.labels, live.labels) },
+        };
+        return { id, props: stripUndefined(refreshed) };
+      },
+      { label: name, secrets: [props.kubeconfig, props.bootstrapToken, props.caKeyPem], onOutput: reporter.onOutput },
+    );
+  } catch (error) {
+    if (isUnreachable(error)) {
+      reporter.failed();
+      warn(name, `${error.message}. Refresh keeps the control plane's state as it was.`);
+      return { id, props };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,38 @@
+// What a change of a worker's settings does.
+//
+// Replace (drain, delete the Node, reset the host, join again; delete-before-replace, since old and new are the
+// same host):
+//   - node.name, node.advertiseAddress (and role): the Node object and the kubelet's certificate carry them;
+//   - apiEndpoint, caCertHash: another control plane or CA is another cluster (this is also how replacing the
+//     control plane carries over to the workers: while it is replaced, these inputs are unknown);
+//   - cluster.kubernetesVersion: upgrades are out of scope; another version means another cluster.
+// Update in place:
+//   - node.labels: kubectl label on the control plane;
+//   - cluster.kubelet.extraArgs: kubeadm-flags.env is rewritten and the kubelet restarted (kubelet-flags.ts).
+// Update with no remote work: the worker's and the control plane's connections, the reset script, and the drain
+//   settings are only stored, so later operations (delete in particular) use the new ones.
+import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
+import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
+
+export const JOIN_REPLACE_PATHS = [
+  "node.name",
+  "node.advertiseAddress",
+  "node.role",
+  "apiEndpoint",
+  "caCertHash",
+  "cluster.kubernetesVersion",
+] as const;
+
+export const JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraArgs"] as const;
+
+export const JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
+
+export type JoinChanges = PathChanges;
+
+export function joinChanges(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs): JoinChanges {
+  return pathChanges(olds, news, { replace: JOIN_REPLACE_PATHS, update: JOIN_UPDATE_PATHS, stored: JOIN_STORED_PATHS });
+}
+
+export function joinDiff(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
+  return diffOfChanges(joinChanges(olds, news));
+}
