@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../config/spec";
 import { CertificateRenewal } from "../providers/certificate-renewal";
-import { KubeadmInit } from "../providers/master-node/create";
+import { KubeadmInit } from "../providers/master-node";
 import { readResetScript } from "../providers/node/reset";
 import { clusterSettings, nodeSettings } from "../providers/node/settings";
 

@@ -2,7 +2,7 @@
 // depending only on the control plane: workers join in parallel, and adding or removing one touches no other.
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../config/spec";
-import { KubeadmJoin } from "../providers/worker-join/create";
+import { KubeadmJoin } from "../providers/worker-join";
 import { joiningNodeInputs, type NodeJoinArgs } from "./node-join";
 
 export interface WorkerJoinArgs extends NodeJoinArgs {

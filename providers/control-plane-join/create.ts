@@ -44,7 +44,7 @@ function looksJoined(state: HostState, caCertHash: string): boolean {
   return hashOfPem(state.caCertPem) === caCertHash && state.kubeletConf && state.apiserverManifest;
 }
 
-export function joinControlPlane(
+export function createControlPlaneJoin(
   inputs: KubeadmControlPlaneJoinInputs,
   open: SessionOpener,
 ): Promise<{ id: string; outs: KubeadmControlPlaneJoinOutputs }> {

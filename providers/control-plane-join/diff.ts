@@ -11,15 +11,15 @@
 // Update with no remote work: the connections (its own and the other control-plane nodes'), the reset script
 // and the drain settings are only stored.
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
-import { INIT_UPDATE_PATHS } from "../master-node/diff";
-import { JOIN_REPLACE_PATHS } from "../worker-join/diff";
+import { CONTROL_PLANE_UPDATE_PATHS } from "../node/control-plane-update";
+import { WORKER_JOIN_REPLACE_PATHS } from "../worker-join/diff";
 import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
 
 /** The same as a worker's, for the same reasons (join-diff.ts). */
-export const CONTROL_PLANE_JOIN_REPLACE_PATHS = JOIN_REPLACE_PATHS;
+export const CONTROL_PLANE_JOIN_REPLACE_PATHS = WORKER_JOIN_REPLACE_PATHS;
 
 /** The same as the first control-plane node's: both are updated by init-update.ts. */
-export const CONTROL_PLANE_JOIN_UPDATE_PATHS = INIT_UPDATE_PATHS;
+export const CONTROL_PLANE_JOIN_UPDATE_PATHS = CONTROL_PLANE_UPDATE_PATHS;
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
 

@@ -1,4 +1,7 @@
-// Inputs and outputs of the control-plane-join dynamic resource (one control-plane node after the first).
+// Inputs and outputs of a joined control-plane node's resource (dynamic type KubeadmControlPlaneJoin), and which
+// inputs its check refuses.
+import type * as pulumi from "@pulumi/pulumi";
+import { caCertHashFailures, known } from "../shared/kubeadm-resource";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";
 import type { Connection } from "../../config/spec";
 import type { ClusterSettings, NodeSettings } from "../node/settings";
@@ -42,3 +45,26 @@ export interface KubeadmControlPlaneJoinOutputs extends KubeadmControlPlaneJoinI
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */
 export const CONTROL_PLANE_JOIN_SECRET_OUTPUTS = ["connection", "controlPlanes"];
+
+export function inputFailures(inputs: KubeadmControlPlaneJoinInputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  if (known(inputs.node?.role) && inputs.node.role !== "control-plane") {
+    failures.push({
+      property: "node",
+      reason: `this resource joins control-plane nodes; ${inputs.node.name} is a ${inputs.node.role}`,
+    });
+  }
+  failures.push(...caCertHashFailures(inputs.caCertHash));
+  if (known(inputs.cluster) && inputs.cluster.controlPlaneEndpointConfigured !== true) {
+    failures.push({
+      property: "cluster",
+      reason:
+        "a control-plane node can only join a cluster created with controlPlaneEndpoint: set it (see the " +
+        "validation of pulumi-kubeadm:controlPlaneEndpoint)",
+    });
+  }
+  if (known(inputs.controlPlanes) && inputs.controlPlanes.some((cp) => cp.name === inputs.node?.name)) {
+    failures.push({ property: "controlPlanes", reason: "must list the other control-plane nodes, not this one" });
+  }
+  return failures;
+}

@@ -1,26 +1,16 @@
-// The first control-plane node as a Pulumi resource: `kubeadm init` with the cluster CA and the rendered
-// config on create, kubeadm's own phases on update, a refresh that notices a control plane reset or changed
-// behind Pulumi's back, and a full reset on delete.
+// Creating the first control-plane node: `kubeadm init` with the cluster CA and the rendered config.
 //
 // Converging after interruptions: create looks at the host first. A control plane already initialised with
 // this cluster's CA that answers and whose init finished (an earlier `pulumi up` was killed after kubeadm init
 // was done) is adopted; anything less (a half-done init, even one whose API server answers, leftovers of another
 // cluster) is reset before `kubeadm init` runs. A failed init resets the host before the error is raised, so the
 // next run starts clean either way.
-//
-// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
-// delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
-import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../../kubeadm/ca-hash";
 import { renderInitConfig } from "../../kubeadm/init-config";
 import { ADMIN_KUBECONFIG, SUPER_ADMIN_KUBECONFIG } from "../../kubeadm/kube-vip-manifest";
 import { generateBootstrapToken, generateCertificateKey } from "../../kubeadm/token";
-import { describeTarget, SecretMasker, shellCommand, withSession, type RemoteSession } from "../../ssh";
-import { initChanges, initDiff } from "./diff";
-import { deleteControlPlane } from "./delete";
-import { INIT_SECRET_OUTPUTS, type KubeadmInitInputs, type KubeadmInitOutputs } from "./inputs";
-import { readControlPlane } from "./read";
-import { updateControlPlane } from "../node/control-plane-update";
+import { describeTarget, SecretMasker, shellCommand, type RemoteSession } from "../../ssh";
+import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
 import { inspectHost, requireKubeadm } from "../node/host-state";
 import { createBootstrapToken } from "../node/join-token";
 import { listControlPlaneNodes } from "../node/etcd-quorum";
@@ -29,7 +19,7 @@ import { placeKubeVip } from "../node/kube-vip-static-pod";
 import { kubectl, labelArgs, retrying, taintCommand, waitForApiServer, waitForNode } from "../node/kubectl";
 import { resetNode } from "../node/reset";
 import { renderTarget } from "../node/settings";
-import { containsUnknown, stripUndefined } from "../shared/plain-data";
+import { stripUndefined } from "../shared/plain-data";
 import {
   ADMIN_CONF_PATH,
   INIT_CONFIG_PATH,
@@ -40,10 +30,7 @@ import {
   uploadKubeadmConfig,
 } from "../node/remote-files";
 import { KubeadmStepError } from "../shared/step-errors";
-import { recordingUnfinished } from "../node/unfinished-update";
 import { connectionSecrets, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
-import { SourceProvidedResource, SourceProvider } from "../shared/provider-from-source";
-import type { EtcdSnapshot } from "../node/etcd-snapshot";
 
 /** How long an existing control plane with this CA gets to answer before it is reset and initialised again. */
 export const ADOPT_WAIT_SECONDS = 90;
@@ -201,7 +188,7 @@ async function refuseJoinedNodeAsFirst(session: RemoteSession, name: string): Pr
   );
 }
 
-export function createControlPlane(
+export function createMasterNode(
   inputs: KubeadmInitInputs,
   open: SessionOpener,
 ): Promise<{ id: string; outs: KubeadmInitOutputs }> {
@@ -291,102 +278,4 @@ async function initSteps(
     },
     { label: node.name, secrets, onOutput: reporter.onOutput },
   );
-}
-
-function inputFailures(inputs: KubeadmInitInputs): pulumi.dynamic.CheckFailure[] {
-  const failures: pulumi.dynamic.CheckFailure[] = [];
-  const known = (value: unknown) => value !== undefined && !containsUnknown(value);
-  if (known(inputs.node?.role) && inputs.node.role !== "control-plane") {
-    failures.push({ property: "node", reason: `kubeadm init runs on a control-plane node, not a ${inputs.node.role}` });
-  }
-  if (known(inputs.resetScript) && (typeof inputs.resetScript !== "string" || inputs.resetScript.trim() === "")) {
-    failures.push({ property: "resetScript", reason: "must be the text of providers/scripts/reset-node.sh" });
-  }
-  if (failures.length === 0 && known(inputs.node) && known(inputs.cluster) && known(inputs.connection)) {
-    // Rendering with a placeholder token finds what kubeadm would reject (an advertiseAddress that is not an
-    // IP, a bad version) during preview rather than on the host.
-    try {
-      const target = renderTarget(inputs.cluster, inputs.node, inputs.connection);
-      renderInitConfig(target.spec, target.node, {
-        bootstrapToken: "abcdef.0123456789abcdef",
-        tokenTtl: inputs.cluster.joinTokenTtl,
-      });
-    } catch (error) {
-      failures.push({ property: "node", reason: (error as Error).message });
-    }
-  }
-  return failures;
-}
-
-export const kubeadmInitProvider: pulumi.dynamic.ResourceProvider<KubeadmInitInputs, KubeadmInitOutputs> = {
-  async check(_olds: KubeadmInitInputs, news: KubeadmInitInputs) {
-    const failures = inputFailures(news);
-    return failures.length > 0 ? { failures } : { inputs: news };
-  },
-
-  async diff(_id: string, olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
-    return initDiff(olds, news);
-  },
-
-  async create(inputs: KubeadmInitInputs) {
-    return createControlPlane(inputs, withSession);
-  },
-
-  async update(id: string, olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
-    const { updates } = initChanges(olds, news);
-    return recordingUnfinished(id, olds, updates, () => updateControlPlane(olds, news, withSession));
-  },
-
-  async read(id: string, props?: KubeadmInitOutputs) {
-    // Import is not supported for dynamic resources (pulumi#16175): refresh always passes the state.
-    if (props === undefined) throw new Error(`cannot read ${id} without its state (import is not supported)`);
-    return readControlPlane(id, props, withSession);
-  },
-
-  async delete(_id: string, props: KubeadmInitOutputs) {
-    await deleteControlPlane(props, withSession);
-  },
-};
-
-export interface KubeadmInitArgs {
-  connection: pulumi.Input<KubeadmInitInputs["connection"]>;
-  node: pulumi.Input<KubeadmInitInputs["node"]>;
-  cluster: pulumi.Input<KubeadmInitInputs["cluster"]>;
-  caCertPem: pulumi.Input<string>;
-  caKeyPem: pulumi.Input<string>;
-  resetScript: pulumi.Input<string>;
-}
-
-/** What each resource stores: module text that loads kubeadmInitProvider from the source (provider-from-source.ts). */
-export const kubeadmInitProviderStored = new SourceProvider(
-  "providers/kubeadm-init",
-  "kubeadmInitProvider",
-  kubeadmInitProvider,
-);
-
-/** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit`. */
-export class KubeadmInit extends SourceProvidedResource {
-  declare readonly apiEndpoint: pulumi.Output<string>;
-  declare readonly kubeconfig: pulumi.Output<string>;
-  declare readonly caCertHash: pulumi.Output<string>;
-  declare readonly bootstrapToken: pulumi.Output<string>;
-  declare readonly etcdSnapshot: pulumi.Output<EtcdSnapshot | undefined>;
-
-  constructor(name: string, args: KubeadmInitArgs, opts?: pulumi.CustomResourceOptions) {
-    super(
-      kubeadmInitProviderStored,
-      name,
-      {
-        ...args,
-        apiEndpoint: undefined,
-        kubeconfig: undefined,
-        caCertHash: undefined,
-        bootstrapToken: undefined,
-        etcdSnapshot: undefined,
-      },
-      pulumi.mergeOptions(opts, { additionalSecretOutputs: INIT_SECRET_OUTPUTS }),
-      "pulumi-kubeadm",
-      "KubeadmInit",
-    );
-  }
 }

@@ -9,7 +9,7 @@ import { resetNode } from "../node/reset";
 import { sameCertificate } from "../node/remote-files";
 import { isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
 
-export function deleteControlPlane(props: KubeadmInitOutputs, open: SessionOpener): Promise<void> {
+export function deleteMasterNode(props: KubeadmInitOutputs, open: SessionOpener): Promise<void> {
   const reporter = new StepReporter(props.node.name);
   return reporter.run(() => deleteSteps(props, open, reporter));
 }

@@ -10,7 +10,7 @@
 //     another cluster. Pulumi shows the replacement in the preview: read it before confirming.
 //   Replacement is delete-before-replace: the old and the new control plane live on the same host, and
 //   creating the new one first would have the old one's delete reset it.
-// Update in place, through kubeadm's own phases (providers/init-update.ts):
+// Update in place, through kubeadm's own phases (providers/node/control-plane-update.ts):
 //   - apiServer/controllerManager/scheduler extraArgs: `kubeadm init phase control-plane <component>`;
 //   - apiServer.certSANs: the API server certificate is re-issued (`kubeadm init phase certs apiserver`);
 //   - imageRepository: every control-plane manifest, etcd's and the CoreDNS/kube-proxy add-ons;
@@ -26,9 +26,10 @@
 // Other cluster settings (add-ons, packages, drain, join token lifetime) mean nothing to this resource and
 //   show no change.
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
+import { CONTROL_PLANE_UPDATE_PATHS, updatePlan, type ControlPlaneUpdatePlan } from "../node/control-plane-update";
 import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
 
-export const INIT_REPLACE_PATHS = [
+export const MASTER_NODE_REPLACE_PATHS = [
   "cluster.kubernetesVersion",
   "cluster.podSubnet",
   "cluster.serviceSubnet",
@@ -41,89 +42,21 @@ export const INIT_REPLACE_PATHS = [
   "node.role",
 ] as const;
 
-export type ControlPlaneComponent = "apiserver" | "controller-manager" | "scheduler";
+export const MASTER_NODE_STORED_PATHS = ["connection", "resetScript"] as const;
 
-const COMPONENT_ARGS: [string, ControlPlaneComponent][] = [
-  ["cluster.apiServer.extraArgs", "apiserver"],
-  ["cluster.controllerManager.extraArgs", "controller-manager"],
-  ["cluster.scheduler.extraArgs", "scheduler"],
-];
-
-export const INIT_UPDATE_PATHS = [
-  ...COMPONENT_ARGS.map(([path]) => path),
-  "cluster.apiServer.certSANs",
-  "cluster.imageRepository",
-  "cluster.kubelet.extraArgs",
-  "cluster.schedulableControlPlane",
-  "cluster.kubeVip",
-  "node.labels",
-] as const;
-
-export const INIT_STORED_PATHS = ["connection", "resetScript"] as const;
-
-/** The in-place work an update does, in the order init-update.ts runs it. */
-export interface InitUpdatePlan {
-  /** Re-issue the API server certificate (certSANs changed). */
-  apiserverCertificate: boolean;
-  /** Control-plane static Pods to re-render; all three when the image repository changed. */
-  components: ControlPlaneComponent[];
-  /** Re-render etcd's manifest and re-apply the CoreDNS and kube-proxy add-ons (image repository). */
-  etcdAndAddons: boolean;
-  /** Upload the new ClusterConfiguration to the kubeadm-config ConfigMap. */
-  uploadClusterConfiguration: boolean;
-  /** `kubeadm init phase kubelet-start` (kubelet extra args). */
-  kubelet: boolean;
-  /** Add or remove the control-plane taint. */
-  taint: boolean;
-  /** Relabel the Node. */
-  labels: boolean;
+export interface MasterNodeChanges extends PathChanges {
+  plan: ControlPlaneUpdatePlan;
 }
 
-export interface InitChanges extends PathChanges {
-  plan: InitUpdatePlan;
-}
-
-/** The in-place work for a list of changed update paths (shared with joined control-plane nodes). */
-export function updatePlan(updates: string[]): InitUpdatePlan {
-  const has = (path: string) => updates.includes(path);
-  const imageRepository = has("cluster.imageRepository");
-  const components = imageRepository
-    ? COMPONENT_ARGS.map(([, component]) => component)
-    : COMPONENT_ARGS.filter(([path]) => has(path)).map(([, component]) => component);
-  const apiserverCertificate = has("cluster.apiServer.certSANs");
-  return {
-    apiserverCertificate,
-    components,
-    etcdAndAddons: imageRepository,
-    uploadClusterConfiguration: components.length > 0 || apiserverCertificate,
-    kubelet: has("cluster.kubelet.extraArgs"),
-    taint: has("cluster.schedulableControlPlane"),
-    labels: has("node.labels"),
-  };
-}
-
-export function initChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): InitChanges {
+export function masterNodeChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): MasterNodeChanges {
   const changes = pathChanges(olds, news, {
-    replace: INIT_REPLACE_PATHS,
-    update: INIT_UPDATE_PATHS,
-    stored: INIT_STORED_PATHS,
+    replace: MASTER_NODE_REPLACE_PATHS,
+    update: CONTROL_PLANE_UPDATE_PATHS,
+    stored: MASTER_NODE_STORED_PATHS,
   });
   return { ...changes, plan: updatePlan(changes.updates) };
 }
 
-export function initDiff(olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
-  return diffOfChanges(initChanges(olds, news));
-}
-
-/** True when the plan has anything to do on the host. */
-export function hasRemoteWork(plan: InitUpdatePlan): boolean {
-  return (
-    plan.apiserverCertificate ||
-    plan.components.length > 0 ||
-    plan.etcdAndAddons ||
-    plan.uploadClusterConfiguration ||
-    plan.kubelet ||
-    plan.taint ||
-    plan.labels
-  );
+export function masterNodeDiff(olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
+  return diffOfChanges(masterNodeChanges(olds, news));
 }

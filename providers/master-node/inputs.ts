@@ -1,7 +1,11 @@
-// Inputs and outputs of the kubeadm-init dynamic resource (the first control-plane node).
+// Inputs and outputs of the first control-plane node's resource (dynamic type KubeadmInit), and which inputs
+// its check refuses.
+import type * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../../config/spec";
+import { renderInitConfig } from "../../kubeadm/init-config";
+import { known } from "../shared/kubeadm-resource";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";
-import type { ClusterSettings, NodeSettings } from "../node/settings";
+import { renderTarget, type ClusterSettings, type NodeSettings } from "../node/settings";
 
 export interface KubeadmInitInputs {
   /** Secret (it may carry a key or password): wrapped in pulumi.secret by MasterNode. */
@@ -36,3 +40,28 @@ export interface KubeadmInitOutputs extends KubeadmInitInputs {
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */
 export const INIT_SECRET_OUTPUTS = ["connection", "caKeyPem", "kubeconfig", "bootstrapToken"];
+
+export function inputFailures(inputs: KubeadmInitInputs): pulumi.dynamic.CheckFailure[] {
+  if (known(inputs.node?.role) && inputs.node.role !== "control-plane") {
+    return [{ property: "node", reason: `kubeadm init runs on a control-plane node, not a ${inputs.node.role}` }];
+  }
+  return [];
+}
+
+/**
+ * Rendering with a placeholder token finds what kubeadm would reject (an advertiseAddress that is not an IP, a bad
+ * version) during preview rather than on the host.
+ */
+export function renderFailures(inputs: KubeadmInitInputs): pulumi.dynamic.CheckFailure[] {
+  if (!known(inputs.node) || !known(inputs.cluster) || !known(inputs.connection)) return [];
+  try {
+    const target = renderTarget(inputs.cluster, inputs.node, inputs.connection);
+    renderInitConfig(target.spec, target.node, {
+      bootstrapToken: "abcdef.0123456789abcdef",
+      tokenTtl: inputs.cluster.joinTokenTtl,
+    });
+    return [];
+  } catch (error) {
+    return [{ property: "node", reason: (error as Error).message }];
+  }
+}

@@ -21,7 +21,7 @@ export interface ReadOutcome<T> {
   props?: T;
 }
 
-export function readControlPlane(
+export function readMasterNode(
   id: string,
   props: KubeadmInitOutputs,
   open: SessionOpener,

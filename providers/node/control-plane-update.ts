@@ -1,5 +1,6 @@
-// In-place changes of the first control-plane node, through kubeadm's own phases (the why of each is in
-// init-diff.ts). The config is re-rendered from the new settings and uploaded for the phases, then removed.
+// In-place changes of any control-plane node, the first (master-node/update.ts) or a joined one
+// (control-plane-join/update.ts), through kubeadm's own phases (the why of each is in master-node/diff.ts). The
+// config is re-rendered from the new settings and uploaded for the phases, then removed.
 //
 // Order: first what only writes files on the node (the API server certificate, the control-plane and etcd
 // manifests, the kubelet's settings), then a wait until the API server is ready again, and only then what needs
@@ -11,12 +12,9 @@
 import type { ExtraArgs } from "../../config/schema";
 import type { Connection } from "../../config/spec";
 import { renderInitConfig } from "../../kubeadm/init-config";
-import { describeTarget, SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../../ssh";
-import { hasRemoteWork, initChanges, type InitUpdatePlan } from "../master-node/diff";
-import type { KubeadmInitInputs, KubeadmInitOutputs } from "../master-node/inputs";
+import { SecretMasker, shellCommand, shellQuote, type RemoteSession } from "../../ssh";
 import { kubectl, labelArgs, retrying, taintCommand } from "./kubectl";
 import { renderTarget, type ClusterSettings, type NodeSettings } from "./settings";
-import { stripUndefined } from "../shared/plain-data";
 import {
   ADMIN_CONF_PATH,
   APISERVER_CERT_PATH,
@@ -26,12 +24,80 @@ import {
   removeRemoteFile,
   uploadKubeadmConfig,
 } from "./remote-files";
-import { kubeletArgsFor } from "./kubelet-flags";
 import { waitForHealthyKubelet } from "./kubelet-health";
 import { runStepCommand } from "../shared/step-errors";
 import { placeKubeVip } from "./kube-vip-static-pod";
-import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "../shared/step-reporter";
+import type { StepReporter } from "../shared/step-reporter";
 import { takeEtcdSnapshot, type EtcdSnapshot } from "./etcd-snapshot";
+
+export type ControlPlaneComponent = "apiserver" | "controller-manager" | "scheduler";
+
+const COMPONENT_ARGS: [string, ControlPlaneComponent][] = [
+  ["cluster.apiServer.extraArgs", "apiserver"],
+  ["cluster.controllerManager.extraArgs", "controller-manager"],
+  ["cluster.scheduler.extraArgs", "scheduler"],
+];
+
+/** What any control-plane node updates in place (the why of each: master-node/diff.ts). */
+export const CONTROL_PLANE_UPDATE_PATHS = [
+  ...COMPONENT_ARGS.map(([path]) => path),
+  "cluster.apiServer.certSANs",
+  "cluster.imageRepository",
+  "cluster.kubelet.extraArgs",
+  "cluster.schedulableControlPlane",
+  "cluster.kubeVip",
+  "node.labels",
+] as const;
+
+/** The in-place work an update does, in the order updateSteps runs it. */
+export interface ControlPlaneUpdatePlan {
+  /** Re-issue the API server certificate (certSANs changed). */
+  apiserverCertificate: boolean;
+  /** Control-plane static Pods to re-render; all three when the image repository changed. */
+  components: ControlPlaneComponent[];
+  /** Re-render etcd's manifest and re-apply the CoreDNS and kube-proxy add-ons (image repository). */
+  etcdAndAddons: boolean;
+  /** Upload the new ClusterConfiguration to the kubeadm-config ConfigMap. */
+  uploadClusterConfiguration: boolean;
+  /** `kubeadm init phase kubelet-start` (kubelet extra args). */
+  kubelet: boolean;
+  /** Add or remove the control-plane taint. */
+  taint: boolean;
+  /** Relabel the Node. */
+  labels: boolean;
+}
+
+/** The in-place work for a list of changed update paths (shared with joined control-plane nodes). */
+export function updatePlan(updates: string[]): ControlPlaneUpdatePlan {
+  const has = (path: string) => updates.includes(path);
+  const imageRepository = has("cluster.imageRepository");
+  const components = imageRepository
+    ? COMPONENT_ARGS.map(([, component]) => component)
+    : COMPONENT_ARGS.filter(([path]) => has(path)).map(([, component]) => component);
+  const apiserverCertificate = has("cluster.apiServer.certSANs");
+  return {
+    apiserverCertificate,
+    components,
+    etcdAndAddons: imageRepository,
+    uploadClusterConfiguration: components.length > 0 || apiserverCertificate,
+    kubelet: has("cluster.kubelet.extraArgs"),
+    taint: has("cluster.schedulableControlPlane"),
+    labels: has("node.labels"),
+  };
+}
+
+/** True when the plan has anything to do on the host. */
+export function hasRemoteWork(plan: ControlPlaneUpdatePlan): boolean {
+  return (
+    plan.apiserverCertificate ||
+    plan.components.length > 0 ||
+    plan.etcdAndAddons ||
+    plan.uploadClusterConfiguration ||
+    plan.kubelet ||
+    plan.taint ||
+    plan.labels
+  );
+}
 
 const API_RETRIES = 30;
 const API_RETRY_DELAY_SECONDS = 2;
@@ -143,19 +209,8 @@ export interface UpdateTarget {
   scope: "first" | "joined";
 }
 
-export function initUpdateTarget(olds: KubeadmInitOutputs, news: KubeadmInitInputs): UpdateTarget {
-  return {
-    name: news.node.name,
-    oldLabels: olds.node.labels,
-    newLabels: news.node.labels,
-    schedulable: news.cluster.schedulableControlPlane,
-    kubeletArgs: kubeletArgsFor(news.cluster, news.node),
-    scope: "first",
-  };
-}
-
 /** The commands an update runs, in order. Pure, so tests can check exactly what runs. */
-export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateStep[] {
+export function updateSteps(plan: ControlPlaneUpdatePlan, target: UpdateTarget): UpdateStep[] {
   const { name } = target;
   const first = target.scope === "first";
   const api = (command: string) => retrying(command, API_RETRIES, API_RETRY_DELAY_SECONDS);
@@ -197,7 +252,7 @@ export function updateSteps(plan: InitUpdatePlan, target: UpdateTarget): UpdateS
 }
 
 /** Whether the steps need the kubeadm config on the host. */
-function needsConfig(plan: InitUpdatePlan): boolean {
+function needsConfig(plan: ControlPlaneUpdatePlan): boolean {
   return (
     plan.apiserverCertificate ||
     plan.uploadClusterConfiguration ||
@@ -208,7 +263,7 @@ function needsConfig(plan: InitUpdatePlan): boolean {
 }
 
 export interface ApplyUpdateOptions {
-  plan: InitUpdatePlan;
+  plan: ControlPlaneUpdatePlan;
   target: UpdateTarget;
   /** The InitConfiguration the phases read, written for the duration of the update. */
   config: string;
@@ -243,7 +298,7 @@ export async function applyControlPlaneUpdate(
 }
 
 export interface ControlPlaneNodeUpdate {
-  plan: InitUpdatePlan;
+  plan: ControlPlaneUpdatePlan;
   target: UpdateTarget;
   /** The node's new settings, rendered into the InitConfiguration the phases read. */
   settings: { cluster: ClusterSettings; node: NodeSettings; connection: Connection };
@@ -256,7 +311,7 @@ export interface ControlPlaneNodeUpdate {
 }
 
 /** Whether a plan restarts what runs the control plane (static Pods, their certificates, the kubelet). */
-export function restartsControlPlane(plan: InitUpdatePlan): boolean {
+export function restartsControlPlane(plan: ControlPlaneUpdatePlan): boolean {
   return plan.apiserverCertificate || plan.components.length > 0 || plan.etcdAndAddons || plan.kubelet;
 }
 
@@ -294,54 +349,4 @@ export async function updateControlPlaneNode(
   }
   reporter.done("updated");
   return { admin, snapshot };
-}
-
-export async function updateControlPlane(
-  olds: KubeadmInitOutputs,
-  news: KubeadmInitInputs,
-  open: SessionOpener,
-): Promise<{ outs: KubeadmInitOutputs }> {
-  const { plan, updates } = initChanges(olds, news);
-  const name = news.node.name;
-  let kubeconfig = olds.kubeconfig;
-  let etcdSnapshot = olds.etcdSnapshot;
-  const kubeVipChanged = updates.includes("cluster.kubeVip");
-  if (hasRemoteWork(plan) || kubeVipChanged) {
-    const reporter = new StepReporter(name);
-    const secrets = [olds.bootstrapToken, news.caKeyPem, olds.kubeconfig];
-    const masker = new SecretMasker([...secrets, ...connectionSecrets(news.connection)]);
-    reporter.begin("update", `${updates.join(", ")} on ${describeTarget(news.connection)}`);
-    kubeconfig = await reporter.run(() =>
-      open(
-        news.connection,
-        async (session: RemoteSession) => {
-          const { admin, snapshot } = await updateControlPlaneNode(session, {
-            plan,
-            target: initUpdateTarget(olds, news),
-            settings: news,
-            // The token init created, so the rendered config matches the cluster's.
-            bootstrapToken: olds.bootstrapToken,
-            kubeVipChanged,
-            reporter,
-            masker,
-          });
-          etcdSnapshot = snapshot ?? etcdSnapshot;
-          return admin ?? olds.kubeconfig;
-        },
-        { label: name, secrets, onOutput: reporter.onOutput },
-      ),
-    );
-  } else {
-    const reporter = new StepReporter(name);
-    await reporter.run(() => proveConnection(open, olds.connection, news.connection, name, reporter));
-  }
-  const outs: KubeadmInitOutputs = {
-    ...news,
-    apiEndpoint: news.cluster.controlPlaneEndpoint,
-    kubeconfig,
-    caCertHash: olds.caCertHash,
-    bootstrapToken: olds.bootstrapToken,
-    etcdSnapshot,
-  };
-  return { outs: stripUndefined(outs) };
 }

@@ -50,7 +50,7 @@ async function removeFromCluster(
   await cp.run(kubectl(["delete", "node", name, "--ignore-not-found"]), { summary: `kubectl delete node ${name}` });
 }
 
-export function deleteWorker(props: KubeadmJoinOutputs, open: SessionOpener): Promise<void> {
+export function deleteWorkerJoin(props: KubeadmJoinOutputs, open: SessionOpener): Promise<void> {
   const reporter = new StepReporter(props.node.name);
   return reporter.run(() => deleteSteps(props, open, reporter));
 }

@@ -14,7 +14,7 @@
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
 import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
 
-export const JOIN_REPLACE_PATHS = [
+export const WORKER_JOIN_REPLACE_PATHS = [
   "node.name",
   "node.advertiseAddress",
   "node.role",
@@ -23,16 +23,20 @@ export const JOIN_REPLACE_PATHS = [
   "cluster.kubernetesVersion",
 ] as const;
 
-export const JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraArgs"] as const;
+export const WORKER_JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraArgs"] as const;
 
-export const JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
+export const WORKER_JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
 
-export type JoinChanges = PathChanges;
+export type WorkerJoinChanges = PathChanges;
 
-export function joinChanges(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs): JoinChanges {
-  return pathChanges(olds, news, { replace: JOIN_REPLACE_PATHS, update: JOIN_UPDATE_PATHS, stored: JOIN_STORED_PATHS });
+export function workerJoinChanges(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs): WorkerJoinChanges {
+  return pathChanges(olds, news, {
+    replace: WORKER_JOIN_REPLACE_PATHS,
+    update: WORKER_JOIN_UPDATE_PATHS,
+    stored: WORKER_JOIN_STORED_PATHS,
+  });
 }
 
-export function joinDiff(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
-  return diffOfChanges(joinChanges(olds, news));
+export function workerJoinDiff(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
+  return diffOfChanges(workerJoinChanges(olds, news));
 }

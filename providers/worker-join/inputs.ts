@@ -1,5 +1,7 @@
-// Inputs and outputs of the kubeadm-join dynamic resource (one worker).
+// Inputs and outputs of a worker's resource (dynamic type KubeadmJoin), and which inputs its check refuses.
+import type * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../../config/spec";
+import { caCertHashFailures, known } from "../shared/kubeadm-resource";
 import type { ClusterSettings, NodeSettings } from "../node/settings";
 
 export interface KubeadmJoinInputs {
@@ -30,3 +32,14 @@ export interface KubeadmJoinOutputs extends KubeadmJoinInputs {
 
 /** Outputs that are secret; merged into additionalSecretOutputs by the resource class. */
 export const JOIN_SECRET_OUTPUTS = ["connection", "controlPlane"];
+
+export function inputFailures(inputs: KubeadmJoinInputs): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  if (known(inputs.node?.role) && inputs.node.role !== "worker") {
+    failures.push({
+      property: "node",
+      reason: `this resource joins workers; ${inputs.node.name} is a ${inputs.node.role}`,
+    });
+  }
+  return [...failures, ...caCertHashFailures(inputs.caCertHash)];
+}

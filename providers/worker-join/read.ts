@@ -14,7 +14,7 @@ import { liveLabels, readLiveNode } from "../node/live-cluster";
 import { stripUndefined } from "../shared/plain-data";
 import { isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
 
-export function readWorker(
+export function readWorkerJoin(
   id: string,
   props: KubeadmJoinOutputs,
   open: SessionOpener,

@@ -4,7 +4,7 @@
 // the new inputs. A failed update stores nothing new but the paths it left unfinished (unfinished-update.ts) and the
 // kubelet flags it may have written, so the next update takes them out again.
 import { describeTarget, SecretMasker, shellCommand } from "../../ssh";
-import { joinChanges } from "./diff";
+import { workerJoinChanges } from "./diff";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
 import { kubectl, labelArgs, retrying } from "../node/kubectl";
 import { kubeletArgsFor, rewriteKubeletFlags } from "../node/kubelet-flags";
@@ -15,14 +15,14 @@ import { runStepCommand } from "../shared/step-errors";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "../shared/step-reporter";
 import { recordingUnfinished } from "../node/unfinished-update";
 
-export function updateWorker(
+export function updateWorkerJoin(
   id: string,
   olds: KubeadmJoinOutputs,
   news: KubeadmJoinInputs,
   open: SessionOpener,
 ): Promise<{ outs: KubeadmJoinOutputs }> {
   const reporter = new StepReporter(news.node.name);
-  const { updates } = joinChanges(olds, news);
+  const { updates } = workerJoinChanges(olds, news);
   // Flags this update may write, beside those of earlier failed ones: all are taken out by the next rewrite.
   const kubeletFlagsTried = updates.includes("cluster.kubelet.extraArgs")
     ? [...new Set([...(olds.kubeletFlagsTried ?? []), ...Object.keys(kubeletArgsFor(news.cluster, news.node))])].sort()

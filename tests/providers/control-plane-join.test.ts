@@ -3,7 +3,7 @@
 // secret in outputs or progress, and removal guarded by the etcd quorum before anything is touched.
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { joinControlPlane } from "../../providers/control-plane-join/create";
+import { createControlPlaneJoin } from "../../providers/control-plane-join/create";
 import { deleteControlPlaneJoin } from "../../providers/control-plane-join/delete";
 import { controlPlaneJoinDiff } from "../../providers/control-plane-join/diff";
 import { readControlPlaneJoin } from "../../providers/control-plane-join/read";
@@ -21,7 +21,7 @@ describe("control-plane-join provider: create", () => {
   it("mints a token and a certificate key, re-uploads the certificates with it on cp1, joins, then cleans up", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     const { result, error, lines } = await captureConsole(() =>
-      joinControlPlane(cpJoinInputs(), fakeOpener(cluster.hosts)),
+      createControlPlaneJoin(cpJoinInputs(), fakeOpener(cluster.hosts)),
     );
     assert.equal(error, undefined, error?.message);
     const cp1 = cluster.host("cp1");
@@ -61,8 +61,8 @@ describe("control-plane-join provider: create", () => {
   it("a node joined a week after init gets certificates uploaded under its own fresh key", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     cluster.secretKey = "0".repeat(64); // what init uploaded, long expired in reality: never reused
-    await captureConsole(() => joinControlPlane(cpJoinInputs(), fakeOpener(cluster.hosts)));
-    const { error } = await captureConsole(() => joinControlPlane(cpJoinInputs(CP3), fakeOpener(cluster.hosts)));
+    await captureConsole(() => createControlPlaneJoin(cpJoinInputs(), fakeOpener(cluster.hosts)));
+    const { error } = await captureConsole(() => createControlPlaneJoin(cpJoinInputs(CP3), fakeOpener(cluster.hosts)));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.uploads.length, 2);
     assert.notEqual(cluster.uploads[0], cluster.uploads[1], "each join has its own key");
@@ -72,7 +72,7 @@ describe("control-plane-join provider: create", () => {
   it("uses the next control-plane node when the first one is down", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1").controlPlane("cp2");
     cluster.host("cp1").unreachable = true;
-    const { error } = await captureConsole(() => joinControlPlane(cpJoinInputs(CP3), fakeOpener(cluster.hosts)));
+    const { error } = await captureConsole(() => createControlPlaneJoin(cpJoinInputs(CP3), fakeOpener(cluster.hosts)));
     assert.equal(error, undefined, error?.message);
     assert.ok(cluster.host("cp2").commands.some((c) => c.includes("'upload-certs'")));
   });
@@ -80,7 +80,7 @@ describe("control-plane-join provider: create", () => {
   it("says which control-plane nodes it tried when none answers", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     cluster.apiDown = true;
-    const { error } = await captureConsole(() => joinControlPlane(cpJoinInputs(), fakeOpener(cluster.hosts)));
+    const { error } = await captureConsole(() => createControlPlaneJoin(cpJoinInputs(), fakeOpener(cluster.hosts)));
     assert.match(error!.message, /needs another control-plane node whose API answers, and none does/);
     assert.match(error!.message, /cp1: reachable, but its API does not answer/);
     assert.match(error!.message, /cp3: reachable, but its API does not answer/);
@@ -90,7 +90,7 @@ describe("control-plane-join provider: create", () => {
   it("resets the node when the join fails, and still deletes token and certificates", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     cluster.host("cp2").on(/^'kubeadm' 'join'/, () => ({ code: 1, stderr: "error execution phase preflight: boom\n" }));
-    const { error } = await captureConsole(() => joinControlPlane(cpJoinInputs(), fakeOpener(cluster.hosts)));
+    const { error } = await captureConsole(() => createControlPlaneJoin(cpJoinInputs(), fakeOpener(cluster.hosts)));
     assert.match(error!.message, /kubeadm join --control-plane failed on cp2/);
     assert.equal(cluster.host("cp2").resetRuns(), 1);
     assert.equal(cluster.tokens.size, 0);
@@ -99,7 +99,7 @@ describe("control-plane-join provider: create", () => {
 
   it("adopts a node that already is a control plane of this cluster", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1").controlPlane("cp2");
-    const { error } = await captureConsole(() => joinControlPlane(cpJoinInputs(), fakeOpener(cluster.hosts)));
+    const { error } = await captureConsole(() => createControlPlaneJoin(cpJoinInputs(), fakeOpener(cluster.hosts)));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.minted.length, 0);
     assert.equal(cluster.uploads.length, 0);
@@ -109,7 +109,9 @@ describe("control-plane-join provider: create", () => {
   it("resets a node holding another cluster's state before joining it", async () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     cluster.host("cp2").files.set("/etc/kubernetes/pki/ca.crt", OTHER_CA.certPem);
-    const { error, lines } = await captureConsole(() => joinControlPlane(cpJoinInputs(), fakeOpener(cluster.hosts)));
+    const { error, lines } = await captureConsole(() =>
+      createControlPlaneJoin(cpJoinInputs(), fakeOpener(cluster.hosts)),
+    );
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.host("cp2").resetRuns(), 1);
     assert.ok(lines.some((l) => /another cluster/.test(l)));
@@ -119,7 +121,7 @@ describe("control-plane-join provider: create", () => {
     const cluster = new FakeHaCluster().controlPlane("cp1");
     const kubeVip = { address: "192.0.2.100", interface: "eth0", image: "ghcr.io/kube-vip/kube-vip:v1.2.2" };
     const inputs = cpJoinInputs(CP2, { cluster: { ...cpJoinInputs().cluster, kubeVip } });
-    const { error } = await captureConsole(() => joinControlPlane(inputs, fakeOpener(cluster.hosts)));
+    const { error } = await captureConsole(() => createControlPlaneJoin(inputs, fakeOpener(cluster.hosts)));
     assert.equal(error, undefined, error?.message);
     const cp2 = cluster.host("cp2");
     const placed = cp2.runs.findIndex((r) => r.command === `upload ${KUBE_VIP}`);

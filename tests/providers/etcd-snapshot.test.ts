@@ -1,7 +1,7 @@
 // etcd snapshots before control-plane updates, against fake hosts: when one is taken, in which order, what is stored.
 import { strict as assert } from "assert";
 import type { KubeadmInitInputs } from "../../providers/master-node/inputs";
-import { updateControlPlane } from "../../providers/node/control-plane-update";
+import { updateMasterNode } from "../../providers/master-node/update";
 import { parseSnapshotLine } from "../../providers/node/etcd-snapshot";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
 import { initInputs, initOutputs } from "./kubeadm-fixtures";
@@ -29,7 +29,7 @@ describe("etcd snapshots before control-plane updates", () => {
       i.cluster.etcdSnapshots = { beforeChanges: true, keep: 5 };
     });
     const { result, error, lines } = await captureConsole(() =>
-      updateControlPlane(initOutputs(), news, fakeOpener([host])),
+      updateMasterNode(initOutputs(), news, fakeOpener([host])),
     );
     assert.equal(error, undefined, error?.message);
     const first = host.commands.findIndex((c) => c.includes("snapshot save"));
@@ -51,7 +51,7 @@ describe("etcd snapshots before control-plane updates", () => {
   it("takes none for a relabel, or when etcdSnapshots.beforeChanges is off, and keeps the last one stored", async () => {
     const stored = { ...initOutputs(), etcdSnapshot: parseSnapshotLine(SNAPSHOT_LINE) };
     const relabel = initWith((i) => (i.node.labels = { tier: "db" }));
-    const relabeled = await captureConsole(() => updateControlPlane(stored, relabel, fakeOpener([host])));
+    const relabeled = await captureConsole(() => updateMasterNode(stored, relabel, fakeOpener([host])));
     assert.equal(relabeled.error, undefined, relabeled.error?.message);
     assert.deepEqual(snapshotRuns(), []);
     assert.deepEqual(relabeled.result!.outs.etcdSnapshot, stored.etcdSnapshot);
@@ -59,7 +59,7 @@ describe("etcd snapshots before control-plane updates", () => {
       i.cluster.scheduler.extraArgs.v = "2";
       i.cluster.etcdSnapshots = { beforeChanges: false, keep: 3 };
     });
-    const updated = await captureConsole(() => updateControlPlane(stored, off, fakeOpener([host])));
+    const updated = await captureConsole(() => updateMasterNode(stored, off, fakeOpener([host])));
     assert.equal(updated.error, undefined, updated.error?.message);
     assert.deepEqual(snapshotRuns(), []);
   });
@@ -68,7 +68,7 @@ describe("etcd snapshots before control-plane updates", () => {
     host.on(/snapshot save/, { stdout: "no snapshot: no etcd container runs on this node\n" });
     const news = initWith((i) => (i.cluster.kubelet.extraArgs["max-pods"] = "50"));
     const { result, error, lines } = await captureConsole(() =>
-      updateControlPlane(initOutputs(), news, fakeOpener([host])),
+      updateMasterNode(initOutputs(), news, fakeOpener([host])),
     );
     assert.equal(error, undefined, error?.message);
     assert.equal(result!.outs.etcdSnapshot, undefined);

@@ -3,18 +3,13 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { initChanges, initDiff } from "../../providers/master-node/diff";
+import { masterNodeChanges, masterNodeDiff } from "../../providers/master-node/diff";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
-import {
-  apiserverCertificateScript,
-  initUpdateTarget,
-  replacingApiServer,
-  updateControlPlane,
-  updateSteps,
-} from "../../providers/node/control-plane-update";
-import { joinDiff } from "../../providers/worker-join/diff";
+import { masterNodeUpdateTarget, updateMasterNode } from "../../providers/master-node/update";
+import { apiserverCertificateScript, replacingApiServer, updateSteps } from "../../providers/node/control-plane-update";
+import { workerJoinDiff } from "../../providers/worker-join/diff";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/worker-join/inputs";
-import { updateWorker } from "../../providers/worker-join/update";
+import { updateWorkerJoin } from "../../providers/worker-join/update";
 import { rewriteKubeletFlags } from "../../providers/node/kubelet-flags";
 import { waitForHealthyKubelet } from "../../providers/node/kubelet-health";
 import { UNKNOWN_DURING_PREVIEW } from "../../providers/shared/plain-data";
@@ -38,7 +33,7 @@ function joinWith(edit: Edit<KubeadmJoinInputs>): KubeadmJoinInputs {
 
 describe("kubeadm-init diff", () => {
   it("reports no change for the same inputs, nor for settings this resource does not use", () => {
-    assert.deepEqual(initDiff(initOutputs(), initInputs()), {
+    assert.deepEqual(masterNodeDiff(initOutputs(), initInputs()), {
       changes: false,
       replaces: [],
       deleteBeforeReplace: false,
@@ -49,7 +44,7 @@ describe("kubeadm-init diff", () => {
       i.cluster.joinTokenTtl = "1h";
       i.cluster.packages.kubernetesPackageVersion = "1.35.4-1.1";
     });
-    assert.equal(initDiff(initOutputs(), unrelated).changes, false);
+    assert.equal(masterNodeDiff(initOutputs(), unrelated).changes, false);
   });
 
   const replacing: [string, Edit<KubeadmInitInputs>][] = [
@@ -65,20 +60,20 @@ describe("kubeadm-init diff", () => {
   ];
   for (const [path, edit] of replacing) {
     it(`replaces the control plane (delete first) when ${path} changes`, () => {
-      const diff = initDiff(initOutputs(), initWith(edit));
+      const diff = masterNodeDiff(initOutputs(), initWith(edit));
       assert.deepEqual(diff, { changes: true, replaces: [path], deleteBeforeReplace: true });
     });
   }
 
   it("replaces when a replacing input is unknown during preview (e.g. a CA being re-created)", () => {
-    const diff = initDiff(
+    const diff = masterNodeDiff(
       initOutputs(),
       initWith((i) => (i.caCertPem = UNKNOWN_DURING_PREVIEW)),
     );
     assert.deepEqual(diff.replaces, ["caCertPem"]);
   });
 
-  const inPlace: [string, Edit<KubeadmInitInputs>, Partial<ReturnType<typeof initChanges>["plan"]>][] = [
+  const inPlace: [string, Edit<KubeadmInitInputs>, Partial<ReturnType<typeof masterNodeChanges>["plan"]>][] = [
     ["cluster.apiServer.extraArgs", (i) => (i.cluster.apiServer.extraArgs.v = "4"), { components: ["apiserver"] }],
     [
       "cluster.controllerManager.extraArgs",
@@ -103,8 +98,12 @@ describe("kubeadm-init diff", () => {
   for (const [path, edit, plan] of inPlace) {
     it(`updates in place when ${path} changes`, () => {
       const news = initWith(edit);
-      assert.deepEqual(initDiff(initOutputs(), news), { changes: true, replaces: [], deleteBeforeReplace: false });
-      const changes = initChanges(initOutputs(), news);
+      assert.deepEqual(masterNodeDiff(initOutputs(), news), {
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+      const changes = masterNodeChanges(initOutputs(), news);
       assert.deepEqual(changes.updates, [path]);
       for (const [key, value] of Object.entries(plan)) {
         assert.deepEqual(changes.plan[key as keyof typeof changes.plan], value, key);
@@ -117,7 +116,7 @@ describe("kubeadm-init diff", () => {
     const news = initWith((i) => {
       i.cluster.apiServer.extraArgs = Object.fromEntries(Object.entries(i.cluster.apiServer.extraArgs).reverse());
     });
-    assert.equal(initDiff(olds, news).changes, false);
+    assert.equal(masterNodeDiff(olds, news).changes, false);
   });
 
   for (const [what, edit] of [
@@ -128,8 +127,12 @@ describe("kubeadm-init diff", () => {
   ] as const) {
     it(`stores ${what} with an update, never a replacement`, () => {
       const news = initWith(edit);
-      assert.deepEqual(initDiff(initOutputs(), news), { changes: true, replaces: [], deleteBeforeReplace: false });
-      assert.deepEqual(initChanges(initOutputs(), news).updates, []);
+      assert.deepEqual(masterNodeDiff(initOutputs(), news), {
+        changes: true,
+        replaces: [],
+        deleteBeforeReplace: false,
+      });
+      assert.deepEqual(masterNodeChanges(initOutputs(), news).updates, []);
     });
   }
 });
@@ -137,7 +140,7 @@ describe("kubeadm-init diff", () => {
 describe("kubeadm-init update", () => {
   const steps = (edit: Edit<KubeadmInitInputs>) => {
     const news = initWith(edit);
-    return updateSteps(initChanges(initOutputs(), news).plan, initUpdateTarget(initOutputs(), news));
+    return updateSteps(masterNodeChanges(initOutputs(), news).plan, masterNodeUpdateTarget(initOutputs(), news));
   };
   const phase = (...args: string[]) =>
     `'kubeadm' 'init' 'phase' ${args.map((a) => `'${a}'`).join(" ")} '--config' '/etc/kubernetes/pulumi-kubeadm/init.yaml'`;
@@ -196,7 +199,7 @@ describe("kubeadm-init update", () => {
 
   it("keeps the old settings of an update that failed part way, and runs it again whether they are put back or not", async () => {
     const flagged = initWith((i) => (i.cluster.apiServer.extraArgs["not-a-real-flag"] = "1"));
-    const { updates } = initChanges(initOutputs(), flagged);
+    const { updates } = masterNodeChanges(initOutputs(), flagged);
     const cause = new Error("wait for the API server failed on master01");
     const error = await recordingUnfinished("master01", initOutputs(), updates, () => Promise.reject(cause)).then(
       () => undefined,
@@ -210,9 +213,9 @@ describe("kubeadm-init update", () => {
     assert.deepEqual(error.properties, { ...initOutputs(), unfinished: ["cluster.apiServer.extraArgs"] });
     const stored = error.properties as unknown as KubeadmInitOutputs;
     for (const news of [initInputs(), flagged]) {
-      assert.deepEqual(initDiff(stored, news), { changes: true, replaces: [], deleteBeforeReplace: false });
+      assert.deepEqual(masterNodeDiff(stored, news), { changes: true, replaces: [], deleteBeforeReplace: false });
       assert.deepEqual(
-        updateSteps(initChanges(stored, news).plan, initUpdateTarget(stored, news)).map((s) => s.step),
+        updateSteps(masterNodeChanges(stored, news).plan, masterNodeUpdateTarget(stored, news)).map((s) => s.step),
         ["control-plane apiserver", "wait for the API server", "upload-config kubeadm"],
       );
     }
@@ -270,7 +273,7 @@ describe("kubeadm-init update", () => {
     const olds = initOutputs();
     olds.cluster = { ...olds.cluster, schedulableControlPlane: true };
     const news = initInputs();
-    const taint = updateSteps(initChanges(olds, news).plan, initUpdateTarget(olds, news));
+    const taint = updateSteps(masterNodeChanges(olds, news).plan, masterNodeUpdateTarget(olds, news));
     assert.ok(taint[0].command.includes("'node-role.kubernetes.io/control-plane:NoSchedule' '--overwrite'"));
   });
 
@@ -278,21 +281,21 @@ describe("kubeadm-init update", () => {
     const olds = initOutputs();
     olds.node = { ...olds.node, labels: { a: "1", b: "2" } };
     const news = initWith((i) => (i.node.labels = { b: "3", c: "4" }));
-    const result = updateSteps(initChanges(olds, news).plan, initUpdateTarget(olds, news));
+    const result = updateSteps(masterNodeChanges(olds, news).plan, masterNodeUpdateTarget(olds, news));
     assert.ok(result[0].command.includes("'label' 'node' 'master01' '--overwrite' 'b=3' 'c=4' 'a-'"));
   });
 
   it("logs in with a new connection before storing it (so delete uses a key that works)", async () => {
     const host = new FakeHost("master01", "10.0.0.3");
     const news = initWith((i) => (i.connection = connection("10.0.0.3", { privateKey: "new key", port: 2222 })));
-    const { result } = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([host])));
+    const { result } = await captureConsole(() => updateMasterNode(initOutputs(), news, fakeOpener([host])));
     assert.deepEqual(
       host.runs.map((run) => run.command),
       ["true"],
     );
     assert.equal(result!.outs.connection.privateKey, "new key");
     const moved = initWith((i) => (i.connection = connection("10.0.0.99")));
-    const failed = await captureConsole(() => updateControlPlane(initOutputs(), moved, fakeOpener([host])));
+    const failed = await captureConsole(() => updateMasterNode(initOutputs(), moved, fakeOpener([host])));
     assert.match(failed.error!.message, /10\.0\.0\.99.*connection refused/);
     assert.equal(result!.outs.kubeconfig, initOutputs().kubeconfig);
     assert.equal(result!.outs.bootstrapToken, initOutputs().bootstrapToken);
@@ -302,7 +305,7 @@ describe("kubeadm-init update", () => {
     const host = new FakeHost("master01", "10.0.0.3");
     host.files.set("/etc/kubernetes/admin.conf", "kubeconfig");
     const news = initWith((i) => (i.cluster.scheduler.extraArgs.v = "2"));
-    const { error } = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([host])));
+    const { error } = await captureConsole(() => updateMasterNode(initOutputs(), news, fakeOpener([host])));
     assert.equal(error, undefined, error?.message);
     // The scheduler restarts: an etcd snapshot first (tests/providers/etcd-snapshot.test.ts), then the phases.
     assert.match(host.actions[0], /snapshot save/);
@@ -314,7 +317,7 @@ describe("kubeadm-init update", () => {
       code: 1,
       stderr: "error execution phase control-plane: boom\n",
     }));
-    const failed = await captureConsole(() => updateControlPlane(initOutputs(), news, fakeOpener([failing])));
+    const failed = await captureConsole(() => updateMasterNode(initOutputs(), news, fakeOpener([failing])));
     assert.match(
       failed.error!.message,
       /^control-plane scheduler failed on master01 \(root@10\.0\.0\.3:22\) \(exit status 1\):/,
@@ -326,9 +329,9 @@ describe("kubeadm-init update", () => {
 
 describe("kubeadm-join diff", () => {
   it("reports no change for the same inputs, nor for cluster settings a worker does not use", () => {
-    assert.equal(joinDiff(joinOutputs(), joinInputs()).changes, false);
+    assert.equal(workerJoinDiff(joinOutputs(), joinInputs()).changes, false);
     assert.equal(
-      joinDiff(
+      workerJoinDiff(
         joinOutputs(),
         joinWith((i) => (i.cluster.podSubnet = "10.1.0.0/16")),
       ).changes,
@@ -345,7 +348,7 @@ describe("kubeadm-join diff", () => {
   ];
   for (const [path, edit] of replacing) {
     it(`replaces the worker (delete first) when ${path} changes`, () => {
-      assert.deepEqual(joinDiff(joinOutputs(), joinWith(edit)), {
+      assert.deepEqual(workerJoinDiff(joinOutputs(), joinWith(edit)), {
         changes: true,
         replaces: [path],
         deleteBeforeReplace: true,
@@ -358,7 +361,7 @@ describe("kubeadm-join diff", () => {
       i.caCertHash = UNKNOWN_DURING_PREVIEW;
       i.apiEndpoint = UNKNOWN_DURING_PREVIEW;
     });
-    assert.deepEqual(joinDiff(joinOutputs(), news).replaces, ["apiEndpoint", "caCertHash"]);
+    assert.deepEqual(workerJoinDiff(joinOutputs(), news).replaces, ["apiEndpoint", "caCertHash"]);
   });
 
   for (const [what, edit] of [
@@ -370,7 +373,7 @@ describe("kubeadm-join diff", () => {
     ["the reset script", (i: KubeadmJoinInputs) => (i.resetScript = "#!/bin/sh\n")],
   ] as const) {
     it(`updates without replacing for ${what}`, () => {
-      assert.deepEqual(joinDiff(joinOutputs(), joinWith(edit)), {
+      assert.deepEqual(workerJoinDiff(joinOutputs(), joinWith(edit)), {
         changes: true,
         replaces: [],
         deleteBeforeReplace: false,
@@ -393,7 +396,7 @@ describe("kubeadm-join update", () => {
       i.cluster.drain.force = true;
     });
     const { result, error } = await captureConsole(() =>
-      updateWorker("worker01", joinOutputs(), news, fakeOpener([master, worker])),
+      updateWorkerJoin("worker01", joinOutputs(), news, fakeOpener([master, worker])),
     );
     assert.equal(error, undefined, error?.message);
     assert.ok(master.commands[0].includes("'label' 'node' 'worker01' '--overwrite' 'tier=db'"));
@@ -420,7 +423,7 @@ describe("kubeadm-join update", () => {
     });
     const bad = joinWith((i) => (i.cluster.kubelet.extraArgs = { "not-a-flag": "1" }));
     const failed = await captureConsole(() =>
-      updateWorker("worker01", joinOutputs(), bad, fakeOpener([new FakeHost("master01", "10.0.0.3"), worker])),
+      updateWorkerJoin("worker01", joinOutputs(), bad, fakeOpener([new FakeHost("master01", "10.0.0.3"), worker])),
     );
     assert.ok(failed.error instanceof UnfinishedUpdateError, String(failed.error));
     assert.match(
@@ -436,12 +439,12 @@ describe("kubeadm-join update", () => {
     assert.deepEqual(stored.unfinished, ["cluster.kubelet.extraArgs"]);
     assert.deepEqual(stored.kubeletFlagsTried, ["node-ip", "not-a-flag"]);
     assert.doesNotMatch(worker.files.get(flagsFile) ?? "", /--max-pods|--v=/, "the old extra args were kept");
-    assert.deepEqual(joinDiff(stored, joinInputs()), { changes: true, replaces: [], deleteBeforeReplace: false });
+    assert.deepEqual(workerJoinDiff(stored, joinInputs()), { changes: true, replaces: [], deleteBeforeReplace: false });
 
     const repaired = new FakeHost("worker01", "10.0.0.4");
     repaired.files.set(flagsFile, worker.files.get(flagsFile) as string);
     const { result, error } = await captureConsole(() =>
-      updateWorker("worker01", stored, joinInputs(), fakeOpener([new FakeHost("master01", "10.0.0.3"), repaired])),
+      updateWorkerJoin("worker01", stored, joinInputs(), fakeOpener([new FakeHost("master01", "10.0.0.3"), repaired])),
     );
     assert.equal(error, undefined, error?.message);
     assert.equal(repaired.files.get(flagsFile), original);

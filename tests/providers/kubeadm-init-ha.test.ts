@@ -3,8 +3,8 @@
 // cluster (controlPlane[0] removed from the list).
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { createControlPlane } from "../../providers/master-node/create";
-import { updateControlPlane } from "../../providers/node/control-plane-update";
+import { createMasterNode } from "../../providers/master-node/create";
+import { updateMasterNode } from "../../providers/master-node/update";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import { FakeCluster, initInputs, initOutputs } from "./kubeadm-fixtures";
 
@@ -28,7 +28,7 @@ describe("kubeadm-init provider: HA-ready control plane", () => {
       return { stdout: `[upload-certs] Using certificate key:\n${key}\n` };
     });
     const { result, error, lines } = await captureConsole(() =>
-      createControlPlane(initInputs({ cluster: HA_CLUSTER }), fakeOpener(cluster.hosts())),
+      createMasterNode(initInputs({ cluster: HA_CLUSTER }), fakeOpener(cluster.hosts())),
     );
     assert.equal(error, undefined, error?.message);
     assert.match(key, /^[0-9a-f]{64}$/);
@@ -44,7 +44,7 @@ describe("kubeadm-init provider: HA-ready control plane", () => {
 
   it("does not upload certificates for a single-node cluster without an endpoint", async () => {
     const cluster = new FakeCluster();
-    const { error } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.ok(!cluster.master.commands.some((c) => c.includes("--upload-certs")));
     const config = cluster.master.uploads.find((u) => u.path === INIT_CONFIG)!.content;
@@ -54,7 +54,7 @@ describe("kubeadm-init provider: HA-ready control plane", () => {
   it("places kube-vip (super-admin credentials) before kubeadm init, then switches it to admin.conf", async () => {
     const cluster = new FakeCluster();
     const inputs = initInputs({ cluster: { ...HA_CLUSTER, kubeVip: KUBE_VIP_SETTINGS } });
-    const { error } = await captureConsole(() => createControlPlane(inputs, fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createMasterNode(inputs, fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     const placements = cluster.master.uploads.filter((u) => u.path === KUBE_VIP);
     assert.equal(placements.length, 2);
@@ -71,7 +71,7 @@ describe("kubeadm-init provider: HA-ready control plane", () => {
       stdout: JSON.stringify({ items: [{ metadata: { name: "master01" } }, { metadata: { name: "master02" } }] }),
     }));
     const { error } = await captureConsole(() =>
-      createControlPlane(initInputs({ cluster: HA_CLUSTER }), fakeOpener(cluster.hosts())),
+      createMasterNode(initInputs({ cluster: HA_CLUSTER }), fakeOpener(cluster.hosts())),
     );
     assert.match(
       error!.message,
@@ -87,7 +87,7 @@ describe("kubeadm-init provider: HA-ready control plane", () => {
     const olds = initOutputs({ cluster: { ...HA_CLUSTER, kubeVip: KUBE_VIP_SETTINGS } });
     const newImage = { ...KUBE_VIP_SETTINGS, image: "registry.example.com/kube-vip/kube-vip:v1.2.2" };
     await captureConsole(() =>
-      updateControlPlane(
+      updateMasterNode(
         olds,
         initInputs({ cluster: { ...HA_CLUSTER, kubeVip: newImage } }),
         fakeOpener(cluster.hosts()),
@@ -95,7 +95,7 @@ describe("kubeadm-init provider: HA-ready control plane", () => {
     );
     assert.match(cluster.master.files.get(KUBE_VIP)!, /image: registry\.example\.com\/kube-vip/);
     await captureConsole(() =>
-      updateControlPlane(olds, initInputs({ cluster: HA_CLUSTER }), fakeOpener(cluster.hosts())),
+      updateMasterNode(olds, initInputs({ cluster: HA_CLUSTER }), fakeOpener(cluster.hosts())),
     );
     assert.ok(cluster.master.commands.includes(`'rm' '-f' '--' '${KUBE_VIP}'`));
   });

@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
 import { RemoteCommandTimeoutError, SshConnectionError } from "../../ssh";
-import { deleteControlPlane } from "../../providers/master-node/delete";
-import { readControlPlane } from "../../providers/master-node/read";
-import { createControlPlane } from "../../providers/master-node/create";
+import { deleteMasterNode } from "../../providers/master-node/delete";
+import { readMasterNode } from "../../providers/master-node/read";
+import { createMasterNode } from "../../providers/master-node/create";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import {
   CA,
@@ -36,7 +36,7 @@ describe("kubeadm-init provider: create", () => {
   it("uploads the CA and the config, runs kubeadm init, and returns the endpoint, kubeconfig, hash and token", async () => {
     const cluster = new FakeCluster();
     const { result, error, lines } = await captureConsole(() =>
-      createControlPlane(initInputs(), fakeOpener(cluster.hosts())),
+      createMasterNode(initInputs(), fakeOpener(cluster.hosts())),
     );
     assert.equal(error, undefined, error?.message);
     const { id, outs } = result!;
@@ -82,7 +82,7 @@ describe("kubeadm-init provider: create", () => {
     const cluster = new FakeCluster();
     const inputs = initInputs();
     inputs.cluster = { ...inputs.cluster, schedulableControlPlane: true };
-    await captureConsole(() => createControlPlane(inputs, fakeOpener(cluster.hosts())));
+    await captureConsole(() => createMasterNode(inputs, fakeOpener(cluster.hosts())));
     const init = parse(cluster.master.uploads[2].content.split("---\n")[0]);
     assert.deepEqual(init.nodeRegistration.taints, []);
     assert.ok(!cluster.master.commands.some((c) => c.includes("taint")));
@@ -92,7 +92,7 @@ describe("kubeadm-init provider: create", () => {
     const cluster = new FakeCluster();
     const inputs = initInputs();
     inputs.node = { ...inputs.node, labels: { "example.com/zone": "a" } };
-    await captureConsole(() => createControlPlane(inputs, fakeOpener(cluster.hosts())));
+    await captureConsole(() => createMasterNode(inputs, fakeOpener(cluster.hosts())));
     assert.ok(
       cluster.master.commands.some((c) => c.includes("'label' 'node' 'master01' '--overwrite' 'example.com/zone=a'")),
     );
@@ -102,7 +102,7 @@ describe("kubeadm-init provider: create", () => {
     const cluster = new FakeCluster();
     cluster.master.files.set("/etc/kubernetes/manifests/etcd.yaml", "x");
     cluster.master.files.set("/etc/kubernetes/pki/ca.crt", CA.certPem);
-    const { error, lines } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     const actions = cluster.master.actions;
     assert.equal(cluster.master.resetRuns(), 1);
@@ -114,7 +114,7 @@ describe("kubeadm-init provider: create", () => {
 
   it("adopts a control plane already initialised with this CA (a re-run after an interruption)", async () => {
     const cluster = new FakeCluster().initialised();
-    const { result, error } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { result, error } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.ok(!cluster.master.commands.some((c) => c.includes("'kubeadm' 'init'")), "no second kubeadm init");
     assert.equal(cluster.master.resetRuns(), 0);
@@ -141,9 +141,7 @@ describe("kubeadm-init provider: create", () => {
     it(`resets a control plane that answers but ${what} (an init cut off after the API server came up)`, async () => {
       const cluster = new FakeCluster().initialised();
       cluster.master.on(/'kube-public' 'get' 'configmap' 'cluster-info'/, answer);
-      const { error, lines } = await captureConsole(() =>
-        createControlPlane(initInputs(), fakeOpener(cluster.hosts())),
-      );
+      const { error, lines } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
       assert.equal(error, undefined, error?.message);
       assert.ok(
         lines.some((l) => l.startsWith("warning: [master01] ") && says.test(l)),
@@ -160,7 +158,7 @@ describe("kubeadm-init provider: create", () => {
 
   it("resets and re-initialises a control plane of another cluster (different CA), with a warning", async () => {
     const cluster = new FakeCluster().initialised(OTHER_CA.certPem);
-    const { error, lines } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.master.resetRuns(), 1);
     assert.ok(cluster.master.commands.some((c) => c.includes("'kubeadm' 'init'")));
@@ -186,7 +184,7 @@ describe("kubeadm-init provider: create", () => {
         ].join("\n"),
       };
     });
-    const { error, lines } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.ok(error, "create fails");
     assert.match(error.message, /^kubeadm init failed on master01 \(root@10\.0\.0\.3:22\) \(exit status 1\):/);
     assert.match(error.message, /\[ERROR Port-6443\]: Port 6443 is in use/);
@@ -209,7 +207,7 @@ describe("kubeadm-init provider: create", () => {
         "[wait-control-plane] Waiting",
       ),
     }));
-    const { error } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.match(error!.message, /^kubeadm init failed on master01 \(root@10\.0\.0\.3:22\)/);
     assert.match(error!.message, /did not finish within 600s/);
     assert.match(error!.message, /The host was reset/);
@@ -221,7 +219,7 @@ describe("kubeadm-init provider: create", () => {
     cluster.master.on(/^'kubeadm' 'init'/, () => ({
       error: new SshConnectionError("ssh master01 (root@10.0.0.3:22): connection lost", "master01", "unreachable", 1),
     }));
-    const { error } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.match(error!.message, /could not be reset \(the connection is gone\); the next `pulumi up` resets it/);
     assert.equal(cluster.master.resetRuns(), 0);
   });
@@ -229,7 +227,7 @@ describe("kubeadm-init provider: create", () => {
   it("fails with the host's address when kubeadm is not installed", async () => {
     const cluster = new FakeCluster();
     cluster.master.kubeadmInstalled = false;
-    const { error } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.match(
       error!.message,
       /kubeadm init cannot run on master01 \(root@10\.0\.0\.3:22\): kubeadm is not installed/,
@@ -239,7 +237,7 @@ describe("kubeadm-init provider: create", () => {
   it("fails with the address when the host is unreachable", async () => {
     const cluster = new FakeCluster();
     cluster.master.unreachable = true;
-    const { error } = await captureConsole(() => createControlPlane(initInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createMasterNode(initInputs(), fakeOpener(cluster.hosts())));
     assert.match(error!.message, /10\.0\.0\.3:22/);
     assert.ok(error instanceof SshConnectionError);
   });
@@ -251,7 +249,7 @@ describe("kubeadm-init provider: delete", () => {
     const props = initOutputs({
       resetScript: "#!/bin/sh\n# pulumi-kubeadm: return a host to the state it had before (v0)\n",
     });
-    const { error } = await captureConsole(() => deleteControlPlane(props, fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => deleteMasterNode(props, fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.deepEqual(cluster.master.actions, [props.resetScript]);
     assert.equal(cluster.master.files.has("/etc/kubernetes/admin.conf"), false);
@@ -260,7 +258,7 @@ describe("kubeadm-init provider: delete", () => {
   it("succeeds with a warning when the host is unreachable", async () => {
     const cluster = new FakeCluster();
     cluster.master.unreachable = true;
-    const { error, lines } = await captureConsole(() => deleteControlPlane(initOutputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteMasterNode(initOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined);
     assert.ok(
       lines.some(
@@ -271,7 +269,7 @@ describe("kubeadm-init provider: delete", () => {
 
   it("succeeds with a warning on a host that was already reset (and still runs the cleanup)", async () => {
     const cluster = new FakeCluster();
-    const { error, lines } = await captureConsole(() => deleteControlPlane(initOutputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteMasterNode(initOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined);
     assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("already reset")));
     assert.equal(cluster.master.resetRuns(), 1);
@@ -279,7 +277,7 @@ describe("kubeadm-init provider: delete", () => {
 
   it("leaves a host that now belongs to another cluster alone", async () => {
     const cluster = new FakeCluster().initialised(OTHER_CA.certPem);
-    const { error, lines } = await captureConsole(() => deleteControlPlane(initOutputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteMasterNode(initOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined);
     assert.equal(cluster.master.resetRuns(), 0);
     assert.ok(lines.some((l) => l.includes("another cluster") && l.includes("left as it is")));
@@ -291,7 +289,7 @@ describe("kubeadm-init provider: delete", () => {
       code: 1,
       stdout: "reset: FAILED: still present: /etc/kubernetes/admin.conf\n",
     }));
-    const { error } = await captureConsole(() => deleteControlPlane(initOutputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => deleteMasterNode(initOutputs(), fakeOpener(cluster.hosts())));
     assert.match(error!.message, /master01 \(root@10\.0\.0\.3:22\).*reset-node\.sh/s);
     assert.match(error!.message, /still present/);
   });
@@ -301,7 +299,7 @@ describe("kubeadm-init provider: read (refresh)", () => {
   it("reports the control plane gone (empty id) when the host was reset", async () => {
     const cluster = new FakeCluster();
     const { result, lines } = await captureConsole(() =>
-      readControlPlane("master01", initOutputs(), fakeOpener(cluster.hosts())),
+      readMasterNode("master01", initOutputs(), fakeOpener(cluster.hosts())),
     );
     assert.equal(result!.id, "");
     assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("admin.conf is missing")));
@@ -310,7 +308,7 @@ describe("kubeadm-init provider: read (refresh)", () => {
   it("reports it gone when another cluster's CA is there", async () => {
     const cluster = new FakeCluster().initialised(OTHER_CA.certPem);
     const { result } = await captureConsole(() =>
-      readControlPlane("master01", initOutputs(), fakeOpener(cluster.hosts())),
+      readMasterNode("master01", initOutputs(), fakeOpener(cluster.hosts())),
     );
     assert.equal(result!.id, "");
   });
@@ -342,7 +340,7 @@ describe("kubeadm-init provider: read (refresh)", () => {
     const stored = initOutputs();
     stored.node = { ...stored.node, labels: { "example.com/zone": "a" } };
     stored.cluster = { ...stored.cluster, schedulableControlPlane: true };
-    const { result } = await captureConsole(() => readControlPlane("master01", stored, fakeOpener(cluster.hosts())));
+    const { result } = await captureConsole(() => readMasterNode("master01", stored, fakeOpener(cluster.hosts())));
     const props = result!.props!;
     assert.equal(result!.id, "master01");
     assert.equal(props.kubeconfig, "renewed kubeconfig");
@@ -358,7 +356,7 @@ describe("kubeadm-init provider: read (refresh)", () => {
     cluster.master.unreachable = true;
     const stored = initOutputs();
     const { result, lines } = await captureConsole(() =>
-      readControlPlane("master01", stored, fakeOpener(cluster.hosts())),
+      readMasterNode("master01", stored, fakeOpener(cluster.hosts())),
     );
     assert.deepEqual(result, { id: "master01", props: stored });
     assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("keeps")));

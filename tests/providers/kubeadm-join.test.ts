@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { parse } from "yaml";
-import { deleteWorker } from "../../providers/worker-join/delete";
-import { readWorker } from "../../providers/worker-join/read";
-import { joinWorker } from "../../providers/worker-join/create";
+import { deleteWorkerJoin } from "../../providers/worker-join/delete";
+import { readWorkerJoin } from "../../providers/worker-join/read";
+import { createWorkerJoin } from "../../providers/worker-join/create";
 import { captureConsole, fakeOpener } from "./kubeadm-fakes";
 import { CA_HASH, FakeCluster, joinInputs, joinOutputs, OTHER_CA } from "./kubeadm-fixtures";
 
@@ -11,7 +11,9 @@ const JOIN_CONFIG = "/etc/kubernetes/pulumi-kubeadm/join.yaml";
 describe("kubeadm-join provider: create", () => {
   it("mints a fresh token on the control plane, joins with it and the pinned hash, then deletes the token", async () => {
     const cluster = new FakeCluster().initialised();
-    const { result, error, lines } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { result, error, lines } = await captureConsole(() =>
+      createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())),
+    );
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.minted.length, 1);
     const token = cluster.minted[0];
@@ -48,13 +50,13 @@ describe("kubeadm-join provider: create", () => {
     const cluster = new FakeCluster().initialised();
     // No token exists on the control plane any more (init's expired); the join must still work.
     assert.equal(cluster.tokens.size, 0);
-    const { error } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
   });
 
   it("adopts a worker that already joined this cluster", async () => {
     const cluster = new FakeCluster().initialised().joined();
-    const { error } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.minted.length, 0, "no token minted");
     assert.ok(!cluster.worker.commands.some((c) => c.includes("'kubeadm' 'join'")));
@@ -64,7 +66,7 @@ describe("kubeadm-join provider: create", () => {
   it("resets a worker whose Node is missing on the control plane, then joins it again", async () => {
     const cluster = new FakeCluster().initialised().joined();
     cluster.nodes.delete("worker01");
-    const { error } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.worker.resetRuns(), 1);
     const actions = cluster.worker.actions;
@@ -75,7 +77,7 @@ describe("kubeadm-join provider: create", () => {
 
   it("resets a worker that belongs to another cluster before joining, with a warning", async () => {
     const cluster = new FakeCluster().initialised().joined(OTHER_CA.certPem);
-    const { error, lines } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.worker.resetRuns(), 1);
     assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("another cluster")));
@@ -94,7 +96,7 @@ describe("kubeadm-join provider: create", () => {
           `error execution phase preflight: couldn't validate the identity of the API Server: could not find a JWS signature in the cluster-info ConfigMap for token ID "${token.split(".")[0]}" (${token})\n`,
       };
     });
-    const { error, lines } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.ok(error);
     assert.match(error.message, /^kubeadm join failed on worker01 \(root@10\.0\.0\.4:22\) \(exit status 1\):/);
     assert.match(error.message, /error execution phase preflight: couldn't validate the identity/);
@@ -110,7 +112,7 @@ describe("kubeadm-join provider: create", () => {
   it("fails when the Node never registers, saying what the next run does", async () => {
     const cluster = new FakeCluster().initialised();
     cluster.master.on(/^n=1\n.*'get' 'node' 'worker01'/s, () => ({ code: 1 }));
-    const { error } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.match(error!.message, /Node worker01 did not appear on the control plane master01/);
     assert.match(error!.message, /next `pulumi up` resets the worker/);
   });
@@ -118,7 +120,7 @@ describe("kubeadm-join provider: create", () => {
   it("fails before minting a token when the worker is unreachable, naming its address", async () => {
     const cluster = new FakeCluster().initialised();
     cluster.worker.unreachable = true;
-    const { error } = await captureConsole(() => joinWorker(joinInputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => createWorkerJoin(joinInputs(), fakeOpener(cluster.hosts())));
     assert.match(error!.message, /worker01 \(root@10\.0\.0\.4:22\)/);
     assert.equal(cluster.minted.length, 0);
   });
@@ -127,7 +129,7 @@ describe("kubeadm-join provider: create", () => {
 describe("kubeadm-join provider: delete", () => {
   it("drains, deletes the Node, then resets the worker", async () => {
     const cluster = new FakeCluster().initialised().joined();
-    const { error } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => deleteWorkerJoin(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     const cp = cluster.master.commands;
     const drain = cp.findIndex((c) =>
@@ -150,7 +152,7 @@ describe("kubeadm-join provider: delete", () => {
         'error when evicting pods/"web-0" -n "default" (will retry after 5s): Cannot evict pod as it would violate the pod\'s disruption budget.\n' +
         'error: unable to drain node "worker01" due to error: global timeout reached: 300s, continuing command...\n',
     }));
-    const { error } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => deleteWorkerJoin(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.ok(error);
     assert.match(error.message, /^drain of node worker01 failed on the control plane master01 \(root@10\.0\.0\.3:22\)/);
     assert.match(error.message, /disruption budget/);
@@ -165,7 +167,7 @@ describe("kubeadm-join provider: delete", () => {
     cluster.master.on(/'drain'/, () => ({ code: 1, stderr: 'error: unable to drain node "worker01"\n' }));
     const props = joinOutputs();
     props.cluster = { ...props.cluster, drain: { force: true, timeoutSeconds: 30 } };
-    const { error, lines } = await captureConsole(() => deleteWorker(props, fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteWorkerJoin(props, fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.ok(lines.some((l) => l.startsWith("warning: [worker01] drain of node worker01 failed")));
     assert.equal(cluster.nodes.has("worker01"), false);
@@ -175,7 +177,7 @@ describe("kubeadm-join provider: delete", () => {
   it("succeeds with a warning when the worker is gone: no drain, the Node is still deleted", async () => {
     const cluster = new FakeCluster().initialised().joined();
     cluster.worker.unreachable = true;
-    const { error, lines } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteWorkerJoin(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.ok(lines.some((l) => l.startsWith("warning: [worker01] ssh worker01 (root@10.0.0.4:22)")));
     assert.ok(!cluster.master.commands.some((c) => c.includes("'drain'")));
@@ -185,7 +187,7 @@ describe("kubeadm-join provider: delete", () => {
   it("succeeds with a warning when the worker was already reset", async () => {
     const cluster = new FakeCluster().initialised();
     cluster.nodes.add("worker01");
-    const { error, lines } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteWorkerJoin(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("already reset")));
     assert.ok(!cluster.master.commands.some((c) => c.includes("'drain'")));
@@ -195,7 +197,7 @@ describe("kubeadm-join provider: delete", () => {
   it("still resets the worker when the control plane is unreachable, with a warning", async () => {
     const cluster = new FakeCluster().joined();
     cluster.master.unreachable = true;
-    const { error, lines } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
+    const { error, lines } = await captureConsole(() => deleteWorkerJoin(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.ok(lines.some((l) => l.startsWith("warning: ") && l.includes("kubectl delete node worker01")));
     assert.equal(cluster.worker.resetRuns(), 1);
@@ -203,7 +205,7 @@ describe("kubeadm-join provider: delete", () => {
 
   it("does not reset a worker that now belongs to another cluster", async () => {
     const cluster = new FakeCluster().initialised().joined(OTHER_CA.certPem);
-    const { error } = await captureConsole(() => deleteWorker(joinOutputs(), fakeOpener(cluster.hosts())));
+    const { error } = await captureConsole(() => deleteWorkerJoin(joinOutputs(), fakeOpener(cluster.hosts())));
     assert.equal(error, undefined, error?.message);
     assert.equal(cluster.worker.resetRuns(), 0);
     assert.ok(!cluster.master.commands.some((c) => c.includes("'drain'")));
@@ -213,11 +215,11 @@ describe("kubeadm-join provider: delete", () => {
 describe("kubeadm-join provider: read (refresh)", () => {
   it("reports the worker gone when it was reset, or its Node deleted", async () => {
     const reset = new FakeCluster().initialised();
-    const first = await captureConsole(() => readWorker("worker01", joinOutputs(), fakeOpener(reset.hosts())));
+    const first = await captureConsole(() => readWorkerJoin("worker01", joinOutputs(), fakeOpener(reset.hosts())));
     assert.equal(first.result!.id, "");
     const deleted = new FakeCluster().initialised().joined();
     deleted.nodes.delete("worker01");
-    const second = await captureConsole(() => readWorker("worker01", joinOutputs(), fakeOpener(deleted.hosts())));
+    const second = await captureConsole(() => readWorkerJoin("worker01", joinOutputs(), fakeOpener(deleted.hosts())));
     assert.equal(second.result!.id, "");
   });
 
@@ -226,7 +228,9 @@ describe("kubeadm-join provider: read (refresh)", () => {
     cluster.master.on(/'get' 'node' 'worker01' '-o' 'json'/, () => ({
       stdout: JSON.stringify({ metadata: { labels: { tier: "db", "kubernetes.io/os": "linux" } } }),
     }));
-    const { result } = await captureConsole(() => readWorker("worker01", joinOutputs(), fakeOpener(cluster.hosts())));
+    const { result } = await captureConsole(() =>
+      readWorkerJoin("worker01", joinOutputs(), fakeOpener(cluster.hosts())),
+    );
     assert.equal(result!.id, "worker01");
     assert.deepEqual(result!.props!.node.labels, { tier: "db" });
   });
@@ -236,7 +240,7 @@ describe("kubeadm-join provider: read (refresh)", () => {
       const cluster = new FakeCluster().initialised().joined();
       cluster[down].unreachable = true;
       const props = joinOutputs();
-      const { result } = await captureConsole(() => readWorker("worker01", props, fakeOpener(cluster.hosts())));
+      const { result } = await captureConsole(() => readWorkerJoin("worker01", props, fakeOpener(cluster.hosts())));
       assert.deepEqual(result, { id: "worker01", props });
     }
   });

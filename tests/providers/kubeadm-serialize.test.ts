@@ -3,8 +3,8 @@
 import { strict as assert } from "assert";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { kubeadmInitProvider, kubeadmInitProviderStored } from "../../providers/master-node/create";
-import { kubeadmJoinProviderStored } from "../../providers/worker-join/create";
+import { kubeadmInitProvider, kubeadmInitProviderStored } from "../../providers/master-node";
+import { kubeadmJoinProviderStored } from "../../providers/worker-join";
 import { kubeadmControlPlaneJoinProviderStored } from "../../providers/control-plane-join";
 import { ControlPlaneJoin } from "../../components/control-plane-join";
 import { CP1, CP2, cpJoinInputs, cpJoinOutputs, HA_SPEC } from "./control-plane-fakes";
@@ -33,9 +33,9 @@ const requireFromString = require("require-from-string") as (
 
 describe("kubeadm providers, as the engine stores them", () => {
   for (const [name, provider] of [
-    ["kubeadm-init", kubeadmInitProviderStored],
-    ["kubeadm-join", kubeadmJoinProviderStored],
-    ["kubeadm-control-plane-join", kubeadmControlPlaneJoinProviderStored],
+    ["master-node", kubeadmInitProviderStored],
+    ["worker-join", kubeadmJoinProviderStored],
+    ["control-plane-join", kubeadmControlPlaneJoinProviderStored],
   ] as const) {
     describe(name, () => {
       const text = provider.text;
@@ -55,9 +55,9 @@ describe("kubeadm providers, as the engine stores them", () => {
         }
         const otherHash = `sha256:${"0".repeat(64)}`;
         const diff =
-          name === "kubeadm-init"
+          name === "master-node"
             ? await loaded.diff!("id", initOutputs(), { ...initInputs(), node: { ...initInputs().node, name: "x" } })
-            : name === "kubeadm-join"
+            : name === "worker-join"
               ? await loaded.diff!("id", joinOutputs(), { ...joinInputs(), caCertHash: otherHash })
               : await loaded.diff!("id", cpJoinOutputs(), { ...cpJoinInputs(), caCertHash: otherHash });
         assert.equal(diff.changes, true);
