@@ -32,7 +32,8 @@ import { waitForApiServer } from "../node/kubectl";
 import { containsUnknown, sameData, stripUndefined } from "../shared/plain-data";
 import { ADMIN_CONF_PATH, readRequiredFile } from "../node/remote-files";
 import { KubeadmStepError } from "../shared/step-errors";
-import { connectionSecrets, isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
+import { connectionSecrets, StepReporter, unlessUnreachable, warn, type SessionOpener } from "../shared/step-reporter";
+import { stateForRead } from "../shared/kubeadm-resource";
 import { SourceProvidedResource, SourceProvider } from "../shared/provider-from-source";
 
 export const RENEW_SCRIPT_FILE = join(__dirname, "..", "scripts", "renew-certificates.sh");
@@ -195,8 +196,8 @@ export function readCertificates(
   const reporter = new StepReporter(name);
   return reporter.run(async () => {
     reporter.begin("refresh", describeTarget(props.connection));
-    try {
-      return await open(
+    const refreshed = await unlessUnreachable(reporter, "Refresh keeps the certificates' recorded expiry.", () =>
+      open(
         props.connection,
         async (session) => {
           let expiration: CertificateExpiration;
@@ -233,15 +234,9 @@ export function readCertificates(
           secrets: [...connectionSecrets(props.connection), ...(props.kubeconfig ? [props.kubeconfig] : [])],
           onOutput: reporter.onOutput,
         },
-      );
-    } catch (error) {
-      if (isUnreachable(error)) {
-        reporter.failed();
-        warn(name, `${error.message}. Refresh keeps the certificates' recorded expiry.`);
-        return { id, props };
-      }
-      throw error;
-    }
+      ),
+    );
+    return refreshed ?? { id, props };
   });
 }
 
@@ -266,9 +261,7 @@ export function certificateRenewalProviderWith(
       return { outs: await converge(news, open, { renewedAt: olds.renewedAt, etcdSnapshot: olds.etcdSnapshot }) };
     },
     async read(id: string, props?: CertificateRenewalOutputs) {
-      // Import is not supported for dynamic resources (pulumi#16175): refresh always passes the state.
-      if (props === undefined) throw new Error(`cannot read ${id} without its state (import is not supported)`);
-      return readCertificates(id, props, open);
+      return readCertificates(id, stateForRead(id, props), open);
     },
     // Nothing on the host is this resource's own: the node's reset removes the certificates with the rest.
     async delete() {},

@@ -15,7 +15,7 @@ import { SecretMasker } from "../../ssh";
 import { onAnsweringControlPlane } from "../node/answering-control-plane";
 import { deleteUploadedCertificates, mintCertificateKey, uploadCertificates } from "../node/certificate-upload";
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
-import { hashOfPem, type HostState } from "../node/host-state";
+import { hostCluster, warnResettingForeign, type HostState } from "../node/host-state";
 import { createBootstrapToken } from "../node/join-token";
 import { placeKubeVip } from "../node/kube-vip-static-pod";
 import { nodeStatus, waitForNode } from "../node/kubectl";
@@ -41,7 +41,7 @@ export function controlPlaneJoinOutputs(
 
 /** Already joined to this cluster as a control plane, as far as the node itself can tell. */
 function looksJoined(state: HostState, caCertHash: string): boolean {
-  return hashOfPem(state.caCertPem) === caCertHash && state.kubeletConf && state.apiserverManifest;
+  return hostCluster(state, { caCertHash }) === "ours" && state.kubeletConf && state.apiserverManifest;
 }
 
 export function createControlPlaneJoin(
@@ -64,12 +64,7 @@ async function joinSteps(
     looking: "looking for an existing or partial control plane",
     step: "kubeadm join --control-plane",
   });
-  if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== inputs.caCertHash) {
-    warn(
-      node.name,
-      `${nodeTarget} holds kubeadm state of another cluster (its ca.crt is not this cluster's CA): resetting it`,
-    );
-  }
+  if (hostCluster(state, inputs) === "foreign") warnResettingForeign(node.name, nodeTarget);
 
   // Minted before any session, so every session that could print it masks it.
   const certificateKey = mintCertificateKey();

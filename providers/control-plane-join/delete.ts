@@ -14,17 +14,15 @@ import { describeTarget, SecretMasker } from "../../ssh";
 import { onAnsweringControlPlane } from "../node/answering-control-plane";
 import type { KubeadmControlPlaneJoinOutputs } from "./inputs";
 import { quorumAfterRemoval, quorumRefusal, readControlPlaneMembers } from "../node/etcd-quorum";
-import { hashOfPem, inspectHost } from "../node/host-state";
+import { removalCondition } from "../node/joined-node";
 import { kubectl, nodeStatus, retrying } from "../node/kubectl";
 import { drainNode } from "../node/drain";
 import { resetNode } from "../node/reset";
 import { KubeadmStepError } from "../shared/step-errors";
-import { connectionSecrets, isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
+import { connectionSecrets, StepReporter, unlessUnreachable, warn, type SessionOpener } from "../shared/step-reporter";
 
 /** What kubeadm reset prints (a klog warning) when its remove-etcd-member phase failed. */
 export const ETCD_MEMBER_NOT_REMOVED = /Failed to remove etcd member[^\n]*/;
-
-type NodeCondition = "joined" | "reset" | "foreign" | "unreachable";
 
 /** How to finish by hand what could not be done: remove the member with etcdctl from the etcd Pod. */
 export function manualMemberRemoval(node: string, helper: string): string {
@@ -55,16 +53,13 @@ async function deleteSteps(
 
   // 1. The node as it is now.
   reporter.begin("delete", `removing control-plane node ${describeTarget(props.connection)} from the cluster`);
-  let condition: NodeCondition = "unreachable";
-  try {
-    const state = await open(props.connection, (session) => inspectHost(session), sessionOptions);
-    if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== props.caCertHash) condition = "foreign";
-    else condition = state.kubeletConf ? "joined" : "reset";
-  } catch (error) {
-    if (!isUnreachable(error)) throw error;
-    reporter.failed();
-    warn(name, `${error.message}. The node is gone: it cannot be drained or reset.`);
-  }
+  const condition = await removalCondition(
+    props.connection,
+    props.caCertHash,
+    open,
+    reporter,
+    "The node is gone: it cannot be drained or reset.",
+  );
   if (condition === "foreign") {
     warn(name, "the node now belongs to another cluster (its ca.crt is not this cluster's CA): it is not reset");
   }
@@ -103,17 +98,22 @@ async function deleteSteps(
 
       // 4. Reset: kubeadm reset removes the etcd member.
       if (condition === "joined" || condition === "reset") {
-        const reset = await open(
-          props.connection,
-          (session) =>
-            resetNode(session, props.resetScript, reporter, "kubeadm reset -f (removes its etcd member) and cleanup"),
-          sessionOptions,
-        ).catch((error) => {
-          if (!isUnreachable(error)) throw error;
-          reporter.failed();
-          warn(name, `${error.message}. The node could not be reset; ${manualMemberRemoval(name, helper.name)}.`);
-          return undefined;
-        });
+        const reset = await unlessUnreachable(
+          reporter,
+          `The node could not be reset; ${manualMemberRemoval(name, helper.name)}.`,
+          () =>
+            open(
+              props.connection,
+              (session) =>
+                resetNode(
+                  session,
+                  props.resetScript,
+                  reporter,
+                  "kubeadm reset -f (removes its etcd member) and cleanup",
+                ),
+              sessionOptions,
+            ),
+        );
         const failure = reset && ETCD_MEMBER_NOT_REMOVED.exec(`${reset.stdout}\n${reset.stderr}`);
         if (failure) {
           warn(name, `kubeadm reset said: ${failure[0].trim()}. ${manualMemberRemoval(name, helper.name)}.`);

@@ -6,13 +6,11 @@
 // Unreachable node, or no other control-plane node answering: a warning, and the state stays as it was.
 import { describeTarget } from "../../ssh";
 import { NoControlPlaneAnswers, onAnsweringControlPlane } from "../node/answering-control-plane";
+import { inspectHost } from "../node/host-state";
+import { notJoinedReason, refreshLabels } from "../node/joined-node";
+import { goneOutcome, type ReadOutcome } from "../shared/kubeadm-resource";
+import { StepReporter, unlessUnreachable, warn, type SessionOpener } from "../shared/step-reporter";
 import type { KubeadmControlPlaneJoinOutputs } from "./inputs";
-import { hashOfPem, inspectHost } from "../node/host-state";
-import type { ReadOutcome } from "../master-node/read";
-import { nodeStatus } from "../node/kubectl";
-import { liveLabels, readLiveNode } from "../node/live-cluster";
-import { stripUndefined } from "../shared/plain-data";
-import { isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
 
 export function readControlPlaneJoin(
   id: string,
@@ -30,49 +28,34 @@ async function readSteps(
   reporter: StepReporter,
 ): Promise<ReadOutcome<KubeadmControlPlaneJoinOutputs>> {
   const name = props.node.name;
+  const unchanged = { id, props };
   reporter.begin("refresh", describeTarget(props.connection));
-  const gone = (reason: string): ReadOutcome<KubeadmControlPlaneJoinOutputs> => {
-    warn(
+  const gone = (reason: string) =>
+    goneOutcome<KubeadmControlPlaneJoinOutputs>(
       name,
-      `the control-plane node is no longer part of the cluster (${reason}): refresh removes it from the stack ` +
-        "and the next `pulumi up` joins it again",
+      `the control-plane node is no longer part of the cluster (${reason})`,
+      "joins it again",
     );
-    return { id: "" };
-  };
-  try {
-    const state = await open(props.connection, (session) => inspectHost(session), {
-      label: name,
-      onOutput: reporter.onOutput,
-    });
-    if (!state.kubeletConf) return gone("kubelet.conf is missing");
-    if (!state.apiserverManifest) return gone("the kube-apiserver manifest is missing");
-    if (hashOfPem(state.caCertPem) !== props.caCertHash) return gone("its ca.crt is not this cluster's CA");
-  } catch (error) {
-    if (!isUnreachable(error)) throw error;
-    reporter.failed();
-    warn(name, `${error.message}. Refresh keeps the node's state as it was.`);
-    return { id, props };
-  }
+  const state = await unlessUnreachable(reporter, "Refresh keeps the node's state as it was.", () =>
+    open(props.connection, (session) => inspectHost(session), { label: name, onOutput: reporter.onOutput }),
+  );
+  if (state === undefined) return unchanged;
+  const notJoined = notJoinedReason(state, props.caCertHash, true);
+  if (notJoined !== undefined) return gone(notJoined);
   try {
     return await onAnsweringControlPlane(
       { node: name, candidates: props.controlPlanes, purpose: "refresh" },
       open,
       reporter,
-      async (cp) => {
-        const status = await nodeStatus(cp, name);
-        if (status.kind === "absent") return gone(`the cluster has no Node ${name}`);
-        const live = status.kind === "present" ? await readLiveNode(cp, name) : undefined;
-        if (live === undefined) {
-          warn(name, `${cp.target} did not answer for Node ${name}; its labels are not checked`);
-          return { id, props };
-        }
-        const refreshed = { ...props, node: { ...props.node, labels: liveLabels(props.node.labels, live.labels) } };
-        return { id, props: stripUndefined(refreshed) };
-      },
+      (cp) =>
+        refreshLabels(cp, id, props, gone, {
+          absent: `the cluster has no Node ${name}`,
+          noAnswer: `${cp.target} did not answer for Node ${name}; its labels are not checked`,
+        }),
     );
   } catch (error) {
     if (!(error instanceof NoControlPlaneAnswers)) throw error;
     warn(name, `${error.message}\nRefresh keeps the node's state as it was.`);
-    return { id, props };
+    return unchanged;
   }
 }

@@ -11,7 +11,7 @@ import { ADMIN_KUBECONFIG, SUPER_ADMIN_KUBECONFIG } from "../../kubeadm/kube-vip
 import { generateBootstrapToken, generateCertificateKey } from "../../kubeadm/token";
 import { describeTarget, SecretMasker, shellCommand, type RemoteSession } from "../../ssh";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
-import { inspectHost, requireKubeadm } from "../node/host-state";
+import { hostCluster, inspectHost, requireKubeadm, warnResettingForeign } from "../node/host-state";
 import { createBootstrapToken } from "../node/join-token";
 import { listControlPlaneNodes } from "../node/etcd-quorum";
 import { runKubeadmStep } from "../node/kubeadm-step";
@@ -25,7 +25,6 @@ import {
   INIT_CONFIG_PATH,
   readRequiredFile,
   removeRemoteFile,
-  sameCertificate,
   uploadClusterCa,
   uploadKubeadmConfig,
 } from "../node/remote-files";
@@ -223,18 +222,13 @@ async function initSteps(
       reporter.begin("inspect", "looking for an existing or partial control plane");
       const state = await inspectHost(session);
       requireKubeadm(state, session.target, "kubeadm init");
-      const ours = sameCertificate(state.caCertPem, inputs.caCertPem);
-      if (ours && state.adminConf && state.apiserverManifest) {
+      const owner = hostCluster(state, { caCertPem: inputs.caCertPem });
+      if (owner === "ours" && state.adminConf && state.apiserverManifest) {
         const adopted = await adoptControlPlane(session, inputs, reporter);
         if (adopted !== undefined) return adopted;
       }
       if (state.footprint) {
-        if (state.caCertPem !== undefined && !ours) {
-          warn(
-            node.name,
-            `${session.target} holds kubeadm state of another cluster (its ca.crt is not this cluster's CA): resetting it`,
-          );
-        }
+        if (owner === "foreign") warnResettingForeign(node.name, session.target);
         await resetNode(
           session,
           inputs.resetScript,

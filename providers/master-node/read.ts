@@ -9,17 +9,13 @@
 // Unreachable: a warning, and the state stays as it was (a host that is down for maintenance must not be
 // dropped from the stack by a refresh).
 import { describeTarget } from "../../ssh";
-import { inspectHost } from "../node/host-state";
+import { hostCluster, inspectHost } from "../node/host-state";
 import type { KubeadmInitOutputs } from "./inputs";
 import { liveClusterSettings, liveLabels, readClusterConfiguration, readLiveNode } from "../node/live-cluster";
 import { stripUndefined } from "../shared/plain-data";
-import { ADMIN_CONF_PATH, sameCertificate } from "../node/remote-files";
-import { isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
-
-export interface ReadOutcome<T> {
-  id: string;
-  props?: T;
-}
+import { ADMIN_CONF_PATH } from "../node/remote-files";
+import { goneOutcome, type ReadOutcome } from "../shared/kubeadm-resource";
+import { StepReporter, unlessUnreachable, warn, type SessionOpener } from "../shared/step-reporter";
 
 export function readMasterNode(
   id: string,
@@ -38,27 +34,23 @@ async function readSteps(
 ): Promise<ReadOutcome<KubeadmInitOutputs>> {
   const name = props.node.name;
   reporter.begin("refresh", describeTarget(props.connection));
-  try {
-    return await open(
+  const refreshed = await unlessUnreachable(reporter, "Refresh keeps the control plane's state as it was.", () =>
+    open(
       props.connection,
       async (session) => {
         const state = await inspectHost(session);
+        const owner = hostCluster(state, { caCertPem: props.caCertPem });
         const gone = [
           state.adminConf ? undefined : "admin.conf is missing",
           state.apiserverManifest ? undefined : "the kube-apiserver manifest is missing",
-          state.caCertPem === undefined
-            ? "ca.crt is missing"
-            : sameCertificate(state.caCertPem, props.caCertPem)
-              ? undefined
-              : "ca.crt is another cluster's CA",
+          owner === "none" ? "ca.crt is missing" : owner === "foreign" ? "ca.crt is another cluster's CA" : undefined,
         ].filter((reason): reason is string => reason !== undefined);
         if (gone.length > 0) {
-          warn(
+          return goneOutcome<KubeadmInitOutputs>(
             name,
-            `the control plane on ${session.target} is gone (${gone.join("; ")}): ` +
-              "refresh removes it from the stack and the next `pulumi up` initialises the host again",
+            `the control plane on ${session.target} is gone (${gone.join("; ")})`,
+            "initialises the host again",
           );
-          return { id: "" };
         }
         const kubeconfig = (await session.readFile(ADMIN_CONF_PATH, {})) ?? props.kubeconfig;
         const cluster = liveClusterSettings(props.cluster, await readClusterConfiguration(session));
@@ -78,13 +70,7 @@ async function readSteps(
         return { id, props: stripUndefined(refreshed) };
       },
       { label: name, secrets: [props.kubeconfig, props.bootstrapToken, props.caKeyPem], onOutput: reporter.onOutput },
-    );
-  } catch (error) {
-    if (isUnreachable(error)) {
-      reporter.failed();
-      warn(name, `${error.message}. Refresh keeps the control plane's state as it was.`);
-      return { id, props };
-    }
-    throw error;
-  }
+    ),
+  );
+  return refreshed ?? { id, props };
 }

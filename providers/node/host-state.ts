@@ -10,9 +10,11 @@ import {
   KUBELET_CONF_PATH,
   MANIFESTS_DIR,
   PKI_DIR,
+  sameCertificate,
   WORK_DIR,
 } from "./remote-files";
 import { KubeadmStepError } from "../shared/step-errors";
+import { warn } from "../shared/step-reporter";
 
 export interface HostState {
   kubeadmInstalled: boolean;
@@ -140,4 +142,20 @@ export function hashOfPem(pem: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** How a resource knows its cluster's CA: the first control plane has the certificate, joins pin its hash. */
+export type ClusterCaIdentity = { caCertPem: string } | { caCertHash: string };
+
+/** Whose kubeadm state a host holds, by its ca.crt: none (no ca.crt), this cluster's, or another cluster's. */
+export function hostCluster(state: HostState, ca: ClusterCaIdentity): "none" | "ours" | "foreign" {
+  if (state.caCertPem === undefined) return "none";
+  const ours =
+    "caCertPem" in ca ? sameCertificate(state.caCertPem, ca.caCertPem) : hashOfPem(state.caCertPem) === ca.caCertHash;
+  return ours ? "ours" : "foreign";
+}
+
+/** The warning a create gives before it resets a host that another cluster's kubeadm set up. */
+export function warnResettingForeign(node: string, target: string): void {
+  warn(node, `${target} holds kubeadm state of another cluster (its ca.crt is not this cluster's CA): resetting it`);
 }

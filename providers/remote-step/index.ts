@@ -10,11 +10,10 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../../config/spec";
 import { shellQuote } from "../../ssh/quote";
 import { withSession } from "../../ssh/session";
-import { SshConnectionError } from "../../ssh/errors";
 import { flushLog } from "../shared/engine-log";
 import { announce, formatDuration, progress, summary, warning } from "../shared/progress";
 import { sameData } from "../shared/plain-data";
-import { proveConnection } from "../shared/step-reporter";
+import { isUnreachable, proveConnection } from "../shared/step-reporter";
 import { SourceProvidedResource, SourceProvider } from "../shared/provider-from-source";
 
 export interface RemoteFile {
@@ -204,7 +203,7 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
         { label: props.node },
       );
     } catch (error) {
-      if (!(error instanceof SshConnectionError && error.failure === "unreachable")) throw error;
+      if (!isUnreachable(error)) throw error;
       warning(props.node, `${props.step}: host unreachable, not checked: ${error.message}`);
       await flushLog();
       return { id, props };
@@ -222,7 +221,7 @@ export const remoteStepProvider: pulumi.dynamic.ResourceProvider<RemoteStepInput
     } catch (error) {
       // A host that is gone has nothing left to undo; blocking the destroy of the whole stack on it helps
       // nobody (pulumi-command#104). Any other failure is real and stops the destroy.
-      if (error instanceof SshConnectionError && error.failure === "unreachable") {
+      if (isUnreachable(error)) {
         warning(olds.node, `${olds.step}: host unreachable, nothing undone: ${error.message}`);
         await flushLog();
         return;

@@ -6,12 +6,21 @@ import * as pulumi from "@pulumi/pulumi";
 import { withSession } from "../../ssh";
 import { containsUnknown } from "./plain-data";
 import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
-import type { SessionOpener } from "./step-reporter";
+import { warn, type SessionOpener } from "./step-reporter";
 
 /** What read returns: an empty id is the engine's "does not exist any more". */
 export interface ReadOutcome<T> {
   id: string;
   props?: T;
+}
+
+/**
+ * A refresh that found the node gone: a warning with what it found (`finding`) and what the next `pulumi up` then
+ * does, and the empty id that makes the resource leave the stack.
+ */
+export function goneOutcome<T>(node: string, finding: string, next: string): ReadOutcome<T> {
+  warn(node, `${finding}: refresh removes it from the stack and the next \`pulumi up\` ${next}`);
+  return { id: "" };
 }
 
 /** A value the check can judge: given, and not unknown during preview. */

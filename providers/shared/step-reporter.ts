@@ -5,7 +5,7 @@ import { SshConnectionError, type OutputStream, type RemoteSession, type Session
 import type { Connection } from "../../config/spec";
 import { flushLog } from "./engine-log";
 import { sameData } from "./plain-data";
-import { announce, formatDuration, progress, summary } from "./progress";
+import { announce, formatDuration, progress, summary, warning } from "./progress";
 
 /**
  * Follows one node through the steps of one provider operation. A session has one onOutput for all its
@@ -86,6 +86,25 @@ export { warning as warn } from "./progress";
 /** The host could not be reached, or the connection broke: the case delete and refresh tolerate. */
 export function isUnreachable(error: unknown): error is SshConnectionError {
   return error instanceof SshConnectionError && error.failure === "unreachable";
+}
+
+/**
+ * Runs what needs a host that delete or refresh can go on without: when the host cannot be reached, the current step
+ * closes as failed, a warning gives SSH's message and then `consequence`, and the result is undefined.
+ */
+export async function unlessUnreachable<T>(
+  reporter: StepReporter,
+  consequence: string,
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isUnreachable(error)) throw error;
+    reporter.failed();
+    warning(reporter.node, `${error.message}. ${consequence}`);
+    return undefined;
+  }
 }
 
 /** The way the providers open SSH sessions: `withSession` in production, a fake in unit tests. */

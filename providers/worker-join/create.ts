@@ -6,14 +6,14 @@
 // A failed join resets the worker and deletes the token before the error is raised.
 import { tokenId } from "../../kubeadm/token";
 import { describeTarget, SecretMasker } from "../../ssh";
-import { hashOfPem } from "../node/host-state";
+import { hostCluster, warnResettingForeign } from "../node/host-state";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
 import { createBootstrapToken } from "../node/join-token";
 import { nodeStatus, waitForNode } from "../node/kubectl";
 import { deleteJoinToken, inspectJoiningNode, joinOnNode, labelJoinedNode } from "../node/join-command";
 import { stripUndefined } from "../shared/plain-data";
 import { KubeadmStepError } from "../shared/step-errors";
-import { connectionSecrets, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
+import { connectionSecrets, StepReporter, type SessionOpener } from "../shared/step-reporter";
 
 /** How long the kubelet gets to register its Node after `kubeadm join` finished. */
 export const REGISTER_WAIT_SECONDS = 120;
@@ -47,13 +47,13 @@ async function joinSteps(
     looking: "looking for an existing or partial join",
     step: "kubeadm join",
   });
-  const ours = hashOfPem(state.caCertPem) === inputs.caCertHash;
+  const owner = hostCluster(state, inputs);
 
   reporter.begin("control plane", `connecting to ${controlPlane.name} (${describeTarget(controlPlane.connection)})`);
   return open(
     controlPlane.connection,
     async (cp) => {
-      if (ours && state.kubeletConf) {
+      if (owner === "ours" && state.kubeletConf) {
         reporter.begin("adopt", `already joined to this cluster? checking Node ${node.name} on ${controlPlane.name}`);
         const status = await nodeStatus(cp, node.name);
         if (status.kind === "present") {
@@ -62,11 +62,8 @@ async function joinSteps(
           return outputs(inputs, new Date().toISOString());
         }
         reporter.begin("adopt", `Node ${node.name} is not in the cluster: resetting and joining again`);
-      } else if (state.caCertPem !== undefined && !ours) {
-        warn(
-          node.name,
-          `${workerTarget} holds kubeadm state of another cluster (its ca.crt is not this cluster's CA): resetting it`,
-        );
+      } else if (owner === "foreign") {
+        warnResettingForeign(node.name, workerTarget);
       }
 
       reporter.begin("token", `minting a join token on ${controlPlane.name} (valid ${cluster.joinTokenTtl})`);

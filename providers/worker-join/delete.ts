@@ -9,19 +9,12 @@
 //      An unreachable control plane is a warning (the worker is still reset).
 //   3. The worker is reset with the stored reset script.
 import { describeTarget, SecretMasker, type RemoteSession } from "../../ssh";
-import { hashOfPem, inspectHost, type HostState } from "../node/host-state";
+import { removalCondition } from "../node/joined-node";
 import type { KubeadmJoinOutputs } from "./inputs";
 import { kubectl, nodeStatus } from "../node/kubectl";
 import { drainNode } from "../node/drain";
 import { resetNode } from "../node/reset";
-import { connectionSecrets, isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
-
-type WorkerCondition = "joined" | "reset" | "foreign" | "unreachable";
-
-function workerCondition(state: HostState, caCertHash: string): WorkerCondition {
-  if (state.caCertPem !== undefined && hashOfPem(state.caCertPem) !== caCertHash) return "foreign";
-  return state.kubeletConf ? "joined" : "reset";
-}
+import { connectionSecrets, StepReporter, unlessUnreachable, warn, type SessionOpener } from "../shared/step-reporter";
 
 /** Drains and deletes the Node on the control plane. Throws when the drain fails and force is off. */
 async function removeFromCluster(
@@ -61,30 +54,14 @@ async function deleteSteps(props: KubeadmJoinOutputs, open: SessionOpener, repor
     ...connectionSecrets(props.connection),
     ...connectionSecrets(props.controlPlane.connection),
   ]);
-  const tolerateUnreachable = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
-    try {
-      await fn();
-      return true;
-    } catch (error) {
-      if (!isUnreachable(error)) throw error;
-      reporter.failed();
-      warn(name, `${error.message}. ${what}`);
-      return false;
-    }
-  };
-
   // 1. The worker as it is now.
   reporter.begin("delete", `removing worker ${describeTarget(props.connection)} from the cluster`);
-  let condition = "unreachable" as WorkerCondition;
-  await tolerateUnreachable(
+  const condition = await removalCondition(
+    props.connection,
+    props.caCertHash,
+    open,
+    reporter,
     "The worker is gone: it is not drained or reset (its Node object is still deleted).",
-    async () => {
-      condition = await open(
-        props.connection,
-        async (session) => workerCondition(await inspectHost(session), props.caCertHash),
-        { label: name, onOutput: reporter.onOutput },
-      );
-    },
   );
   if (condition === "reset") {
     warn(name, "the worker has no kubelet.conf (already reset?): nothing to drain");
@@ -94,7 +71,8 @@ async function deleteSteps(props: KubeadmJoinOutputs, open: SessionOpener, repor
 
   // 2. Drain and delete the Node on the control plane.
   reporter.begin("control plane", `connecting to ${props.controlPlane.name}`);
-  await tolerateUnreachable(
+  await unlessUnreachable(
+    reporter,
     `Node ${name} could not be drained or deleted; delete it later with kubectl delete node ${name}.`,
     () =>
       open(
@@ -109,7 +87,7 @@ async function deleteSteps(props: KubeadmJoinOutputs, open: SessionOpener, repor
 
   // 3. Reset the worker.
   if (condition === "joined" || condition === "reset") {
-    await tolerateUnreachable("The worker could not be reset; reset it by hand if it comes back.", () =>
+    await unlessUnreachable(reporter, "The worker could not be reset; reset it by hand if it comes back.", () =>
       open(
         props.connection,
         async (session) => {

@@ -6,13 +6,11 @@
 // Changed: the labels this project manages are read back from the Node.
 // Unreachable worker or control plane: a warning, and the state stays as it was.
 import { describeTarget } from "../../ssh";
-import { hashOfPem, inspectHost } from "../node/host-state";
+import { inspectHost } from "../node/host-state";
+import { notJoinedReason, refreshLabels } from "../node/joined-node";
+import { goneOutcome, type ReadOutcome } from "../shared/kubeadm-resource";
+import { StepReporter, unlessUnreachable, type SessionOpener } from "../shared/step-reporter";
 import type { KubeadmJoinOutputs } from "./inputs";
-import type { ReadOutcome } from "../master-node/read";
-import { nodeStatus } from "../node/kubectl";
-import { liveLabels, readLiveNode } from "../node/live-cluster";
-import { stripUndefined } from "../shared/plain-data";
-import { isUnreachable, StepReporter, warn, type SessionOpener } from "../shared/step-reporter";
 
 export function readWorkerJoin(
   id: string,
@@ -30,46 +28,27 @@ async function readSteps(
   reporter: StepReporter,
 ): Promise<ReadOutcome<KubeadmJoinOutputs>> {
   const name = props.node.name;
-  const sessionOptions = { label: name, onOutput: reporter.onOutput };
+  const unchanged = { id, props };
+  const keptAsItWas = "Refresh keeps the worker's state as it was.";
   reporter.begin("refresh", describeTarget(props.connection));
-  const gone = (reason: string): ReadOutcome<KubeadmJoinOutputs> => {
-    warn(
-      name,
-      `the worker is no longer part of the cluster (${reason}): refresh removes it from the stack and the next ` +
-        "`pulumi up` joins it again",
-    );
-    return { id: "" };
-  };
-  try {
-    const state = await open(props.connection, (session) => inspectHost(session), sessionOptions);
-    if (!state.kubeletConf) return gone("kubelet.conf is missing");
-    if (hashOfPem(state.caCertPem) !== props.caCertHash) return gone("its ca.crt is not this cluster's CA");
-  } catch (error) {
-    if (!isUnreachable(error)) throw error;
-    reporter.failed();
-    warn(name, `${error.message}. Refresh keeps the worker's state as it was.`);
-    return { id, props };
-  }
-  try {
-    return await open(
+  const gone = (reason: string) =>
+    goneOutcome<KubeadmJoinOutputs>(name, `the worker is no longer part of the cluster (${reason})`, "joins it again");
+  const state = await unlessUnreachable(reporter, keptAsItWas, () =>
+    open(props.connection, (session) => inspectHost(session), { label: name, onOutput: reporter.onOutput }),
+  );
+  if (state === undefined) return unchanged;
+  const notJoined = notJoinedReason(state, props.caCertHash, false);
+  if (notJoined !== undefined) return gone(notJoined);
+  const refreshed = await unlessUnreachable(reporter, keptAsItWas, () =>
+    open(
       props.controlPlane.connection,
-      async (cp) => {
-        const status = await nodeStatus(cp, name);
-        if (status.kind === "absent") return gone(`the control plane has no Node ${name}`);
-        const live = status.kind === "present" ? await readLiveNode(cp, name) : undefined;
-        if (live === undefined) {
-          warn(name, `the control plane ${cp.target} did not answer for Node ${name}; its labels are not checked`);
-          return { id, props };
-        }
-        const refreshed = { ...props, node: { ...props.node, labels: liveLabels(props.node.labels, live.labels) } };
-        return { id, props: stripUndefined(refreshed) };
-      },
+      (cp) =>
+        refreshLabels(cp, id, props, gone, {
+          absent: `the control plane has no Node ${name}`,
+          noAnswer: `the control plane ${cp.target} did not answer for Node ${name}; its labels are not checked`,
+        }),
       { label: props.controlPlane.name, onOutput: reporter.onOutput },
-    );
-  } catch (error) {
-    if (!isUnreachable(error)) throw error;
-    reporter.failed();
-    warn(name, `${error.message}. Refresh keeps the worker's state as it was.`);
-    return { id, props };
-  }
+    ),
+  );
+  return refreshed ?? unchanged;
 }
