@@ -13,7 +13,7 @@
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
 import { CONTROL_PLANE_UPDATE_PATHS } from "../node/control-plane-update";
 import { WORKER_JOIN_REPLACE_PATHS } from "../worker-join/diff";
-import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
+import { diffByPaths } from "../shared/path-diff";
 
 /** The same as a worker's, for the same reasons (join-diff.ts). */
 export const CONTROL_PLANE_JOIN_REPLACE_PATHS = WORKER_JOIN_REPLACE_PATHS;
@@ -23,19 +23,11 @@ export const CONTROL_PLANE_JOIN_UPDATE_PATHS = CONTROL_PLANE_UPDATE_PATHS;
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
 
-export type ControlPlaneJoinChanges = PathChanges;
+const byPaths = diffByPaths<KubeadmControlPlaneJoinOutputs, KubeadmControlPlaneJoinInputs>({
+  replace: CONTROL_PLANE_JOIN_REPLACE_PATHS,
+  update: CONTROL_PLANE_JOIN_UPDATE_PATHS,
+  stored: CONTROL_PLANE_JOIN_STORED_PATHS,
+});
 
-export function controlPlaneJoinChanges(
-  olds: KubeadmControlPlaneJoinOutputs,
-  news: KubeadmControlPlaneJoinInputs,
-): ControlPlaneJoinChanges {
-  return pathChanges(olds, news, {
-    replace: CONTROL_PLANE_JOIN_REPLACE_PATHS,
-    update: CONTROL_PLANE_JOIN_UPDATE_PATHS,
-    stored: CONTROL_PLANE_JOIN_STORED_PATHS,
-  });
-}
-
-export function controlPlaneJoinDiff(olds: KubeadmControlPlaneJoinOutputs, news: KubeadmControlPlaneJoinInputs) {
-  return diffOfChanges(controlPlaneJoinChanges(olds, news));
-}
+export const controlPlaneJoinChanges = byPaths.changes;
+export const controlPlaneJoinDiff = byPaths.diff;

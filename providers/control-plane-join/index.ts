@@ -7,7 +7,7 @@
 // delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import type * as pulumi from "@pulumi/pulumi";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";
-import { recordingUnfinished } from "../node/unfinished-update";
+import { recordingUnfinished } from "../shared/unfinished-update";
 import { defineKubeadmResource, KubeadmResource, type KubeadmArgs } from "../shared/kubeadm-resource";
 import { createControlPlaneJoin } from "./create";
 import { deleteControlPlaneJoin } from "./delete";

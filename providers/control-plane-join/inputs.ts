@@ -4,15 +4,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import { caCertHashFailures, known } from "../shared/kubeadm-resource";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";
 import type { Connection } from "../../config/spec";
+import type { ControlPlaneRef } from "../node/answering-control-plane";
 import type { ClusterSettings, NodeSettings } from "../node/settings";
-
-/** Another control-plane node: where tokens are minted, certificates uploaded and kubectl run. */
-export interface ControlPlaneRef {
-  name: string;
-  /** Its own API server address (the certificates are uploaded from it as that node). */
-  advertiseAddress: string;
-  connection: Connection;
-}
 
 export interface KubeadmControlPlaneJoinInputs {
   /** The joining node's connection. Secret (keys): wrapped in pulumi.secret by ControlPlaneJoin. */

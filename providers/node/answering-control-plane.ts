@@ -3,10 +3,18 @@
 // API answers through its admin kubeconfig is used: adding or removing a control-plane node keeps working
 // while one of the others is down.
 import type { RemoteSession } from "../../ssh";
-import type { ControlPlaneRef } from "../control-plane-join/inputs";
+import type { Connection } from "../../config/spec";
 import { kubectl, retrying } from "./kubectl";
 import { KubeadmStepError } from "../shared/step-errors";
 import { isUnreachable, type SessionOpener, type StepReporter } from "../shared/step-reporter";
+
+/** Another control-plane node: where tokens are minted, certificates uploaded and kubectl run. */
+export interface ControlPlaneRef {
+  name: string;
+  /** Its own API server address (the certificates are uploaded from it as that node). */
+  advertiseAddress: string;
+  connection: Connection;
+}
 
 /** A few seconds of retries: through a load balancer, one request may land on an API server that just went away. */
 const READY_ATTEMPTS = 5;

@@ -8,7 +8,7 @@ import { generateCertificateKey } from "../../kubeadm/token";
 import { renderUploadCertsConfig } from "../../kubeadm/upload-certs-config";
 import { shellCommand, type RemoteSession, type SecretMasker } from "../../ssh";
 import type { ClusterSettings } from "./settings";
-import type { ControlPlaneRef } from "../control-plane-join/inputs";
+import type { ControlPlaneRef } from "./answering-control-plane";
 import { kubectl } from "./kubectl";
 import { renderTarget } from "./settings";
 import { removeRemoteFile, uploadKubeadmConfig, WORK_DIR } from "./remote-files";

@@ -2,7 +2,7 @@
 // updated in place, and those only stored. Replacement is always delete-before-replace: the old and the new
 // resource are the same host, and creating the new one first would have the old one's delete reset it.
 import { changedPaths } from "./plain-data";
-import { unfinishedPaths } from "../node/unfinished-update";
+import { unfinishedPaths } from "./unfinished-update";
 
 export interface PathLists {
   replace: readonly string[];
@@ -28,6 +28,12 @@ export function pathChanges(olds: unknown, news: unknown, paths: PathLists): Pat
     updates: paths.update.filter((path) => changed.includes(path) || unfinished.includes(path)),
     stored: changedPaths(olds, news, paths.stored),
   };
+}
+
+/** A resource's changes (what its update acts on) and diff (what the engine gets), from its path lists. */
+export function diffByPaths<O, I>(paths: PathLists) {
+  const changes = (olds: O, news: I): PathChanges => pathChanges(olds, news, paths);
+  return { changes, diff: (olds: O, news: I) => diffOfChanges(changes(olds, news)) };
 }
 
 /** What the provider's diff returns to the engine. */

@@ -12,7 +12,7 @@
 // Update with no remote work: the worker's and the control plane's connections, the reset script, and the drain
 //   settings are only stored, so later operations (delete in particular) use the new ones.
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
-import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
+import { diffByPaths } from "../shared/path-diff";
 
 export const WORKER_JOIN_REPLACE_PATHS = [
   "node.name",
@@ -27,16 +27,11 @@ export const WORKER_JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraAr
 
 export const WORKER_JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
 
-export type WorkerJoinChanges = PathChanges;
+const byPaths = diffByPaths<KubeadmJoinOutputs, KubeadmJoinInputs>({
+  replace: WORKER_JOIN_REPLACE_PATHS,
+  update: WORKER_JOIN_UPDATE_PATHS,
+  stored: WORKER_JOIN_STORED_PATHS,
+});
 
-export function workerJoinChanges(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs): WorkerJoinChanges {
-  return pathChanges(olds, news, {
-    replace: WORKER_JOIN_REPLACE_PATHS,
-    update: WORKER_JOIN_UPDATE_PATHS,
-    stored: WORKER_JOIN_STORED_PATHS,
-  });
-}
-
-export function workerJoinDiff(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
-  return diffOfChanges(workerJoinChanges(olds, news));
-}
+export const workerJoinChanges = byPaths.changes;
+export const workerJoinDiff = byPaths.diff;

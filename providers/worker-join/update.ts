@@ -13,7 +13,7 @@ import { stripUndefined } from "../shared/plain-data";
 import { KUBELET_FLAGS_PATH, readRequiredFile } from "../node/remote-files";
 import { runStepCommand } from "../shared/step-errors";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "../shared/step-reporter";
-import { recordingUnfinished } from "../node/unfinished-update";
+import { recordingUnfinished } from "../shared/unfinished-update";
 
 export function updateWorkerJoin(
   id: string,

@@ -13,7 +13,7 @@ import { updateWorkerJoin } from "../../providers/worker-join/update";
 import { rewriteKubeletFlags } from "../../providers/node/kubelet-flags";
 import { waitForHealthyKubelet } from "../../providers/node/kubelet-health";
 import { UNKNOWN_DURING_PREVIEW } from "../../providers/shared/plain-data";
-import { recordingUnfinished, UnfinishedUpdateError } from "../../providers/node/unfinished-update";
+import { recordingUnfinished, UnfinishedUpdateError } from "../../providers/shared/unfinished-update";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
 import { connection, initInputs, initOutputs, joinInputs, joinOutputs, OTHER_CA } from "./kubeadm-fixtures";
 
