@@ -28,7 +28,7 @@ export interface StepTime {
   seconds: number;
 }
 
-/** "0.4s", "23s", "2m05s" (providers/progress.ts formatDuration) back to seconds. */
+/** "0.4s", "23s", "2m05s" (providers/shared/progress.ts formatDuration) back to seconds. */
 export function parseDuration(text: string): number {
   const m = /^(?:(\d+)m)?(\d+(?:\.\d+)?)s$/.exec(text);
   if (!m) throw new Error(`not a step duration: ${text}`);

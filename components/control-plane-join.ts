@@ -1,5 +1,5 @@
 // ControlPlaneJoin: one control-plane node after the first, joined with `kubeadm join --control-plane`
-// (providers/kubeadm-control-plane-join.ts). The other control-plane nodes are passed along: whichever of them
+// (providers/control-plane-join/). The other control-plane nodes are passed along: whichever of them
 // answers mints the token, uploads the certificates, and on removal checks the etcd quorum and drains.
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../config/spec";

@@ -1,4 +1,4 @@
-// MasterNode: the first control-plane node, initialised with `kubeadm init` (providers/kubeadm-init.ts).
+// MasterNode: the first control-plane node, initialised with `kubeadm init` (providers/master-node/).
 // Its outputs feed the workers: WorkerJoin takes apiEndpoint and caCertHash as inputs, so the engine joins
 // workers only after init succeeded, and a replaced control plane replaces the workers with it.
 import * as pulumi from "@pulumi/pulumi";

@@ -1,4 +1,4 @@
-// WorkerJoin: one worker joined with `kubeadm join` (providers/kubeadm-join.ts). One per worker, each
+// WorkerJoin: one worker joined with `kubeadm join` (providers/worker-join/). One per worker, each
 // depending only on the control plane: workers join in parallel, and adding or removing one touches no other.
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeSpec } from "../config/spec";

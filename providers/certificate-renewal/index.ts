@@ -270,7 +270,7 @@ export function certificateRenewalProviderWith(
 
 export const certificateRenewalProvider = certificateRenewalProviderWith(withSession);
 
-/** What each resource stores: module text that loads the provider from the source (provider-from-source.ts). */
+/** What each resource stores: module text that loads the provider from the source (shared/provider-from-source.ts). */
 export const certificateRenewalProviderStored = new SourceProvider(
   "providers/certificate-renewal",
   "certificateRenewalProvider",

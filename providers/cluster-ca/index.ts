@@ -7,7 +7,7 @@
 // changing validityDays affects only CAs created afterwards. To renew an existing CA, replace the resource
 // explicitly (`pulumi up --replace <urn>`).
 //
-// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// Each resource stores only a stand-in that loads this provider from the source (shared/provider-from-source.ts), so
 // delete and read run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import * as pulumi from "@pulumi/pulumi";
 import { caCertHash } from "../../kubeadm/ca-hash";
@@ -101,7 +101,7 @@ export interface ClusterCaArgs {
   validityDays: pulumi.Input<number>;
 }
 
-/** What each resource stores: module text that loads clusterCaProvider from the source (provider-from-source.ts). */
+/** What each resource stores: module text that loads clusterCaProvider from the source. */
 export const clusterCaProviderStored = new SourceProvider(
   "providers/cluster-ca",
   "clusterCaProvider",

@@ -1,10 +1,10 @@
 // Joining a control-plane node: `kubeadm join --control-plane` with a token and a certificate key minted for
-// this join alone, on another control-plane node that answers (providers/answering-control-plane.ts).
+// this join alone, on another control-plane node that answers (providers/node/answering-control-plane.ts).
 //
 //   1. The node is looked at first. Already a control plane of this cluster (its CA, kubelet.conf and API
 //      server manifest, and the cluster has its Node): adopted. Anything less is reset before the join.
 //   2. On the other control-plane node: a bootstrap token, then the shared certificates uploaded again under a
-//      fresh certificate key (providers/certificate-upload.ts: the ones from `kubeadm init` expire after two
+//      fresh certificate key (providers/node/certificate-upload.ts: the ones from `kubeadm init` expire after two
 //      hours, so a node added a week later needs new ones).
 //   3. On the node: the JoinConfiguration (token, key, its own API endpoint) and `kubeadm join`. kubeadm adds
 //      the node's etcd member and starts its control-plane static Pods. A failure resets the node.

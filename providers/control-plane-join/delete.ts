@@ -2,7 +2,7 @@
 //
 //   1. The node is looked at (joined, already reset, another cluster's, or unreachable).
 //   2. On another control-plane node that answers: the quorum check. The node's etcd member goes with it, and
-//      the members left must still have a majority that answers (providers/etcd-quorum.ts); otherwise the
+//      the members left must still have a majority that answers (providers/node/etcd-quorum.ts); otherwise the
 //      removal is refused before anything is touched, with what to do instead.
 //   3. Drain (a failed drain stops the removal and uncordons the node, unless drain.force).
 //   4. The node is reset: `kubeadm reset -f` removes its etcd member (its remove-etcd-member phase, through the

@@ -6,7 +6,7 @@
 //     control plane carries over: while it is replaced these inputs are unknown);
 //   - cluster.kubernetesVersion: upgrades are out of scope.
 // Update in place, on the node itself (it has admin.conf like the first one), through kubeadm's phases as for
-// the first control-plane node (init-update.ts): component extra args, certSANs, imageRepository, kubelet
+// the first control-plane node (node/control-plane-update.ts): component extra args, certSANs, imageRepository, kubelet
 // extra args, the control-plane taint, labels; kube-vip's static Pod is rewritten or removed.
 // Update with no remote work: the connections (its own and the other control-plane nodes'), the reset script
 // and the drain settings are only stored.
@@ -15,10 +15,10 @@ import { CONTROL_PLANE_UPDATE_PATHS } from "../node/control-plane-update";
 import { WORKER_JOIN_REPLACE_PATHS } from "../worker-join/diff";
 import { diffByPaths } from "../shared/path-diff";
 
-/** The same as a worker's, for the same reasons (join-diff.ts). */
+/** The same as a worker's, for the same reasons (worker-join/diff.ts). */
 export const CONTROL_PLANE_JOIN_REPLACE_PATHS = WORKER_JOIN_REPLACE_PATHS;
 
-/** The same as the first control-plane node's: both are updated by init-update.ts. */
+/** The same as the first control-plane node's: both are updated by node/control-plane-update.ts. */
 export const CONTROL_PLANE_JOIN_UPDATE_PATHS = CONTROL_PLANE_UPDATE_PATHS;
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;

@@ -3,7 +3,7 @@
 // phases on update; refresh; and on delete a quorum check, drain, etcd member removal, Node deletion and reset
 // (delete.ts). Its dynamic type stays KubeadmControlPlaneJoin: renaming it would replace every such node.
 //
-// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// Each resource stores only a stand-in that loads this provider from the source (shared/provider-from-source.ts), so
 // delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import type * as pulumi from "@pulumi/pulumi";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";

@@ -30,7 +30,7 @@ export interface KubeadmControlPlaneJoinOutputs extends KubeadmControlPlaneJoinI
   nodeName: string;
   /** ISO 8601 time the node joined (or was found joined and adopted). */
   joinedAt: string;
-  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  /** Update paths a failed update left unfinished (providers/shared/unfinished-update.ts); absent once one finishes. */
   unfinished?: string[];
   /** The etcd snapshot the last update took on this node before it changed it. */
   etcdSnapshot?: EtcdSnapshot;

@@ -1,4 +1,4 @@
-// In-place changes of a joined control-plane node (the why of each is in control-plane-join-diff.ts): the same
+// In-place changes of a joined control-plane node (the why of each is in diff.ts): the same
 // kubeadm phases as on the first control-plane node, run on this node, minus the cluster-wide steps the first
 // node's update already does (the kubeadm-config ConfigMap, the add-ons).
 import { generateBootstrapToken } from "../../kubeadm/token";

@@ -158,7 +158,7 @@ async function adoptControlPlane(
 /**
  * The first control-plane node of a cluster made for several ("HA-ready": controlPlaneEndpoint is set) uploads
  * the shared certificates at init, as kubeadm's HA set-up does. The key is minted here and forgotten after
- * init: each control-plane join uploads the certificates again under a key of its own (certificate-upload.ts),
+ * init: each control-plane join uploads the certificates again under a key of its own (node/certificate-upload.ts),
  * because these expire two hours after init.
  */
 function uploadsCertsAtInit(cluster: KubeadmInitInputs["cluster"]): boolean {

@@ -2,7 +2,7 @@
 // create, kubeadm's own phases on update, a refresh that notices a control plane reset or changed behind Pulumi's
 // back, and a full reset on delete. Its dynamic type stays KubeadmInit: renaming it would replace every cluster.
 //
-// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// Each resource stores only a stand-in that loads this provider from the source (shared/provider-from-source.ts), so
 // delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import type * as pulumi from "@pulumi/pulumi";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";

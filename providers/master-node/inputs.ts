@@ -32,7 +32,7 @@ export interface KubeadmInitOutputs extends KubeadmInitInputs {
    * mints its own token); it is there for tools that join nodes right after init.
    */
   bootstrapToken: string;
-  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  /** Update paths a failed update left unfinished (providers/shared/unfinished-update.ts); absent once one finishes. */
   unfinished?: string[];
   /** The etcd snapshot the last update took before it changed the node (etcdSnapshots.beforeChanges). */
   etcdSnapshot?: EtcdSnapshot;

@@ -4,7 +4,7 @@
 // the API server manifest is missing (the host was reset), or ca.crt is not this cluster's CA (another
 // cluster was set up there). The dynamic-provider host passes read's id to the engine as is, and an empty id
 // is the engine's "does not exist any more".
-// Changed: the kubeadm-config ConfigMap and the Node object are read back (live-cluster.ts), so settings
+// Changed: the kubeadm-config ConfigMap and the Node object are read back (node/live-cluster.ts), so settings
 // changed behind Pulumi's back show up as a diff on the next `pulumi up`; the kubeconfig is re-read.
 // Unreachable: a warning, and the state stays as it was (a host that is down for maintenance must not be
 // dropped from the stack by a refresh).

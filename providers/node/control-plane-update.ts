@@ -7,8 +7,8 @@
 // the API server (the kubeadm-config upload, add-ons, taint, labels). Putting a bad flag back must repair the node
 // without a working API server: an update that needed the API first could never get to rewriting the manifest
 // that broke it. And the kubeadm-config ConfigMap only ever records settings the control plane ran with. A failed
-// step leaves the old outputs in state with the update's paths marked unfinished (unfinished-update.ts), so the next
-// `pulumi up` runs the update again, whether the settings were put back or kept; every step is idempotent.
+// step leaves the old outputs in state with the update's paths marked unfinished (shared/unfinished-update.ts), so
+// the next `pulumi up` runs the update again, whether the settings were put back or kept; every step is idempotent.
 import type { ExtraArgs } from "../../config/schema";
 import type { Connection } from "../../config/spec";
 import { renderInitConfig } from "../../kubeadm/init-config";

@@ -1,5 +1,5 @@
-// Draining a node before it leaves the cluster, for workers (join-delete.ts) and joined control-plane nodes
-// (control-plane-join-delete.ts). A failed drain stops the removal and uncordons the node, so it keeps serving
+// Draining a node before it leaves the cluster, for workers (worker-join/delete.ts) and joined control-plane nodes
+// (control-plane-join/delete.ts). A failed drain stops the removal and uncordons the node, so it keeps serving
 // instead of sitting cordoned; with drain.force set it is a warning and the removal goes on.
 import type { RemoteSession, SecretMasker } from "../../ssh";
 import { kubectl } from "./kubectl";

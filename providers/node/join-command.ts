@@ -1,4 +1,4 @@
-// What a worker join (kubeadm-join.ts) and a control-plane join (control-plane-join-create.ts) do alike: the
+// What a worker join (worker-join/create.ts) and a control-plane join (control-plane-join/create.ts) do alike: the
 // `kubeadm join` on the node, deleting the join token once it is over, and labelling the Node. They differ in
 // where the token is minted and in what happens around the join (certificates, etcd, kube-vip).
 import type { Connection } from "../../config/spec";

@@ -1,9 +1,9 @@
 // Resetting a node: `kubeadm reset -f` plus the cleanup it does not do (scripts/reset-node.sh).
 //
 // The script's text is an input of every kubeadm resource, read from this repository when the program runs:
-// `pulumi destroy` runs the provider code of the program on disk (provider-from-source.ts) on the outputs in state,
-// and with the script stored among them, a node is always reset by the script of the version that set it up (or
-// last updated it).
+// `pulumi destroy` runs the provider code of the program on disk (shared/provider-from-source.ts) on the outputs
+// in state, and with the script stored among them, a node is always reset by the script of the version that set
+// it up (or last updated it).
 import { readFileSync } from "fs";
 import { join } from "path";
 import type { RemoteSession, RunResult } from "../../ssh";

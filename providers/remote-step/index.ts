@@ -244,7 +244,7 @@ export interface RemoteStepArgs {
   prelude?: string;
 }
 
-/** What each resource stores: module text that loads remoteStepProvider from the source (provider-from-source.ts). */
+/** What each resource stores: module text that loads remoteStepProvider from the source. */
 export const remoteStepProviderStored = new SourceProvider(
   "providers/remote-step",
   "remoteStepProvider",

@@ -18,7 +18,7 @@ export interface PathChanges {
 
 /**
  * The changed paths of each list, between the old outputs and the new inputs. Update paths an earlier update left
- * unfinished (providers/unfinished-update.ts) count as changed whatever their values: the host may hold either.
+ * unfinished (providers/shared/unfinished-update.ts) count as changed whatever their values: the host may hold either.
  */
 export function pathChanges(olds: unknown, news: unknown, paths: PathLists): PathChanges {
   const unfinished = unfinishedPaths(olds);

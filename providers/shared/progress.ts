@@ -15,7 +15,7 @@ export type ProgressSink = (line: string, stream: OutputStream) => void;
  * kubeadm config, using etcd pod spec") that would read as alarms on a clean run.
  */
 const WARNING_LINE = /^\s*(\[WARNING [^\]]*\]|Warning: )/;
-/** kubectl drain's note on DaemonSet Pods is what `--ignore-daemonsets` (node-drain.ts) asks for, on every drain. */
+/** kubectl drain's note on DaemonSet Pods is what `--ignore-daemonsets` (node/drain.ts) asks for, on every drain. */
 const EXPECTED_WARNING = /^\s*Warning: ignoring DaemonSet-managed Pods/;
 
 /**

@@ -87,7 +87,7 @@ export function maskedMessage(error: unknown, masker: SecretMasker): string {
 
 /**
  * Runs one command of a step; a non-zero exit, a timeout or a lost connection becomes a KubeadmStepError that
- * ends with `outcome`. For steps that need no clean-up on failure (kubeadm-step.ts resets the host first).
+ * ends with `outcome`. For steps that need no clean-up on failure (node/kubeadm-step.ts resets the host first).
  */
 export async function runStepCommand(
   session: RemoteSession,

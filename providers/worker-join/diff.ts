@@ -8,7 +8,7 @@
 //   - cluster.kubernetesVersion: upgrades are out of scope; another version means another cluster.
 // Update in place:
 //   - node.labels: kubectl label on the control plane;
-//   - cluster.kubelet.extraArgs: kubeadm-flags.env is rewritten and the kubelet restarted (kubelet-flags.ts).
+//   - cluster.kubelet.extraArgs: kubeadm-flags.env is rewritten and the kubelet restarted (node/kubelet-flags.ts).
 // Update with no remote work: the worker's and the control plane's connections, the reset script, and the drain
 //   settings are only stored, so later operations (delete in particular) use the new ones.
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";

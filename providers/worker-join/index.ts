@@ -5,7 +5,7 @@
 // Each worker is its own resource that depends only on the control plane, so the engine joins workers in
 // parallel and adding or removing one touches no other.
 //
-// Each resource stores only a stand-in that loads this provider from the source (provider-from-source.ts), so
+// Each resource stores only a stand-in that loads this provider from the source (shared/provider-from-source.ts), so
 // delete and refresh run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import type * as pulumi from "@pulumi/pulumi";
 import { defineKubeadmResource, KubeadmResource, type KubeadmArgs } from "../shared/kubeadm-resource";

@@ -24,7 +24,7 @@ export interface KubeadmJoinOutputs extends KubeadmJoinInputs {
   nodeName: string;
   /** ISO 8601 time the worker joined (or was found joined and adopted). */
   joinedAt: string;
-  /** Update paths a failed update left unfinished (providers/unfinished-update.ts); absent once one finishes. */
+  /** Update paths a failed update left unfinished (providers/shared/unfinished-update.ts); absent once one finishes. */
   unfinished?: string[];
   /** Kubelet flags a failed update may have written to kubeadm-flags.env; absent once an update finishes. */
   kubeletFlagsTried?: string[];

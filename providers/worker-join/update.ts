@@ -1,8 +1,8 @@
-// In-place changes of a worker (the why of each is in join-diff.ts): labels through kubectl on the control
+// In-place changes of a worker (the why of each is in diff.ts): labels through kubectl on the control
 // plane, kubelet extra arguments by rewriting kubeadm-flags.env, restarting the kubelet and waiting until it is
 // healthy. Changes of the connections, the reset script or the drain settings only need storing: the update returns
-// the new inputs. A failed update stores nothing new but the paths it left unfinished (unfinished-update.ts) and the
-// kubelet flags it may have written, so the next update takes them out again.
+// the new inputs. A failed update stores nothing new but the paths it left unfinished (shared/unfinished-update.ts)
+// and the kubelet flags it may have written, so the next update takes them out again.
 import { describeTarget, SecretMasker, shellCommand } from "../../ssh";
 import { workerJoinChanges } from "./diff";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";

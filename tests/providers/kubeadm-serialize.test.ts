@@ -1,5 +1,5 @@
 // The kubeadm providers as the engine stores them (serialized stand-ins that load the provider from the source,
-// providers/provider-from-source.ts) and the components as a program registers them (Pulumi mocks).
+// providers/shared/provider-from-source.ts) and the components as a program registers them (Pulumi mocks).
 import { strict as assert } from "assert";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";

@@ -1,4 +1,4 @@
-// The stand-in each dynamic resource stores (providers/provider-from-source.ts), run as the engine runs it: in a
+// The stand-in each dynamic resource stores (providers/shared/provider-from-source.ts), run as the engine runs it: in a
 // fresh Node process started in the program's directory, without ts-node, loaded with require-from-string.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
