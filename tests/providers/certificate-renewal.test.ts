@@ -1,11 +1,8 @@
 // The certificate renewal resource against fake hosts: when it renews, what it runs, what it stores and says.
 import { strict as assert } from "assert";
-import {
-  certificateDiff,
-  certificateRenewalProviderWith,
-  type CertificateRenewalInputs,
-  type CertificateRenewalOutputs,
-} from "../../providers/certificate-renewal";
+import { certificateRenewalProviderWith } from "../../providers/certificate-renewal";
+import { certificateDiff } from "../../providers/certificate-renewal/diff";
+import type { CertificateRenewalInputs, CertificateRenewalOutputs } from "../../providers/certificate-renewal/inputs";
 import { captureConsole, FakeHost, fakeOpener } from "./kubeadm-fakes";
 import { controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
 
