@@ -11,6 +11,11 @@
 // provider plugin: `destroy` and `refresh` run the program's current provider code on the outputs an older version
 // stored, rather than the code stored with them. What must not change under a node (its reset script, a step's
 // undo script) is therefore stored as data in its outputs, not taken from the code.
+//
+// For the same reason a module path and export name, once stored, must keep loading a provider for as long as a
+// stack may hold them: a resource whose inputs do not change keeps the text it was created with. Moving a provider
+// leaves a re-export at the old path (providers/kubeadm-init.ts and its two siblings);
+// tests/providers/stored-provider-paths.test.ts lists every pair ever stored.
 import * as pulumi from "@pulumi/pulumi";
 
 const METHODS = ["check", "diff", "create", "read", "update", "delete"] as const;
