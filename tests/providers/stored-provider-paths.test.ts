@@ -1,6 +1,6 @@
-// What stacks created before providers/ was sorted by resource stored as each resource's provider: a module path
-// and an export name (shared/provider-from-source.ts). Delete and refresh load the provider from what the state
-// stored, so each of these pairs must keep loading a provider, in a fresh process as the engine's has it.
+// Every (module path, export name) a resource has stored as its provider (shared/provider-from-source.ts), those of
+// stacks created before providers/ was sorted by resource first. Delete and refresh load the provider from what the
+// state stored, so each pair must keep loading a provider, in a fresh process as the engine's has it.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { certificateRenewalProvider } from "../../providers/certificate-renewal";
@@ -12,13 +12,16 @@ import { SourceProvider } from "../../providers/shared/provider-from-source";
 import { kubeadmJoinProvider } from "../../providers/worker-join";
 import { repoRoot } from "../../tools/paths";
 
-const STORED_BEFORE: [string, string, object][] = [
+const EVER_STORED: [string, string, object][] = [
   ["providers/kubeadm-init", "kubeadmInitProvider", kubeadmInitProvider],
   ["providers/kubeadm-join", "kubeadmJoinProvider", kubeadmJoinProvider],
   ["providers/kubeadm-control-plane-join", "kubeadmControlPlaneJoinProvider", kubeadmControlPlaneJoinProvider],
   ["providers/remote-step", "remoteStepProvider", remoteStepProvider],
   ["providers/cluster-ca", "clusterCaProvider", clusterCaProvider],
   ["providers/certificate-renewal", "certificateRenewalProvider", certificateRenewalProvider],
+  ["providers/master-node", "kubeadmInitProvider", kubeadmInitProvider],
+  ["providers/worker-join", "kubeadmJoinProvider", kubeadmJoinProvider],
+  ["providers/control-plane-join", "kubeadmControlPlaneJoinProvider", kubeadmControlPlaneJoinProvider],
 ];
 
 function methods(provider: object): string[] {
@@ -53,10 +56,10 @@ function loadInProviderProcess(modulePath: string, exportName: string, stored: s
   return JSON.parse(out.trim().split("\n").pop() ?? "null");
 }
 
-describe("provider paths stacks stored before providers/ was sorted by resource", function () {
+describe("provider paths stacks have stored", function () {
   this.timeout(120_000);
 
-  for (const [modulePath, exportName, current] of STORED_BEFORE) {
+  for (const [modulePath, exportName, current] of EVER_STORED) {
     it(`${modulePath} ${exportName} still loads a provider with the same methods`, () => {
       const { text } = new SourceProvider(modulePath, exportName, current);
       assert.deepEqual(loadInProviderProcess(modulePath, exportName, text), methods(current));
