@@ -23,11 +23,12 @@ export const CONTROL_PLANE_JOIN_UPDATE_PATHS = CONTROL_PLANE_UPDATE_PATHS;
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
 
-const byPaths = diffByPaths<KubeadmControlPlaneJoinOutputs, KubeadmControlPlaneJoinInputs>({
+/** The changes update acts on, and the diff the engine gets. */
+export const { changes: controlPlaneJoinChanges, diff: controlPlaneJoinDiff } = diffByPaths<
+  KubeadmControlPlaneJoinOutputs,
+  KubeadmControlPlaneJoinInputs
+>({
   replace: CONTROL_PLANE_JOIN_REPLACE_PATHS,
   update: CONTROL_PLANE_JOIN_UPDATE_PATHS,
   stored: CONTROL_PLANE_JOIN_STORED_PATHS,
 });
-
-export const controlPlaneJoinChanges = byPaths.changes;
-export const controlPlaneJoinDiff = byPaths.diff;

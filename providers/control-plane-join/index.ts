@@ -41,10 +41,6 @@ export const controlPlaneJoin = defineKubeadmResource<KubeadmControlPlaneJoinInp
 });
 
 export const kubeadmControlPlaneJoinProvider = controlPlaneJoin.provider;
-/** What each resource stores: module text that loads kubeadmControlPlaneJoinProvider from the source. */
-export const kubeadmControlPlaneJoinProviderStored = controlPlaneJoin.stored;
-
-export type KubeadmControlPlaneJoinArgs = KubeadmArgs<KubeadmControlPlaneJoinInputs>;
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmControlPlaneJoin`. */
 export class KubeadmControlPlaneJoin extends KubeadmResource<
@@ -55,7 +51,7 @@ export class KubeadmControlPlaneJoin extends KubeadmResource<
   declare readonly joinedAt: pulumi.Output<string>;
   declare readonly etcdSnapshot: pulumi.Output<EtcdSnapshot | undefined>;
 
-  constructor(name: string, args: KubeadmControlPlaneJoinArgs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: KubeadmArgs<KubeadmControlPlaneJoinInputs>, opts?: pulumi.CustomResourceOptions) {
     super(controlPlaneJoin, name, args, opts);
   }
 }

@@ -40,10 +40,6 @@ export const masterNode = defineKubeadmResource<KubeadmInitInputs, KubeadmInitOu
 });
 
 export const kubeadmInitProvider = masterNode.provider;
-/** What each resource stores: module text that loads kubeadmInitProvider from the source. */
-export const kubeadmInitProviderStored = masterNode.stored;
-
-export type KubeadmInitArgs = KubeadmArgs<KubeadmInitInputs>;
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmInit`. */
 export class KubeadmInit extends KubeadmResource<KubeadmInitInputs, KubeadmInitOutputs> {
@@ -53,7 +49,7 @@ export class KubeadmInit extends KubeadmResource<KubeadmInitInputs, KubeadmInitO
   declare readonly bootstrapToken: pulumi.Output<string>;
   declare readonly etcdSnapshot: pulumi.Output<EtcdSnapshot | undefined>;
 
-  constructor(name: string, args: KubeadmInitArgs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: KubeadmArgs<KubeadmInitInputs>, opts?: pulumi.CustomResourceOptions) {
     super(masterNode, name, args, opts);
   }
 }

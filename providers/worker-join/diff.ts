@@ -27,11 +27,9 @@ export const WORKER_JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraAr
 
 export const WORKER_JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
 
-const byPaths = diffByPaths<KubeadmJoinOutputs, KubeadmJoinInputs>({
+/** The changes update acts on, and the diff the engine gets. */
+export const { changes: workerJoinChanges, diff: workerJoinDiff } = diffByPaths<KubeadmJoinOutputs, KubeadmJoinInputs>({
   replace: WORKER_JOIN_REPLACE_PATHS,
   update: WORKER_JOIN_UPDATE_PATHS,
   stored: WORKER_JOIN_STORED_PATHS,
 });
-
-export const workerJoinChanges = byPaths.changes;
-export const workerJoinDiff = byPaths.diff;

@@ -33,17 +33,13 @@ export const workerJoin = defineKubeadmResource<KubeadmJoinInputs, KubeadmJoinOu
 });
 
 export const kubeadmJoinProvider = workerJoin.provider;
-/** What each resource stores: module text that loads kubeadmJoinProvider from the source. */
-export const kubeadmJoinProviderStored = workerJoin.stored;
-
-export type KubeadmJoinArgs = KubeadmArgs<KubeadmJoinInputs>;
 
 /** Dynamic type `pulumi-nodejs:dynamic/pulumi-kubeadm:KubeadmJoin`. */
 export class KubeadmJoin extends KubeadmResource<KubeadmJoinInputs, KubeadmJoinOutputs> {
   declare readonly nodeName: pulumi.Output<string>;
   declare readonly joinedAt: pulumi.Output<string>;
 
-  constructor(name: string, args: KubeadmJoinArgs, opts?: pulumi.CustomResourceOptions) {
+  constructor(name: string, args: KubeadmArgs<KubeadmJoinInputs>, opts?: pulumi.CustomResourceOptions) {
     super(workerJoin, name, args, opts);
   }
 }

@@ -3,9 +3,9 @@
 import { strict as assert } from "assert";
 import { join } from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { kubeadmInitProvider, kubeadmInitProviderStored } from "../../providers/master-node";
-import { kubeadmJoinProviderStored } from "../../providers/worker-join";
-import { kubeadmControlPlaneJoinProviderStored } from "../../providers/control-plane-join";
+import { kubeadmInitProvider, masterNode } from "../../providers/master-node";
+import { workerJoin } from "../../providers/worker-join";
+import { controlPlaneJoin } from "../../providers/control-plane-join";
 import { ControlPlaneJoin } from "../../components/control-plane-join";
 import { CP1, CP2, cpJoinInputs, cpJoinOutputs, HA_SPEC } from "./control-plane-fakes";
 import { readResetScript } from "../../providers/node/reset";
@@ -33,9 +33,9 @@ const requireFromString = require("require-from-string") as (
 
 describe("kubeadm providers, as the engine stores them", () => {
   for (const [name, provider] of [
-    ["master-node", kubeadmInitProviderStored],
-    ["worker-join", kubeadmJoinProviderStored],
-    ["control-plane-join", kubeadmControlPlaneJoinProviderStored],
+    ["master-node", masterNode.stored],
+    ["worker-join", workerJoin.stored],
+    ["control-plane-join", controlPlaneJoin.stored],
   ] as const) {
     describe(name, () => {
       const text = provider.text;
