@@ -1,5 +1,5 @@
 // The SSH layer's public API, for providers and components.
-export { withSession } from "./session";
+export { connectionSecrets, withSession } from "./session";
 export type { OutputStream, RemoteSession, RunOptions, RunResult, SessionOptions, UploadOptions } from "./session";
 export { shellCommand, shellQuote } from "../config/quote";
 export { SecretMasker, LineSplitter, SECRET_PLACEHOLDER, MIN_SECRET_LENGTH } from "./mask";
