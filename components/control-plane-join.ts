@@ -6,6 +6,7 @@ import type { NodeSpec } from "../config/spec";
 import { CertificateRenewal } from "../providers/certificate-renewal";
 import { KubeadmControlPlaneJoin } from "../providers/control-plane-join";
 import { joiningNodeInputs, type NodeJoinArgs } from "./node-join";
+import { controlPlaneCertificates } from "./control-plane-certificates";
 
 export interface ControlPlaneJoinArgs extends NodeJoinArgs {
   /** The other control-plane nodes, the first (kubeadm init) one first. */
@@ -41,16 +42,10 @@ export class ControlPlaneJoin extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.dependsOn },
     );
-    this.certificates = new CertificateRenewal(
-      `${name}-certificates`,
-      {
-        connection: pulumi.secret(args.node.connection),
-        node: { name: args.node.name },
-        renewBeforeDays: args.spec.certificates.renewBeforeDays,
-        etcdSnapshotsKeep: args.spec.etcdSnapshots.beforeChanges ? args.spec.etcdSnapshots.keep : undefined,
-      },
-      { parent: this, dependsOn: [this.join, args.certificatesAfter] },
-    );
+    this.certificates = controlPlaneCertificates(name, args.spec, args.node, {
+      parent: this,
+      dependsOn: [this.join, args.certificatesAfter],
+    });
     this.nodeName = this.join.nodeName;
     this.joinedAt = this.join.joinedAt;
     this.registerOutputs({ nodeName: this.nodeName, joinedAt: this.joinedAt });

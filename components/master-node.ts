@@ -3,6 +3,7 @@
 // workers only after init succeeded, and a replaced control plane replaces the workers with it.
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../config/spec";
+import { controlPlaneCertificates } from "./control-plane-certificates";
 import { CertificateRenewal } from "../providers/certificate-renewal";
 import { KubeadmInit } from "../providers/master-node";
 import { readResetScript } from "../providers/node/reset";
@@ -48,17 +49,13 @@ export class MasterNode extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: args.dependsOn },
     );
-    this.certificates = new CertificateRenewal(
-      `${name}-certificates`,
-      {
-        connection: pulumi.secret(node.connection),
-        node: { name: node.name },
-        renewBeforeDays: spec.certificates.renewBeforeDays,
-        etcdSnapshotsKeep: spec.etcdSnapshots.beforeChanges ? spec.etcdSnapshots.keep : undefined,
-        // Passed through, so a preview knows it: admin.conf changes when its certificate is renewed.
-        kubeconfig: pulumi.secret(this.init.kubeconfig),
-      },
+    this.certificates = controlPlaneCertificates(
+      name,
+      spec,
+      node,
       { parent: this, dependsOn: [this.init] },
+      // Passed through, so a preview knows it: admin.conf changes when its certificate is renewed.
+      pulumi.secret(this.init.kubeconfig),
     );
     this.kubeconfig = pulumi.secret(this.certificates.kubeconfig.apply((renewed) => renewed as string));
     this.apiEndpoint = this.init.apiEndpoint;

@@ -6,10 +6,9 @@ import { parseKubernetesVersion } from "./version";
 import { arrayAt, recordAt, stringAt, type CheckContext } from "./raw-view";
 import type { ConfigPath } from "./key-path";
 import { hasControlCharacter, shownValue, type Findings } from "./problem";
+import { looksLikeRegistry, PATH_COMPONENT } from "./image-reference";
 
 const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
-// One path component of an image name, per the distribution reference grammar.
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 
 /** `host` without a trailing :port (brackets of an IPv6 address kept). */
 function withoutPort(host: string): string {
@@ -40,11 +39,6 @@ export function isRegistryHost(text: string): boolean {
 function nearestRegistryHost(text: string): string | undefined {
   const host = text.replace(SCHEME, "").replace(/\/.*$/, "");
   return [host, withoutPort(host)].find((candidate) => candidate !== "" && isRegistryHost(candidate));
-}
-
-/** A reference treats its first component as a registry only when it looks like one (docker's rule). */
-function looksLikeRegistry(component: string): boolean {
-  return component === "localhost" || component.includes(".") || component.includes(":");
 }
 
 /** Why `text` is not "host[:port][/path]" for kubeadm's imageRepository, or undefined when it is. */

@@ -3,7 +3,7 @@
 import { configKey, pathArgument, type ConfigPath } from "./key-path";
 import { booleanAt, numberAt, rawHosts, recordAt, stringAt, type CheckContext, type RawRecord } from "./raw-view";
 import type { Findings } from "./problem";
-import { keyscanCommand, parseHostKeyPins } from "../ssh/host-key";
+import { keyscanCommand, parseHostKeyPins } from "./host-key-pins";
 import { encryptedPathProblem, SECRET_PLACEHOLDER, SECRET_SSH_FIELDS } from "./secret-keys";
 import { utils as ssh2Utils } from "ssh2";
 import { readLocalFile } from "./local-path";

@@ -1,6 +1,7 @@
 // Problems must name the key exactly as the user writes it with `pulumi config set --path`,
 // so that the message can be acted on without translating an internal path.
-import { PROJECT } from "./schema";
+/** The namespace of every config key: the Pulumi project's name. */
+export const PROJECT = "pulumi-kubeadm";
 
 /** A location inside the project's config: top-level key, then object keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;

@@ -1,13 +1,14 @@
 // The program's entry to its configuration: read every key of the project's namespace from the
 // engine, validate, and stop the deployment with one readable error listing every problem.
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, type ClusterConfigInput } from "./schema";
+import type { ClusterConfigInput } from "./schema";
+import { PROJECT } from "./key-path";
 import type { ClusterSpec } from "./spec";
 import { validateConfig, type Problem } from "./validate";
 import { resolveConfig } from "./resolve";
 import { decodeTopLevelValue } from "./engine-values";
 import { secretKeysPresent } from "./secret-keys";
-import { shellQuote } from "../ssh/quote";
+import { shellQuote } from "./quote";
 
 export interface LoadedConfig {
   spec: ClusterSpec;

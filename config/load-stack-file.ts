@@ -3,12 +3,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { PROJECT } from "./schema";
 import type { ClusterSpec } from "./spec";
 import { validateConfig, type Problem, type ValidationResult } from "./validate";
 import { resolveConfig } from "./resolve";
 import { expectsString } from "./schema-lookup";
-import { configKey, pathArgument, type ConfigPath } from "./key-path";
+import { configKey, pathArgument, PROJECT, type ConfigPath } from "./key-path";
 import { asRecord } from "./raw-view";
 import { engineView } from "./engine-values";
 import { SECRET_PLACEHOLDER } from "./secret-keys";

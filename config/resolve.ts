@@ -15,7 +15,7 @@ import { minorVersionOf, normalizeKubernetesVersion, parseKubernetesVersion } fr
 import { readLocalFile } from "./local-path";
 import { kubeadmFactsFor } from "./kubeadm-facts";
 // The add-ons' rule, so kube-vip's image moves to addons.imageMirror exactly as theirs do.
-import { mirrorImage } from "../components/addons/image-mirror";
+import { mirrorImage } from "./image-reference";
 
 export interface ResolveOptions {
   /** The project directory, where a relative privateKeyFile starts; the working directory by default. */

@@ -5,8 +5,6 @@
 import { z } from "zod";
 import { hasControlCharacter, shownValue } from "./problem";
 
-export const PROJECT = "pulumi-kubeadm";
-
 /** The Kubernetes version the toolchain, the lab and the defaults are built and tested against. */
 export const DEFAULT_KUBERNETES_VERSION = "v1.35.4";
 

@@ -12,7 +12,7 @@ import { writeHostsFile } from "./hosts-file";
 import { writeDemoStackFile } from "./stack-config";
 import { repoRoot } from "../tools/paths";
 import { isLoadBalancerRunning } from "./load-balancer";
-import { shellCommand } from "../ssh/quote";
+import { shellCommand } from "../config/quote";
 
 const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAULT_LAB})
 

@@ -14,7 +14,8 @@ import {
   SshConnectionError,
   type ConnectFailure,
 } from "./errors";
-import { hostKeyPolicy, sha256Fingerprint, type HostKeyPolicy } from "./host-key";
+import { sha256Fingerprint } from "../config/host-key-pins";
+import { hostKeyPolicy, type HostKeyPolicy } from "./host-key";
 
 /** One hop: the target itself or its jump host. */
 export type Endpoint = Omit<Connection, "proxy" | "sudo" | "commandTimeoutSeconds">;

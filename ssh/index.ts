@@ -1,7 +1,7 @@
 // The SSH layer's public API, for providers and components.
-export { withSession } from "./session";
+export { connectionSecrets, withSession } from "./session";
 export type { OutputStream, RemoteSession, RunOptions, RunResult, SessionOptions, UploadOptions } from "./session";
-export { shellCommand, shellQuote } from "./quote";
+export { shellCommand, shellQuote } from "../config/quote";
 export { SecretMasker, LineSplitter, SECRET_PLACEHOLDER, MIN_SECRET_LENGTH } from "./mask";
 export type { StreamMasker } from "./mask";
 export {
@@ -12,4 +12,4 @@ export {
   SshConnectionError,
 } from "./errors";
 export type { ConnectFailure } from "./errors";
-export { sha256Fingerprint, parseHostKeyPins } from "./host-key";
+export { sha256Fingerprint, parseHostKeyPins } from "../config/host-key-pins";

@@ -1,7 +1,7 @@
 // The shell text sent to hosts, built here as pure functions so that tests can check exactly what
 // runs (sudo wrapping in particular, which the test sshd cannot exercise for a non-root user).
 import { posix } from "path";
-import { shellQuote } from "./quote";
+import { shellQuote } from "../config/quote";
 
 /** How long after the local timer the remote `timeout` fires, so the local timer reports first. */
 export const REMOTE_TIMEOUT_MARGIN_SECONDS = 1;

@@ -287,10 +287,14 @@ class SshRemoteSession implements RemoteSession {
   }
 }
 
-function connectionSecrets(conn: Connection): string[] {
+/**
+ * The credentials in a connection (and its jump host's): every session masks them, and the providers mask them in
+ * messages built outside a session.
+ */
+export function connectionSecrets(conn: Connection): string[] {
   return [conn, conn.proxy]
     .flatMap((c) => [c?.privateKey, c?.privateKeyPassword, c?.password])
-    .filter((s): s is string => s !== undefined);
+    .filter((s): s is string => typeof s === "string");
 }
 
 /**

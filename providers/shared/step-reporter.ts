@@ -114,12 +114,8 @@ export type SessionOpener = <T>(
   opts?: SessionOptions,
 ) => Promise<T>;
 
-/** The credentials in a connection (and its jump host's), for masking messages built outside the session. */
-export function connectionSecrets(conn: Connection): string[] {
-  return [conn, conn.proxy]
-    .flatMap((c) => [c?.privateKey, c?.privateKeyPassword, c?.password])
-    .filter((s): s is string => typeof s === "string");
-}
+// Offered here with the rest of the steps' plumbing; the session masks the same credentials.
+export { connectionSecrets } from "../ssh";
 
 /**
  * Logs in with a changed connection before it is stored. An update that does no remote work would otherwise store a

@@ -1,7 +1,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import fc from "fast-check";
-import { imagesOf, mirrorImage, parseImageReference, rewriteImages } from "../../components/addons/image-mirror";
+import { imagesOf, rewriteImages } from "../../components/addons/image-mirror";
+import { mirrorImage, parseImageReference } from "../../config/image-reference";
 import {
   ADDON_NAMES,
   ADDONS_DIR,

@@ -9,7 +9,7 @@ import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/ste
 import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
 import { environmentPrefix } from "../../providers/remote-step";
-import { shellQuote } from "../../ssh/quote";
+import { shellQuote } from "../../config/quote";
 import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 import { labShell, type LabShell } from "../support/lab-shell";

@@ -3,14 +3,8 @@ import { execFileSync } from "child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
-import {
-  hostKeyPolicy,
-  hostPatternsMatch,
-  knownHostsEntries,
-  knownHostsName,
-  parseHostKeyPins,
-  sha256Fingerprint,
-} from "../../ssh/host-key";
+import { parseHostKeyPins, sha256Fingerprint } from "../../config/host-key-pins";
+import { hostKeyPolicy, hostPatternsMatch, knownHostsEntries, knownHostsName } from "../../ssh/host-key";
 
 interface GeneratedKey {
   line: string;

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from "fs";
 import { tmpdir } from "os";
 import { join } from "path";
 import fc from "fast-check";
-import { shellCommand, shellQuote } from "../../ssh/quote";
+import { shellCommand, shellQuote } from "../../config/quote";
 
 const SHELLS = ["/bin/sh", "/bin/bash"];
 

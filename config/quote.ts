@@ -1,4 +1,6 @@
 // The project's one quoting function: every value that reaches a remote shell goes through here.
+// It sits in config/, the bottom layer, because config's own messages print commands to paste into a shell
+// (ssh-keyscan, npm run validate); ssh/ and everything above take it from here.
 
 /**
  * Quotes `value` as a single POSIX sh word that the shell passes on byte for byte.
