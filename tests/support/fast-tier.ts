@@ -2,7 +2,7 @@
 // out lands in `npm run test:fast`, so a test that starts the lab, the Pulumi engine or a real sshd and was not
 // listed there would make the tier slow and dependent on the set-up without anyone noticing. Such a test fails to
 // load here instead, naming the module that gave it away.
-import { registerHooks } from "module";
+import * as nodeModule from "module";
 import * as path from "path";
 import { fileURLToPath } from "url";
 import { repoRoot } from "../../tools/paths";
@@ -22,7 +22,12 @@ function repoPath(url: string): string | undefined {
   return relative.startsWith("..") ? undefined : relative.split(path.sep).join("/");
 }
 
-registerHooks({
+// module.registerHooks came with Node.js 22.15; tools/env.sh puts a newer Node first on PATH.
+if (typeof nodeModule.registerHooks !== "function") {
+  throw new Error(`the fast tier needs Node.js >= 22.15 (this is ${process.version}): source tools/env.sh first`);
+}
+
+nodeModule.registerHooks({
   resolve(specifier, context, nextResolve) {
     const resolved = nextResolve(specifier, context);
     const target = repoPath(resolved.url);
