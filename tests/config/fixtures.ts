@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { ClusterConfigInput } from "../../config/schema";
-import type { Problem, ValidationResult } from "../../config/validate";
+import { validateConfig, type Problem, type ValidateOptions, type ValidationResult } from "../../config/validate";
 
 /** A syntactically real ssh-ed25519 known_hosts key: the blob names its own type, as the SSH layer checks. */
 export function ed25519HostKey(): string {
@@ -60,6 +60,14 @@ export function configWith(change: (config: ClusterConfigInput) => void): Cluste
   const config = validConfig();
   change(config);
   return config;
+}
+
+/** What validation says of the base config after `change`. */
+export function validateWith(
+  change: (config: ClusterConfigInput) => void,
+  options?: ValidateOptions,
+): ValidationResult {
+  return validateConfig(configWith(change), options);
 }
 
 function listProblems(problems: Problem[]): string {

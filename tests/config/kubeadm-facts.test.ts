@@ -8,11 +8,11 @@ import * as path from "path";
 import { KUBEADM_FACTS, supportedMinors } from "../../config/kubeadm-facts";
 import { resolveConfig } from "../../config/resolve";
 import { readKubeadmFacts, readKubeadmFactsFromProxy } from "../../tools/read-kubeadm-facts";
-import { kubeadmBinary, pinnedVersions } from "../../tools/paths";
+import { pinnedVersions } from "../../tools/paths";
+import { requireKubeadm } from "../kubeadm/real-kubeadm";
 
-function kubeadmImages(version: string, repository: string): string[] {
-  const binary = kubeadmBinary(version);
-  if (!fs.existsSync(binary)) throw new Error(`${binary} is missing: run tools/setup`);
+function kubeadmImages(context: Mocha.Context, version: string, repository: string): string[] {
+  const binary = requireKubeadm(context, version);
   const images = execFileSync(
     binary,
     ["config", "images", "list", "--kubernetes-version", `v${version}`, "--image-repository", repository],
@@ -43,9 +43,9 @@ describe("what each supported kubeadm deploys (config/kubeadm-facts.ts)", functi
 
   const versions = pinnedVersions();
   for (const version of [versions.KUBERNETES_VERSION, versions.KUBERNETES_LEGACY_VERSION]) {
-    it(`the kubeadm v${version} the set-up builds lists the same pause and etcd images`, () => {
+    it(`the kubeadm v${version} the set-up builds lists the same pause and etcd images`, function () {
       const repository = "registry.aliyuncs.com/google_containers";
-      const images = kubeadmImages(version, repository);
+      const images = kubeadmImages(this, version, repository);
       const facts = KUBEADM_FACTS[Number(version.split(".")[1])];
       assert.ok(images.includes(specFor(version, repository).containerd.sandboxImage), images.join("\n"));
       assert.ok(images.includes(`${repository}/etcd:${facts.etcdVersion}`), images.join("\n"));

@@ -1,11 +1,5 @@
 import { strict as assert } from "assert";
-import { validateConfig } from "../../config/validate";
-import type { ClusterConfigInput } from "../../config/schema";
-import { assertValid, configWith, errorAt, warningAt } from "./fixtures";
-
-function validateWith(change: (c: ClusterConfigInput) => void) {
-  return validateConfig(configWith(change));
-}
+import { assertValid, errorAt, validateWith, warningAt } from "./fixtures";
 
 describe("validateConfig: extraArgs", () => {
   it("rejects leading dashes and shows the bare flag name", () => {

@@ -1,11 +1,5 @@
 import { strict as assert } from "assert";
-import { validateConfig } from "../../config/validate";
-import type { ClusterConfigInput } from "../../config/schema";
-import { assertNoErrorAt, assertValid, configWith, ed25519HostKey, errorAt, warningAt } from "./fixtures";
-
-function validateWith(change: (c: ClusterConfigInput) => void) {
-  return validateConfig(configWith(change));
-}
+import { assertNoErrorAt, assertValid, ed25519HostKey, errorAt, validateWith, warningAt } from "./fixtures";
 
 function controlPlaneHost(index: number) {
   return { name: `master0${index}`, address: `192.0.2.${20 + index}`, hostKey: ed25519HostKey() };

@@ -1,14 +1,8 @@
 import { strict as assert } from "assert";
-import { validateConfig } from "../../config/validate";
-import type { ClusterConfigInput } from "../../config/schema";
-import { assertNoErrorAt, assertValid, configWith, errorAt, errorsAt } from "./fixtures";
+import { assertNoErrorAt, assertValid, errorAt, errorsAt, validateWith } from "./fixtures";
 
 const POD = "pulumi-kubeadm:podSubnet";
 const SERVICE = "pulumi-kubeadm:serviceSubnet";
-
-function validateWith(change: (c: ClusterConfigInput) => void) {
-  return validateConfig(configWith(change));
-}
 
 describe("validateConfig: podSubnet and serviceSubnet", () => {
   it("rejects text that is not a CIDR", () => {

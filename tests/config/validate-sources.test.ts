@@ -1,11 +1,5 @@
 import { strict as assert } from "assert";
-import { validateConfig } from "../../config/validate";
-import type { ClusterConfigInput } from "../../config/schema";
-import { assertNoErrorAt, assertValid, configWith, errorAt, warningAt } from "./fixtures";
-
-function validateWith(change: (c: ClusterConfigInput) => void) {
-  return validateConfig(configWith(change));
-}
+import { assertNoErrorAt, assertValid, errorAt, validateWith, warningAt } from "./fixtures";
 
 describe("validateConfig: imageRepository", () => {
   const KEY = "pulumi-kubeadm:imageRepository";

@@ -14,16 +14,10 @@ import {
   TEST_PRIVATE_KEY,
   TEST_PRIVATE_KEY_MARKER,
   tempDir,
+  validateWith,
   warningAt,
   writeFile,
 } from "./fixtures";
-
-function validateWith(
-  change: (c: ClusterConfigInput) => void,
-  isSecret?: (path: readonly (string | number)[]) => boolean,
-) {
-  return validateConfig(configWith(change), { isSecret });
-}
 
 describe("validateConfig: SSH credentials", () => {
   it("rejects a host with no credential anywhere and shows the --secret command", () => {
@@ -96,7 +90,7 @@ describe("validateConfig: host-key verification", () => {
 });
 
 describe("validateConfig: secrets", () => {
-  const plainEverywhere = () => false;
+  const plainEverywhere = { isSecret: () => false };
 
   it("rejects a private key stored in plain text, with the --secret command for that key", () => {
     const result = validateWith(() => undefined, plainEverywhere);
@@ -117,10 +111,7 @@ describe("validateConfig: secrets", () => {
 
   it("accepts values the loader reports as encrypted", () => {
     const secretPaths = new Set([configKey(["ssh", "privateKey"])]);
-    const result = validateWith(
-      () => undefined,
-      (path) => secretPaths.has(configKey(path)),
-    );
+    const result = validateWith(() => undefined, { isSecret: (path) => secretPaths.has(configKey(path)) });
     assertValid(result);
   });
 
@@ -158,7 +149,7 @@ describe("validateConfig: privateKeyFile", () => {
 
   function withKeyFile(change: (c: ClusterConfigInput) => void) {
     // Only privateKey counts as encrypted: a plain-text privateKeyFile must still be accepted.
-    return validateConfig(configWith(change), { baseDir: dir, isSecret: (at) => at[at.length - 1] === "privateKey" });
+    return validateWith(change, { baseDir: dir, isSecret: (at) => at[at.length - 1] === "privateKey" });
   }
 
   it("counts as a credential and needs no --secret (it is a path)", () => {

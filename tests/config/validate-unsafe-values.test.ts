@@ -7,9 +7,16 @@ import { execFileSync } from "child_process";
 import { validateConfig } from "../../config/validate";
 import type { ClusterConfigInput } from "../../config/schema";
 import { shownValue } from "../../config/problem";
-import { assertNoErrorAt, assertValid, configWith, errorAt, errorsAt, tempDir, writeFile } from "./fixtures";
-
-const validateWith = (change: (c: ClusterConfigInput) => void) => validateConfig(configWith(change));
+import {
+  assertNoErrorAt,
+  assertValid,
+  configWith,
+  errorAt,
+  errorsAt,
+  tempDir,
+  validateWith,
+  writeFile,
+} from "./fixtures";
 
 /** Every message is one line: a value's line break must not start a forged line of the report. */
 function assertOneLine(message: string): void {

@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import { registryPulls } from "../../lab/registry";
 import { LabStack } from "../support/lab-stack";
+import { difference } from "../support/snapshot-difference";
 import { sleep } from "../support/engine";
 
 const CONTROL_PLANE = "cp1";
@@ -21,16 +22,6 @@ const DATA_DIR = "/var/lib/rook-lab";
 const KUBECONFIG = "/tmp/stack.kubeconfig";
 // The host's kubectl (the real one the packages installed), its discovery cache in /tmp, out of the listings.
 const KUBECTL = `kubectl --cache-dir /tmp/kubectl-cache --kubeconfig ${KUBECONFIG}`;
-/**
- * Lines only in `after` and lines only in `before`. Links are compared by name: a rebooted host's veth gets a new
- * peer index (eth0@if3 becomes eth0@if6).
- */
-function difference(before: string | undefined, after: string): { added: string[]; removed: string[] } {
-  const lines = (text: string) => text.split("\n").map((line) => line.replace(/@if\d+$/, ""));
-  const was = new Set(lines(before ?? ""));
-  const is = new Set(lines(after));
-  return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
-}
 
 describe("add-ons on real nodes (real engine, real API server, real kubelets)", function () {
   this.timeout(900_000);

@@ -7,6 +7,7 @@
 import { strict as assert } from "assert";
 import { registryPulls } from "../../lab/registry";
 import { LabStack } from "../support/lab-stack";
+import { difference } from "../support/snapshot-difference";
 import { sleep } from "../support/engine";
 
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
@@ -19,13 +20,6 @@ const HOSTS = [
 ];
 // the real kubectl keeps a discovery cache under $HOME unless told otherwise (/tmp is not part of a snapshot)
 const KUBECTL = "kubectl --cache-dir /tmp/kubectl-cache --kubeconfig /etc/kubernetes/admin.conf";
-
-function difference(before: string | undefined, after: string): { added: string[]; removed: string[] } {
-  const lines = (text: string) => text.replace(/@if\d+/g, "").split("\n");
-  const was = new Set(lines(before ?? ""));
-  const is = new Set(lines(after));
-  return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
-}
 
 const escaped = (s: string) => s.replace(/\./g, "\\.");
 

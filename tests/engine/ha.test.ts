@@ -16,6 +16,7 @@ import * as path from "path";
 import { labDir } from "../../lab/names";
 import { kubeadmBinary } from "../../tools/paths";
 import { LabStack } from "../support/lab-stack";
+import { difference } from "../support/snapshot-difference";
 import { sleep } from "../support/engine";
 
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
@@ -56,22 +57,6 @@ interface Member {
 /** crictl exec with a filter names the container it chose on a line of its own before the command's output. */
 const jsonOf = (out: string) => out.slice(out.search(/^[[{]/m));
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/**
- * Lines only in `after` and lines only in `before`. A rebooted host has a new network namespace and veth (the
- * link's peer index, "eth0@if5", changes) and systemd gives each service with PrivateTmp a new directory under
- * /var/tmp: not leftovers.
- */
-function difference(before: string | undefined, after: string): { added: string[]; removed: string[] } {
-  const lines = (text: string) =>
-    text
-      .replace(/@if\d+/g, "")
-      .replace(/(\/var\/tmp\/systemd-private-[0-9a-f]+-[^/\n]+\.service)-\w+/g, "$1")
-      .split("\n");
-  const was = new Set(lines(before ?? ""));
-  const is = new Set(lines(after));
-  return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
-}
 
 describe("HA control plane on real nodes (real engine, load balancer as the endpoint)", function () {
   this.timeout(1_200_000);

@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LabStack } from "../support/lab-stack";
+import { difference } from "../support/snapshot-difference";
 import { pinnedDeployment } from "../support/workloads";
 import { labDir } from "../../lab/names";
 import { pinnedVersions, toolCache } from "../../tools/paths";
@@ -21,13 +22,6 @@ const HOSTS = [
 ];
 const WORKERS = ["w1", "w2", "w3"];
 const POD_SUBNET = "10.244.0.0/16";
-
-/** Lines only in `after` and lines only in `before`: what a step left behind or took away. */
-function difference(before: string | undefined, after: string): { added: string[]; removed: string[] } {
-  const was = new Set((before ?? "").split("\n"));
-  const is = new Set(after.split("\n"));
-  return { added: [...is].filter((line) => !was.has(line)), removed: [...was].filter((line) => !is.has(line)) };
-}
 
 describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)", function () {
   this.timeout(1_800_000);

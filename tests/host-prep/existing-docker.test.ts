@@ -7,8 +7,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
-import type { ClusterSpec, Connection } from "../../config/spec";
+import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
+import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
 import { environmentPrefix, remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
 import { captureConsole } from "../providers/kubeadm-fakes";
@@ -64,20 +65,7 @@ describe("HostPrep on a host that already runs Docker", function () {
   });
 
   function inputs(step: HostPrepStep): RemoteStepInputs {
-    const entry = lab!.inventory.hosts.find((candidate) => candidate.name === HOST)!;
-    const connection: Connection = {
-      host: entry.sshAddress,
-      port: entry.sshPort,
-      user: "root",
-      sudo: false,
-      privateKey: fs.readFileSync(lab!.inventory.privateKeyPath, "utf8"),
-      hostKey: entry.hostKey,
-      insecureIgnoreHostKey: false,
-      connectTimeoutSeconds: 10,
-      commandTimeoutSeconds: 300,
-      dialErrorLimit: 3,
-    };
-    return { connection, node: HOST, step: step.name, ...step };
+    return { connection: labConnection(lab!, HOST), node: HOST, step: step.name, ...step };
   }
 
   it("the lab host is as `apt-get install docker-ce` leaves it, and its docker double runs containers", async () => {

@@ -9,10 +9,10 @@ import * as path from "path";
 import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
 import { startLab, type Lab } from "../../lab";
 import { remoteStepProvider, environmentPrefix, type RemoteStepInputs } from "../../providers/remote-step";
-import type { Connection } from "../../config/spec";
 import { captureConsole } from "../providers/kubeadm-fakes";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
+import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
 
 const LAB = "swkinds";
@@ -49,20 +49,7 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
   }
 
   function inputs(host: string, hostStep: HostPrepStep): RemoteStepInputs {
-    const entry = lab!.host(host);
-    const connection: Connection = {
-      host: entry.sshAddress,
-      port: entry.sshPort,
-      user: "root",
-      sudo: false,
-      privateKey: fs.readFileSync(lab!.inventory.privateKeyPath, "utf8"),
-      hostKey: entry.hostKey,
-      insecureIgnoreHostKey: false,
-      connectTimeoutSeconds: 10,
-      commandTimeoutSeconds: 300,
-      dialErrorLimit: 3,
-    };
-    return { connection, node: host, step: hostStep.name, ...hostStep };
+    return { connection: labConnection(lab!, host), node: host, step: hostStep.name, ...hostStep };
   }
 
   /**

@@ -8,9 +8,9 @@ import * as path from "path";
 import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
 import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
+import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
 import { environmentPrefix, remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
-import type { Connection } from "../../config/spec";
 import { captureConsole } from "../providers/kubeadm-fakes";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
@@ -81,24 +81,8 @@ describe("HostPrep steps on lab hosts", function () {
     if (machineBefore) assert.deepEqual(leftovers(LAB, machineBefore), []);
   });
 
-  function connection(host: string): Connection {
-    const entry = lab!.inventory.hosts.find((candidate) => candidate.name === host)!;
-    return {
-      host: entry.sshAddress,
-      port: entry.sshPort,
-      user: "root",
-      sudo: false,
-      privateKey: fs.readFileSync(lab!.inventory.privateKeyPath, "utf8"),
-      hostKey: entry.hostKey,
-      insecureIgnoreHostKey: false,
-      connectTimeoutSeconds: 10,
-      commandTimeoutSeconds: 300,
-      dialErrorLimit: 3,
-    };
-  }
-
   function inputs(host: string, step: HostPrepStep): RemoteStepInputs {
-    return { connection: connection(host), node: host, step: step.name, ...step };
+    return { connection: labConnection(lab!, host), node: host, step: step.name, ...step };
   }
 
   it("a repository that cannot be reached on a re-run puts back the files the step wrote, naming the setting", async () => {

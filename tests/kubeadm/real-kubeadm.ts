@@ -4,18 +4,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { kubeadmBinary } from "../../tools/paths";
+import { requireSetUpTool } from "../support/set-up-tools";
 
-/**
- * The kubeadm built for `version`. Under CI=true a missing binary fails the test (a silently skipped check is
- * no check); elsewhere the test is skipped with a note saying how to get it.
- */
+/** The kubeadm the set-up built for `version`; missing, it fails the test under tools/test and skips it elsewhere. */
 export function requireKubeadm(context: Mocha.Context, version: string): string {
-  const binary = kubeadmBinary(version);
-  if (fs.existsSync(binary)) return binary;
-  const message = `kubeadm ${version} is not built (expected at ${binary}); run the set-up in tools/ to build it`;
-  if (process.env.CI === "true") throw new Error(message);
-  console.log(`      skipped: ${message}`);
-  context.skip();
+  return requireSetUpTool(context, `kubeadm ${version}`, kubeadmBinary(version));
 }
 
 export interface CommandResult {

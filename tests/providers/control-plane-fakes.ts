@@ -3,7 +3,6 @@
 // key from its config, join --control-plane checking that key, the control-plane Node list, each member's
 // /readyz, drain, delete node, reset with or without kubeadm's etcd warning).
 import { parse } from "yaml";
-import { generateBootstrapToken } from "../../kubeadm/token";
 import type {
   KubeadmControlPlaneJoinInputs,
   KubeadmControlPlaneJoinOutputs,
@@ -11,7 +10,7 @@ import type {
 import { readResetScript } from "../../providers/node/reset";
 import { clusterSettings, nodeSettings } from "../../providers/node/settings";
 import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
-import { CONTROL_PLANE_FILES, FakeHost } from "./kubeadm-fakes";
+import { answerNodeCommands, answerTokenCommands, CONTROL_PLANE_FILES, FakeHost } from "./kubeadm-fakes";
 import { CA, CA_HASH, connection, KUBECONFIG } from "./kubeadm-fixtures";
 
 export const HA_SPEC = clusterSpec("v1.35.4", {
@@ -94,17 +93,7 @@ export class FakeHaCluster {
     host.on(/'get' '--raw=\/readyz'/, () => ({
       code: this.apiDown || !host.files.has("/etc/kubernetes/admin.conf") ? 1 : 0,
     }));
-    host.on(/'kubeadm' 'token' 'create'/, () => {
-      const token = generateBootstrapToken();
-      this.tokens.add(token);
-      this.minted.push(token);
-      return { stdout: `${token}\n` };
-    });
-    host.on(/'kubeadm' 'token' 'delete' '([a-z0-9]{6})'/, (command) => {
-      const id = /'delete' '([a-z0-9]{6})'/.exec(command)?.[1];
-      for (const token of this.tokens) if (token.startsWith(`${id}.`)) this.tokens.delete(token);
-      return { stdout: `bootstrap token "${id}" deleted\n` };
-    });
+    answerTokenCommands(host, this.tokens, this.minted);
     host.on(/'kubeadm' 'init' 'phase' 'upload-certs'/, (_command, h) => {
       const config = parse((h.files.get(UPLOAD_CERTS_CONFIG) ?? "").split("---")[0]) as { certificateKey: string };
       this.secretKey = config.certificateKey;
@@ -155,23 +144,7 @@ export class FakeHaCluster {
         .map(([, , name]) => (this.silent.has(name) || this.apiDown ? `down ${name}` : `ok ${name}`))
         .join("\n"),
     }));
-    host.on(/'kubectl' .*'get' 'node' '([^']+)'/, (command) => {
-      const name = /'get' 'node' '([^']+)'/.exec(command)?.[1] ?? "";
-      if (command.startsWith("n=1")) return { code: this.nodes.has(name) ? 0 : 1 };
-      if (!this.nodes.has(name))
-        return { code: 1, stderr: `Error from server (NotFound): nodes "${name}" not found\n` };
-      if (command.includes("'json'")) return { stdout: JSON.stringify({ metadata: { name, labels: {} }, spec: {} }) };
-      return { stdout: `node/${name}\n` };
-    });
-    host.on(/'kubectl' .*'drain' '([^']+)'/, (command) => {
-      const name = /'drain' '([^']+)'/.exec(command)?.[1] ?? "";
-      return { stdout: `node/${name} cordoned\nnode/${name} drained\n` };
-    });
-    host.on(/'kubectl' .*'delete' 'node' '([^']+)'/, (command) => {
-      const name = /'delete' 'node' '([^']+)'/.exec(command)?.[1] ?? "";
-      this.nodes.delete(name);
-      return { stdout: `node "${name}" deleted\n` };
-    });
+    answerNodeCommands(host, this.nodes, {});
     host.on(/reset-node\.sh/, (_command, h) => {
       h.reset();
       return { stdout: "running kubeadm reset -f\nkubeadm reset done\n", stderr: this.resetStderr };

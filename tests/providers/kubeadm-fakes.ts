@@ -3,6 +3,7 @@
 // and errors behave like the real session's (SecretMasker, RemoteCommandError, SshConnectionError), so tests
 // can check what the user would see.
 import type { Connection } from "../../config/spec";
+import { generateBootstrapToken } from "../../kubeadm/token";
 import {
   describeTarget,
   RemoteCommandError,
@@ -226,4 +227,42 @@ export async function captureConsole<T>(fn: () => Promise<T>): Promise<{ result?
     if (hostOutput === undefined) delete process.env[HOST_OUTPUT_ENV];
     else process.env[HOST_OUTPUT_ENV] = hostOutput;
   }
+}
+
+/**
+ * A control plane's `kubeadm token create` and `kubeadm token delete <id>`: `tokens` holds the live tokens, `minted`
+ * every token created, also after its deletion.
+ */
+export function answerTokenCommands(host: FakeHost, tokens: Set<string>, minted: string[]): void {
+  host.on(/'kubeadm' 'token' 'create'/, () => {
+    const token = generateBootstrapToken();
+    tokens.add(token);
+    minted.push(token);
+    return { stdout: `${token}\n` };
+  });
+  host.on(/'kubeadm' 'token' 'delete' '([a-z0-9]{6})'/, (command) => {
+    const id = /'delete' '([a-z0-9]{6})'/.exec(command)?.[1];
+    for (const token of tokens) if (token.startsWith(`${id}.`)) tokens.delete(token);
+    return { stdout: `bootstrap token "${id}" deleted\n` };
+  });
+}
+
+/** A control plane's kubectl get node, drain and delete node over the registered Nodes, which carry `labels`. */
+export function answerNodeCommands(host: FakeHost, nodes: Set<string>, labels: Record<string, string>): void {
+  host.on(/'kubectl' .*'get' 'node' '([^']+)'/, (command) => {
+    const name = /'get' 'node' '([^']+)'/.exec(command)?.[1] ?? "";
+    if (command.startsWith("n=1")) return { code: nodes.has(name) ? 0 : 1 };
+    if (!nodes.has(name)) return { code: 1, stderr: `Error from server (NotFound): nodes "${name}" not found\n` };
+    if (command.includes("'json'")) return { stdout: JSON.stringify({ metadata: { name, labels }, spec: {} }) };
+    return { stdout: `node/${name}\n` };
+  });
+  host.on(/'kubectl' .*'drain' '([^']+)'/, (command) => {
+    const name = /'drain' '([^']+)'/.exec(command)?.[1] ?? "";
+    return { stdout: `node/${name} cordoned\nnode/${name} drained\n` };
+  });
+  host.on(/'kubectl' .*'delete' 'node' '([^']+)'/, (command) => {
+    const name = /'delete' 'node' '([^']+)'/.exec(command)?.[1] ?? "";
+    nodes.delete(name);
+    return { stdout: `node "${name}" deleted\n` };
+  });
 }

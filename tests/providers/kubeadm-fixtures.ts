@@ -2,14 +2,13 @@
 // real ones (output formats from shared/reference/kubeadm.md §2).
 import { generateClusterCa } from "../../kubeadm/cluster-ca";
 import { caCertHash } from "../../kubeadm/ca-hash";
-import { generateBootstrapToken } from "../../kubeadm/token";
 import type { Connection } from "../../config/spec";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/worker-join/inputs";
 import { readResetScript } from "../../providers/node/reset";
 import { clusterSettings, nodeSettings } from "../../providers/node/settings";
 import { clusterSpec, controlPlaneNode, workerNode } from "../kubeadm/cluster-spec-fixture";
-import { CONTROL_PLANE_FILES, FakeHost } from "./kubeadm-fakes";
+import { answerNodeCommands, answerTokenCommands, CONTROL_PLANE_FILES, FakeHost } from "./kubeadm-fakes";
 
 export const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -114,36 +113,8 @@ export class FakeCluster {
       this.nodes.add(MASTER.name);
       return { stdout: initOutput(token) };
     });
-    master.on(/'kubeadm' 'token' 'create'/, () => {
-      const token = generateBootstrapToken();
-      this.tokens.add(token);
-      this.minted.push(token);
-      return { stdout: `${token}\n` };
-    });
-    master.on(/'kubeadm' 'token' 'delete' '([a-z0-9]{6})'/, (command) => {
-      const id = /'delete' '([a-z0-9]{6})'/.exec(command)?.[1];
-      for (const token of this.tokens) if (token.startsWith(`${id}.`)) this.tokens.delete(token);
-      return { stdout: `bootstrap token "${id}" deleted\n` };
-    });
-    master.on(/'kubectl' .*'get' 'node' '([^']+)'/, (command) => {
-      const name = /'get' 'node' '([^']+)'/.exec(command)?.[1] ?? "";
-      if (command.startsWith("n=1")) return { code: this.nodes.has(name) ? 0 : 1 };
-      if (!this.nodes.has(name))
-        return { code: 1, stderr: `Error from server (NotFound): nodes "${name}" not found\n` };
-      if (command.includes("'json'")) {
-        return { stdout: JSON.stringify({ metadata: { name, labels: { tier: "app" } }, spec: {} }) };
-      }
-      return { stdout: `node/${name}\n` };
-    });
-    master.on(/'kubectl' .*'drain' '([^']+)'/, (command) => {
-      const name = /'drain' '([^']+)'/.exec(command)?.[1] ?? "";
-      return { stdout: `node/${name} cordoned\nnode/${name} drained\n` };
-    });
-    master.on(/'kubectl' .*'delete' 'node' '([^']+)'/, (command) => {
-      const name = /'delete' 'node' '([^']+)'/.exec(command)?.[1] ?? "";
-      this.nodes.delete(name);
-      return { stdout: `node "${name}" deleted\n` };
-    });
+    answerTokenCommands(master, this.tokens, this.minted);
+    answerNodeCommands(master, this.nodes, { tier: "app" });
     worker.on(/^'kubeadm' 'join'/, (_command, host) => {
       const config = host.files.get("/etc/kubernetes/pulumi-kubeadm/join.yaml") ?? "";
       const token = /token: "?([a-z0-9]{6}\.[a-z0-9]{16})/.exec(config)?.[1] ?? "";

@@ -7,6 +7,7 @@ import { join } from "path";
 import { RemoteCommandError, RemoteCommandTimeoutError, SshConnectionError } from "../../ssh/errors";
 import { SECRET_PLACEHOLDER } from "../../ssh/mask";
 import { withSession, type OutputStream, type RemoteSession } from "../../ssh/session";
+import { requireSetUpTool } from "../support/set-up-tools";
 import { startSshd, type TestSshd } from "../support/sshd";
 
 const SECRET = "abcdef.0123456789abcdef";
@@ -224,9 +225,7 @@ describe("withSession (real sshd)", function () {
 
   describe("sudo", () => {
     before(function () {
-      if (!existsSync("/usr/bin/sudo")) {
-        this.skip();
-      }
+      requireSetUpTool(this, "sudo", "/usr/bin/sudo");
     });
 
     it("runs commands through sudo -n when the connection asks for it, unless a command opts out", async () => {
