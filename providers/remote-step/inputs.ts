@@ -2,7 +2,7 @@
 // decide: the digest of what ran and the environment its scripts see.
 import { createHash } from "crypto";
 import type { Connection } from "../../config/spec";
-import { shellQuote } from "../../ssh/quote";
+import { shellQuote } from "../../config/quote";
 
 export interface RemoteFile {
   path: string;

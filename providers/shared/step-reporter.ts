@@ -115,7 +115,7 @@ export type SessionOpener = <T>(
 ) => Promise<T>;
 
 // Offered here with the rest of the steps' plumbing; the session masks the same credentials.
-export { connectionSecrets } from "../ssh";
+export { connectionSecrets } from "../../ssh";
 
 /**
  * Logs in with a changed connection before it is stored. An update that does no remote work would otherwise store a
