@@ -23,6 +23,7 @@ const fs = require("fs");
 const path = require("path");
 const lab = require("./double.js");
 const pkgs = require("./packages.js");
+const serviceManager = require("./service-manager.js");
 
 const ARCH = "amd64";
 const SILENT_IGNORE = [
@@ -600,7 +601,7 @@ function wrap(names) {
 function postinstUnits(ctx, name) {
   const unit = UNIT_OF[name];
   if (!unit) return;
-  const units = require("./service-manager.js")();
+  const units = serviceManager();
   if (!units.findUnit(unit)) return;
   const msgs = units.enable(unit);
   for (const m of msgs) ctx.out(`${m}\n`);
@@ -778,7 +779,7 @@ function removePackage(ctx, name, purge) {
   if (!cur) return;
   const unit = UNIT_OF[name];
   if (unit) {
-    const units = require("./service-manager.js")();
+    const units = serviceManager();
     if (units.findUnit(unit)) {
       units.stop(unit);
       units.disable(unit);

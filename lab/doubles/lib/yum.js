@@ -16,6 +16,7 @@ const fs = require("fs");
 const path = require("path");
 const lab = require("./double.js");
 const pkgs = require("./packages.js");
+const serviceManager = require("./service-manager.js");
 
 const ARCH = "x86_64";
 const NOARCH = new Set(["container-selinux"]);
@@ -568,7 +569,7 @@ function remove(ctx, o) {
     return 1;
   }
   out.push("Running transaction");
-  const units = require("./service-manager.js")();
+  const units = serviceManager();
   todo.forEach((n, i) => {
     const p = db.packages[n];
     out.push(`  Erasing          : ${nevra(n, p.version).padEnd(68)} ${i + 1}/${todo.length}`);
