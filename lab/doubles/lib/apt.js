@@ -54,11 +54,6 @@ const DESCRIPTIONS = {
   "docker-ce": "Docker: the open-source application container engine",
 };
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
 // ---------------------------------------------------------------- sources
 
 function parseOptions(text) {
@@ -331,7 +326,7 @@ function commas(n) {
 }
 
 function update(ctx, quiet) {
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     ctx.out("Reading package lists...\n");
     ctx.fail(
       "E: Could not open lock file /var/lib/apt/lists/lock - open (13: Permission denied)\nE: Unable to lock directory /var/lib/apt/lists/",
@@ -610,7 +605,7 @@ function postinstUnits(ctx, name) {
 
 function install(ctx, o) {
   const pre = ["Reading package lists...", "Building dependency tree...", "Reading state information..."];
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     ctx.fail(
       "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?",
       100,
@@ -796,7 +791,7 @@ function removePackage(ctx, name, purge) {
 }
 
 function remove(ctx, o, purge) {
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     ctx.fail(
       "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?",
       100,
@@ -945,7 +940,7 @@ function aptMark(ctx) {
     return 0;
   }
   if (verb === "hold" || verb === "unhold") {
-    if (!isRoot())
+    if (!lab.isRoot())
       ctx.fail(
         "E: Could not create temporary file for /var/lib/apt/extended_states - mkstemp (13: Permission denied)\nE: Failed to write temporary StateFile /var/lib/apt/extended_states",
         100,

@@ -288,11 +288,6 @@ function daemon(ctx) {
 
 // --- firewall-cmd ------------------------------------------------------------------------------------------------
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
 /** "6443/tcp", "2379-2380/tcp": checked as firewalld checks them. */
 function checkPort(value) {
   const m = /^([^/]*)\/(.*)$/.exec(value);
@@ -377,7 +372,7 @@ function firewallCmd(ctx) {
     return 0;
   }
   if (!st) ctx.fail("FirewallD is not running", NOT_RUNNING);
-  if (opts.actions.some(([flag]) => CHANGES.includes(flag)) && !isRoot())
+  if (opts.actions.some(([flag]) => CHANGES.includes(flag)) && !lab.isRoot())
     ctx.fail(
       "Authorization failed.\n    Make sure polkit agent is running or run the application as superuser.",
       NOT_AUTHORIZED,

@@ -53,6 +53,14 @@ const selinux = require("./selinux.js");
 const swap = require("./swap.js");
 const sysctl = require("./sysctl.js");
 
+/** @typedef {"ubuntu" | "rocky"} Distro */
+/**
+ * @typedef {{ selinux: string | undefined, firewalld: boolean, docker: boolean, minimal: boolean,
+ *   privateRegistry: boolean, swap: string[] }} Options
+ */
+/** @typedef {{ name: string, priority: number | undefined }} SwapEntry */
+
+/** @type {Record<Distro, Record<string, string>>} */
 const BASE = {
   ubuntu: {
     apt: "2.7.14build2",
@@ -95,6 +103,7 @@ const BASE = {
   },
 };
 
+/** @param {string} codename */
 const UBUNTU_SOURCES = (codename) => `Types: deb
 URIs: http://archive.ubuntu.com/ubuntu/
 Suites: ${codename} ${codename}-updates ${codename}-backports
@@ -129,6 +138,11 @@ metadata_expire=6h
 gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-Rocky-9
 `;
 
+/**
+ * @param {string} p
+ * @param {string | Buffer} data
+ * @param {number} [mode]
+ */
 function write(p, data, mode) {
   const real = lab.fsPath(p);
   lab.mkdirp(path.dirname(real));
@@ -136,6 +150,7 @@ function write(p, data, mode) {
   if (mode) fs.chmodSync(real, mode);
 }
 
+/** @param {string} p */
 function emptyDir(p) {
   const real = lab.fsPath(p);
   let names = [];
@@ -157,8 +172,13 @@ function codename() {
   return "noble";
 }
 
-/** The host spec's options (lab/spec.ts initArgs): { selinux, firewalld, privateRegistry, swap: [kind, ...] }. */
+/**
+ * The host spec's options (lab/spec.ts initArgs): { selinux, firewalld, privateRegistry, swap: [kind, ...] }.
+ * @param {string[]} args
+ * @returns {Options | undefined}
+ */
 function parseOptions(args) {
+  /** @type {Options} */
   const options = {
     selinux: undefined,
     firewalld: false,
@@ -187,9 +207,12 @@ function parseOptions(args) {
 const MINIMAL_LACKS = ["curl", "gpg", "gnupg", "ca-certificates"];
 const MINIMAL_HIDES = ["/usr/bin/curl", "/usr/bin/gpg", "/etc/ssl/certs/ca-certificates.crt"];
 
-/** The versions Docker's repository had when this host installed Docker: not the newest the catalogue offers. */
+/**
+ * The versions Docker's repository had when this host installed Docker: not the newest the catalogue offers.
+ * @param {string} codename
+ */
 function dockerVersions(codename) {
-  const release = { noble: "24.04", jammy: "22.04" }[codename] || "24.04";
+  const release = /** @type {Record<string, string>} */ ({ noble: "24.04", jammy: "22.04" })[codename] || "24.04";
   return {
     "containerd.io": `1.7.28-1~ubuntu.${release}~${codename}`,
     "docker-ce": `5:27.5.1-1~ubuntu.${release}~${codename}`,
@@ -226,7 +249,10 @@ function installDocker() {
   enableUnit("multi-user.target", "/usr/lib/systemd/system/docker.service");
 }
 
-/** Each kind of swap: its device as the swap double knows it, and what the host's configuration says about it. */
+/**
+ * Each kind of swap: its device as the swap double knows it, and what the host's configuration says about it.
+ * @type {Record<string, { device: string, type: string, size: string, kib: number, fstab?: string }>}
+ */
 const SWAP_KINDS = {
   fstab: {
     device: "/swap.img",
@@ -273,6 +299,8 @@ compression-algorithm = zstd
 /**
  * The host's swap of each kind: the device the swap double knows, and what turns it on at boot (an fstab line, an
  * enabled unit, zram-generator and its configuration).
+ * @param {Distro} distro
+ * @param {string[]} kinds
  */
 function swapAtFirstBoot(distro, kinds) {
   let fstab = "";
@@ -281,6 +309,7 @@ function swapAtFirstBoot(distro, kinds) {
   } catch {
     /* none */
   }
+  /** @type {Record<string, import("./swap.js").Device>} */
   const devices = {};
   for (const kind of kinds) {
     const { device, fstab: line, ...known } = SWAP_KINDS[kind];
@@ -312,7 +341,11 @@ function swapAtFirstBoot(distro, kinds) {
   lab.writeJson(lab.statePath("swap.json"), { devices, active: [] });
 }
 
-/** `systemctl enable`'s link: UNIT (a path) wanted by TARGET. */
+/**
+ * `systemctl enable`'s link: UNIT (a path) wanted by TARGET.
+ * @param {string} target
+ * @param {string} unit
+ */
 function enableUnit(target, unit) {
   const wants = lab.fsPath(`/etc/systemd/system/${target}.wants`);
   lab.mkdirp(wants);
@@ -365,11 +398,13 @@ function labRegistry() {
 /**
  * The version of an Ubuntu package in this release's archive as the release shipped it (its newest there): what a
  * host installed then and not upgraded since has, older than the -updates pocket's.
+ * @param {string} name
  */
 function releaseVersion(name) {
   const release = codename();
+  /** @type {string | null} */
   let newest = null;
-  for (const mirror of pkgs.loadCatalogue("apt").mirrors) {
+  for (const mirror of pkgs.loadCatalogue("apt").mirrors || []) {
     if (!/\.ubuntu\.com\//.test(mirror.url)) continue;
     const packages = (mirror.dists || {})[release]?.packages || {};
     for (const version of packages[name] || []) if (!newest || pkgs.debCompare(version, newest) > 0) newest = version;
@@ -379,12 +414,13 @@ function releaseVersion(name) {
 
 /** containerd from Ubuntu's archive, installed and enabled as apt would, configured by the admin for a private registry. */
 function privateRegistry() {
-  for (const [name, auto] of [
+  for (const [name, auto] of /** @type {[string, boolean][]} */ ([
     ["runc", true],
     ["containerd", false],
-  ]) {
+  ])) {
     const files = pkgs.installTree(name, "apt");
-    const version = releaseVersion(name);
+    // The release's archive in the catalogue has both.
+    const version = /** @type {string} */ (releaseVersion(name));
     pkgs.updateDb((db) => {
       db.packages[name] = {
         version,
@@ -416,7 +452,10 @@ function privateRegistry() {
   write(`${dir}/ca.crt`, CORP_REGISTRY_CA, 0o644);
 }
 
-/** What a Rocky install with SELinux and firewalld has: the config file, the package, its unit enabled. */
+/**
+ * What a Rocky install with SELinux and firewalld has: the config file, the package, its unit enabled.
+ * @param {Options} options
+ */
 function rhelSecurity(options) {
   if (options.selinux) write("/etc/selinux/config", selinux.configFile(options.selinux), 0o644);
   if (!options.firewalld) return;
@@ -440,6 +479,10 @@ function rhelSecurity(options) {
   fs.symlinkSync("/usr/lib/systemd/system/firewalld.service", path.join(wants, "firewalld.service"));
 }
 
+/**
+ * @param {Distro} distro
+ * @param {Options} options
+ */
 function firstBoot(distro, options) {
   if (distro === "ubuntu") {
     fs.rmSync(lab.fsPath("/etc/apt/sources.list"), { force: true });
@@ -528,7 +571,10 @@ const UNIT_DIRS = [
   "/lib/systemd/system",
 ];
 
-/** A unit is masked when the first unit directory that has it has a link to /dev/null or an empty file there. */
+/**
+ * A unit is masked when the first unit directory that has it has a link to /dev/null or an empty file there.
+ * @param {string} unit
+ */
 function isMasked(unit) {
   for (const dir of UNIT_DIRS) {
     const file = lab.fsPath(`${dir}/${unit}`);
@@ -544,6 +590,7 @@ function isMasked(unit) {
   return false;
 }
 
+/** @param {string} file */
 function isEmpty(file) {
   try {
     return fs.statSync(file).size === 0;
@@ -552,7 +599,11 @@ function isEmpty(file) {
   }
 }
 
-/** The unit file's [Swap] What= and Priority=, looked up by name in the unit directories (as systemd does), or null. */
+/**
+ * The unit file's [Swap] What= and Priority=, looked up by name in the unit directories (as systemd does), or null.
+ * @param {string} unit
+ * @returns {SwapEntry | null}
+ */
 function swapUnit(unit) {
   for (const dir of UNIT_DIRS) {
     let text;
@@ -562,6 +613,7 @@ function swapUnit(unit) {
       continue;
     }
     let section = "";
+    /** @type {{ name: string | null, priority: number | undefined }} */
     const found = { name: null, priority: undefined };
     for (const raw of text.split("\n")) {
       const line = raw.trim();
@@ -572,12 +624,16 @@ function swapUnit(unit) {
       if (setting[1] === "What") found.name = setting[2].trim();
       else found.priority = Number(setting[2].trim());
     }
-    return found.name ? found : null;
+    return found.name ? { name: found.name, priority: found.priority } : null;
   }
   return null;
 }
 
-/** systemd-escape --path: the swap unit systemd-fstab-generator makes of an fstab line's device. */
+/**
+ * systemd-escape --path: the swap unit systemd-fstab-generator makes of an fstab line's device.
+ * @param {string} device
+ * @param {string} suffix
+ */
 function pathUnit(device, suffix) {
   const escaped = device
     .replace(/^\/+|\/+$/g, "")
@@ -610,19 +666,21 @@ function zramDevices() {
       /* no drop-ins */
     }
   }
+  /** @type {Map<string, { swap: boolean, priority: number }>} */
   const sections = new Map();
   for (const file of files) {
-    let section = null;
+    /** @type {{ swap: boolean, priority: number } | undefined} */
+    let section;
     for (const raw of fs.readFileSync(lab.fsPath(file), "utf8").split("\n")) {
       const line = raw.replace(/[#;].*$/, "").trim();
       const header = /^\[(zram\d+)\]$/.exec(line);
+      const priority = /^swap-priority\s*=\s*(-?\d+)$/.exec(line);
       if (header) {
-        section = header[1];
-        if (!sections.has(section)) sections.set(section, { swap: true, priority: 100 });
-      } else if (/^\[/.test(line)) section = null;
-      else if (section && /^mount-point\s*=/.test(line)) sections.get(section).swap = false;
-      else if (section && /^swap-priority\s*=\s*(-?\d+)$/.test(line))
-        sections.get(section).priority = Number(/(-?\d+)$/.exec(line)[1]);
+        section = sections.get(header[1]) ?? { swap: true, priority: 100 };
+        sections.set(header[1], section);
+      } else if (/^\[/.test(line)) section = undefined;
+      else if (section && /^mount-point\s*=/.test(line)) section.swap = false;
+      else if (section && priority) section.priority = Number(priority[1]);
     }
   }
   return [...sections].filter(([, s]) => s.swap).map(([name, s]) => ({ name, priority: s.priority }));
@@ -633,9 +691,11 @@ function zramDevices() {
  * is masked. Its units: systemd-fstab-generator's, one per fstab swap line without noauto (named after the
  * device); the .swap units enabled in swap.target.wants/ or .requires/ of a unit directory; zram-generator's
  * dev-zramN.swap, one per [zramN] section of its configuration.
+ * @returns {SwapEntry[]}
  */
 function bootSwaps() {
   if (isMasked("swap.target")) return [];
+  /** @type {SwapEntry[]} */
   const swaps = [];
   for (const entry of swap.fstabEntries()) if (!isMasked(pathUnit(entry.name, ".swap"))) swaps.push(entry);
   for (const dir of UNIT_DIRS) {
@@ -674,6 +734,7 @@ function sysctlAtBoot() {
   }
 }
 
+/** @param {string[]} argv */
 function main(argv) {
   const distro = argv[0];
   const options = parseOptions(argv.slice(1));
@@ -695,8 +756,9 @@ function main(argv) {
   for (const stale of ["dpkg-lock-frontend.pid", "locks"])
     fs.rmSync(lab.statePath(stale), { recursive: true, force: true });
   const hostFile = lab.statePath("host.json");
-  const prev = lab.readJson(hostFile, null);
+  const prev = lab.readJson(hostFile, /** @type {import("./double.js").HostRecord | null} */ (null));
   if (!prev) firstBoot(distro, options);
+  /** @type {string | null} */
   let netns = null;
   try {
     netns = fs.readlinkSync("/proc/self/ns/net");

@@ -21,11 +21,6 @@ const serviceManager = require("./service-manager.js");
 const ARCH = "x86_64";
 const NOARCH = new Set(["container-selinux"]);
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
 function releasever() {
   try {
     const m = /^VERSION_ID="?([0-9]+)/m.exec(fs.readFileSync(lab.fsPath("/etc/os-release"), "utf8"));
@@ -350,7 +345,7 @@ function table(rows) {
 }
 
 function install(ctx, o) {
-  if (!isRoot())
+  if (!lab.isRoot())
     ctx.fail("Error: This command has to be run with superuser privileges (under the root user on most systems).", 1);
   const loaded = loadRepos(ctx, o);
   const db = pkgs.readDb();
@@ -545,7 +540,7 @@ function install(ctx, o) {
 }
 
 function remove(ctx, o) {
-  if (!isRoot())
+  if (!lab.isRoot())
     ctx.fail("Error: This command has to be run with superuser privileges (under the root user on most systems).", 1);
   const db = pkgs.readDb();
   const todo = [];
@@ -629,7 +624,7 @@ function list(ctx, o) {
 
 function configManager(ctx, o) {
   if (!o.addRepo) ctx.fail("Error: one of --add-repo, --save, --set-enabled, --set-disabled or --dump is required", 1);
-  if (!isRoot())
+  if (!lab.isRoot())
     ctx.fail("Error: This command has to be run with superuser privileges (under the root user on most systems).", 1);
   const url = o.addRepo;
   ctx.out(`Adding repo from: ${url}\n`);
@@ -672,7 +667,7 @@ function dnf(ctx) {
     case "list":
       return list(ctx, o);
     case "makecache":
-      if (!isRoot())
+      if (!lab.isRoot())
         ctx.fail(
           "Error: This command has to be run with superuser privileges (under the root user on most systems).",
           1,
@@ -741,7 +736,7 @@ function rpm(ctx) {
     else names.push(x);
   }
   if (mode === "import") {
-    if (!isRoot()) ctx.fail(`error: ${names[0]}: key 1 import failed.`, 1);
+    if (!lab.isRoot()) ctx.fail(`error: ${names[0]}: key 1 import failed.`, 1);
     for (const n of names) {
       const data = /^[a-z]+:\/\//.test(n)
         ? keyData(n)
@@ -765,7 +760,8 @@ function rpm(ctx) {
     return 0;
   }
   if (mode === "erase") {
-    if (!isRoot()) ctx.fail("error: can't create transaction lock on /var/lib/rpm/.rpm.lock (Permission denied)", 1);
+    if (!lab.isRoot())
+      ctx.fail("error: can't create transaction lock on /var/lib/rpm/.rpm.lock (Permission denied)", 1);
     let code = 0;
     for (const n of names) {
       if (!db.packages[n]) {
