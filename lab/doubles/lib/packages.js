@@ -21,7 +21,8 @@ const lab = require("./double.js");
 /**
  * @typedef {{ version: string, arch?: string, files?: string[], auto?: boolean, base?: boolean, from?: string,
  *   status?: string, [more: string]: unknown }} InstalledPackage
- * @typedef {{ packages: Record<string, InstalledPackage>, holds: string[] }} PackageDb
+ * @typedef {{ keyId: string, userId: string, fingerprint: string }} RpmKey
+ * @typedef {{ packages: Record<string, InstalledPackage>, holds: string[], rpmKeys?: RpmKey[] }} PackageDb
  * @typedef {Record<string, string[]>} Versions package name → the versions a mirror offers
  * @typedef {{ url: string, key?: string, comment?: string, depends?: Record<string, string[]>,
  *   conflicts?: Record<string, string[]>, dists?: Record<string, { packages: Versions, components?: string[] }>,
