@@ -650,7 +650,7 @@ function lockDpkg(ctx, o, what) {
     } catch (e) {
       if (/** @type {NodeJS.ErrnoException} */ (e).code !== "EEXIST") throw e;
     }
-    let holder = "";
+    let holder;
     try {
       holder = fs.readFileSync(lock, "utf8");
     } catch {

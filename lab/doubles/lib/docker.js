@@ -156,7 +156,7 @@ const containersDir = () => lab.fsPath("/var/lib/docker/containers");
 
 /** @returns {ContainerRecord[]} */
 function records() {
-  let ids = [];
+  let ids;
   try {
     ids = fs.readdirSync(containersDir());
   } catch {

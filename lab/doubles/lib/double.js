@@ -249,7 +249,7 @@ function withLockIn(dir, name, fn) {
       } catch {
         /* raced with the holder */
       }
-      if (Date.now() > deadline) throw new Error(`lock ${lock} held too long`);
+      if (Date.now() > deadline) throw new Error(`lock ${lock} held too long`, { cause: e });
       sleepSeconds(0.02);
     }
   }

@@ -176,7 +176,7 @@ function readFile(p) {
 function zoneNames() {
   const names = new Set();
   for (const dir of [`${USR}/zones`, `${ETC}/zones`]) {
-    let entries = [];
+    let entries;
     try {
       entries = fs.readdirSync(lab.fsPath(dir));
     } catch {

@@ -153,7 +153,7 @@ function write(p, data, mode) {
 /** @param {string} p */
 function emptyDir(p) {
   const real = lab.fsPath(p);
-  let names = [];
+  let names;
   try {
     names = fs.readdirSync(real);
   } catch {
@@ -538,7 +538,7 @@ function modulesAtBoot() {
     "/usr/local/lib/modules-load.d",
     "/usr/lib/modules-load.d",
   ]) {
-    let names = [];
+    let names;
     try {
       names = fs.readdirSync(lab.fsPath(dir)).filter((n) => n.endsWith(".conf"));
     } catch {
@@ -700,7 +700,7 @@ function bootSwaps() {
   for (const entry of swap.fstabEntries()) if (!isMasked(pathUnit(entry.name, ".swap"))) swaps.push(entry);
   for (const dir of UNIT_DIRS) {
     for (const kind of ["wants", "requires"]) {
-      let names = [];
+      let names;
       try {
         names = fs.readdirSync(lab.fsPath(`${dir}/swap.target.${kind}`));
       } catch {

@@ -401,7 +401,6 @@ function debCompare(a, b) {
     let i = 0;
     let j = 0;
     while (i < x.length || j < y.length) {
-      let diff = 0;
       while ((i < x.length && !/\d/.test(x[i])) || (j < y.length && !/\d/.test(y[j]))) {
         const ox = i < x.length && !/\d/.test(x[i]) ? order(x[i]) : 0;
         const oy = j < y.length && !/\d/.test(y[j]) ? order(y[j]) : 0;
@@ -413,7 +412,7 @@ function debCompare(a, b) {
       let ny = "";
       while (i < x.length && /\d/.test(x[i])) nx += x[i++];
       while (j < y.length && /\d/.test(y[j])) ny += y[j++];
-      diff = (parseInt(nx || "0", 10) || 0) - (parseInt(ny || "0", 10) || 0);
+      const diff = (parseInt(nx || "0", 10) || 0) - (parseInt(ny || "0", 10) || 0);
       if (diff !== 0) return diff;
     }
     return 0;

@@ -24,7 +24,7 @@ function read() {
 
 /** The swap lines of /etc/fstab swapon -a and systemd act on: [{ name, priority (pri=, or undefined) }]. */
 function fstabEntries() {
-  let text = "";
+  let text;
   try {
     text = fs.readFileSync(lab.fsPath("/etc/fstab"), "utf8");
   } catch {

@@ -79,7 +79,7 @@ function read(key) {
   if (BRIDGE_DEFAULTS[key] !== undefined) return BRIDGE_DEFAULTS[key];
   try {
     return fs.readFileSync(realPath(key), "utf8").trim();
-  } catch (e) {
+  } catch {
     throw new KeyError(`permission denied on key "${key}"`);
   }
 }
@@ -166,7 +166,7 @@ function systemFiles() {
   const dirs = ["/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d"];
   const byName = new Map();
   for (const d of dirs) {
-    let names = [];
+    let names;
     try {
       names = fs.readdirSync(lab.fsPath(d));
     } catch {

@@ -353,10 +353,10 @@ function parseArgs(argv) {
     else if ((v = val("--disablerepo")) !== null) o.disableRepos.push(...listOpt(v));
     else if ((v = val("--repo")) !== null || (v = val("--repoid")) !== null) o.onlyRepos.push(...listOpt(v));
     else if (
-      (v = val("--setopt")) !== null ||
-      (v = val("--releasever")) !== null ||
-      (v = val("-x")) !== null ||
-      (v = val("--exclude")) !== null
+      val("--setopt") !== null ||
+      val("--releasever") !== null ||
+      val("-x") !== null ||
+      val("--exclude") !== null
     )
       continue;
     else if (a === "--add-repo") o.addRepo = argv[++i];
