@@ -2,10 +2,17 @@
 import * as fs from "fs";
 import * as path from "path";
 import { labDir } from "./names";
-import type { SwapKind } from "./spec";
 
 export type Distro = "ubuntu" | "rocky";
 export const DISTROS: readonly Distro[] = ["ubuntu", "rocky"];
+
+/**
+ * Swap as real hosts set it up, each kind on its own device (lab/README.md, "Boot"): "fstab" /swap.img (a fresh
+ * install's), "fstab-indented" an indented /dev/vdb2 line, "fstab-short" a three-field /var/swap line, "unit"
+ * /swapfile through an enabled swapfile.swap, "zram" /dev/zram0 from zram-generator's configuration.
+ */
+export const SWAP_KINDS = ["fstab", "fstab-indented", "fstab-short", "unit", "zram"] as const;
+export type SwapKind = (typeof SWAP_KINDS)[number];
 
 export interface InventoryHost {
   name: string;

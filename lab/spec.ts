@@ -1,5 +1,5 @@
 // What a lab is made of: its hosts' names and distributions, from the CLI's arguments or a test's list.
-import { DISTROS, type Distro, type Inventory } from "./inventory";
+import { DISTROS, SWAP_KINDS, type Distro, type Inventory, type SwapKind } from "./inventory";
 import { checkHostName, checkLabName } from "./names";
 
 /** SELinux and firewalld as a RHEL-family install has them (rocky hosts only; the lab's doubles, see lab/README.md). */
@@ -21,14 +21,6 @@ export interface HostKind {
   /** A minimal install: no curl, gpg or ca-certificates (commands not found until apt installs them). */
   minimal?: boolean;
 }
-
-/**
- * Swap as real hosts set it up, each kind on its own device (lab/README.md, "Boot"): "fstab" /swap.img (a fresh
- * install's), "fstab-indented" an indented /dev/vdb2 line, "fstab-short" a three-field /var/swap line, "unit"
- * /swapfile through an enabled swapfile.swap, "zram" /dev/zram0 from zram-generator's configuration.
- */
-export const SWAP_KINDS = ["fstab", "fstab-indented", "fstab-short", "unit", "zram"] as const;
-export type SwapKind = (typeof SWAP_KINDS)[number];
 
 /** What a host had before the product came, besides the distribution (lab/doubles/init-host, first boot). */
 export interface HostSetup {
