@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { repoRoot } from "../tools/paths";
-import { engineEnv, pulumiCommand } from "../tests/support/engine";
+import { engineEnv, pulumiCommand } from "../lab/engine";
 
 export interface EmptyProgramTimes {
   up: number;

@@ -15,7 +15,7 @@
 // A step's duration is measured around its SSH session, so the connection's set-up counts as the host's work.
 import * as fs from "fs";
 import * as path from "path";
-import { LabStack } from "../tests/support/lab-stack";
+import { LabStack } from "../lab/lab-stack";
 import type { Distro } from "../lab/inventory";
 import { measureEmptyProgram, type EmptyProgramTimes } from "./empty-program";
 

@@ -20,26 +20,39 @@ const fs = require("fs");
 const https = require("https");
 const net = require("net");
 
+/** @typedef {{ name: string, address: string, port: number }} Backend */
+/**
+ * What lab/load-balancer.ts writes.
+ * @type {{ listen: { address: string, port: number }, backends: Backend[], checkIntervalMs?: number,
+ *   check?: import("../load-balancer").LoadBalancerCheck }}
+ */
 const config = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const interval = config.checkIntervalMs || 1000;
 const healthy = new Map(config.backends.map((b) => [b.name, false]));
 let next = 0;
 
+/** @param {string} message */
 function log(message) {
   process.stdout.write(`${new Date().toISOString()} ${message}\n`);
 }
 
+/**
+ * @param {Backend} backend
+ * @param {boolean} ok
+ */
 function setHealth(backend, ok) {
   if (healthy.get(backend.name) === ok) return;
   healthy.set(backend.name, ok);
   log(`${backend.name} ${backend.address}:${backend.port} ${ok ? "up" : "down"}`);
 }
 
+/** @param {Backend} backend */
 function check(backend) {
   if ((config.check || "readyz") === "readyz") checkReadyz(backend);
   else checkTcp(backend);
 }
 
+/** @param {Backend} backend */
 function checkReadyz(backend) {
   // the API server's certificate is not checked: a load balancer in TCP mode has no CA to check it with
   const request = https.get(
@@ -53,9 +66,11 @@ function checkReadyz(backend) {
   request.on("error", () => setHealth(backend, false));
 }
 
+/** @param {Backend} backend */
 function checkTcp(backend) {
   const socket = net.connect({ host: backend.address, port: backend.port });
   let settled = false;
+  /** @param {boolean} ok */
   const done = (ok) => {
     if (settled) return;
     settled = true;
@@ -81,6 +96,10 @@ function candidates() {
   return [...pool.slice(start), ...pool.slice(0, start)];
 }
 
+/**
+ * @param {net.Socket} client
+ * @param {Backend[]} queue
+ */
 function forward(client, queue) {
   const backend = queue.shift();
   if (!backend) {

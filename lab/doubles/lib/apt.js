@@ -23,6 +23,24 @@ const fs = require("fs");
 const path = require("path");
 const lab = require("./double.js");
 const pkgs = require("./packages.js");
+const serviceManager = require("./service-manager.js");
+
+/** @typedef {import("./double.js").Ctx} Ctx */
+/** @typedef {import("./packages.js").Mirror} Mirror */
+/** @typedef {import("./packages.js").PackageDb} PackageDb */
+/**
+ * A source's options ([signed-by=... arch=...] or deb822 fields); signedBy is a keyring path or an inline key.
+ * @typedef {{ signedBy?: string | { inline: string }, arch?: string[], trusted?: boolean, [other: string]: unknown }}
+ *   SourceOptions
+ */
+/** @typedef {{ type: string, uri: string, suite: string, comps: string[], opts: SourceOptions, where: string }} SourceEntry */
+/** @typedef {{ entries: SourceEntry[], errors: string[], notices: string[], warnings: string[] }} Sources */
+/** @typedef {{ fetched: Record<string, { at: string }> }} Lists $LAB_STATE/apt-lists.json: the indexes apt update got */
+/** @typedef {{ version: string, mirror: Mirror, entry: SourceEntry }} Offer a version a configured source offers */
+/**
+ * @typedef {{ yes: boolean, quiet: number, allowHeld: boolean, allowDowngrades: boolean, reinstall: boolean,
+ *   purge: boolean, names: string[], verb: string | null, lockTimeout: number }} InstallOptions
+ */
 
 const ARCH = "amd64";
 const SILENT_IGNORE = [
@@ -35,12 +53,14 @@ const SILENT_IGNORE = [
   /\.orig$/,
   /\.distUpgrade$/,
 ];
+/** @type {Record<string, string>} */
 const UNIT_OF = {
   kubelet: "kubelet.service",
   containerd: "containerd.service",
   "containerd.io": "containerd.service",
   "docker-ce": "docker.service",
 };
+/** @type {Record<string, string>} */
 const DESCRIPTIONS = {
   kubelet: "Node agent for Kubernetes clusters",
   kubeadm: "Command-line utility for administering a Kubernetes cluster",
@@ -53,14 +73,14 @@ const DESCRIPTIONS = {
   "docker-ce": "Docker: the open-source application container engine",
 };
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
 // ---------------------------------------------------------------- sources
 
+/**
+ * @param {string} text
+ * @returns {SourceOptions | null}
+ */
 function parseOptions(text) {
+  /** @type {SourceOptions} */
   const opts = {};
   for (const tok of text.trim().split(/\s+/).filter(Boolean)) {
     const eq = tok.indexOf("=");
@@ -76,6 +96,11 @@ function parseOptions(text) {
   return opts;
 }
 
+/**
+ * @param {string} file
+ * @param {string} text
+ * @param {Sources} out
+ */
 function readOneLine(file, text, out) {
   const lines = text.split("\n");
   for (let n = 0; n < lines.length; n++) {
@@ -85,16 +110,18 @@ function readOneLine(file, text, out) {
     if (hash >= 0) line = line.slice(0, hash);
     line = line.trim();
     if (!line) continue;
-    const bad = (what) => {
+    const bad = (/** @type {string} */ what) => {
       out.errors.push(`E: Malformed entry ${lineNo} in list file ${file} (${what})`);
     };
-    const m = /^(\S+)\s*(.*)$/.exec(line);
+    // A line left after trimming has a first word.
+    const m = /** @type {RegExpExecArray} */ (/^(\S+)\s*(.*)$/.exec(line));
     const type = m[1];
     let rest = m[2];
     if (type !== "deb" && type !== "deb-src") {
       out.errors.push(`E: Type '${type}' is not known on line ${lineNo} in source list ${file}`);
       continue;
     }
+    /** @type {SourceOptions | null} */
     let opts = {};
     if (rest.startsWith("[")) {
       const close = rest.indexOf("]");
@@ -137,11 +164,18 @@ function readOneLine(file, text, out) {
   }
 }
 
+/**
+ * @param {string} file
+ * @param {string} text
+ * @param {Sources} out
+ */
 function readDeb822(file, text, out) {
   const stanzas = text.split(/\n\s*\n/);
   let idx = 0;
   for (const st of stanzas) {
+    /** @type {Record<string, string>} */
     const fields = {};
+    /** @type {string | null} */
     let lastKey = null;
     for (const raw of st.split("\n")) {
       if (raw.startsWith("#")) continue;
@@ -157,7 +191,8 @@ function readDeb822(file, text, out) {
     }
     if (Object.keys(fields).length === 0) continue;
     idx++;
-    const bad = (what) => out.errors.push(`E: Malformed stanza ${idx} in source list ${file} (${what})`);
+    const bad = (/** @type {string} */ what) =>
+      out.errors.push(`E: Malformed stanza ${idx} in source list ${file} (${what})`);
     if ((fields.enabled || "").toLowerCase() === "no") continue;
     if (!fields.types) {
       bad("type");
@@ -181,6 +216,7 @@ function readDeb822(file, text, out) {
       bad("Component");
       continue;
     }
+    /** @type {SourceOptions} */
     const opts = {};
     if (fields["signed-by"])
       opts.signedBy = fields["signed-by"].includes("BEGIN PGP")
@@ -200,11 +236,14 @@ function readDeb822(file, text, out) {
   }
 }
 
+/** @returns {Sources} */
 function readSources() {
+  /** @type {Sources} */
   const out = { entries: [], errors: [], notices: [], warnings: [] };
   const main = "/etc/apt/sources.list";
   if (fs.existsSync(lab.fsPath(main))) readOneLine(main, fs.readFileSync(lab.fsPath(main), "utf8"), out);
   const dir = "/etc/apt/sources.list.d";
+  /** @type {string[]} */
   let names = [];
   try {
     names = fs.readdirSync(lab.fsPath(dir)).sort();
@@ -223,7 +262,9 @@ function readSources() {
   }
   out.entries = out.entries.filter((e) => e.type === "deb");
   // conflicting Signed-By for one source; duplicate targets
+  /** @type {Map<string, string>} */
   const seen = new Map();
+  /** @type {Map<string, string>} */
   const targets = new Map();
   for (const e of out.entries) {
     const id = `${normUri(e.uri)} ${e.suite}`;
@@ -247,34 +288,54 @@ function readSources() {
   return out;
 }
 
+/** @param {string} u */
 function normUri(u) {
   return u.endsWith("/") ? u : `${u}/`;
 }
 
+/**
+ * @param {SourceEntry} e
+ * @param {string} file
+ */
 function label(e, file) {
   const base = normUri(e.uri).replace(/\/$/, "");
   return e.suite.endsWith("/") ? `${base} ${e.suite === "/" ? "" : e.suite} ${file}` : `${base} ${e.suite} ${file}`;
 }
 
-/** "https://x/deb  Packages" (flat) or "http://x/ubuntu noble-updates/main amd64 Packages". */
+/**
+ * "https://x/deb  Packages" (flat) or "http://x/ubuntu noble-updates/main amd64 Packages".
+ * @param {SourceEntry} e
+ */
 function indexLabel(e) {
   return e.suite.endsWith("/")
     ? label(e, "Packages")
     : `${normUri(e.uri).replace(/\/$/, "")} ${e.suite}/${e.comps[0]} ${ARCH} Packages`;
 }
 
+/**
+ * @param {SourceEntry} e
+ * @param {string} file
+ */
 function fetchUrl(e, file) {
   return e.suite.endsWith("/")
     ? `${normUri(e.uri)}${e.suite === "/" ? "" : e.suite}${file}`
     : `${normUri(e.uri)}dists/${e.suite}/${file}`;
 }
 
+/**
+ * @param {import("./packages.js").Catalogue} cat
+ * @param {SourceEntry} e
+ */
 function findMirror(cat, e) {
   const m = (cat.mirrors || []).find((x) => normUri(x.url) === normUri(e.uri));
   if (!m) return { mirror: null, dist: null };
   return { mirror: m, dist: (m.dists || {})[e.suite] || null };
 }
 
+/**
+ * @param {SourceEntry} e
+ * @param {string} comp
+ */
 function fetchedKey(e, comp) {
   return `${normUri(e.uri)}|${e.suite}|${comp}`;
 }
@@ -292,9 +353,14 @@ function keyringFiles() {
   return files;
 }
 
-/** null when the repository's key is trusted; else { warnings[] } explaining why not. */
+/**
+ * null when the repository's key is trusted; else { warnings[] } explaining why not.
+ * @param {SourceEntry} e
+ * @param {Mirror} mirror
+ */
 function verify(e, mirror) {
   if (e.opts.trusted) return null;
+  /** @type {string[]} */
   const warnings = [];
   let files;
   if (typeof e.opts.signedBy === "string") files = e.opts.signedBy.split(/[\s,]+/).filter(Boolean);
@@ -319,18 +385,24 @@ function verify(e, mirror) {
 
 // ---------------------------------------------------------------- update
 
+/** @param {string} s */
 function fakeBytes(s) {
   let h = 0;
   for (const c of s) h = (h * 31 + c.charCodeAt(0)) >>> 0;
   return 1000 + (h % 120000);
 }
 
+/** @param {number} n */
 function commas(n) {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {number} quiet
+ */
 function update(ctx, quiet) {
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     ctx.out("Reading package lists...\n");
     ctx.fail(
       "E: Could not open lock file /var/lib/apt/lists/lock - open (13: Permission denied)\nE: Unable to lock directory /var/lib/apt/lists/",
@@ -341,7 +413,7 @@ function update(ctx, quiet) {
   if (src.errors.length) ctx.fail([...src.notices, ...src.errors].join("\n"), 100);
   const cat = pkgs.loadCatalogue("apt");
   const listsFile = lab.statePath("apt-lists.json");
-  const lists = lab.readJson(listsFile, { fetched: {} });
+  const lists = lab.readJson(listsFile, /** @type {Lists} */ ({ fetched: {} }));
   const out = [];
   const tailW = [...src.notices, ...src.warnings];
   const tailE = [];
@@ -435,13 +507,19 @@ function update(ctx, quiet) {
 
 // ---------------------------------------------------------------- install / remove
 
-/** name -> [{ version, mirror, entry }] from the configured and fetched sources. */
+/**
+ * name -> [{ version, mirror, entry }] from the configured and fetched sources.
+ * @returns {{ avail: Record<string, Offer[]>, depends: Record<string, string[]>, conflicts: Record<string, string[]>, errors: string[], warnings: string[] }}
+ */
 function available() {
   const src = readSources();
   const cat = pkgs.loadCatalogue("apt");
-  const lists = lab.readJson(lab.statePath("apt-lists.json"), { fetched: {} });
+  const lists = lab.readJson(lab.statePath("apt-lists.json"), /** @type {Lists} */ ({ fetched: {} }));
+  /** @type {Record<string, Offer[]>} */
   const avail = {};
+  /** @type {Record<string, string[]>} */
   const depends = {};
+  /** @type {Record<string, string[]>} */
   const conflicts = {};
   const seen = new Set();
   for (const e of src.entries) {
@@ -467,14 +545,20 @@ function available() {
 
 /** Depends and Conflicts of every package the catalogue knows, whichever mirror offers it. */
 function relations() {
+  /** @type {Record<string, string[]>} */
   const depends = {};
+  /** @type {Record<string, string[]>} */
   const conflicts = {};
-  for (const mirror of pkgs.loadCatalogue("apt").mirrors) {
+  for (const mirror of pkgs.loadCatalogue("apt").mirrors || []) {
     for (const [name, deps] of Object.entries(mirror.depends || {}))
       depends[name] = [...new Set([...(depends[name] || []), ...deps])];
     for (const [name, others] of Object.entries(mirror.conflicts || {}))
       conflicts[name] = [...new Set([...(conflicts[name] || []), ...others])];
   }
+  /**
+   * @param {string} a
+   * @param {string} b
+   */
   const conflict = (a, b) => (conflicts[a] || []).includes(b) || (conflicts[b] || []).includes(a);
   return { depends, conflict };
 }
@@ -482,6 +566,9 @@ function relations() {
 /**
  * `removing` with every installed package that depends on one of them (not those `staying` in a plan), dependents
  * first: the order dpkg removes them in.
+ * @param {PackageDb} db
+ * @param {string[]} removing
+ * @param {Set<string>} [staying]
  */
 function withDependents(db, removing, staying = new Set()) {
   const { depends } = relations();
@@ -499,7 +586,12 @@ function withDependents(db, removing, staying = new Set()) {
   return all.reverse();
 }
 
+/**
+ * @param {string[]} argv
+ * @returns {InstallOptions}
+ */
 function parseInstallArgs(argv) {
+  /** @type {InstallOptions} */
   const o = {
     yes: false,
     quiet: 0,
@@ -535,6 +627,11 @@ function parseInstallArgs(argv) {
   return o;
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {InstallOptions} o
+ * @param {"dpkg" | "lists"} what
+ */
 function lockDpkg(ctx, o, what) {
   const lock = lab.statePath("dpkg-lock-frontend.pid");
   const deadline = Date.now() + (o.lockTimeout || 0) * 1000;
@@ -551,9 +648,9 @@ function lockDpkg(ctx, o, what) {
       });
       return;
     } catch (e) {
-      if (e.code !== "EEXIST") throw e;
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== "EEXIST") throw e;
     }
-    let holder = "";
+    let holder;
     try {
       holder = fs.readFileSync(lock, "utf8");
     } catch {
@@ -564,7 +661,7 @@ function lockDpkg(ctx, o, what) {
     try {
       process.kill(Number(pid), 0);
     } catch (err) {
-      live = err.code === "EPERM";
+      live = /** @type {NodeJS.ErrnoException} */ (err).code === "EPERM";
     }
     if (!live) {
       fs.rmSync(lock, { force: true });
@@ -583,6 +680,7 @@ function lockDpkg(ctx, o, what) {
   }
 }
 
+/** @param {string[]} names */
 function wrap(names) {
   const lines = [];
   let cur = " ";
@@ -597,19 +695,27 @@ function wrap(names) {
   return lines.join("\n");
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {string} name
+ */
 function postinstUnits(ctx, name) {
   const unit = UNIT_OF[name];
   if (!unit) return;
-  const units = require("./service-manager.js")();
+  const units = serviceManager();
   if (!units.findUnit(unit)) return;
   const msgs = units.enable(unit);
   for (const m of msgs) ctx.out(`${m}\n`);
   units.start(unit);
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {InstallOptions} o
+ */
 function install(ctx, o) {
   const pre = ["Reading package lists...", "Building dependency tree...", "Reading state information..."];
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     ctx.fail(
       "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?",
       100,
@@ -622,7 +728,9 @@ function install(ctx, o) {
   if (o.quiet < 2) ctx.out(pre.join("\n") + "\n");
   const db = pkgs.readDb();
   const errs = [];
-  const plan = new Map(); // name -> { version, mirror, entry, auto }
+  /** @type {Map<string, Offer & { auto: boolean }>} */
+  const plan = new Map();
+  const planned = (/** @type {string} */ name) => /** @type {Offer & { auto: boolean }} */ (plan.get(name));
   for (const arg of o.names) {
     const eq = arg.indexOf("=");
     const name = eq > 0 ? arg.slice(0, eq) : arg;
@@ -689,8 +797,8 @@ function install(ctx, o) {
   const changing = [...upgrades, ...downgrades, ...removeFor];
   const heldChanged = changing.filter((n) => db.holds.includes(n)).sort();
   const lines = [];
-  for (const n of same.sort()) lines.push(`${n} is already the newest version (${plan.get(n).version}).`);
-  if (same.length && plan.get(same[0]) && same.some((n) => !plan.get(n).auto && db.packages[n].auto)) {
+  for (const n of same.sort()) lines.push(`${n} is already the newest version (${planned(n).version}).`);
+  if (same.length && plan.get(same[0]) && same.some((n) => !planned(n).auto && db.packages[n].auto)) {
     for (const n of same) if (db.packages[n].auto) lines.push(`${n} set to manually installed.`);
   }
   if (extra.length) lines.push("The following additional packages will be installed:", wrap(extra.sort()));
@@ -710,7 +818,7 @@ function install(ctx, o) {
   if (downgrades.length && !o.allowDowngrades)
     ctx.fail("E: Packages were downgraded and -y was used without --allow-downgrades.", 100);
   if (!todo.length && !removeFor.length) return 0;
-  const total = todo.reduce((s, n) => s + pkgs.fakeSize(n, plan.get(n).version), 0);
+  const total = todo.reduce((s, n) => s + pkgs.fakeSize(n, planned(n).version), 0);
   const head = [
     `Need to get ${pkgs.humanSize(total)} of archives.`,
     `After this operation, ${pkgs.humanSize(total * 4)} of additional disk space will be used.`,
@@ -723,7 +831,7 @@ function install(ctx, o) {
   const order = todo.slice().sort();
   const get = [];
   order.forEach((n, i) => {
-    const p = plan.get(n);
+    const p = planned(n);
     const where = indexLabel(p.entry).replace(/ Packages$/, "");
     const what = p.entry.suite.endsWith("/") ? `${n} ${p.version}` : `${n} ${ARCH} ${p.version}`;
     get.push(`Get:${i + 1} ${where} ${what} [${pkgs.humanSize(pkgs.fakeSize(n, p.version))}]`);
@@ -736,7 +844,7 @@ function install(ctx, o) {
     removePackage(ctx, r, false);
   }
   order.forEach((n, i) => {
-    const p = plan.get(n);
+    const p = planned(n);
     const cur = pkgs.readDb().packages[n];
     if (!cur || cur.status === "config-files") dpkgOut.push(`Selecting previously unselected package ${n}.`);
     if (i === 0) dpkgOut.push("(Reading database ... 71234 files and directories currently installed.)");
@@ -765,20 +873,25 @@ function install(ctx, o) {
     });
   });
   for (const n of order) {
-    dpkgOut.push(`Setting up ${n} (${plan.get(n).version}) ...`);
+    dpkgOut.push(`Setting up ${n} (${planned(n).version}) ...`);
   }
   if (o.quiet < 2) ctx.out(dpkgOut.join("\n") + "\n");
   for (const n of order) postinstUnits(ctx, n);
   return 0;
 }
 
-function removePackage(ctx, name, purge) {
+/**
+ * @param {Ctx} _ctx
+ * @param {string} name
+ * @param {boolean} purge
+ */
+function removePackage(_ctx, name, purge) {
   const db = pkgs.readDb();
   const cur = db.packages[name];
   if (!cur) return;
   const unit = UNIT_OF[name];
   if (unit) {
-    const units = require("./service-manager.js")();
+    const units = serviceManager();
     if (units.findUnit(unit)) {
       units.stop(unit);
       units.disable(unit);
@@ -788,14 +901,23 @@ function removePackage(ctx, name, purge) {
   pkgs.updateDb((d) => {
     const keep = !purge && (cur.files || []).some((f) => f.startsWith("/etc/"));
     if (keep)
-      d.packages[name] = { ...cur, status: "config-files", files: cur.files.filter((f) => f.startsWith("/etc/")) };
+      d.packages[name] = {
+        ...cur,
+        status: "config-files",
+        files: (cur.files || []).filter((f) => f.startsWith("/etc/")),
+      };
     else delete d.packages[name];
     if (!keep) d.holds = d.holds.filter((h) => h !== name);
   });
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {InstallOptions} o
+ * @param {boolean} purge
+ */
 function remove(ctx, o, purge) {
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     ctx.fail(
       "E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\nE: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), are you root?",
       100,
@@ -842,6 +964,7 @@ function remove(ctx, o, purge) {
 
 // ---------------------------------------------------------------- entry points
 
+/** @param {Ctx} ctx */
 function aptGet(ctx) {
   const o = parseInstallArgs(ctx.argv);
   if (ctx.name === "apt" && !process.stdout.isTTY)
@@ -879,6 +1002,7 @@ function aptGet(ctx) {
   }
 }
 
+/** @param {Ctx} ctx */
 function aptCache(ctx) {
   const [verb, ...names] = ctx.argv.filter((a) => !a.startsWith("-"));
   const { avail } = available();
@@ -935,6 +1059,7 @@ function aptCache(ctx) {
   return 100;
 }
 
+/** @param {Ctx} ctx */
 function aptMark(ctx) {
   const [verb, ...names] = ctx.argv.filter((a) => !a.startsWith("-"));
   const db = pkgs.readDb();
@@ -944,12 +1069,13 @@ function aptMark(ctx) {
     return 0;
   }
   if (verb === "hold" || verb === "unhold") {
-    if (!isRoot())
+    if (!lab.isRoot())
       ctx.fail(
         "E: Could not create temporary file for /var/lib/apt/extended_states - mkstemp (13: Permission denied)\nE: Failed to write temporary StateFile /var/lib/apt/extended_states",
         100,
       );
     const { avail } = available();
+    /** @type {string[]} */
     const out = [];
     for (const n of names) if (!db.packages[n] && !avail[n]) ctx.fail(`E: Unable to locate package ${n}`, 100);
     pkgs.updateDb((d) => {
@@ -989,6 +1115,10 @@ function aptMark(ctx) {
   return 100;
 }
 
+/**
+ * @param {PackageDb} db
+ * @param {string} n
+ */
 function statusWord(db, n) {
   const p = db.packages[n];
   if (!p) return null;
@@ -996,8 +1126,13 @@ function statusWord(db, n) {
   return `${db.holds.includes(n) ? "hold" : "install"} ok installed`;
 }
 
+/**
+ * @param {PackageDb} db
+ * @param {string} n
+ * @param {string} field
+ */
 function formatField(db, n, field) {
-  const p = db.packages[n] || {};
+  const p = /** @type {Partial<import("./packages.js").InstalledPackage>} */ (db.packages[n] || {});
   switch (field) {
     case "Package":
     case "binary:Package":
@@ -1020,13 +1155,24 @@ function formatField(db, n, field) {
   }
 }
 
+/**
+ * @param {PackageDb} db
+ * @param {string} n
+ * @param {string} fmt
+ */
 function showFormat(db, n, fmt) {
   const unescaped = fmt.replace(/\\n/g, "\n").replace(/\\t/g, "\t");
   return unescaped.replace(/\$\{([^}:;]+(?::[A-Za-z-]+)?)(?:;-?\d+)?\}/g, (_, f) => formatField(db, n, f));
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {string[]} argv
+ */
 function dpkgQuery(ctx, argv) {
+  /** @type {string | null} */
   let fmt = null;
+  /** @type {"W" | "s" | "l" | "L" | null} */
   let mode = null;
   const names = [];
   for (let i = 0; i < argv.length; i++) {
@@ -1143,6 +1289,7 @@ function dpkgQuery(ctx, argv) {
   return 2;
 }
 
+/** @param {Ctx} ctx */
 function dpkg(ctx) {
   const a = ctx.argv;
   if (a.includes("--print-architecture")) {
@@ -1163,7 +1310,7 @@ function dpkg(ctx) {
   if (a.includes("--compare-versions")) {
     const [v1, op, v2] = a.slice(a.indexOf("--compare-versions") + 1);
     const c = pkgs.debCompare(v1, v2);
-    const ok = {
+    const ok = /** @type {Record<string, boolean>} */ ({
       lt: c < 0,
       "lt-nl": c < 0,
       le: c <= 0,
@@ -1177,7 +1324,7 @@ function dpkg(ctx) {
       "=": c === 0,
       ">=": c >= 0,
       ">>": c > 0,
-    }[op];
+    })[op];
     return ok ? 0 : 1;
   }
   if (a.some((x) => ["-s", "--status", "-l", "--list", "-L", "--listfiles", "-W", "--show"].includes(x)))
@@ -1193,8 +1340,9 @@ function dpkg(ctx) {
   return 2;
 }
 
+/** @param {string} tool */
 function main(tool) {
-  return (ctx) => {
+  return (/** @type {Ctx} */ ctx) => {
     switch (tool) {
       case "apt-get":
       case "apt":

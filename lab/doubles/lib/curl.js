@@ -13,7 +13,9 @@ const path = require("path");
 const lab = require("./double.js");
 const pkgs = require("./packages.js");
 
+/** @param {import("./double.js").Ctx} ctx */
 function main(ctx) {
+  /** @type {{ fail: boolean, silent: boolean, showError: boolean, output: string | null, remoteName: boolean, urls: string[] }} */
   const o = { fail: false, silent: false, showError: false, output: null, remoteName: false, urls: [] };
   const argv = ctx.argv;
   const withValue = new Set([
@@ -74,6 +76,10 @@ function main(ctx) {
     } else if (a.startsWith("--")) continue;
     else o.urls.push(a);
   }
+  /**
+   * @param {number} code
+   * @param {string} msg
+   */
   const errOut = (code, msg) => {
     if (!o.silent || o.showError) ctx.err(`curl: (${code}) ${msg}\n`);
     return code;
@@ -120,7 +126,7 @@ function main(ctx) {
       } catch (e) {
         if (!o.silent || o.showError)
           ctx.err(
-            `Warning: Failed to open the file ${out}: ${e.code === "ENOENT" ? "No such file or directory" : "Permission denied"}\n`,
+            `Warning: Failed to open the file ${out}: ${/** @type {NodeJS.ErrnoException} */ (e).code === "ENOENT" ? "No such file or directory" : "Permission denied"}\n`,
           );
         rc = errOut(23, "Failure writing output to destination");
         continue;

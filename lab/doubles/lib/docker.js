@@ -26,6 +26,14 @@ const { spawnSync } = require("child_process");
 const lab = require("./double.js");
 const pkgs = require("./packages.js");
 
+/** @typedef {import("./double.js").Ctx} Ctx */
+/**
+ * What dockerd keeps of a container: /var/lib/docker/containers/<id>/config.v2.json.
+ * @typedef {{ ID: string, Name: string, Created: string, Config: { Image: string, Cmd: string[], Hostname: string } }}
+ *   ContainerRecord
+ */
+/** @typedef {ReturnType<typeof parseImage>} Image */
+
 const NAMESPACE = "moby";
 const SOCKET = "/run/docker.sock";
 const SHOWN_SOCKET = "unix:///var/run/docker.sock";
@@ -38,7 +46,12 @@ function version() {
   return (installed && pkgs.upstreamVersion(installed.version)) || "27.5.1";
 }
 
-/** Whether something accepts connections on a unix socket (the daemon's or containerd's). */
+/**
+ * Whether something accepts connections on a unix socket (the daemon's or containerd's).
+ * @param {string} socket
+ * @param {number} [timeoutMs]
+ * @returns {Promise<boolean>}
+ */
 function reachable(socket, timeoutMs = 2000) {
   return new Promise((resolve) => {
     const conn = net.connect(lab.fsPath(socket));
@@ -60,9 +73,14 @@ function reachable(socket, timeoutMs = 2000) {
 
 // ---------------------------------------------------------------- dockerd
 
+/** @param {Ctx} ctx */
 async function daemon(ctx) {
   let containerd = CONTAINERD_SOCKET;
   for (const arg of ctx.argv) if (arg.startsWith("--containerd=")) containerd = arg.slice("--containerd=".length);
+  /**
+   * @param {string} level
+   * @param {string} msg
+   */
   const log = (level, msg) => ctx.err(`time="${new Date().toISOString()}" level=${level} msg="${msg}"\n`);
   log("info", "Starting up");
   const deadline = Date.now() + 20_000;
@@ -83,7 +101,7 @@ async function daemon(ctx) {
   });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(socket, resolve);
+    server.listen(socket, () => resolve(undefined));
   });
   fs.chmodSync(socket, 0o660);
   log("info", "Daemon has completed initialization");
@@ -102,6 +120,10 @@ async function daemon(ctx) {
 
 // ---------------------------------------------------------------- ctr
 
+/**
+ * @param {string[]} args
+ * @param {{ timeout?: number, inherit?: boolean }} [options]
+ */
 function ctr(args, options = {}) {
   const r = spawnSync("ctr", ["--address", CONTAINERD_SOCKET, "-n", NAMESPACE, ...args], {
     encoding: "utf8",
@@ -119,6 +141,7 @@ function ctr(args, options = {}) {
 function tasks() {
   const r = ctr(["task", "ls"]);
   if (r.code !== 0) throw lab.exit(1, `Error response from daemon: ${r.stderr.trim()}`);
+  /** @type {Record<string, string>} */
   const out = {};
   for (const line of r.stdout.split("\n").slice(1)) {
     const [id, , status] = line.trim().split(/\s+/);
@@ -131,19 +154,23 @@ function tasks() {
 
 const containersDir = () => lab.fsPath("/var/lib/docker/containers");
 
+/** @returns {ContainerRecord[]} */
 function records() {
-  let ids = [];
+  let ids;
   try {
     ids = fs.readdirSync(containersDir());
   } catch {
     return [];
   }
   return ids
-    .map((id) => lab.readJson(path.join(containersDir(), id, "config.v2.json"), null))
-    .filter(Boolean)
+    .map((id) =>
+      lab.readJson(path.join(containersDir(), id, "config.v2.json"), /** @type {ContainerRecord | null} */ (null)),
+    )
+    .filter((c) => c !== null)
     .sort((a, b) => b.Created.localeCompare(a.Created));
 }
 
+/** @param {string} ref */
 function findContainer(ref) {
   const all = records();
   return (
@@ -156,7 +183,10 @@ function findContainer(ref) {
 
 // ---------------------------------------------------------------- images
 
-/** "busybox" -> { canonical: "docker.io/library/busybox:latest", shown: "busybox:latest", registry: "docker.io", path } */
+/**
+ * "busybox" -> { canonical: "docker.io/library/busybox:latest", shown: "busybox:latest", registry: "docker.io", path }
+ * @param {string} ref
+ */
 function parseImage(ref) {
   let rest = ref;
   let registry = "docker.io";
@@ -166,22 +196,28 @@ function parseImage(ref) {
     rest = rest.slice(first.length + 1);
   }
   if (registry === "docker.io" && !rest.includes("/")) rest = `library/${rest}`;
-  const last = rest.split("/").pop();
+  const last = /** @type {string} */ (rest.split("/").pop());
   if (!last.includes(":") && !last.includes("@")) rest = `${rest}:latest`;
   const shownPath = registry === "docker.io" ? rest.replace(/^library\//, "") : `${registry}/${rest}`;
   return { canonical: `${registry}/${rest}`, shown: shownPath, registry, path: rest };
 }
 
+/** @returns {{ "insecure-registries"?: string[], "registry-mirrors"?: string[] }} */
 function daemonConfig() {
   return lab.readJson(lab.fsPath("/etc/docker/daemon.json"), {}) || {};
 }
 
+/** @param {string} canonical */
 function imagePresent(canonical) {
   const r = ctr(["images", "ls", "-q"]);
   return r.code === 0 && r.stdout.split("\n").includes(canonical);
 }
 
-/** Pulls as dockerd would: docker.io through the registry mirrors first. Returns an error text or null. */
+/**
+ * Pulls as dockerd would: docker.io through the registry mirrors first. Returns an error text or null.
+ * @param {Ctx} ctx
+ * @param {Image} image
+ */
 function pull(ctx, image) {
   const config = daemonConfig();
   const insecure = config["insecure-registries"] || [];
@@ -199,7 +235,7 @@ function pull(ctx, image) {
   for (const c of candidates) {
     const r = ctr(["images", "pull", ...(c.plain ? ["--plain-http"] : []), c.ref], { timeout: 300_000 });
     if (r.code !== 0) {
-      last = r.stderr.trim().split("\n").pop();
+      last = r.stderr.trim().split("\n").pop() ?? "";
       continue;
     }
     if (c.ref !== image.canonical) {
@@ -218,13 +254,23 @@ function pull(ctx, image) {
 
 // ---------------------------------------------------------------- commands
 
+/**
+ * @param {Ctx} ctx
+ * @param {string} command
+ * @param {string} message
+ */
 function usageError(ctx, command, message) {
   ctx.err(`${message}\nSee 'docker ${command} --help'.\n`);
   return command === "run" ? 125 : 1;
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {string[]} argv
+ */
 async function run(ctx, argv) {
   let detach = false;
+  /** @type {string | null} */
   let name = null;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -289,7 +335,10 @@ async function run(ctx, argv) {
   return detach ? 0 : r.code;
 }
 
-/** go-units' HumanDuration, as `docker ps` shows ages. */
+/**
+ * go-units' HumanDuration, as `docker ps` shows ages.
+ * @param {number} seconds
+ */
 function humanDuration(seconds) {
   if (seconds < 1) return "Less than a second";
   if (seconds === 1) return "1 second";
@@ -303,7 +352,10 @@ function humanDuration(seconds) {
   return `${Math.floor(hours / 24)} days`;
 }
 
-/** text/tabwriter as the docker CLI sets it up for tables: minimum width 10, padding 3. */
+/**
+ * text/tabwriter as the docker CLI sets it up for tables: minimum width 10, padding 3.
+ * @param {string[][]} rows
+ */
 function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(10, ...rows.map((r) => r[c].length + 3)));
   return (
@@ -311,6 +363,10 @@ function table(rows) {
   );
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {string[]} argv
+ */
 async function ps(ctx, argv) {
   let quiet = false;
   for (const a of argv) {
@@ -335,6 +391,10 @@ async function ps(ctx, argv) {
   return 0;
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {string[]} argv
+ */
 async function rm(ctx, argv) {
   let force = false;
   const refs = [];
@@ -383,6 +443,7 @@ function osName() {
   return "Linux";
 }
 
+/** @param {Ctx} ctx */
 async function info(ctx) {
   const client = [
     "Client: Docker Engine - Community",
@@ -436,6 +497,7 @@ async function info(ctx) {
   return 0;
 }
 
+/** @param {Ctx} ctx */
 async function cli(ctx) {
   const argv = ctx.argv;
   const [command, ...rest] = argv;

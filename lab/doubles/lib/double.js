@@ -61,14 +61,46 @@
  *   withLock(name, fn), withLockIn(dir, name, fn) (the lock in a given dir: state shared by hosts),
  *   redactFlags(argv, flags), shellQuote(arg), matchKey, logCommand(name, argv),
  *   applyFaults(name, argv) (what step 2 does; throws DoubleExit), procSys(), mkdirp(dir),
- *   inLabHost() (true only inside a lab host: its / is init.sh's "lab-root" tmpfs).
+ *   inLabHost() (true only inside a lab host: its / is init.sh's "lab-root" tmpfs), isRoot() (root, or LAB_UID=0).
  */
 
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
+/**
+ * What a double's implementation is handed (see "ctx" above).
+ * @typedef {{
+ *   name: string,
+ *   argv: string[],
+ *   host: string,
+ *   fsPath: (p: string) => string,
+ *   statePath: (...parts: string[]) => string,
+ *   labPath: (...parts: string[]) => string,
+ *   now: () => Date,
+ *   out: (text: string) => void,
+ *   err: (text: string) => void,
+ *   fail: (msg: string, code?: number) => never,
+ * }} Ctx
+ */
+
+/**
+ * A fault a test puts in /lab/faults/<host>.json (see runDouble above).
+ * @typedef {{ times?: number, dropSsh?: boolean, hang?: number, delaySeconds?: number, fail?: string | boolean,
+ *   exitCode?: number }} Fault
+ */
+
+/**
+ * $LAB_STATE/host.json, written by init-host at every boot.
+ * @typedef {{ host: string, distro: "ubuntu" | "rocky", family: "apt" | "yum", netns: string | null, boots: number,
+ *   bootedAt: string }} HostRecord
+ */
+
 class DoubleExit extends Error {
+  /**
+   * @param {number} code
+   * @param {string} [stderr]
+   */
   constructor(code, stderr) {
     super(`exit ${code}`);
     this.code = code;
@@ -76,27 +108,39 @@ class DoubleExit extends Error {
   }
 }
 
+/**
+ * @param {number} code
+ * @param {string} [stderr]
+ */
 function exit(code, stderr) {
   return new DoubleExit(code, stderr);
 }
 
+/**
+ * @param {string} name
+ * @param {string} dflt
+ */
 function env(name, dflt) {
   const v = process.env[name];
   return v === undefined || v === "" ? dflt : v;
 }
 
+/** @param {string[]} parts */
 function labPath(...parts) {
   return path.join(env("LAB_ROOT", "/lab"), ...parts);
 }
 
+/** @param {string[]} parts */
 function statePath(...parts) {
   return path.join(env("LAB_STATE", "/var/lib/lab"), ...parts);
 }
 
+/** @param {string[]} parts */
 function logPath(...parts) {
   return path.join(env("LAB_LOG", "/var/log/lab"), ...parts);
 }
 
+/** @param {string} p */
 function fsPath(p) {
   const root = env("LAB_FS_ROOT", "/");
   if (!path.isAbsolute(p)) throw new Error(`fsPath needs an absolute path: ${p}`);
@@ -122,26 +166,43 @@ function inLabHost() {
   return false;
 }
 
+/** Root, or the user a test plays (LAB_UID). */
+function isRoot() {
+  return (process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : uid()) === 0;
+}
+
 function host() {
   return env("LAB_HOST", os.hostname());
 }
 
+/** @param {string} dir */
 function mkdirp(dir) {
   fs.mkdirSync(dir, { recursive: true });
 }
 
+/**
+ * The JSON in FILE, or DFLT when there is none; what the file holds is the caller's to know.
+ * @template T
+ * @param {string} file
+ * @param {T} dflt
+ * @returns {T}
+ */
 function readJson(file, dflt) {
   let text;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    if (e.code === "ENOENT") return dflt;
+    if (/** @type {NodeJS.ErrnoException} */ (e).code === "ENOENT") return dflt;
     throw e;
   }
   if (text.trim() === "") return dflt;
   return JSON.parse(text);
 }
 
+/**
+ * @param {string} file
+ * @param {unknown} obj
+ */
 function writeJson(file, obj) {
   mkdirp(path.dirname(file));
   const tmp = `${file}.${process.pid}.tmp`;
@@ -149,16 +210,30 @@ function writeJson(file, obj) {
   fs.renameSync(tmp, file);
 }
 
+/** @param {number | string} s */
 function sleepSeconds(s) {
   const ms = Math.max(0, Math.round(Number(s) * 1000));
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/**
+ * @template T
+ * @param {string} name
+ * @param {() => T} fn
+ * @returns {T}
+ */
 function withLock(name, fn) {
   return withLockIn(statePath("locks"), name, fn);
 }
 
-/** withLock with the lock directory given: for state several hosts share (under /lab). */
+/**
+ * withLock with the lock directory given: for state several hosts share (under /lab).
+ * @template T
+ * @param {string} dir
+ * @param {string} name
+ * @param {() => T} fn
+ * @returns {T}
+ */
 function withLockIn(dir, name, fn) {
   mkdirp(dir);
   const lock = path.join(dir, `${name}.lock`);
@@ -168,13 +243,13 @@ function withLockIn(dir, name, fn) {
       fs.mkdirSync(lock);
       break;
     } catch (e) {
-      if (e.code !== "EEXIST") throw e;
+      if (/** @type {NodeJS.ErrnoException} */ (e).code !== "EEXIST") throw e;
       try {
         if (Date.now() - fs.statSync(lock).mtimeMs > 30000) fs.rmSync(lock, { recursive: true, force: true });
       } catch {
         /* raced with the holder */
       }
-      if (Date.now() > deadline) throw new Error(`lock ${lock} held too long`);
+      if (Date.now() > deadline) throw new Error(`lock ${lock} held too long`, { cause: e });
       sleepSeconds(0.02);
     }
   }
@@ -185,6 +260,13 @@ function withLockIn(dir, name, fn) {
   }
 }
 
+/**
+ * @template T
+ * @param {string} file
+ * @param {T} dflt
+ * @param {(cur: T) => T | void} fn
+ * @returns {T}
+ */
 function updateJson(file, dflt, fn) {
   return withLock(path.basename(file), () => {
     const cur = readJson(file, JSON.parse(JSON.stringify(dflt)));
@@ -208,12 +290,17 @@ function now() {
   return new Date(Date.now() + clockOffsetSeconds() * 1000);
 }
 
+/** @param {unknown} a */
 function shellQuote(a) {
   const s = String(a);
   if (s !== "" && /^[A-Za-z0-9_@%+=:,./~^-]+$/.test(s)) return s;
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * @param {string[]} argv
+ * @param {string[]} flags
+ */
 function redactFlags(argv, flags) {
   const out = [];
   for (let i = 0; i < argv.length; i++) {
@@ -235,6 +322,10 @@ function uid() {
   return typeof process.getuid === "function" ? process.getuid() : -1;
 }
 
+/**
+ * @param {string} name
+ * @param {string[]} argv
+ */
 function logCommand(name, argv) {
   try {
     mkdirp(logPath());
@@ -245,6 +336,11 @@ function logCommand(name, argv) {
   }
 }
 
+/**
+ * @param {string} key
+ * @param {string} name
+ * @param {string[]} argv
+ */
 function matchKey(key, name, argv) {
   const words = String(key).trim().split(/\s+/);
   if (words[0] !== name) return false;
@@ -257,6 +353,12 @@ function matchKey(key, name, argv) {
   return true;
 }
 
+/**
+ * @param {Record<string, unknown>} table
+ * @param {string} name
+ * @param {string[]} argv
+ * @returns {string | null}
+ */
 function bestKey(table, name, argv) {
   let best = null;
   for (const key of Object.keys(table || {})) {
@@ -266,6 +368,7 @@ function bestKey(table, name, argv) {
   return best;
 }
 
+/** @param {number} pid */
 function cmdline(pid) {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").replace(/\0/g, " ");
@@ -274,6 +377,7 @@ function cmdline(pid) {
   }
 }
 
+/** @param {number} pid */
 function ppid(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -303,13 +407,18 @@ function dropSsh() {
   }
 }
 
+/**
+ * @param {Fault | undefined} fault
+ * @param {string} key
+ */
 function applyFaultKey(fault, key) {
   if (!fault || typeof fault !== "object") return;
   if (fault.times !== undefined) {
     let fire = false;
-    updateJson(statePath("faults-fired.json"), {}, (fired) => {
+    const times = fault.times;
+    updateJson(statePath("faults-fired.json"), /** @type {Record<string, number>} */ ({}), (fired) => {
       const n = fired[key] || 0;
-      if (n < fault.times) {
+      if (n < times) {
         fired[key] = n + 1;
         fire = true;
       }
@@ -328,15 +437,24 @@ function applyFaultKey(fault, key) {
   }
 }
 
+/**
+ * @param {string} name
+ * @param {string[]} argv
+ */
 function applyFaults(name, argv) {
-  const faults = readJson(labPath("faults", `${host()}.json`), {});
+  const faults = readJson(labPath("faults", `${host()}.json`), /** @type {Record<string, Fault>} */ ({}));
   const fk = bestKey(faults, name, argv);
   if (fk) applyFaultKey(faults[fk], fk);
-  const durations = readJson(labPath("durations.json"), {});
+  const durations = readJson(labPath("durations.json"), /** @type {Record<string, number>} */ ({}));
   const dk = bestKey(durations, name, argv);
   if (dk) sleepSeconds(durations[dk]);
 }
 
+/**
+ * @param {string} name
+ * @param {string[]} argv
+ * @returns {Ctx}
+ */
 function makeCtx(name, argv) {
   return {
     name,
@@ -354,16 +472,30 @@ function makeCtx(name, argv) {
   };
 }
 
+/**
+ * @param {number} code
+ * @param {string} [stderr]
+ */
 function finish(code, stderr) {
   if (stderr) process.stderr.write(stderr);
   process.exitCode = code;
 }
 
+/**
+ * @param {string} name
+ * @param {unknown} e
+ */
 function handleError(name, e) {
   if (e instanceof DoubleExit) return finish(e.code, e.stderr);
-  finish(70, `lab double ${name}: internal error: ${(e && e.stack) || e}\n`);
+  finish(70, `lab double ${name}: internal error: ${(e instanceof Error && e.stack) || e}\n`);
 }
 
+/**
+ * @param {string} name
+ * @param {string[]} argv
+ * @param {(ctx: Ctx) => number | void | Promise<number | void>} impl
+ * @param {{ redact?: (argv: string[]) => string[] }} [opts]
+ */
 function runDouble(name, argv, impl, opts = {}) {
   logCommand(name, opts.redact ? opts.redact(argv) : argv);
   let result;
@@ -373,7 +505,7 @@ function runDouble(name, argv, impl, opts = {}) {
   } catch (e) {
     return handleError(name, e);
   }
-  if (result && typeof result.then === "function") {
+  if (result instanceof Promise) {
     result.then(
       (code) => finish(typeof code === "number" ? code : 0),
       (e) => handleError(name, e),
@@ -393,6 +525,7 @@ module.exports = {
   logPath,
   procSys,
   inLabHost,
+  isRoot,
   host,
   now,
   sleepSeconds,

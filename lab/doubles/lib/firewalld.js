@@ -35,7 +35,22 @@ const UNKNOWN_ERROR = 254;
 const ETC = "/etc/firewalld";
 const USR = "/usr/lib/firewalld";
 
-/** The services firewalld ships that the lab's zones use: name -> ports. */
+/** @typedef {import("./double.js").Ctx} Ctx */
+/**
+ * @typedef {{ version: string, target: string, short: string, description: string, interfaces: string[],
+ *   sources: string[], services: string[], ports: string[], protocols: string[], icmpBlocks: string[],
+ *   forward: boolean, masquerade: boolean }} Zone
+ */
+/**
+ * The running configuration, $LAB_STATE/firewalld/runtime.json; it is the host's only in the network namespace it was
+ * loaded in.
+ * @typedef {{ netns: string | null, defaultZone: string, zones: Record<string, Zone> }} Runtime
+ */
+
+/**
+ * The services firewalld ships that the lab's zones use: name -> ports.
+ * @type {Record<string, [string, string][]>}
+ */
 const SERVICES = {
   ssh: [["22", "tcp"]],
   "dhcpv6-client": [["546", "udp"]],
@@ -47,10 +62,9 @@ const SERVICES = {
   etcd: [["2379-2380", "tcp"]],
 };
 
-const TARGETS = ["default", "ACCEPT", "DROP", "%%REJECT%%"];
-
 // --- zone files ------------------------------------------------------------------------------------------------
 
+/** @param {string} s */
 function unescapeXml(s) {
   return s
     .replace(/&lt;/g, "<")
@@ -60,16 +74,20 @@ function unescapeXml(s) {
     .replace(/&amp;/g, "&");
 }
 
+/** @param {unknown} s */
 function escapeXml(s) {
   return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/** @param {string} text */
 function attrs(text) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const m of text.matchAll(/([\w-]+)="([^"]*)"/g)) out[m[1]] = unescapeXml(m[2]);
   return out;
 }
 
+/** @returns {Zone} */
 function emptyZone() {
   return {
     version: "",
@@ -87,7 +105,10 @@ function emptyZone() {
   };
 }
 
-/** A zone file's content: the elements the lab's zones use (rich rules, forward-ports and the like are not read). */
+/**
+ * A zone file's content: the elements the lab's zones use (rich rules, forward-ports and the like are not read).
+ * @param {string} text
+ */
 function parseZone(text) {
   const zone = emptyZone();
   const open = /<zone\b([^>]*)>/.exec(text);
@@ -115,8 +136,12 @@ function parseZone(text) {
   return zone;
 }
 
-/** firewalld's zone_writer: declaration, then short, description, interfaces, sources, services, ports, ... */
-function writeZoneXml(name, zone) {
+/**
+ * firewalld's zone_writer: declaration, then short, description, interfaces, sources, services, ports, ...
+ * @param {string} _name
+ * @param {Zone} zone
+ */
+function writeZoneXml(_name, zone) {
   const lines = ['<?xml version="1.0" encoding="utf-8"?>'];
   let open = "<zone";
   if (zone.version) open += ` version="${escapeXml(zone.version)}"`;
@@ -139,6 +164,7 @@ function writeZoneXml(name, zone) {
   return lines.join("\n") + "\n";
 }
 
+/** @param {string} p */
 function readFile(p) {
   try {
     return fs.readFileSync(lab.fsPath(p), "utf8");
@@ -150,7 +176,7 @@ function readFile(p) {
 function zoneNames() {
   const names = new Set();
   for (const dir of [`${USR}/zones`, `${ETC}/zones`]) {
-    let entries = [];
+    let entries;
     try {
       entries = fs.readdirSync(lab.fsPath(dir));
     } catch {
@@ -161,12 +187,19 @@ function zoneNames() {
   return [...names].sort();
 }
 
-/** The permanent configuration of a zone: /etc's file when there is one, else the package's. */
+/**
+ * The permanent configuration of a zone: /etc's file when there is one, else the package's.
+ * @param {string} name
+ */
 function permanentZone(name) {
   const text = readFile(`${ETC}/zones/${name}.xml`) ?? readFile(`${USR}/zones/${name}.xml`);
   return text === undefined ? undefined : parseZone(text);
 }
 
+/**
+ * @param {string} name
+ * @param {Zone} zone
+ */
 function savePermanentZone(name, zone) {
   const file = lab.fsPath(`${ETC}/zones/${name}.xml`);
   lab.mkdirp(path.dirname(file));
@@ -194,27 +227,40 @@ function currentNetns() {
   }
 }
 
+/** @returns {Runtime | null} */
 function runtime() {
-  const st = lab.readJson(RUNTIME(), null);
+  const st = lab.readJson(RUNTIME(), /** @type {Runtime | null} */ (null));
   if (!st || st.netns !== currentNetns()) return null;
   return st;
 }
 
-function loadPermanent() {
+/** The permanent configuration of every zone (each has a file, so each has a configuration). */
+function permanentZones() {
+  /** @type {Record<string, Zone>} */
   const zones = {};
-  for (const name of zoneNames()) zones[name] = permanentZone(name);
-  return { netns: currentNetns(), defaultZone: permanentDefaultZone(), zones };
+  for (const name of zoneNames()) zones[name] = /** @type {Zone} */ (permanentZone(name));
+  return zones;
 }
 
+/** @returns {Runtime} */
+function loadPermanent() {
+  return { netns: currentNetns(), defaultZone: permanentDefaultZone(), zones: permanentZones() };
+}
+
+/** @param {Runtime} st */
 function saveRuntime(st) {
   lab.writeJson(RUNTIME(), st);
   apply(st);
 }
 
-/** The nftables ruleset of a runtime configuration. */
+/**
+ * The nftables ruleset of a runtime configuration.
+ * @param {Runtime} st
+ */
 function ruleset(st) {
   const chains = [];
   const jumps = [];
+  /** @param {string} name */
   const zoneChain = (name) => `filter_IN_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
   for (const [name, zone] of Object.entries(st.zones)) {
     for (const iface of zone.interfaces) jumps.push(`    iifname "${iface}" goto ${zoneChain(name)}`);
@@ -256,7 +302,10 @@ function ruleset(st) {
   ].join("\n");
 }
 
-/** Applies the rules for real inside a lab host; elsewhere (tests) only writes them down. */
+/**
+ * Applies the rules for real inside a lab host; elsewhere (tests) only writes them down.
+ * @param {Runtime} st
+ */
 function apply(st) {
   const file = lab.statePath("firewalld", "ruleset.nft");
   lab.mkdirp(path.dirname(file));
@@ -274,7 +323,10 @@ function flush() {
 
 // --- the daemon --------------------------------------------------------------------------------------------------
 
-/** firewalld --lab-start | --lab-stop: what the unit's ExecStart and ExecStop run. */
+/**
+ * firewalld --lab-start | --lab-stop: what the unit's ExecStart and ExecStop run.
+ * @param {Ctx} ctx
+ */
 function daemon(ctx) {
   if (ctx.argv.includes("--lab-stop")) {
     fs.rmSync(RUNTIME(), { force: true });
@@ -288,12 +340,10 @@ function daemon(ctx) {
 
 // --- firewall-cmd ------------------------------------------------------------------------------------------------
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
-/** "6443/tcp", "2379-2380/tcp": checked as firewalld checks them. */
+/**
+ * "6443/tcp", "2379-2380/tcp": checked as firewalld checks them.
+ * @param {string} value
+ */
 function checkPort(value) {
   const m = /^([^/]*)\/(.*)$/.exec(value);
   if (!m)
@@ -313,7 +363,9 @@ function checkPort(value) {
   return `${range}/${proto}`;
 }
 
+/** @param {string[]} argv */
 function parseArgs(argv) {
+  /** @type {{ permanent: boolean, quiet: boolean, zone: string | undefined, actions: [string, string][] }} */
   const opts = { permanent: false, quiet: false, zone: undefined, actions: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -340,7 +392,8 @@ function parseArgs(argv) {
     if (flag === "--permanent") opts.permanent = true;
     else if (flag === "-q" || flag === "--quiet") opts.quiet = true;
     else if (flag === "--zone") opts.zone = value;
-    else if (flag.startsWith("--")) opts.actions.push([flag, value]);
+    // Only the flags that need a value read it.
+    else if (flag.startsWith("--")) opts.actions.push([flag, value ?? ""]);
     else throw lab.exit(2, `firewall-cmd: error: unrecognized arguments: ${arg}\n`);
   }
   return opts;
@@ -359,8 +412,10 @@ const CHANGES = [
   "--runtime-to-permanent",
 ];
 
+/** @param {Ctx} ctx */
 function firewallCmd(ctx) {
   const opts = parseArgs(ctx.argv);
+  /** @param {string} text */
   const say = (text) => {
     if (!opts.quiet) ctx.out(text);
   };
@@ -377,7 +432,7 @@ function firewallCmd(ctx) {
     return 0;
   }
   if (!st) ctx.fail("FirewallD is not running", NOT_RUNNING);
-  if (opts.actions.some(([flag]) => CHANGES.includes(flag)) && !isRoot())
+  if (opts.actions.some(([flag]) => CHANGES.includes(flag)) && !lab.isRoot())
     ctx.fail(
       "Authorization failed.\n    Make sure polkit agent is running or run the application as superuser.",
       NOT_AUTHORIZED,
@@ -406,7 +461,7 @@ function firewallCmd(ctx) {
   }
   if (first === "--get-zone-of-interface") {
     const iface = opts.actions[0][1];
-    const zones = opts.permanent ? Object.fromEntries(zoneNames().map((n) => [n, permanentZone(n)])) : st.zones;
+    const zones = opts.permanent ? permanentZones() : st.zones;
     const found = Object.entries(zones).find(([, zone]) => zone.interfaces.includes(iface));
     if (!found) ctx.fail("no zone", 2);
     say(`${found[0]}\n`);
@@ -494,7 +549,7 @@ function firewallCmd(ctx) {
         else zone.services = zone.services.filter((s) => s !== raw);
         changed ||= flag === "--add-service" ? !has : has;
       } else if (flag === "--add-interface" || flag === "--change-interface" || flag === "--remove-interface") {
-        const zones = opts.permanent ? Object.fromEntries(zoneNames().map((n) => [n, permanentZone(n)])) : st.zones;
+        const zones = opts.permanent ? permanentZones() : st.zones;
         for (const [name, other] of Object.entries(zones)) {
           if (name === zoneName || !other.interfaces.includes(raw)) continue;
           if (flag === "--add-interface")
@@ -523,11 +578,16 @@ function firewallCmd(ctx) {
   return 0;
 }
 
+/** @param {Zone | undefined} zone */
 function strip(zone) {
   return zone;
 }
 
-/** A reload keeps the runtime's interface bindings that NetworkManager made (here: those in no file). */
+/**
+ * A reload keeps the runtime's interface bindings that NetworkManager made (here: those in no file).
+ * @param {Record<string, Zone>} permanent
+ * @param {Record<string, Zone>} running
+ */
 function keepInterfaces(permanent, running) {
   const bound = new Set(Object.values(permanent).flatMap((z) => z.interfaces));
   for (const [name, zone] of Object.entries(running)) {

@@ -4,6 +4,10 @@
 const os = require("os");
 const lab = require("./double.js");
 
+/** @typedef {import("./double.js").Ctx} Ctx */
+/** @typedef {{ loaded: string[] }} ModulesState */
+
+/** @type {Record<string, { size: number, deps: string[] }>} */
 const KNOWN = {
   overlay: { size: 212992, deps: [] },
   br_netfilter: { size: 32768, deps: ["bridge"] },
@@ -34,42 +38,50 @@ const KNOWN = {
 
 const FILE = () => lab.statePath("modules.json");
 
+/** @param {string} name */
 function canonical(name) {
   return name.replace(/-/g, "_");
 }
 
+/** @returns {string[]} */
 function loaded() {
-  return lab.readJson(FILE(), { loaded: [] }).loaded || [];
+  return lab.readJson(FILE(), /** @type {ModulesState} */ ({ loaded: [] })).loaded || [];
 }
 
+/** @param {string} name */
 function isLoaded(name) {
   return loaded().includes(canonical(name));
 }
 
+/**
+ * @param {string} name
+ * @param {string[]} [acc]
+ */
 function closure(name, acc = []) {
   for (const d of KNOWN[name].deps) closure(d, acc);
   if (!acc.includes(name)) acc.push(name);
   return acc;
 }
 
+/** @param {string} name */
 function load(name) {
   const n = canonical(name);
   if (!KNOWN[n]) return false;
-  lab.updateJson(FILE(), { loaded: [] }, (st) => {
+  lab.updateJson(FILE(), /** @type {ModulesState} */ ({ loaded: [] }), (st) => {
     for (const m of closure(n)) if (!st.loaded.includes(m)) st.loaded.push(m);
   });
   return true;
 }
 
+/**
+ * @param {string} n
+ * @param {string[]} list
+ */
 function users(n, list) {
   return list.filter((m) => KNOWN[m] && KNOWN[m].deps.includes(n));
 }
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
+/** @param {Ctx} ctx */
 function modprobe(ctx) {
   let remove = false;
   let quiet = false;
@@ -98,19 +110,20 @@ function modprobe(ctx) {
       if (!cur.includes(n)) continue;
       const u = users(n, cur);
       if (u.length) ctx.fail(`modprobe: FATAL: Module ${n} is in use.`, 1);
-      if (!isRoot()) ctx.fail(`modprobe: ERROR: could not remove '${n}': Operation not permitted`, 1);
-      lab.updateJson(FILE(), { loaded: [] }, (st) => {
+      if (!lab.isRoot()) ctx.fail(`modprobe: ERROR: could not remove '${n}': Operation not permitted`, 1);
+      lab.updateJson(FILE(), /** @type {ModulesState} */ ({ loaded: [] }), (st) => {
         st.loaded = st.loaded.filter((m) => m !== n);
       });
       continue;
     }
     if (isLoaded(n)) continue;
-    if (!isRoot()) ctx.fail(`modprobe: ERROR: could not insert '${n}': Operation not permitted`, 1);
+    if (!lab.isRoot()) ctx.fail(`modprobe: ERROR: could not insert '${n}': Operation not permitted`, 1);
     load(n);
   }
   return 0;
 }
 
+/** @param {Ctx} ctx */
 function lsmod(ctx) {
   const cur = loaded();
   const rows = ["Module                  Size  Used by"];

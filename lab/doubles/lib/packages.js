@@ -18,28 +18,46 @@ const path = require("path");
 const crypto = require("crypto");
 const lab = require("./double.js");
 
+/**
+ * @typedef {{ version: string, arch?: string, files?: string[], auto?: boolean, base?: boolean, from?: string,
+ *   status?: string, [more: string]: unknown }} InstalledPackage
+ * @typedef {{ keyId: string, userId: string, fingerprint: string }} RpmKey
+ * @typedef {{ packages: Record<string, InstalledPackage>, holds: string[], rpmKeys?: RpmKey[] }} PackageDb
+ * @typedef {Record<string, string[]>} Versions package name → the versions a mirror offers
+ * @typedef {{ url: string, key?: string, comment?: string, depends?: Record<string, string[]>,
+ *   conflicts?: Record<string, string[]>, dists?: Record<string, { packages: Versions, components?: string[] }>,
+ *   packages?: Versions }} Mirror
+ * @typedef {{ keys?: Record<string, string>, mirrors?: Mirror[], files?: Record<string, string> }} Catalogue
+ */
+
 const DB = () => lab.statePath("packages.json");
 
+/** @returns {PackageDb} */
 function readDb() {
-  const db = lab.readJson(DB(), {});
+  const db = lab.readJson(DB(), /** @type {Partial<PackageDb>} */ ({}));
   db.packages = db.packages || {};
   db.holds = db.holds || [];
-  return db;
+  return /** @type {PackageDb} */ (db);
 }
 
+/** @param {(db: PackageDb) => PackageDb | void} fn */
 function updateDb(fn) {
-  return lab.updateJson(DB(), { packages: {}, holds: [] }, (db) => {
+  return lab.updateJson(DB(), /** @type {PackageDb} */ ({ packages: {}, holds: [] }), (db) => {
     db.packages = db.packages || {};
     db.holds = db.holds || [];
     return fn(db);
   });
 }
 
+/** @param {string} name */
 function installed(name) {
   return readDb().packages[name] || null;
 }
 
-/** Upstream version of an installed package: "1.35.4-1.1" -> "1.35.4", "1:2.1.4-1~ubuntu" -> "2.1.4". */
+/**
+ * Upstream version of an installed package: "1.35.4-1.1" -> "1.35.4", "1:2.1.4-1~ubuntu" -> "2.1.4".
+ * @param {string | undefined} version
+ */
 function upstreamVersion(version) {
   if (!version) return null;
   let v = version.replace(/^\d+:/, "");
@@ -48,16 +66,24 @@ function upstreamVersion(version) {
   return v;
 }
 
+/**
+ * @param {"apt" | "yum"} family
+ * @returns {Catalogue}
+ */
 function loadCatalogue(family) {
   const file = lab.labPath("catalogue", `${family}.json`);
-  const cat = lab.readJson(file, null);
+  const cat = lab.readJson(file, /** @type {Catalogue | null} */ (null));
   if (!cat) throw new Error(`lab catalogue missing: ${file}`);
   return cat;
 }
 
+/** @param {string} ref */
 function readKey(ref) {
   // ref "key:<name>" or a path relative to the catalogue dir
-  const cats = ["apt", "yum"].map((f) => lab.readJson(lab.labPath("catalogue", `${f}.json`), {}) || {});
+  const cats = ["apt", "yum"].map(
+    (f) => lab.readJson(lab.labPath("catalogue", `${f}.json`), /** @type {Catalogue} */ ({})) || {},
+  );
+  /** @type {string | null | undefined} */
   let rel = ref;
   if (ref.startsWith("key:")) {
     const name = ref.slice(4);
@@ -68,7 +94,10 @@ function readKey(ref) {
   return fs.readFileSync(lab.labPath("catalogue", rel));
 }
 
-/** Binary OpenPGP bytes from armored or binary input (what `gpg --dearmor` yields for one block). */
+/**
+ * Binary OpenPGP bytes from armored or binary input (what `gpg --dearmor` yields for one block).
+ * @param {Buffer} buf
+ */
 function dearmor(buf) {
   const text = buf.toString("latin1");
   if (!text.includes("-----BEGIN PGP")) return buf;
@@ -85,7 +114,10 @@ function dearmor(buf) {
   return Buffer.from(body.join(""), "base64");
 }
 
-/** First OpenPGP packet: { tag, body } (old and new packet formats). */
+/**
+ * First OpenPGP packet: { tag, body } (old and new packet formats).
+ * @param {Buffer} b
+ */
 function firstPacket(b) {
   if (!b || b.length < 3) return null;
   const h = b[0];
@@ -108,7 +140,10 @@ function firstPacket(b) {
   return { tag, body: b.subarray(off, off + len) };
 }
 
-/** All OpenPGP packets: [{ tag, body }]. */
+/**
+ * All OpenPGP packets: [{ tag, body }].
+ * @param {Buffer} binary
+ */
 function packets(binary) {
   const out = [];
   let b = binary;
@@ -123,7 +158,10 @@ function packets(binary) {
   return out;
 }
 
-/** { keyId, fingerprint, userId } of an armored/binary public key. */
+/**
+ * { keyId, fingerprint, userId } of an armored/binary public key.
+ * @param {Buffer} data
+ */
 function keyInfo(data) {
   const bin = dearmor(data);
   const all = packets(bin);
@@ -140,7 +178,10 @@ function keyInfo(data) {
   return { keyId: fp.slice(-16), fingerprint: fp, userId: uid ? uid.body.toString("utf8") : "" };
 }
 
-/** Long key ID (16 hex, upper case) of the primary key (v4 fingerprint's last 8 bytes). */
+/**
+ * Long key ID (16 hex, upper case) of the primary key (v4 fingerprint's last 8 bytes).
+ * @param {Buffer} binary
+ */
 function keyId(binary) {
   const p = firstPacket(binary);
   if (!p || p.tag !== 6) return null;
@@ -149,7 +190,11 @@ function keyId(binary) {
   return crypto.createHash("sha1").update(hdr).update(p.body).digest("hex").toUpperCase().slice(-16);
 }
 
-/** Does the keyring file (armored or binary) hold the primary key of `ref`? */
+/**
+ * Does the keyring file (armored or binary) hold the primary key of `ref`?
+ * @param {string} keyringFile
+ * @param {string} ref
+ */
 function keyringHolds(keyringFile, ref) {
   let data;
   try {
@@ -163,11 +208,12 @@ function keyringHolds(keyringFile, ref) {
 
 /** Hosts the lab network cannot reach: $LAB_ROOT/network.json unreachable[] + registries.json blocked[]. */
 function unreachableHosts() {
-  const net = lab.readJson(lab.labPath("network.json"), {}) || {};
-  const reg = lab.readJson(lab.labPath("registries.json"), {}) || {};
+  const net = lab.readJson(lab.labPath("network.json"), /** @type {{ unreachable?: string[] }} */ ({})) || {};
+  const reg = lab.readJson(lab.labPath("registries.json"), /** @type {{ blocked?: string[] }} */ ({})) || {};
   return new Set([...(net.unreachable || []), ...(reg.blocked || [])]);
 }
 
+/** @param {string} url */
 function urlHost(url) {
   try {
     return new URL(url).hostname;
@@ -176,19 +222,24 @@ function urlHost(url) {
   }
 }
 
+/** @param {string} url */
 function isReachable(url) {
   const h = urlHost(url);
   return h !== null && !unreachableHosts().has(h);
 }
 
+/** @param {string} u */
 function normUrl(u) {
   return u.replace(/\/+$/, "");
 }
 
-/** Files served by the lab's mirrors (curl): url -> Buffer, from both catalogues' "files". */
+/**
+ * Files served by the lab's mirrors (curl): url -> Buffer, from both catalogues' "files".
+ * @param {string} url
+ */
 function servedFile(url) {
   for (const family of ["apt", "yum"]) {
-    const cat = lab.readJson(lab.labPath("catalogue", `${family}.json`), null);
+    const cat = lab.readJson(lab.labPath("catalogue", `${family}.json`), /** @type {Catalogue | null} */ (null));
     if (!cat) continue;
     const files = cat.files || {};
     if (files[url] !== undefined) return readKey(files[url]);
@@ -198,9 +249,10 @@ function servedFile(url) {
 
 /** Host names known to the catalogues (for curl's "could not resolve" vs HTTP 404). */
 function knownHosts() {
+  /** @type {Set<string | null>} */
   const hosts = new Set();
   for (const family of ["apt", "yum"]) {
-    const cat = lab.readJson(lab.labPath("catalogue", `${family}.json`), null);
+    const cat = lab.readJson(lab.labPath("catalogue", `${family}.json`), /** @type {Catalogue | null} */ (null));
     if (!cat) continue;
     for (const u of Object.keys(cat.files || {})) hosts.add(urlHost(u));
     for (const m of cat.mirrors || []) hosts.add(urlHost(m.url.replace(/\$\w+/g, "x")));
@@ -209,6 +261,11 @@ function knownHosts() {
   return hosts;
 }
 
+/**
+ * @param {string} dir
+ * @param {string} [rel]
+ * @returns {string[]}
+ */
 function walk(dir, rel = "") {
   const out = [];
   for (const ent of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
@@ -224,19 +281,26 @@ function walk(dir, rel = "") {
  * Copies the package's tree (packages/<name>/, then packages/<name>+<family>/ over it) under the fs root. Existing files under /etc that differ are kept
  * (config files are never overwritten: rpm writes <file>.rpmnew, dpkg keeps the admin's version).
  * Returns the list of absolute paths (as seen on the host) the package owns.
+ * @param {string} tree
+ * @param {"apt" | "yum"} family
  */
 function installTree(tree, family) {
   const files = [];
   // On real nodes the package's binaries are the real ones; of the double's tree only what the distribution's
   // package brings besides them (unit files, /etc) is kept, so no double stays beside a real tool.
   const real = lab.labPath("packages", tree);
-  const keep = fs.existsSync(real) ? (rel) => /^(etc|usr\/lib\/systemd)\//.test(rel) : () => true;
+  const keep = fs.existsSync(real) ? (/** @type {string} */ rel) => /^(etc|usr\/lib\/systemd)\//.test(rel) : () => true;
   for (const dir of [tree, `${tree}+${family}`])
     files.push(...copyTree(lab.labPath("doubles", "packages", dir), family, keep));
   files.push(...copyTree(real, family));
   return [...new Set(files)];
 }
 
+/**
+ * @param {string} src
+ * @param {"apt" | "yum"} family
+ * @param {(rel: string) => boolean} [keep]
+ */
 function copyTree(src, family, keep = () => true) {
   if (!fs.existsSync(src)) return [];
   const files = [];
@@ -265,16 +329,23 @@ function copyTree(src, family, keep = () => true) {
 
 const CREATED_DIRS = "package-dirs.json";
 
-/** Remembers the directories a package install is about to create: only those go away with packages. */
+/**
+ * Remembers the directories a package install is about to create: only those go away with packages.
+ * @param {string} dir
+ */
 function recordCreatedDirs(dir) {
   const missing = [];
   for (let d = dir; d !== "/" && !fs.existsSync(lab.fsPath(d)); d = path.posix.dirname(d)) missing.push(d);
   if (missing.length === 0) return;
-  const created = lab.readJson(lab.statePath(CREATED_DIRS), []);
+  const created = lab.readJson(lab.statePath(CREATED_DIRS), /** @type {string[]} */ ([]));
   lab.writeJson(lab.statePath(CREATED_DIRS), [...new Set([...created, ...missing])]);
 }
 
-/** Deletes a package's files; keepConfig keeps those under /etc (apt remove without purge). */
+/**
+ * Deletes a package's files; keepConfig keeps those under /etc (apt remove without purge).
+ * @param {string[] | undefined} files
+ * @param {boolean} keepConfig
+ */
 function removeFiles(files, keepConfig) {
   for (const abs of files || []) {
     if (keepConfig && abs.startsWith("/etc/")) continue;
@@ -282,20 +353,28 @@ function removeFiles(files, keepConfig) {
   }
   // Like dpkg and rpm: directories that packages brought are removed once empty (deepest first), while
   // directories the system had before (/etc/sysconfig on Rocky, /usr/bin) stay.
-  const created = lab.readJson(lab.statePath(CREATED_DIRS), []);
+  const created = lab.readJson(lab.statePath(CREATED_DIRS), /** @type {string[]} */ ([]));
   const kept = [];
   for (const dir of [...created].sort((a, b) => b.length - a.length)) {
     try {
       fs.rmdirSync(lab.fsPath(dir));
     } catch (error) {
-      if (error.code !== "ENOENT") kept.push(dir);
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== "ENOENT") kept.push(dir);
     }
   }
   lab.writeJson(lab.statePath(CREATED_DIRS), kept);
 }
 
-/** Debian version comparison (dpkg --compare-versions semantics). */
+/**
+ * Debian version comparison (dpkg --compare-versions semantics).
+ * @param {string} a
+ * @param {string} b
+ */
 function debCompare(a, b) {
+  /**
+   * @param {string} v
+   * @returns {[number, string, string]}
+   */
   const split = (v) => {
     let epoch = 0;
     let rest = v;
@@ -307,17 +386,21 @@ function debCompare(a, b) {
     const d = rest.lastIndexOf("-");
     return d >= 0 ? [epoch, rest.slice(0, d), rest.slice(d + 1)] : [epoch, rest, "0"];
   };
+  /** @param {string | undefined} ch */
   const order = (ch) => {
     if (ch === "~") return -1;
     if (ch === undefined || ch === "") return 0;
     if (/[A-Za-z]/.test(ch)) return ch.charCodeAt(0);
     return ch.charCodeAt(0) + 256;
   };
+  /**
+   * @param {string} x
+   * @param {string} y
+   */
   const part = (x, y) => {
     let i = 0;
     let j = 0;
     while (i < x.length || j < y.length) {
-      let diff = 0;
       while ((i < x.length && !/\d/.test(x[i])) || (j < y.length && !/\d/.test(y[j]))) {
         const ox = i < x.length && !/\d/.test(x[i]) ? order(x[i]) : 0;
         const oy = j < y.length && !/\d/.test(y[j]) ? order(y[j]) : 0;
@@ -329,7 +412,7 @@ function debCompare(a, b) {
       let ny = "";
       while (i < x.length && /\d/.test(x[i])) nx += x[i++];
       while (j < y.length && /\d/.test(y[j])) ny += y[j++];
-      diff = (parseInt(nx || "0", 10) || 0) - (parseInt(ny || "0", 10) || 0);
+      const diff = (parseInt(nx || "0", 10) || 0) - (parseInt(ny || "0", 10) || 0);
       if (diff !== 0) return diff;
     }
     return 0;
@@ -340,9 +423,18 @@ function debCompare(a, b) {
   return part(ua, ub) || part(ra, rb);
 }
 
-/** rpm version comparison (rpmvercmp on version then release). */
+/**
+ * rpm version comparison (rpmvercmp on version then release).
+ * @param {string} a
+ * @param {string} b
+ */
 function rpmCompare(a, b) {
+  /** @param {string} s */
   const seg = (s) => s.match(/[0-9]+|[A-Za-z]+|~|\^/g) || [];
+  /**
+   * @param {string} x
+   * @param {string} y
+   */
   const cmp = (x, y) => {
     const sx = seg(x);
     const sy = seg(y);
@@ -369,19 +461,28 @@ function rpmCompare(a, b) {
   return cmp(a, b);
 }
 
+/** @param {number} bytes */
 function humanSize(bytes) {
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   if (bytes >= 1e3) return `${Math.round(bytes / 1e3)} kB`;
   return `${bytes} B`;
 }
 
-/** A stable fake size for a package (bytes), so output is deterministic. */
+/**
+ * A stable fake size for a package (bytes), so output is deterministic.
+ * @param {string} name
+ * @param {string} version
+ */
 function fakeSize(name, version) {
   const h = crypto.createHash("md5").update(`${name}=${version}`).digest();
   return 2e6 + (h.readUInt32BE(0) % 30e6);
 }
 
-/** Shell-style pattern (`*`, `?`) as dpkg-query and dnf match package and repository names. */
+/**
+ * Shell-style pattern (`*`, `?`) as dpkg-query and dnf match package and repository names.
+ * @param {string} pattern
+ * @param {string} name
+ */
 function globMatch(pattern, name) {
   const re = new RegExp(
     "^" +

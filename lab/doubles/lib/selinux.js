@@ -7,6 +7,8 @@
 const fs = require("fs");
 const lab = require("./double.js");
 
+/** @typedef {import("./double.js").Ctx} Ctx */
+
 const FILE = () => lab.statePath("selinux.json");
 const CONFIG = "/etc/selinux/config";
 
@@ -39,11 +41,7 @@ function boot() {
   lab.writeJson(FILE(), { mode: configMode() });
 }
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
+/** @param {Ctx} ctx */
 function getenforce(ctx) {
   if (ctx.argv.length) ctx.fail("usage:  getenforce", 1);
   ctx.out(`${mode()}\n`);
@@ -56,6 +54,7 @@ function selinuxenabled() {
 
 const USAGE = "usage:  setenforce [ Enforcing | Permissive | 1 | 0 ]";
 
+/** @param {Ctx} ctx */
 function setenforce(ctx) {
   if (ctx.argv.length !== 1) ctx.fail(USAGE, 1);
   const arg = ctx.argv[0];
@@ -64,13 +63,15 @@ function setenforce(ctx) {
   else if (arg === "0" || arg.toLowerCase() === "permissive") wanted = "Permissive";
   else ctx.fail(USAGE, 1);
   if (mode() === "Disabled") ctx.fail("setenforce: SELinux is disabled", 1);
-  if (!isRoot()) ctx.fail("setenforce: security_setenforce() failed: Permission denied", 1);
+  if (!lab.isRoot()) ctx.fail("setenforce: security_setenforce() failed: Permission denied", 1);
   lab.writeJson(FILE(), { mode: wanted });
   return 0;
 }
 
+/** @param {Ctx} ctx */
 function sestatus(ctx) {
   const current = mode();
+  /** @param {string} label */
   const pad = (label) => `${label}:`.padEnd(32);
   if (current === "Disabled") {
     ctx.out(`${pad("SELinux status")}disabled\n`);
@@ -92,7 +93,10 @@ function sestatus(ctx) {
   return 0;
 }
 
-/** Rocky 9's /etc/selinux/config (selinux-policy), with SELINUX= set to `mode`. */
+/**
+ * Rocky 9's /etc/selinux/config (selinux-policy), with SELINUX= set to `mode`.
+ * @param {string} mode
+ */
 function configFile(mode) {
   return `
 # This file controls the state of SELinux on the system.

@@ -15,11 +15,23 @@ function realSystemd() {
   return lab.fsPath("/") === "/" && fs.existsSync("/run/systemd/system");
 }
 
+/** @param {string[]} args */
 function systemctl(...args) {
   const r = spawnSync("/usr/bin/systemctl", args, { encoding: "utf8", timeout: 120000 });
   return { code: r.status === null ? 1 : r.status, text: `${r.stdout || ""}${r.stderr || ""}` };
 }
 
+/**
+ * @typedef {{
+ *   findUnit(unit: string): boolean,
+ *   enable(unit: string): string[],
+ *   start(unit: string): void,
+ *   stop(unit: string): void,
+ *   disable(unit: string): void,
+ * }} ServiceManager
+ */
+
+/** @type {ServiceManager} */
 const real = {
   findUnit(unit) {
     systemctl("daemon-reload");
@@ -43,17 +55,24 @@ const real = {
 
 const UNIT_DIRS = ["/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"];
 
+/** @param {string} unit */
 function recordedUnitFile(unit) {
   return UNIT_DIRS.map((d) => `${d}/${unit}`).find((f) => fs.existsSync(lab.fsPath(f)));
 }
 
+/**
+ * @param {string} unit
+ * @param {{ enabled?: boolean, started?: boolean }} change
+ */
 function record(unit, change) {
-  lab.updateJson(lab.statePath("services.json"), {}, (services) => {
+  const none = /** @type {Record<string, { enabled?: boolean, started?: boolean }>} */ ({});
+  lab.updateJson(lab.statePath("services.json"), none, (services) => {
     services[unit] = { enabled: false, started: false, ...services[unit], ...change };
     return services;
   });
 }
 
+/** @type {ServiceManager} */
 const recorded = {
   findUnit(unit) {
     return recordedUnitFile(unit) !== undefined;
@@ -73,6 +92,7 @@ const recorded = {
   },
 };
 
+/** @returns {ServiceManager} */
 module.exports = function serviceManager() {
   return realSystemd() ? real : recorded;
 };

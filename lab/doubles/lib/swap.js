@@ -7,18 +7,24 @@
 const fs = require("fs");
 const lab = require("./double.js");
 
+/** @typedef {import("./double.js").Ctx} Ctx */
+/** @typedef {{ type: string, size: string, used: string, kib: number }} Device */
+/** @typedef {Device & { name: string, prio: number }} Active */
+/** @typedef {{ devices: Record<string, Device>, active: Active[] }} SwapState */
+
 const FILE = () => lab.statePath("swap.json");
 
+/** @returns {SwapState} */
 function read() {
-  const st = lab.readJson(FILE(), {});
+  const st = lab.readJson(FILE(), /** @type {Partial<SwapState>} */ ({}));
   st.active = st.active || [];
   st.devices = st.devices || {};
-  return st;
+  return /** @type {SwapState} */ (st);
 }
 
 /** The swap lines of /etc/fstab swapon -a and systemd act on: [{ name, priority (pri=, or undefined) }]. */
 function fstabEntries() {
-  let text = "";
+  let text;
   try {
     text = fs.readFileSync(lab.fsPath("/etc/fstab"), "utf8");
   } catch {
@@ -31,7 +37,7 @@ function fstabEntries() {
     const f = line.split(/\s+/);
     const options = (f[3] || "").split(",");
     if (f.length < 3 || f[2] !== "swap" || options.includes("noauto")) continue;
-    const pri = options.map((o) => /^pri=(-?\d+)$/.exec(o)).find(Boolean);
+    const pri = options.map((o) => /^pri=(-?\d+)$/.exec(o)).find((m) => m !== null);
     out.push({ name: f[0], priority: pri ? Number(pri[1]) : undefined });
   }
   return out;
@@ -41,24 +47,25 @@ function fstabSwaps() {
   return fstabEntries().map((e) => e.name);
 }
 
-/** Turns a device the host has on (state only; the caller writes it), at PRIORITY or the kernel's automatic one. */
+/**
+ * Turns a device the host has on (state only; the caller writes it), at PRIORITY or the kernel's automatic one.
+ * @param {SwapState} st
+ * @param {string} name
+ * @param {number} [priority]
+ */
 function activate(st, name, priority) {
   const automatic = st.active.map((s) => s.prio).filter((p) => p < 0);
   const prio = priority ?? (automatic.length ? Math.min(...automatic) - 1 : -2);
   st.active.push({ name, ...st.devices[name], prio });
 }
 
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
-
+/** @param {Ctx} ctx */
 function swapoff(ctx) {
   const all = ctx.argv.includes("-a") || ctx.argv.includes("--all");
   const names = ctx.argv.filter((a) => !a.startsWith("-"));
   const st = read();
   if (!all && !names.length) ctx.fail("swapoff: bad usage\nTry 'swapoff --help' for more information.", 1);
-  if (!isRoot()) {
+  if (!lab.isRoot()) {
     if (st.active.length || names.length)
       ctx.fail(`swapoff: ${names[0] || st.active[0].name}: swapoff failed: Operation not permitted`, 4);
     return 0;
@@ -77,6 +84,7 @@ function swapoff(ctx) {
   return code;
 }
 
+/** @param {Ctx} ctx */
 function swapon(ctx) {
   const st = read();
   const show = ctx.argv.some((a) => a === "--show" || a.startsWith("--show=")) || ctx.argv.length === 0;
@@ -105,17 +113,17 @@ function swapon(ctx) {
     );
     const w = columns.map((_, i) => Math.max(...table.map((r) => r[i].length)));
     // Text columns are left-aligned (the last one unpadded), numbers right-aligned.
-    const fmt = (r) =>
+    const fmt = (/** @type {string[]} */ r) =>
       r
         .map((cell, i) => (columns[i] >= 2 ? cell.padStart(w[i]) : i === r.length - 1 ? cell : cell.padEnd(w[i])))
         .join(" ");
     // --raw: one space between columns, no padding (and util-linux's \x20 for a space in a name).
-    const raw = (r) => r.map((cell) => cell.replace(/ /g, "\\x20")).join(" ");
+    const raw = (/** @type {string[]} */ r) => r.map((cell) => cell.replace(/ /g, "\\x20")).join(" ");
     const rows = (noHead ? table.slice(1) : table).map(ctx.argv.includes("--raw") ? raw : fmt);
     ctx.out(rows.join("\n") + "\n");
     return 0;
   }
-  if (!isRoot()) ctx.fail("swapon: cannot open /swap.img: Permission denied", 1);
+  if (!lab.isRoot()) ctx.fail("swapon: cannot open /swap.img: Permission denied", 1);
   const all = ctx.argv.includes("-a") || ctx.argv.includes("--all");
   // -p N / --priority N / --priority=N / -pN: the priority the kernel gives the device (without it, its own).
   let priority;
@@ -166,5 +174,5 @@ module.exports = {
   fstabEntries,
   activate,
   read,
-  write: (st) => lab.writeJson(FILE(), st),
+  write: (/** @type {SwapState} */ st) => lab.writeJson(FILE(), st),
 };

@@ -12,17 +12,19 @@ const path = require("path");
 const lab = require("./double.js");
 const modules = require("./modules.js");
 
+/**
+ * What sysctl writes to: a double's ctx, or init-host's sink at boot (whose fail does not stop the run).
+ * @typedef {{ argv: string[], out(text: string): void, err(text: string): void, fail(msg: string, code?: number): void }} Output
+ */
+/** @typedef {{ quiet: boolean, values: boolean, ignore: boolean, names?: boolean }} Options */
+
 const FILE = () => lab.statePath("sysctl.json");
+/** @type {Record<string, string>} */
 const BRIDGE_DEFAULTS = {
   "net.bridge.bridge-nf-call-iptables": "1",
   "net.bridge.bridge-nf-call-ip6tables": "1",
   "net.bridge.bridge-nf-call-arptables": "1",
 };
-
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
 
 function netWritable() {
   // a test tree, or a lab host's own network namespace; never the machine's
@@ -30,15 +32,18 @@ function netWritable() {
   return lab.inLabHost();
 }
 
+/** @param {string} k */
 function normKey(k) {
   // "net/ipv4/ip_forward" -> "net.ipv4.ip_forward" (dots inside a slash form stay, e.g. interface names)
   return k.includes("/") ? k.replace(/^\/+/, "").split("/").join(".") : k;
 }
 
+/** @param {string} key */
 function realPath(key) {
   return path.join(lab.procSys(), ...key.split("."));
 }
 
+/** @param {string} key */
 function shownPath(key) {
   return `/proc/sys/${key.split(".").join("/")}`;
 }
@@ -46,9 +51,10 @@ function shownPath(key) {
 class KeyError extends Error {}
 
 function recorded() {
-  return lab.readJson(FILE(), {});
+  return lab.readJson(FILE(), /** @type {Record<string, string>} */ ({}));
 }
 
+/** @param {string} key */
 function exists(key) {
   if (key.startsWith("net.bridge."))
     return (
@@ -59,6 +65,10 @@ function exists(key) {
   return fs.existsSync(realPath(key));
 }
 
+/**
+ * @param {string} key
+ * @returns {string}
+ */
 function read(key) {
   if (!exists(key)) throw new KeyError(`cannot stat ${shownPath(key)}: No such file or directory`);
   if (key.startsWith("net.") && netWritable() && fs.existsSync(realPath(key))) {
@@ -69,30 +79,41 @@ function read(key) {
   if (BRIDGE_DEFAULTS[key] !== undefined) return BRIDGE_DEFAULTS[key];
   try {
     return fs.readFileSync(realPath(key), "utf8").trim();
-  } catch (e) {
+  } catch {
     throw new KeyError(`permission denied on key "${key}"`);
   }
 }
 
+/**
+ * @param {string} key
+ * @param {string} value
+ */
 function write(key, value) {
   if (!exists(key)) throw new KeyError(`cannot stat ${shownPath(key)}: No such file or directory`);
-  if (!isRoot()) throw new KeyError(`permission denied on key "${key}"`);
+  if (!lab.isRoot()) throw new KeyError(`permission denied on key "${key}"`);
   if (key.startsWith("net.") && netWritable() && fs.existsSync(realPath(key))) {
     try {
       fs.writeFileSync(realPath(key), `${value}\n`);
       return;
-    } catch (e) {
+    } catch (caught) {
+      const e = /** @type {NodeJS.ErrnoException} */ (caught);
       if (e.code === "EINVAL") throw new KeyError(`setting key "${key}": Invalid argument`);
       if (e.code === "EACCES" || e.code === "EPERM" || e.code === "EROFS")
         throw new KeyError(`permission denied on key "${key}"`);
       throw e;
     }
   }
-  lab.updateJson(FILE(), {}, (rec) => {
+  lab.updateJson(FILE(), /** @type {Record<string, string>} */ ({}), (rec) => {
     rec[key] = value;
   });
 }
 
+/**
+ * @param {Output} ctx
+ * @param {string} file
+ * @param {Options} opts
+ * @param {string} [real]
+ */
 function applyFile(ctx, file, opts, real) {
   let text;
   try {
@@ -122,6 +143,12 @@ function applyFile(ctx, file, opts, real) {
   return rc;
 }
 
+/**
+ * @param {Output} ctx
+ * @param {string} key
+ * @param {string} value
+ * @param {Options} opts
+ */
 function setOne(ctx, key, value, opts) {
   try {
     write(key, value);
@@ -139,7 +166,7 @@ function systemFiles() {
   const dirs = ["/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d"];
   const byName = new Map();
   for (const d of dirs) {
-    let names = [];
+    let names;
     try {
       names = fs.readdirSync(lab.fsPath(d));
     } catch {
@@ -152,7 +179,9 @@ function systemFiles() {
   return files;
 }
 
+/** @param {Output} ctx */
 function main(ctx) {
+  /** @type {Options} */
   const opts = { quiet: false, values: false, ignore: false };
   const args = [];
   let mode = "rw";

@@ -16,14 +16,20 @@ const fs = require("fs");
 const path = require("path");
 const lab = require("./double.js");
 const pkgs = require("./packages.js");
+const serviceManager = require("./service-manager.js");
+
+/** @typedef {import("./double.js").Ctx} Ctx */
+/** @typedef {ReturnType<typeof readRepos>[number]} Repo */
+/** @typedef {{ repo: Repo, mirror: import("./packages.js").Mirror }} Loaded a repository and what its mirror offers */
+/** @typedef {{ name: string, version: string, entry: Loaded, dep?: boolean, explicit?: boolean }} Candidate */
+/**
+ * @typedef {{ yes: boolean, quiet: boolean, verb: string | null, names: string[], disableExcludes: string[],
+ *   enableRepos: string[], disableRepos: string[], onlyRepos: string[], nogpgcheck: boolean, showMeta: boolean,
+ *   allowErasing: boolean, showDuplicates: boolean, installed: boolean, available: boolean, addRepo?: string }} Options
+ */
 
 const ARCH = "x86_64";
 const NOARCH = new Set(["container-selinux"]);
-
-function isRoot() {
-  const uid = process.env.LAB_UID !== undefined ? Number(process.env.LAB_UID) : process.getuid();
-  return uid === 0;
-}
 
 function releasever() {
   try {
@@ -35,6 +41,7 @@ function releasever() {
   return "9";
 }
 
+/** @param {string} s */
 function expand(s) {
   return s
     .replace(/\$\{?releasever\}?/g, releasever())
@@ -46,14 +53,24 @@ function expand(s) {
 
 class ConfigError extends Error {}
 
+/**
+ * @param {string} file
+ * @param {string} text
+ */
 function parseIni(file, text) {
+  /** @type {{ id: string, opts: Record<string, string>, file: string, last?: string }[]} */
   const sections = [];
+  /** @type {(typeof sections)[number] | null} */
   let cur = null;
   const lines = text.split("\n");
   for (let n = 0; n < lines.length; n++) {
     const raw = lines[n];
     const line = raw.trim();
     if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+    /**
+     * @param {string} what
+     * @returns {never}
+     */
     const fail = (what) => {
       throw new ConfigError(`Config error: Parsing file '${file}' failed: IniParser: ${what} at line ${n + 1}`);
     };
@@ -88,6 +105,10 @@ function parseIni(file, text) {
   return sections;
 }
 
+/**
+ * @param {string | undefined} v
+ * @param {boolean} dflt
+ */
 function truthy(v, dflt) {
   if (v === undefined) return dflt;
   return ["1", "yes", "true", "on", "True"].includes(String(v).trim());
@@ -95,6 +116,7 @@ function truthy(v, dflt) {
 
 function readRepos() {
   const dir = "/etc/yum.repos.d";
+  /** @type {string[]} */
   let names = [];
   try {
     names = fs.readdirSync(lab.fsPath(dir)).sort();
@@ -132,26 +154,42 @@ function readRepos() {
   return repos;
 }
 
+/**
+ * @param {import("./packages.js").Catalogue} cat
+ * @param {string} url
+ */
 function findMirror(cat, url) {
+  /** @param {string} u */
   const norm = (u) => u.replace(/\/+$/, "");
   return (cat.mirrors || []).find((m) => norm(expand(m.url)) === norm(url)) || null;
 }
 
+/** @param {string} v */
 function splitVR(v) {
   const noEpoch = v.replace(/^\d+:/, "");
   const d = noEpoch.lastIndexOf("-");
   return d < 0 ? { version: noEpoch, release: "" } : { version: noEpoch.slice(0, d), release: noEpoch.slice(d + 1) };
 }
 
+/** @param {string} name */
 function archOf(name) {
   return NOARCH.has(name) ? "noarch" : ARCH;
 }
 
+/**
+ * @param {string} name
+ * @param {string} v
+ */
 function nevra(name, v) {
   return `${name}-${v.replace(/^\d+:/, "")}.${archOf(name)}`;
 }
 
-/** Loads metadata of the enabled repos. Returns { repos: [{repo, mirror}], errors: [...] } */
+/**
+ * Loads metadata of the enabled repos. Returns { repos: [{repo, mirror}], errors: [...] }
+ * @param {Ctx} ctx
+ * @param {Options} o
+ * @returns {Loaded[]}
+ */
 function loadRepos(ctx, o) {
   const cat = pkgs.loadCatalogue("yum");
   let repos;
@@ -166,12 +204,13 @@ function loadRepos(ctx, o) {
       (r.enabled && !o.disableRepos.some((g) => pkgs.globMatch(g, r.id))) ||
       o.enableRepos.some((g) => pkgs.globMatch(g, r.id)),
   );
+  /** @type {Loaded[]} */
   const loaded = [];
   const lines = [];
   for (const r of enabled) {
     if (o.onlyRepos.length && !o.onlyRepos.some((g) => pkgs.globMatch(g, r.id))) continue;
     if (!r.baseurls.length && !r.mirrorlist) ctx.fail(`Error: Cannot find a valid baseurl for repo: ${r.id}`, 1);
-    const url = r.baseurls[0] || expand(r.mirrorlist);
+    const url = r.baseurls[0] || expand(/** @type {string} */ (r.mirrorlist));
     const host = pkgs.urlHost(url);
     const repomd = `${url.replace(/\/+$/, "")}/repodata/repomd.xml`;
     let err = null;
@@ -189,7 +228,7 @@ function loadRepos(ctx, o) {
       if (!o.quiet && lines.length) ctx.out(lines.join("\n") + "\n");
       ctx.fail(msg, 1);
     }
-    loaded.push({ repo: r, mirror: findMirror(cat, url) });
+    loaded.push({ repo: r, mirror: /** @type {import("./packages.js").Mirror} */ (findMirror(cat, url)) });
     lines.push(
       `${r.name.slice(0, 46).padEnd(46)} ${String(10 + (r.id.length % 40)).padStart(3)} kB/s | ${(1.2 + r.id.length / 10).toFixed(1)} kB     00:00`,
     );
@@ -198,13 +237,26 @@ function loadRepos(ctx, o) {
   return loaded;
 }
 
+/**
+ * @param {Loaded} entry
+ * @param {string} name
+ * @param {Options} o
+ */
 function excluded(entry, name, o) {
   if (o.disableExcludes.includes("all") || o.disableExcludes.includes(entry.repo.id)) return false;
   return entry.repo.exclude.some((g) => pkgs.globMatch(g, name));
 }
 
-/** [{ name, version, entry }] sorted newest first, for a name, over loaded repos; `withExcluded` ignores excludes. */
+/**
+ * [{ name, version, entry }] sorted newest first, for a name, over loaded repos; `withExcluded` ignores excludes.
+ * @param {Loaded[]} loaded
+ * @param {string} name
+ * @param {Options} o
+ * @param {boolean} withExcluded
+ * @returns {Candidate[]}
+ */
 function candidates(loaded, name, o, withExcluded) {
+  /** @type {Candidate[]} */
   const out = [];
   for (const entry of loaded) {
     if (!withExcluded && excluded(entry, name, o)) continue;
@@ -213,8 +265,12 @@ function candidates(loaded, name, o, withExcluded) {
   return out.sort((a, b) => pkgs.rpmCompare(b.version.replace(/^\d+:/, ""), a.version.replace(/^\d+:/, "")));
 }
 
-/** spec -> { name, match(version) } alternatives: "kubelet", "kubelet-1.35.4", "kubelet-1.35.4-150500.1.1[.x86_64]". */
+/**
+ * spec -> { name, match(version) } alternatives: "kubelet", "kubelet-1.35.4", "kubelet-1.35.4-150500.1.1[.x86_64]".
+ * @param {string} spec
+ */
 function specAlternatives(spec) {
+  /** @type {{ name: string, match: (version: string) => boolean }[]} */
   const alts = [{ name: spec, match: () => true }];
   let s = spec;
   const arch = /\.(x86_64|noarch)$/.exec(s);
@@ -228,7 +284,7 @@ function specAlternatives(spec) {
     const vr = parts.slice(parts.length - k).join("-");
     alts.push({
       name,
-      match: (v) => {
+      match: (/** @type {string} */ v) => {
         const { version, release } = splitVR(v);
         return k === 1 ? version === vr : `${version}-${release}` === vr;
       },
@@ -237,6 +293,12 @@ function specAlternatives(spec) {
   return alts;
 }
 
+/**
+ * @param {Loaded[]} loaded
+ * @param {string} spec
+ * @param {Options} o
+ * @returns {{ ok?: Candidate, filtered?: boolean, missing?: boolean }}
+ */
 function resolveSpec(loaded, spec, o) {
   for (const alt of specAlternatives(spec)) {
     const c = candidates(loaded, alt.name, o, false).filter((x) => alt.match(x.version));
@@ -249,7 +311,12 @@ function resolveSpec(loaded, spec, o) {
   return { missing: true };
 }
 
+/**
+ * @param {string[]} argv
+ * @returns {Options}
+ */
 function parseArgs(argv) {
+  /** @type {Options} */
   const o = {
     yes: false,
     quiet: false,
@@ -266,9 +333,11 @@ function parseArgs(argv) {
     installed: false,
     available: false,
   };
+  /** @param {string} v */
   const listOpt = (v) => v.split(",").filter(Boolean);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    /** @param {string} flag */
     const val = (flag) => (a === flag ? argv[++i] : a.startsWith(`${flag}=`) ? a.slice(flag.length + 1) : null);
     let v;
     if (a === "-y" || a === "--assumeyes") o.yes = true;
@@ -284,10 +353,10 @@ function parseArgs(argv) {
     else if ((v = val("--disablerepo")) !== null) o.disableRepos.push(...listOpt(v));
     else if ((v = val("--repo")) !== null || (v = val("--repoid")) !== null) o.onlyRepos.push(...listOpt(v));
     else if (
-      (v = val("--setopt")) !== null ||
-      (v = val("--releasever")) !== null ||
-      (v = val("-x")) !== null ||
-      (v = val("--exclude")) !== null
+      val("--setopt") !== null ||
+      val("--releasever") !== null ||
+      val("-x") !== null ||
+      val("--exclude") !== null
     )
       continue;
     else if (a === "--add-repo") o.addRepo = argv[++i];
@@ -303,6 +372,7 @@ function rpmKeys() {
   return pkgs.readDb().rpmKeys || [];
 }
 
+/** @param {Buffer} data */
 function importKey(data) {
   const info = pkgs.keyInfo(data);
   if (!info) return null;
@@ -314,6 +384,7 @@ function importKey(data) {
   return info;
 }
 
+/** @param {string} url */
 function keyData(url) {
   if (url.startsWith("file://")) {
     try {
@@ -326,11 +397,13 @@ function keyData(url) {
   return pkgs.servedFile(url);
 }
 
+/** @param {string} fp */
 function fpGroups(fp) {
-  const g = fp.match(/.{4}/g);
+  const g = fp.match(/.{4}/g) || [];
   return `${g.slice(0, 5).join(" ")}  ${g.slice(5).join(" ")}`;
 }
 
+/** @param {[string, Candidate[]][]} rows */
 function table(rows) {
   const head = " Package                 Architecture  Version                          Repository       Size";
   const sep = "=".repeat(head.length);
@@ -348,11 +421,16 @@ function table(rows) {
   return out.join("\n");
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {Options} o
+ */
 function install(ctx, o) {
-  if (!isRoot())
+  if (!lab.isRoot())
     ctx.fail("Error: This command has to be run with superuser privileges (under the root user on most systems).", 1);
   const loaded = loadRepos(ctx, o);
   const db = pkgs.readDb();
+  /** @type {Map<string, Candidate>} */
   const plan = new Map();
   const missing = [];
   const msgs = [];
@@ -377,6 +455,7 @@ function install(ctx, o) {
   for (const [name, p] of [...plan]) {
     for (const dep of (p.entry.mirror.depends || {})[name] || []) {
       if (plan.has(dep) || (db.packages[dep] && db.packages[dep].status !== "config-files")) continue;
+      /** @type {Candidate[]} */
       const c = [];
       for (const entry of loaded)
         if (!excluded(entry, dep, o))
@@ -395,10 +474,15 @@ function install(ctx, o) {
       1,
     );
   }
+  /** @type {Candidate[]} */
   const installing = [];
+  /** @type {Candidate[]} */
   const deps = [];
+  /** @type {Candidate[]} */
   const upgrading = [];
+  /** @type {Candidate[]} */
   const downgrading = [];
+  /** @type {Candidate[]} */
   const already = [];
   for (const [name, p] of plan) {
     const cur = db.packages[name];
@@ -410,6 +494,10 @@ function install(ctx, o) {
       else already.push(p);
     }
   }
+  /**
+   * @param {Candidate} a
+   * @param {Candidate} b
+   */
   const byName = (a, b) => a.name.localeCompare(b.name);
   [installing, deps, upgrading, downgrading].forEach((l) => l.sort(byName));
   const out = [];
@@ -459,7 +547,10 @@ function install(ctx, o) {
     const keys = rpmKeys();
     for (const repo of [...new Set(todo.map((p) => p.entry))]) {
       if (!repo.repo.gpgcheck) continue;
-      const want = pkgs.keyInfo(pkgs.readKey(`key:${repo.mirror.key}`));
+      // The catalogue's keys are public keys.
+      const want = /** @type {NonNullable<ReturnType<typeof pkgs.keyInfo>>} */ (
+        pkgs.keyInfo(pkgs.readKey(`key:${repo.mirror.key}`))
+      );
       if (keys.some((k) => k.keyId === want.keyId)) continue;
       let imported = false;
       for (const url of repo.repo.gpgkeys) {
@@ -485,7 +576,7 @@ function install(ctx, o) {
         if (info.keyId === want.keyId) imported = true;
       }
       if (!imported) {
-        const first = todo.find((p) => p.entry === repo);
+        const first = /** @type {Candidate} */ (todo.find((p) => p.entry === repo));
         if (!o.quiet) ctx.out(out.join("\n") + "\n");
         ctx.fail(
           repo.repo.gpgkeys.length
@@ -529,6 +620,10 @@ function install(ctx, o) {
   order.forEach((p, i) =>
     out.push(`  Verifying        : ${nevra(p.name, p.version).padEnd(68)} ${i + 1}/${order.length}`),
   );
+  /**
+   * @param {string} title
+   * @param {Candidate[]} list
+   */
   const done = (title, list) => {
     if (!list.length) return;
     out.push("", `${title}:`);
@@ -543,8 +638,12 @@ function install(ctx, o) {
   return 0;
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {Options} o
+ */
 function remove(ctx, o) {
-  if (!isRoot())
+  if (!lab.isRoot())
     ctx.fail("Error: This command has to be run with superuser privileges (under the root user on most systems).", 1);
   const db = pkgs.readDb();
   const todo = [];
@@ -568,15 +667,15 @@ function remove(ctx, o) {
     return 1;
   }
   out.push("Running transaction");
-  const units = require("./service-manager.js")();
+  const units = serviceManager();
   todo.forEach((n, i) => {
     const p = db.packages[n];
     out.push(`  Erasing          : ${nevra(n, p.version).padEnd(68)} ${i + 1}/${todo.length}`);
-    const unit = {
+    const unit = /** @type {Record<string, string>} */ ({
       kubelet: "kubelet.service",
       "containerd.io": "containerd.service",
       containerd: "containerd.service",
-    }[n];
+    })[n];
     if (unit && units.findUnit(unit)) {
       units.stop(unit);
       units.disable(unit);
@@ -591,6 +690,10 @@ function remove(ctx, o) {
   return 0;
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {Options} o
+ */
 function list(ctx, o) {
   const db = pkgs.readDb();
   const rows = [];
@@ -626,9 +729,13 @@ function list(ctx, o) {
   return 0;
 }
 
+/**
+ * @param {Ctx} ctx
+ * @param {Options} o
+ */
 function configManager(ctx, o) {
   if (!o.addRepo) ctx.fail("Error: one of --add-repo, --save, --set-enabled, --set-disabled or --dump is required", 1);
-  if (!isRoot())
+  if (!lab.isRoot())
     ctx.fail("Error: This command has to be run with superuser privileges (under the root user on most systems).", 1);
   const url = o.addRepo;
   ctx.out(`Adding repo from: ${url}\n`);
@@ -647,6 +754,7 @@ function configManager(ctx, o) {
   return 0;
 }
 
+/** @param {Ctx} ctx */
 function dnf(ctx) {
   const o = parseArgs(ctx.argv);
   switch (o.verb) {
@@ -671,7 +779,7 @@ function dnf(ctx) {
     case "list":
       return list(ctx, o);
     case "makecache":
-      if (!isRoot())
+      if (!lab.isRoot())
         ctx.fail(
           "Error: This command has to be run with superuser privileges (under the root user on most systems).",
           1,
@@ -703,9 +811,15 @@ function dnf(ctx) {
   }
 }
 
+/**
+ * @param {string} fmt
+ * @param {string} name
+ * @param {{ version: string, arch?: string }} p
+ */
 function rpmFormat(fmt, name, p) {
   const { version, release } = splitVR(p.version);
   const epoch = /^(\d+):/.exec(p.version);
+  /** @type {Record<string, string>} */
   const fields = {
     NAME: name,
     VERSION: version,
@@ -719,11 +833,14 @@ function rpmFormat(fmt, name, p) {
     .replace(/%\{([A-Z]+)\}/g, (_, f) => (fields[f] !== undefined ? fields[f] : `(none)`));
 }
 
+/** @param {Ctx} ctx */
 function rpm(ctx) {
   const a = ctx.argv;
   const db = pkgs.readDb();
+  /** @type {string | null} */
   let qf = null;
   const names = [];
+  /** @type {"import" | "erase" | "query" | null} */
   let mode = null;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
@@ -740,7 +857,7 @@ function rpm(ctx) {
     else names.push(x);
   }
   if (mode === "import") {
-    if (!isRoot()) ctx.fail(`error: ${names[0]}: key 1 import failed.`, 1);
+    if (!lab.isRoot()) ctx.fail(`error: ${names[0]}: key 1 import failed.`, 1);
     for (const n of names) {
       const data = /^[a-z]+:\/\//.test(n)
         ? keyData(n)
@@ -764,7 +881,8 @@ function rpm(ctx) {
     return 0;
   }
   if (mode === "erase") {
-    if (!isRoot()) ctx.fail("error: can't create transaction lock on /var/lib/rpm/.rpm.lock (Permission denied)", 1);
+    if (!lab.isRoot())
+      ctx.fail("error: can't create transaction lock on /var/lib/rpm/.rpm.lock (Permission denied)", 1);
     let code = 0;
     for (const n of names) {
       if (!db.packages[n]) {
@@ -822,8 +940,9 @@ function rpm(ctx) {
   return 1;
 }
 
+/** @param {"dnf" | "yum" | "rpm"} tool */
 function main(tool) {
-  return (ctx) => (tool === "rpm" ? rpm(ctx) : dnf(ctx));
+  return (/** @type {Ctx} */ ctx) => (tool === "rpm" ? rpm(ctx) : dnf(ctx));
 }
 
 module.exports = { main, readRepos, importKey };

@@ -1,13 +1,13 @@
 // Scale check (not a test): boots a lab of N hosts (default 50), logs into every one with OpenSSH, and reports
-// times and memory. Run: ts-node --transpile-only lab/bench-scale.ts [N]
+// times and memory. Run: ts-node --transpile-only bench/scale.ts [N]
 import { execFile } from "child_process";
 import * as fs from "fs";
-import { namespacePids, readInit } from "./hosts/host";
-import { readForwarder } from "./hosts/forwarder";
-import { isRunning, type ProcessRecord } from "./hosts/processes";
-import { hostSpecs, startLab, type Lab } from "./controller";
-import { hostDir, hostNs } from "./names";
-import { mapLimit } from "./run";
+import { namespacePids, readInit } from "../lab/hosts/host";
+import { readForwarder } from "../lab/hosts/forwarder";
+import { isRunning, type ProcessRecord } from "../lab/hosts/processes";
+import { hostSpecs, startLab, type Lab } from "../lab/controller";
+import { hostDir, hostNs } from "../lab/names";
+import { mapLimit } from "../lab/run";
 
 const LAB = "bench";
 
