@@ -10,88 +10,25 @@
 // Each resource stores only a stand-in that loads this provider from the source (shared/provider-from-source.ts), so
 // delete and read run this code on older outputs too; secrets arrive as inputs, never in the provider.
 import * as pulumi from "@pulumi/pulumi";
-import { caCertHash } from "../../kubeadm/ca-hash";
-import { generateClusterCa, type CaKeyType } from "../../kubeadm/cluster-ca";
+import type { CaKeyType } from "../../kubeadm/cluster-ca";
 import { SourceProvidedResource, SourceProvider } from "../shared/provider-from-source";
+import { createClusterCa } from "./create";
+import { clusterCaDiff } from "./diff";
+import { checkClusterCaInputs, type ClusterCaInputs, type ClusterCaOutputs } from "./inputs";
 
-export interface ClusterCaInputs {
-  keyType: CaKeyType;
-  rsaBits: number;
-  validityDays: number;
-}
-
-export interface ClusterCaOutputs extends ClusterCaInputs {
-  certPem: string;
-  /** Secret: marked by the ClusterCa resource through additionalSecretOutputs. */
-  keyPem: string;
-  caCertHash: string;
-}
-
-const KEY_TYPES: readonly string[] = ["rsa", "ecdsa"];
-const RSA_SIZES: readonly number[] = [2048, 3072, 4096];
-
-/** How the engine passes a value not yet known during preview (pulumi runtime's `unknownValue`). */
-const UNKNOWN_DURING_PREVIEW = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-function inputFailures(inputs: Partial<ClusterCaInputs>): pulumi.dynamic.CheckFailure[] {
-  const failures: pulumi.dynamic.CheckFailure[] = [];
-  const known = (value: unknown) => value !== UNKNOWN_DURING_PREVIEW;
-  if (known(inputs.keyType) && !KEY_TYPES.includes(String(inputs.keyType))) {
-    failures.push({ property: "keyType", reason: `must be one of ${KEY_TYPES.join(", ")}` });
-  }
-  if (inputs.keyType === "rsa" && known(inputs.rsaBits) && !RSA_SIZES.includes(Number(inputs.rsaBits))) {
-    failures.push({ property: "rsaBits", reason: `must be one of ${RSA_SIZES.join(", ")}` });
-  }
-  if (known(inputs.validityDays) && (!Number.isInteger(inputs.validityDays) || Number(inputs.validityDays) < 1)) {
-    failures.push({ property: "validityDays", reason: "must be a positive whole number of days" });
-  }
-  return failures;
-}
-
-/** The properties whose change makes a different CA; validityDays is deliberately absent (see the top). */
-function replacingChanges(olds: ClusterCaOutputs, news: ClusterCaInputs): string[] {
-  const changed: string[] = [];
-  if (olds.keyType !== news.keyType) changed.push("keyType");
-  // The RSA size means nothing to an ECDSA CA, so editing it there must not replace the CA.
-  if (news.keyType === "rsa" && olds.keyType === "rsa" && olds.rsaBits !== news.rsaBits) changed.push("rsaBits");
-  return changed;
-}
+export type { ClusterCaInputs, ClusterCaOutputs } from "./inputs";
 
 export const clusterCaProvider: pulumi.dynamic.ResourceProvider<ClusterCaInputs, ClusterCaOutputs> = {
   async check(_olds: ClusterCaInputs, news: ClusterCaInputs) {
-    const failures = inputFailures(news);
-    return failures.length > 0 ? { failures } : { inputs: news };
+    return checkClusterCaInputs(news);
   },
-
   async diff(_id: string, olds: ClusterCaOutputs, news: ClusterCaInputs) {
-    const replaces = replacingChanges(olds, news);
-    return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
+    return clusterCaDiff(olds, news);
   },
-
   async create(inputs: ClusterCaInputs) {
-    const failures = inputFailures(inputs);
-    if (failures.length > 0) {
-      throw new Error(`invalid ClusterCa inputs: ${failures.map((f) => `${f.property} ${f.reason}`).join("; ")}`);
-    }
-    const { certPem, keyPem } = generateClusterCa({
-      keyType: inputs.keyType,
-      rsaBits: inputs.rsaBits,
-      validityDays: inputs.validityDays,
-    });
-    const hash = caCertHash(certPem);
-    const outs: ClusterCaOutputs = {
-      keyType: inputs.keyType,
-      rsaBits: inputs.rsaBits,
-      validityDays: inputs.validityDays,
-      certPem,
-      keyPem,
-      caCertHash: hash,
-    };
-    // The hash names the CA uniquely and is public (every join command prints it).
-    return { id: hash, outs };
+    return createClusterCa(inputs);
   },
-
-  // The CA lives only in the stack's state; there is nothing outside it to remove.
+  // A no-op on purpose: the CA lives only in the stack's state; there is nothing outside it to remove.
   async delete() {},
 };
 
