@@ -19,41 +19,41 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../../config/spec";
 import { withSession } from "../../ssh";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";
-import { containsUnknown } from "../shared/plain-data";
 import { stateForRead } from "../shared/kubeadm-resource";
 import { SourceProvidedResource, SourceProvider } from "../shared/provider-from-source";
 import type { SessionOpener } from "../shared/step-reporter";
+import { createCertificateRenewal } from "./create";
 import { certificateDiff } from "./diff";
-import { CERTIFICATE_SECRET_OUTPUTS, type CertificateRenewalInputs, type CertificateRenewalOutputs } from "./inputs";
+import {
+  checkCertificateRenewalInputs,
+  CERTIFICATE_SECRET_OUTPUTS,
+  type CertificateRenewalInputs,
+  type CertificateRenewalOutputs,
+} from "./inputs";
 import { readCertificates } from "./read";
-import { convergeCertificates } from "./update";
+import { updateCertificateRenewal } from "./update";
 
 export function certificateRenewalProviderWith(
   open: SessionOpener,
 ): pulumi.dynamic.ResourceProvider<CertificateRenewalInputs, CertificateRenewalOutputs> {
   return {
     async check(_olds: CertificateRenewalInputs, news: CertificateRenewalInputs) {
-      const days = news.renewBeforeDays;
-      if (!containsUnknown(days) && (!Number.isInteger(days) || days < 1)) {
-        return { failures: [{ property: "renewBeforeDays", reason: "must be a whole number of days, at least 1" }] };
-      }
-      return { inputs: news };
+      return checkCertificateRenewalInputs(news);
     },
     async diff(_id: string, olds: CertificateRenewalOutputs, news: CertificateRenewalInputs) {
       return certificateDiff(olds, news);
     },
     async create(inputs: CertificateRenewalInputs) {
-      return { id: inputs.node.name, outs: await convergeCertificates(inputs, open, {}) };
+      return createCertificateRenewal(inputs, open);
     },
     async update(_id: string, olds: CertificateRenewalOutputs, news: CertificateRenewalInputs) {
-      return {
-        outs: await convergeCertificates(news, open, { renewedAt: olds.renewedAt, etcdSnapshot: olds.etcdSnapshot }),
-      };
+      return updateCertificateRenewal(olds, news, open);
     },
     async read(id: string, props?: CertificateRenewalOutputs) {
       return readCertificates(id, stateForRead(id, props), open);
     },
-    // Nothing on the host is this resource's own: the node's reset removes the certificates with the rest.
+    // A no-op on purpose: nothing on the host is this resource's own; the node's reset removes the certificates
+    // with the rest.
     async delete() {},
   };
 }

@@ -1,6 +1,9 @@
-// Inputs and outputs of a control plane's certificate renewal resource (dynamic type CertificateRenewal).
+// Inputs and outputs of a control plane's certificate renewal resource (dynamic type CertificateRenewal), and which
+// inputs its check refuses.
+import type * as pulumi from "@pulumi/pulumi";
 import type { Connection } from "../../config/spec";
 import type { EtcdSnapshot } from "../node/etcd-snapshot";
+import { containsUnknown } from "../shared/plain-data";
 
 export interface CertificateRenewalInputs {
   connection: Connection;
@@ -28,3 +31,14 @@ export interface CertificateRenewalOutputs extends CertificateRenewalInputs {
 }
 
 export const CERTIFICATE_SECRET_OUTPUTS = ["connection", "kubeconfig", "kubeconfigGiven"];
+
+/** The engine's check: the inputs as given, or what is wrong with them. */
+export function checkCertificateRenewalInputs(
+  news: CertificateRenewalInputs,
+): pulumi.dynamic.CheckResult<CertificateRenewalInputs> {
+  const days = news.renewBeforeDays;
+  if (!containsUnknown(days) && (!Number.isInteger(days) || days < 1)) {
+    return { failures: [{ property: "renewBeforeDays", reason: "must be a whole number of days, at least 1" }] };
+  }
+  return { inputs: news };
+}

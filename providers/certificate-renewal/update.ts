@@ -1,5 +1,5 @@
 // Create and update alike: read the node's certificates, renew them when they are due, and store what the node has
-// then.
+// then. create.ts calls convergeCertificates with nothing renewed before; an update carries the last renewal over.
 import { readFileSync } from "fs";
 import { join } from "path";
 import { renewalDue } from "../../kubeadm/certificate-expiration";
@@ -16,6 +16,16 @@ import type { CertificateRenewalInputs, CertificateRenewalOutputs } from "./inpu
 export const RENEW_SCRIPT_FILE = join(__dirname, "..", "scripts", "renew-certificates.sh");
 /** How long the API server gets to answer again after its restart. */
 const API_SERVER_WAIT_SECONDS = 180;
+
+export async function updateCertificateRenewal(
+  olds: CertificateRenewalOutputs,
+  news: CertificateRenewalInputs,
+  open: SessionOpener,
+): Promise<{ outs: CertificateRenewalOutputs }> {
+  return {
+    outs: await convergeCertificates(news, open, { renewedAt: olds.renewedAt, etcdSnapshot: olds.etcdSnapshot }),
+  };
+}
 
 /**
  * Reads the node's certificates, renews them when due (or when `force`), and reads what the node has then. Runs in
