@@ -37,9 +37,11 @@ export async function convergeCertificates(
   previous: { renewedAt?: string; etcdSnapshot?: EtcdSnapshot },
 ): Promise<CertificateRenewalOutputs> {
   const name = inputs.node.name;
-  const reporter = new StepReporter(name);
+  // Its own first step, not "connect": the node's init or join prints "[node] connect: done in 0.2s" too, and the
+  // Diagnostics section would show the same line twice with nothing to tell which operation it was.
+  const reporter = new StepReporter(name, "certificates");
   return reporter.run(async () => {
-    reporter.begin("connect", describeTarget(inputs.connection));
+    reporter.begin("certificates", `connecting to ${describeTarget(inputs.connection)}`);
     return open(
       inputs.connection,
       async (session) => {
