@@ -128,10 +128,11 @@ export function upgradePath(from: string, to: string): UpgradePath {
   if (target.minor === current.minor + 1) return { kind: "minor", ...path };
   const skipped = [];
   for (let minor = current.minor + 1; minor < target.minor; minor++) skipped.push(`${target.major}.${minor}`);
+  const skippedText = skipped.length > 1 ? `${skipped.slice(0, -1).join(", ")} and ${skipped.at(-1)}` : skipped[0];
   return {
     kind: "refused",
     problem:
-      `kubernetesVersion ${shownTo} skips ${skipped.join(", ")} (the cluster runs ${shownFrom}): kubeadm upgrades ` +
+      `kubernetesVersion ${shownTo} skips ${skippedText} (the cluster runs ${shownFrom}): kubeadm upgrades ` +
       `one minor at a time; ${oneMinorAtATime(current, target)}`,
   };
 }

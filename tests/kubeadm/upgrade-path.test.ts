@@ -41,7 +41,7 @@ describe("upgradePath", () => {
     );
     assert.equal(
       refusal(upgradePath("v1.33.2", "v1.36.1")),
-      "kubernetesVersion 1.36.1 skips 1.34, 1.35 (the cluster runs 1.33.2): kubeadm upgrades one minor at a time; " +
+      "kubernetesVersion 1.36.1 skips 1.34 and 1.35 (the cluster runs 1.33.2): kubeadm upgrades one minor at a time; " +
         "set kubernetesVersion to a 1.34.x release first, run `pulumi up`, then a 1.35.x release, run `pulumi up`, " +
         "then 1.36.1",
     );
@@ -77,7 +77,7 @@ describe("upgradePath", () => {
     });
     assert.equal(
       refusal(upgradePath(`1.${MIN - 2}.3`, `1.${MIN + 1}.0`)),
-      `kubernetesVersion 1.${MIN + 1}.0 skips 1.${MIN - 1}, 1.${MIN} (the cluster runs 1.${MIN - 2}.3): kubeadm ` +
+      `kubernetesVersion 1.${MIN + 1}.0 skips 1.${MIN - 1} and 1.${MIN} (the cluster runs 1.${MIN - 2}.3): kubeadm ` +
         `upgrades one minor at a time; upgrade the cluster to a 1.${MIN - 1}.x release by hand (kubeadm upgrade ` +
         `apply; this program does not install Kubernetes 1.${MIN - 1}), then set kubernetesVersion to a ` +
         `1.${MIN}.x release, run \`pulumi up\`, then 1.${MIN + 1}.0`,
