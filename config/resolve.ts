@@ -290,6 +290,7 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
       beforeChanges: config.etcdSnapshots?.beforeChanges ?? true,
       keep: config.etcdSnapshots?.keep ?? DEFAULTS.etcdSnapshotsKeep,
     },
+    upgrade: { workersAtOnce: config.upgrade?.workersAtOnce ?? DEFAULTS.upgradeWorkersAtOnce },
     certificates: {
       renewBeforeDays: config.certificates?.renewBeforeDays ?? DEFAULTS.certificateRenewBeforeDays,
     },

@@ -216,6 +216,15 @@ export const certificates = z.strictObject({
     .describe("renew a control plane's certificates once they expire within this many days"),
 });
 
+export const upgrade = z.strictObject({
+  workersAtOnce: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("workers drained and upgraded at the same time when kubernetesVersion changes"),
+});
+
 export const etcdSnapshots = z.strictObject({
   beforeChanges: z
     .boolean()
@@ -258,6 +267,7 @@ export const clusterConfig = z.strictObject({
   drain: drain.optional(),
   certificates: certificates.optional(),
   etcdSnapshots: etcdSnapshots.optional(),
+  upgrade: upgrade.optional(),
   addons: addons.optional(),
 });
 export type ClusterConfigInput = z.infer<typeof clusterConfig>;
@@ -284,6 +294,7 @@ export const DEFAULTS = {
   certificateRenewBeforeDays: 30,
   /** Each snapshot holds the whole cluster's state; three cover an update and two retries of it. */
   etcdSnapshotsKeep: 3,
+  upgradeWorkersAtOnce: 1,
   drainForce: false,
   /**
    * kube-vip's image (the version `kube-vip manifest pod` of this release writes the manifest for); a registry

@@ -133,6 +133,7 @@ export interface ClusterSpec {
   drain: { force: boolean; timeoutSeconds: number };
   certificates: { renewBeforeDays: number };
   etcdSnapshots: { beforeChanges: boolean; keep: number };
+  upgrade: { workersAtOnce: number };
   addons: {
     imageMirror?: string;
     /** false: `up` does not wait for the add-ons' workloads to be ready (pulumi.com/skipAwait on them). */

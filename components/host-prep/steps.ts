@@ -9,6 +9,7 @@ import { containerdFiles } from "./containerd-config";
 import { parseCidr } from "../../config/addresses";
 import { kubeadmFactsFor } from "../../config/kubeadm-facts";
 import { parseKubernetesVersion } from "../../config/version";
+import { packageVersions } from "../../config/package-versions";
 
 export interface HostPrepStep {
   /** Short name, used in resource names and progress lines. */
@@ -28,19 +29,6 @@ export const prelude = () => fs.readFileSync(path.join(SCRIPTS, "lib.sh"), "utf8
 
 function script(name: string): string {
   return `${prelude()}\n${fs.readFileSync(path.join(SCRIPTS, name), "utf8")}`;
-}
-
-/** "v1.35.4" → "1.35.4". */
-function bareVersion(version: string): string {
-  return version.replace(/^v/, "");
-}
-
-/** Package versions as each family's repository names them (pkgs.k8s.io: "1.35.4-1.1" for deb). */
-export function packageVersions(spec: ClusterSpec): { apt: string; yum: string } {
-  const pinned = spec.packages.kubernetesPackageVersion;
-  if (pinned) return { apt: pinned, yum: pinned };
-  const version = bareVersion(spec.kubernetesVersion);
-  return { apt: `${version}-1.1`, yum: version };
 }
 
 /**

@@ -4,7 +4,8 @@
 //   - node.name, node.advertiseAddress (and role): its etcd member, certificates and Node carry them;
 //   - apiEndpoint, caCertHash: another control plane or CA is another cluster (and how a replaced first
 //     control plane carries over: while it is replaced these inputs are unknown);
-//   - cluster.kubernetesVersion: upgrades are out of scope.
+// Update in place, as its part of an upgrade (node/upgrade-rollout.ts): cluster.kubernetesVersion, `kubeadm upgrade
+//   node` after the first control plane's `upgrade apply`, one control plane at a time.
 // Update in place, on the node itself (it has admin.conf like the first one), through kubeadm's phases as for
 // the first control-plane node (node/control-plane-update.ts): component extra args, certSANs, imageRepository, kubelet
 // extra args, the control-plane taint, labels; kube-vip's static Pod is rewritten or removed.
@@ -14,12 +15,13 @@ import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } fr
 import { CONTROL_PLANE_UPDATE_PATHS } from "../node/control-plane-update";
 import { WORKER_JOIN_REPLACE_PATHS } from "../worker-join/diff";
 import { diffByPaths } from "../shared/path-diff";
+import { KUBERNETES_VERSION_PATH } from "../node/upgrade-rollout";
 
 /** The same as a worker's, for the same reasons (worker-join/diff.ts). */
 export const CONTROL_PLANE_JOIN_REPLACE_PATHS = WORKER_JOIN_REPLACE_PATHS;
 
 /** The same as the first control-plane node's: both are updated by node/control-plane-update.ts. */
-export const CONTROL_PLANE_JOIN_UPDATE_PATHS = CONTROL_PLANE_UPDATE_PATHS;
+export const CONTROL_PLANE_JOIN_UPDATE_PATHS = [...CONTROL_PLANE_UPDATE_PATHS, KUBERNETES_VERSION_PATH] as const;
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
 

@@ -1,9 +1,10 @@
-// In-place changes of a joined control-plane node (the why of each is in diff.ts): the same
-// kubeadm phases as on the first control-plane node, run on this node, minus the cluster-wide steps the first
+// In-place changes of a joined control-plane node (the why of each is in diff.ts): its part of an upgrade
+// (node/upgrade-rollout.ts), then the same kubeadm phases as on the first control-plane node, run on this node, minus the cluster-wide steps the first
 // node's update already does (the kubeadm-config ConfigMap, the add-ons).
 import { generateBootstrapToken } from "../../kubeadm/token";
 import { describeTarget, SecretMasker } from "../../ssh";
 import { controlPlaneJoinChanges } from "./diff";
+import { KUBERNETES_VERSION_PATH, upgradeJoinedControlPlane } from "../node/upgrade-rollout";
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
 import { hasRemoteWork, updateControlPlaneNode, updatePlan } from "../node/control-plane-update";
 import { kubeletArgsFor } from "../node/kubelet-flags";
@@ -18,9 +19,10 @@ export async function updateControlPlaneJoin(
   const { updates } = controlPlaneJoinChanges(olds, news);
   const plan = updatePlan(updates);
   const kubeVipChanged = updates.includes("cluster.kubeVip");
+  const upgrading = updates.includes(KUBERNETES_VERSION_PATH);
   const name = news.node.name;
   let etcdSnapshot = olds.etcdSnapshot;
-  if (hasRemoteWork(plan) || kubeVipChanged) {
+  if (hasRemoteWork(plan) || kubeVipChanged || upgrading) {
     const reporter = new StepReporter(name);
     const masker = new SecretMasker(connectionSecrets(news.connection));
     reporter.begin("update", `${updates.join(", ")} on ${describeTarget(news.connection)}`);
@@ -28,6 +30,18 @@ export async function updateControlPlaneJoin(
       open(
         news.connection,
         async (session) => {
+          if (upgrading) {
+            etcdSnapshot =
+              (await upgradeJoinedControlPlane(session, {
+                from: olds.cluster.kubernetesVersion,
+                cluster: news.cluster,
+                node: news.node,
+                apiEndpoint: news.apiEndpoint,
+                reporter,
+                masker,
+              })) ?? etcdSnapshot;
+          }
+          if (!hasRemoteWork(plan) && !kubeVipChanged) return;
           const { snapshot } = await updateControlPlaneNode(session, {
             plan,
             target: {

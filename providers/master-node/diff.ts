@@ -6,10 +6,11 @@
 //     CIDR allocator, kube-proxy and CoreDNS, and every node's config; kubeadm cannot change them in place;
 //   - caCertPem/caKeyPem: every certificate and kubeconfig derives from the CA;
 //   - node.name, node.advertiseAddress (and role): the etcd member, certificates and Node object carry them;
-//   - cluster.kubernetesVersion: upgrades (`kubeadm upgrade`) are out of scope, so another version means
-//     another cluster. Pulumi shows the replacement in the preview: read it before confirming.
 //   Replacement is delete-before-replace: the old and the new control plane live on the same host, and
 //   creating the new one first would have the old one's delete reset it.
+// Update in place, as an upgrade (providers/node/upgrade-rollout.ts):
+//   - cluster.kubernetesVersion: kubeadm's upgrade sequence on every node, this one first (`kubeadm upgrade
+//     apply`); a downgrade or a skipped minor is refused at check, before anything runs.
 // Update in place, through kubeadm's own phases (providers/node/control-plane-update.ts):
 //   - apiServer/controllerManager/scheduler extraArgs: `kubeadm init phase control-plane <component>`;
 //   - apiServer.certSANs: the API server certificate is re-issued (`kubeadm init phase certs apiserver`);
@@ -28,9 +29,9 @@
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
 import { CONTROL_PLANE_UPDATE_PATHS, updatePlan, type ControlPlaneUpdatePlan } from "../node/control-plane-update";
 import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
+import { KUBERNETES_VERSION_PATH } from "../node/upgrade-rollout";
 
 export const MASTER_NODE_REPLACE_PATHS = [
-  "cluster.kubernetesVersion",
   "cluster.podSubnet",
   "cluster.serviceSubnet",
   "cluster.dnsDomain",
@@ -51,7 +52,7 @@ export interface MasterNodeChanges extends PathChanges {
 export function masterNodeChanges(olds: KubeadmInitOutputs, news: KubeadmInitInputs): MasterNodeChanges {
   const changes = pathChanges(olds, news, {
     replace: MASTER_NODE_REPLACE_PATHS,
-    update: CONTROL_PLANE_UPDATE_PATHS,
+    update: [...CONTROL_PLANE_UPDATE_PATHS, KUBERNETES_VERSION_PATH],
     stored: MASTER_NODE_STORED_PATHS,
   });
   return { ...changes, plan: updatePlan(changes.updates) };

@@ -1,12 +1,15 @@
-// In-place changes of the first control-plane node (the why of each is in diff.ts): the phases every control-plane
-// node runs (node/control-plane-update.ts), as the node that also keeps the cluster-wide state; an update with no
-// remote work only proves a changed connection before it is stored.
+// In-place changes of the first control-plane node (the why of each is in diff.ts): an upgrade, which this node
+// starts for the cluster (node/upgrade-rollout.ts), then the phases every control-plane node runs
+// (node/control-plane-update.ts), as the node that also keeps the cluster-wide state; an update with no remote work
+// only proves a changed connection before it is stored.
 import { describeTarget, SecretMasker, type RemoteSession } from "../../ssh";
 import { hasRemoteWork, updateControlPlaneNode, type UpdateTarget } from "../node/control-plane-update";
 import { kubeletArgsFor } from "../node/kubelet-flags";
 import { stripUndefined } from "../shared/plain-data";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "../shared/step-reporter";
 import { masterNodeChanges } from "./diff";
+import { ADMIN_CONF_PATH } from "../node/remote-files";
+import { KUBERNETES_VERSION_PATH, upgradeFirstControlPlane } from "../node/upgrade-rollout";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
 
 export function masterNodeUpdateTarget(olds: KubeadmInitOutputs, news: KubeadmInitInputs): UpdateTarget {
@@ -30,7 +33,8 @@ export async function updateMasterNode(
   let kubeconfig = olds.kubeconfig;
   let etcdSnapshot = olds.etcdSnapshot;
   const kubeVipChanged = updates.includes("cluster.kubeVip");
-  if (hasRemoteWork(plan) || kubeVipChanged) {
+  const upgrading = updates.includes(KUBERNETES_VERSION_PATH);
+  if (hasRemoteWork(plan) || kubeVipChanged || upgrading) {
     const reporter = new StepReporter(name);
     const secrets = [olds.bootstrapToken, news.caKeyPem, olds.kubeconfig];
     const masker = new SecretMasker([...secrets, ...connectionSecrets(news.connection)]);
@@ -39,6 +43,21 @@ export async function updateMasterNode(
       open(
         news.connection,
         async (session: RemoteSession) => {
+          // The upgrade first: the other changes are rendered for the new version, and kubeadm's phases of the
+          // new version are the ones on the node afterwards.
+          if (upgrading) {
+            etcdSnapshot =
+              (await upgradeFirstControlPlane(session, {
+                from: olds.cluster.kubernetesVersion,
+                cluster: news.cluster,
+                node: news.node,
+                apiEndpoint: news.cluster.controlPlaneEndpoint,
+                reporter,
+                masker,
+              })) ?? etcdSnapshot;
+          }
+          if (!hasRemoteWork(plan) && !kubeVipChanged)
+            return (await session.readFile(ADMIN_CONF_PATH)) ?? olds.kubeconfig;
           const { admin, snapshot } = await updateControlPlaneNode(session, {
             plan,
             target: masterNodeUpdateTarget(olds, news),

@@ -23,7 +23,24 @@ export interface DrainOptions {
   failed: string;
   /** What the error says was not removed: "The worker", "The node". */
   subject: string;
+  /** What the drain is for, when it is not the node's removal: an upgrade says so in its errors and warnings. */
+  purpose?: DrainPurpose;
 }
+
+export interface DrainPurpose {
+  /** "was not removed" */
+  notDone: string;
+  /** "remove it anyway" */
+  anyway: string;
+  /** "the removal goes on" */
+  goesOn: string;
+}
+
+const REMOVAL: DrainPurpose = {
+  notDone: "was not removed",
+  anyway: "remove it anyway",
+  goesOn: "the removal goes on",
+};
 
 /** Drains `name` with kubectl on `cp`; throws when the drain fails and force is off. */
 export async function drainNode(
@@ -34,6 +51,7 @@ export async function drainNode(
 ): Promise<void> {
   const { force, timeoutSeconds } = drain;
   const { reporter } = opts;
+  const purpose = opts.purpose ?? REMOVAL;
   reporter.begin("drain", `on ${opts.on}, timeout ${timeoutSeconds}s`);
   const result = await cp.run(kubectl(drainArgs(name, timeoutSeconds)), {
     allowFailure: true,
@@ -52,9 +70,9 @@ export async function drainNode(
       cp.target,
       "drain",
       `${opts.failed} (exit status ${result.code}):\n${message}\n` +
-        `${opts.subject} was not removed (and was uncordoned again). Fix what blocks the eviction (a ` +
-        "PodDisruptionBudget, pods without a controller), or set drain.force: true to remove it anyway.",
+        `${opts.subject} ${purpose.notDone} (and was uncordoned again). Fix what blocks the eviction (a ` +
+        `PodDisruptionBudget, pods without a controller), or set drain.force: true to ${purpose.anyway}.`,
     );
   }
-  warn(name, `drain of node ${name} failed (drain.force is set, so the removal goes on):\n${message}`);
+  warn(name, `drain of node ${name} failed (drain.force is set, so ${purpose.goesOn}):\n${message}`);
 }

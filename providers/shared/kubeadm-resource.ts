@@ -3,6 +3,7 @@
 // stored provider loads the provider from the source. A resource folder's index.ts names its type, its module and
 // its operations; the operations live in create.ts, read.ts, update.ts, delete.ts and diff.ts beside it.
 import * as pulumi from "@pulumi/pulumi";
+import { upgradePath } from "../../kubeadm/upgrade-path";
 import { withSession } from "../../ssh";
 import { containsUnknown } from "./plain-data";
 import { SourceProvidedResource, SourceProvider } from "./provider-from-source";
@@ -45,9 +46,25 @@ export function caCertHashFailures(caCertHash: unknown): pulumi.dynamic.CheckFai
   return [];
 }
 
-/** What every kubeadm resource's inputs have: the reset script its delete runs. */
+/** What every kubeadm resource's inputs have: the reset script its delete runs, and the cluster's version. */
 interface NodeInputs {
   resetScript: string;
+  cluster: { kubernetesVersion: string };
+}
+
+/**
+ * A change of kubernetesVersion that kubeadm cannot upgrade (a downgrade, a skipped minor) is refused here, at check:
+ * `pulumi preview` shows it, and `pulumi up` stops before the host preparation of any node changes.
+ */
+export function upgradeFailures(
+  olds: Partial<NodeInputs> | undefined,
+  news: NodeInputs,
+): pulumi.dynamic.CheckFailure[] {
+  const from = olds?.cluster?.kubernetesVersion;
+  const to = news.cluster?.kubernetesVersion;
+  if (!known(from) || !known(to) || typeof from !== "string" || typeof to !== "string") return [];
+  const path = upgradePath(from, to);
+  return path.kind === "refused" ? [{ property: "cluster", reason: path.problem }] : [];
 }
 
 /** One kubeadm resource's own parts; `open` is how its operations reach the hosts. */
@@ -89,8 +106,8 @@ export function kubeadmProvider<I extends NodeInputs, O extends I>(
   open: SessionOpener = withSession,
 ): pulumi.dynamic.ResourceProvider<I, O> {
   return {
-    async check(_olds: I, news: I) {
-      let failures = [...operations.inputFailures(news), ...commonFailures(news)];
+    async check(olds: I, news: I) {
+      let failures = [...operations.inputFailures(news), ...commonFailures(news), ...upgradeFailures(olds, news)];
       if (failures.length === 0 && operations.validInputFailures) failures = operations.validInputFailures(news);
       return failures.length > 0 ? { failures } : { inputs: news };
     },

@@ -5,14 +5,16 @@
 //   - node.name, node.advertiseAddress (and role): the Node object and the kubelet's certificate carry them;
 //   - apiEndpoint, caCertHash: another control plane or CA is another cluster (this is also how replacing the
 //     control plane carries over to the workers: while it is replaced, these inputs are unknown);
-//   - cluster.kubernetesVersion: upgrades are out of scope; another version means another cluster.
 // Update in place:
+//   - cluster.kubernetesVersion: the worker's part of the upgrade (node/upgrade-rollout.ts), after every control
+//     plane, drained first;
 //   - node.labels: kubectl label on the control plane;
 //   - cluster.kubelet.extraArgs: kubeadm-flags.env is rewritten and the kubelet restarted (node/kubelet-flags.ts).
 // Update with no remote work: the worker's and the control plane's connections, the reset script, and the drain
 //   settings are only stored, so later operations (delete in particular) use the new ones.
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
 import { diffByPaths } from "../shared/path-diff";
+import { KUBERNETES_VERSION_PATH } from "../node/upgrade-rollout";
 
 export const WORKER_JOIN_REPLACE_PATHS = [
   "node.name",
@@ -20,10 +22,9 @@ export const WORKER_JOIN_REPLACE_PATHS = [
   "node.role",
   "apiEndpoint",
   "caCertHash",
-  "cluster.kubernetesVersion",
 ] as const;
 
-export const WORKER_JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraArgs"] as const;
+export const WORKER_JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraArgs", KUBERNETES_VERSION_PATH] as const;
 
 export const WORKER_JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
 

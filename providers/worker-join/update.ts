@@ -1,10 +1,11 @@
-// In-place changes of a worker (the why of each is in diff.ts): labels through kubectl on the control
-// plane, kubelet extra arguments by rewriting kubeadm-flags.env, restarting the kubelet and waiting until it is
-// healthy. Changes of the connections, the reset script or the drain settings only need storing: the update returns
+// In-place changes of a worker (the why of each is in diff.ts): its part of an upgrade (node/upgrade-rollout.ts),
+// labels through kubectl on the control plane, kubelet extra arguments by rewriting kubeadm-flags.env, restarting
+// the kubelet and waiting until it is healthy. Changes of the connections, the reset script or the drain settings only need storing: the update returns
 // the new inputs. A failed update stores nothing new but the paths it left unfinished (shared/unfinished-update.ts)
 // and the kubelet flags it may have written, so the next update takes them out again.
 import { describeTarget, SecretMasker, shellCommand } from "../../ssh";
 import { workerJoinChanges } from "./diff";
+import { KUBERNETES_VERSION_PATH, upgradeWorker } from "../node/upgrade-rollout";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
 import { kubectl, labelArgs, retrying } from "../node/kubectl";
 import { kubeletArgsFor, rewriteKubeletFlags } from "../node/kubelet-flags";
@@ -54,8 +55,36 @@ async function updateSteps(
     }
   }
 
+  if (updates.includes(KUBERNETES_VERSION_PATH)) {
+    const masker = new SecretMasker([
+      ...connectionSecrets(news.connection),
+      ...connectionSecrets(news.controlPlane.connection),
+    ]);
+    reporter.begin("upgrade", `to ${news.cluster.kubernetesVersion} on ${describeTarget(news.connection)}`);
+    await open(
+      news.controlPlane.connection,
+      (cp) =>
+        open(
+          news.connection,
+          (worker) =>
+            upgradeWorker(worker, cp, {
+              from: olds.cluster.kubernetesVersion,
+              cluster: news.cluster,
+              node: news.node,
+              apiEndpoint: news.apiEndpoint,
+              reporter,
+              masker,
+            }),
+          { label: name, onOutput: reporter.onOutput },
+        ),
+      { label: news.controlPlane.name, onOutput: reporter.onOutput },
+    );
+  }
+
   if (!updates.includes("cluster.kubelet.extraArgs")) {
-    await proveConnection(open, olds.connection, news.connection, name, reporter);
+    if (!updates.includes(KUBERNETES_VERSION_PATH)) {
+      await proveConnection(open, olds.connection, news.connection, name, reporter);
+    }
   } else {
     reporter.begin("kubelet flags", `${KUBELET_FLAGS_PATH} on ${describeTarget(news.connection)}`);
     await open(

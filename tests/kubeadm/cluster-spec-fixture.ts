@@ -63,6 +63,7 @@ export function clusterSpec(kubernetesVersion: string, overrides: Partial<Cluste
     drain: { force: false, timeoutSeconds: 300 },
     certificates: { renewBeforeDays: 30 },
     etcdSnapshots: { beforeChanges: true, keep: 3 },
+    upgrade: { workersAtOnce: 1 },
     addons: {
       waitForRollout: true,
       flannel: { enabled: true, backend: "vxlan" },

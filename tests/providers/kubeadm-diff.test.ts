@@ -6,7 +6,12 @@ import * as path from "path";
 import { masterNodeChanges, masterNodeDiff } from "../../providers/master-node/diff";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
 import { masterNodeUpdateTarget, updateMasterNode } from "../../providers/master-node/update";
-import { apiserverCertificateScript, replacingApiServer, updateSteps } from "../../providers/node/control-plane-update";
+import {
+  apiserverCertificateScript,
+  hasRemoteWork,
+  replacingApiServer,
+  updateSteps,
+} from "../../providers/node/control-plane-update";
 import { workerJoinDiff } from "../../providers/worker-join/diff";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/worker-join/inputs";
 import { updateWorkerJoin } from "../../providers/worker-join/update";
@@ -52,7 +57,6 @@ describe("kubeadm-init diff", () => {
     ["cluster.serviceSubnet", (i) => (i.cluster.serviceSubnet = "10.97.0.0/16")],
     ["cluster.dnsDomain", (i) => (i.cluster.dnsDomain = "cluster.local")],
     ["cluster.controlPlaneEndpoint", (i) => (i.cluster.controlPlaneEndpoint = "k8s.example.org:6443")],
-    ["cluster.kubernetesVersion", (i) => (i.cluster.kubernetesVersion = "v1.36.0")],
     ["caCertPem", (i) => (i.caCertPem = OTHER_CA.certPem)],
     ["caKeyPem", (i) => (i.caKeyPem = OTHER_CA.keyPem)],
     ["node.name", (i) => (i.node.name = "master02")],
@@ -64,6 +68,18 @@ describe("kubeadm-init diff", () => {
       assert.deepEqual(diff, { changes: true, replaces: [path], deleteBeforeReplace: true });
     });
   }
+
+  it("upgrades in place when cluster.kubernetesVersion changes: an update, never a new cluster", () => {
+    const news = initWith((i) => (i.cluster.kubernetesVersion = "v1.36.1"));
+    assert.deepEqual(masterNodeDiff(initOutputs(), news), {
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+    const changes = masterNodeChanges(initOutputs(), news);
+    assert.deepEqual(changes.updates, ["cluster.kubernetesVersion"]);
+    assert.equal(hasRemoteWork(changes.plan), false, "the upgrade runs no kubeadm phase of its own plan");
+  });
 
   it("replaces when a replacing input is unknown during preview (e.g. a CA being re-created)", () => {
     const diff = masterNodeDiff(
@@ -344,7 +360,6 @@ describe("kubeadm-join diff", () => {
     ["node.advertiseAddress", (i) => (i.node.advertiseAddress = "10.0.0.44")],
     ["apiEndpoint", (i) => (i.apiEndpoint = "k8s.example.org:6443")],
     ["caCertHash", (i) => (i.caCertHash = `sha256:${"1".repeat(64)}`)],
-    ["cluster.kubernetesVersion", (i) => (i.cluster.kubernetesVersion = "v1.36.0")],
   ];
   for (const [path, edit] of replacing) {
     it(`replaces the worker (delete first) when ${path} changes`, () => {
@@ -371,6 +386,7 @@ describe("kubeadm-join diff", () => {
     ["the control plane's connection", (i: KubeadmJoinInputs) => (i.controlPlane.connection.port = 2200)],
     ["drain settings", (i: KubeadmJoinInputs) => (i.cluster.drain = { force: true, timeoutSeconds: 10 })],
     ["the reset script", (i: KubeadmJoinInputs) => (i.resetScript = "#!/bin/sh\n")],
+    ["another Kubernetes version (an upgrade)", (i: KubeadmJoinInputs) => (i.cluster.kubernetesVersion = "v1.36.1")],
   ] as const) {
     it(`updates without replacing for ${what}`, () => {
       assert.deepEqual(workerJoinDiff(joinOutputs(), joinWith(edit)), {

@@ -32,6 +32,30 @@ fi
 host_has() {
   [ -z "$CONTAINERD_VERSION" ] && grep -qxF -- "$1" "$state_dir/packages-before"
 }
+# A node already in the cluster whose kubelet is at another version is being upgraded: kubeadm alone moves now, as
+# kubeadm's upgrade guide does first on every node. Its kubelet and kubectl move in the node's own upgrade
+# (providers/node/upgrade-node.ts), once the control plane is at the new version and the node is drained: a kubelet
+# newer than its API server is outside the skew policy, and restarting it here would take the node's pods down
+# with no drain.
+# The check of the kubeadm resources refuses a downgrade or a skipped minor before any host changes; this refusal is
+# for an `up --skip-preview`, which runs this step before that check.
+upgrading_node() {
+  if [ -f /etc/kubernetes/kubelet.conf ] && [ -n "$1" ] && [ "$1" != "$2" ]; then
+    have_minor=$(echo "$1" | cut -d. -f2)
+    want_minor=$(echo "$2" | cut -d. -f2)
+    if [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$2" ]; then
+      echo "kubernetesVersion $2 is older than this node's kubelet $1: kubeadm cannot downgrade a cluster; put kubernetesVersion back to $1 or later" >&2
+      exit 1
+    fi
+    if [ "$want_minor" -gt $((have_minor + 1)) ] 2>/dev/null; then
+      echo "kubernetesVersion $2 skips a minor from this node's kubelet $1: kubeadm upgrades one minor at a time; set kubernetesVersion to a 1.$((have_minor + 1)).x release first" >&2
+      exit 1
+    fi
+    echo "this host is a node of the cluster with kubelet $1: kubeadm moves to $2 now, kubelet and kubectl in the node's upgrade"
+    return 0
+  fi
+  return 1
+}
 case "$family" in
 apt)
   export DEBIAN_FRONTEND=noninteractive
@@ -45,14 +69,23 @@ apt)
       break
     fi
   done
-  apt-get install -y -q --allow-change-held-packages --allow-downgrades \
-    "kubelet=$APT_KUBERNETES_VERSION" "kubeadm=$APT_KUBERNETES_VERSION" "kubectl=$APT_KUBERNETES_VERSION" \
-    ${containerd_package:+"$containerd_package"}
-  apt-mark hold kubelet kubeadm kubectl
+  if upgrading_node "$(dpkg-query -W -f='${Version}' kubelet 2>/dev/null || true)" "$APT_KUBERNETES_VERSION"; then
+    apt-get install -y -q --allow-change-held-packages --allow-downgrades "kubeadm=$APT_KUBERNETES_VERSION"
+    apt-mark hold kubeadm
+  else
+    apt-get install -y -q --allow-change-held-packages --allow-downgrades \
+      "kubelet=$APT_KUBERNETES_VERSION" "kubeadm=$APT_KUBERNETES_VERSION" "kubectl=$APT_KUBERNETES_VERSION" \
+      ${containerd_package:+"$containerd_package"}
+    apt-mark hold kubelet kubeadm kubectl
+  fi
   ;;
 dnf | yum)
-  "$family" install -y -q --disableexcludes=kubernetes \
-    "kubelet-$YUM_KUBERNETES_VERSION" "kubeadm-$YUM_KUBERNETES_VERSION" "kubectl-$YUM_KUBERNETES_VERSION"
+  if upgrading_node "$(rpm -q --qf '%{VERSION}' kubelet 2>/dev/null || true)" "$YUM_KUBERNETES_VERSION"; then
+    "$family" install -y -q --disableexcludes=kubernetes "kubeadm-$YUM_KUBERNETES_VERSION"
+  else
+    "$family" install -y -q --disableexcludes=kubernetes \
+      "kubelet-$YUM_KUBERNETES_VERSION" "kubeadm-$YUM_KUBERNETES_VERSION" "kubectl-$YUM_KUBERNETES_VERSION"
+  fi
   if host_has containerd.io; then
     echo "keeping the host's own containerd.io $(rpm -q --qf '%{VERSION}-%{RELEASE}' containerd.io)"
   else

@@ -1,0 +1,311 @@
+// A node's upgrade: the stages it runs, decided from what the node and the API server show (so an interrupted upgrade
+// is resumed, not repeated), the scripts it runs in a real shell against fake kubeadm, kubelet and package managers,
+// and the rollout slots that keep the engine from draining every worker at once.
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { installKubernetesPackages } from "../../providers/node/kubernetes-packages";
+import { withRolloutSlot } from "../../providers/node/rollout-slots";
+import { nodeSettings } from "../../providers/node/settings";
+import {
+  nodeVersionsScript,
+  parseApiNode,
+  parseNodeVersions,
+  upgradeNode,
+  upgradeStages,
+  type ApiNode,
+  type NodeVersions,
+} from "../../providers/node/upgrade-node";
+import { controlPlanesBehind } from "../../providers/node/upgrade-rollout";
+import { StepReporter } from "../../providers/shared/step-reporter";
+import { SecretMasker, type RemoteSession } from "../../ssh";
+import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
+import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
+import { connection } from "./kubeadm-fixtures";
+
+const TARGET = "v1.35.4";
+const at = (kubeadm: string, kubelet: string, apiServer = ""): NodeVersions => ({ kubeadm, kubelet, apiServer });
+const api = (kubeletVersion: string, unschedulable = false, cordonedForUpgrade = false): ApiNode => ({
+  kubeletVersion,
+  unschedulable,
+  cordonedForUpgrade,
+});
+
+describe("upgrade of a node: stages from what it shows", () => {
+  const all = ["drain", "kubelet and kubectl packages", "kubelet restart", "uncordon"];
+  const cases: [string, Parameters<typeof upgradeStages>, string[]][] = [
+    [
+      "the first control plane, untouched",
+      ["first", TARGET, at("v1.34.4", "v1.34.4", "v1.34.4"), api("v1.34.4")],
+      ["kubeadm package", "kubeadm upgrade plan", "kubeadm upgrade apply", ...all],
+    ],
+    [
+      "the first control plane after `upgrade apply` (interrupted before its kubelet)",
+      ["first", TARGET, at(TARGET, "v1.34.4", TARGET), api("v1.34.4", true, true)],
+      all,
+    ],
+    [
+      "a joined control plane with kubeadm moved by the host preparation",
+      ["control-plane", TARGET, at(TARGET, "v1.34.4", "v1.34.4"), api("v1.34.4")],
+      ["kubeadm upgrade node", ...all],
+    ],
+    [
+      "a worker, untouched",
+      ["worker", TARGET, at("v1.34.4", "v1.34.4"), api("v1.34.4")],
+      ["kubeadm package", "kubeadm upgrade node", ...all],
+    ],
+    [
+      "a worker whose new kubelet was installed but not restarted",
+      ["worker", TARGET, at(TARGET, TARGET), api("v1.34.4", true, true)],
+      ["kubeadm upgrade node", ...all],
+    ],
+    [
+      "a worker left cordoned by an interrupted upgrade",
+      ["worker", TARGET, at(TARGET, TARGET), api(TARGET, true, true)],
+      ["uncordon"],
+    ],
+    [
+      "a worker an administrator cordoned, already upgraded",
+      ["worker", TARGET, at(TARGET, TARGET), api(TARGET, true, false)],
+      [],
+    ],
+    ["a control plane at the target", ["first", TARGET, at(TARGET, TARGET, TARGET), api(TARGET)], []],
+  ];
+  for (const [what, args, stages] of cases) {
+    it(what, () => assert.deepEqual(upgradeStages(...args), stages));
+  }
+
+  it("reads the API server's view of the node: kubelet, cordon and the upgrade's annotation", () => {
+    assert.deepEqual(parseApiNode("v1.34.4\ntrue\nv1.35.4\n"), api("v1.34.4", true, true));
+    assert.deepEqual(parseApiNode("v1.35.4\n\n\n"), api(TARGET));
+  });
+});
+
+describe("upgrade of a node: scripts in a real shell", () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "upgrade-node-"))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  function tool(name: string, body: string): void {
+    fs.writeFileSync(path.join(dir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  }
+  // Only the fakes and what they use: the machine's own apt-get must not answer for a missing one.
+  const sh = (script: string) => {
+    for (const used of ["dirname", "awk", "sed", "head"]) {
+      const link = path.join(dir, used);
+      if (!fs.existsSync(link))
+        fs.symlinkSync(execFileSync("sh", ["-c", `command -v ${used}`], { encoding: "utf8" }).trim(), link);
+    }
+    return execFileSync("/bin/sh", ["-c", script], { env: { ...process.env, PATH: dir }, encoding: "utf8" });
+  };
+
+  it("reads kubeadm's, the kubelet's and the API server manifest's versions", () => {
+    tool("kubeadm", 'echo "v1.35.4"');
+    tool("kubelet", 'echo "Kubernetes v1.34.4"');
+    const manifest = path.join(dir, "kube-apiserver.yaml");
+    fs.writeFileSync(
+      manifest,
+      [
+        "spec:",
+        "  containers:",
+        "  - command:",
+        "    - kube-apiserver",
+        "    image: registry.example.org:5000/k8s/kube-apiserver:v1.35.4",
+        "    imagePullPolicy: IfNotPresent",
+        "",
+      ].join("\n"),
+    );
+    assert.deepEqual(parseNodeVersions(sh(nodeVersionsScript(manifest))), at("v1.35.4", "v1.34.4", "v1.35.4"));
+    fs.rmSync(manifest);
+    fs.rmSync(path.join(dir, "kubelet"));
+    assert.deepEqual(parseNodeVersions(sh(nodeVersionsScript(manifest))), at("v1.35.4", "", ""));
+  });
+
+  it("installs the packages at the cluster's version from apt, held there", () => {
+    tool("apt-get", 'echo "apt-get $*" >> "$(dirname "$0")/log"');
+    tool("apt-mark", 'echo "apt-mark $*" >> "$(dirname "$0")/log"');
+    sh(installKubernetesPackages(clusterSpec("v1.35.4"), ["kubelet", "kubectl"]));
+    assert.deepEqual(fs.readFileSync(path.join(dir, "log"), "utf8").trim().split("\n"), [
+      "apt-get install -y -q --allow-change-held-packages --allow-downgrades kubelet=1.35.4-1.1 kubectl=1.35.4-1.1",
+      "apt-mark hold kubelet kubectl",
+    ]);
+  });
+
+  it("installs them with dnf on the RHEL family, and fails when the package manager does", () => {
+    tool("dnf", 'echo "dnf $*" >> "$(dirname "$0")/log"; [ "$5" != "kubeadm-1.36.0" ]');
+    sh(installKubernetesPackages(clusterSpec("1.35.4"), ["kubeadm"]));
+    assert.equal(
+      fs.readFileSync(path.join(dir, "log"), "utf8").trim(),
+      "dnf install -y -q --disableexcludes=kubernetes kubeadm-1.35.4",
+    );
+    assert.throws(() => sh(installKubernetesPackages(clusterSpec("v1.36.0"), ["kubeadm"])));
+  });
+});
+
+describe("upgrade rollout: control planes first, then workers a few at a time", () => {
+  it("names the control planes whose kubelet or API server is not at the target yet", () => {
+    const nodes = "master01 v1.35.4\nmaster02 v1.34.4\n";
+    const pods =
+      "master01 registry:5000/k8s/kube-apiserver:v1.35.4\nmaster02 registry:5000/k8s/kube-apiserver:v1.35.4\n";
+    assert.deepEqual(controlPlanesBehind(nodes, pods, TARGET), ["master02: kubelet v1.34.4"]);
+    assert.deepEqual(controlPlanesBehind("master01 v1.35.4\n", "master01 k8s/kube-apiserver:v1.34.4\n", TARGET), [
+      "master01: kube-apiserver v1.34.4",
+    ]);
+    assert.deepEqual(controlPlanesBehind("master01 v1.35.4\n", "master01 k8s/kube-apiserver:v1.35.4\n", TARGET), []);
+  });
+
+  it("runs at most `size` holders of one key at once, and the others in turn", async () => {
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const work = (n: number) => async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push(n);
+      running -= 1;
+    };
+    let waits = 0;
+    await Promise.all([1, 2, 3, 4, 5].map((n) => withRolloutSlot("test-cluster workers", 2, work(n), () => waits++)));
+    assert.equal(most, 2);
+    assert.equal(waits, 3);
+    assert.deepEqual(order.sort(), [1, 2, 3, 4, 5]);
+    // Another cluster's rollout does not wait for this one's.
+    await Promise.all([withRolloutSlot("a", 1, work(6)), withRolloutSlot("b", 1, work(7))]);
+    assert.equal(most, 2);
+  });
+
+  it("lets the next one in when a holder fails", async () => {
+    await assert.rejects(
+      withRolloutSlot("failing", 1, () => Promise.reject(new Error("drain failed"))),
+      /drain failed/,
+    );
+    assert.equal(await withRolloutSlot("failing", 1, async () => "next"), "next");
+  });
+});
+
+/** A worker and the control plane kubectl runs on, their versions changing as the upgrade's commands run. */
+function fakeCluster() {
+  const state = {
+    kubeadm: "v1.34.4",
+    kubelet: "v1.34.4",
+    apiKubelet: "v1.34.4",
+    unschedulable: false,
+    annotated: false,
+  };
+  const log: string[] = [];
+  const worker = new FakeHost("worker01", "10.0.0.4");
+  const master = new FakeHost("master01", "10.0.0.3");
+  worker
+    .on(/^echo "kubeadm=/, () => ({ stdout: `kubeadm=${state.kubeadm}\nkubelet=${state.kubelet}\napiserver=\n` }))
+    .on(/'kubeadm=1\.35\.4-1\.1'/, () => {
+      log.push("worker: install kubeadm");
+      state.kubeadm = TARGET;
+      return {};
+    })
+    .on(/^'kubeadm' 'upgrade' 'node'$/, () => (log.push("worker: kubeadm upgrade node"), {}))
+    .on(/'kubelet=1\.35\.4-1\.1' 'kubectl=1\.35\.4-1\.1'/, () => {
+      log.push("worker: install kubelet kubectl");
+      state.kubelet = TARGET;
+      return {};
+    })
+    .on(/^'systemctl' 'daemon-reload'/, () => {
+      log.push("worker: restart kubelet");
+      state.apiKubelet = state.kubelet;
+      return {};
+    });
+  master
+    .on(/'-o=jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}\{/, () => ({
+      stdout: `${state.apiKubelet}\n${state.unschedulable ? "true" : ""}\n${state.annotated ? TARGET : ""}\n`,
+    }))
+    .on(/'annotate' 'node' 'worker01' '--overwrite'/, () => {
+      log.push("master: cordon");
+      state.unschedulable = state.annotated = true;
+      return {};
+    })
+    .on(/'drain' 'worker01'/, () => (log.push("master: drain"), {}))
+    .on(/'-o=jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}'/, () => (state.apiKubelet === TARGET ? {} : { code: 1 }))
+    .on(/'uncordon' 'worker01'/, () => {
+      log.push("master: uncordon");
+      state.unschedulable = state.annotated = false;
+      return {};
+    });
+  return { state, log, worker, master };
+}
+
+async function upgradeWorkerOnFakes(worker: FakeHost, master: FakeHost) {
+  const open = fakeOpener([worker, master]);
+  const spec = clusterSpec(TARGET);
+  return captureConsole(() =>
+    open(connection("10.0.0.3"), (cp: RemoteSession) =>
+      open(
+        connection("10.0.0.4"),
+        (node: RemoteSession) =>
+          upgradeNode(
+            { node, kubectlOn: cp },
+            {
+              role: "worker",
+              cluster: spec,
+              node: nodeSettings(workerNode()),
+              reporter: new StepReporter("worker01"),
+              masker: new SecretMasker([]),
+            },
+          ),
+        { label: "worker01" },
+      ),
+    ),
+  );
+}
+
+describe("upgrade of a worker on fake hosts", () => {
+  it("runs kubeadm's sequence: kubeadm, upgrade node, cordon and drain, kubelet and kubectl, restart, uncordon", async () => {
+    const { log, worker, master, state } = fakeCluster();
+    const { error, lines } = await upgradeWorkerOnFakes(worker, master);
+    assert.equal(error, undefined, error?.message);
+    assert.deepEqual(log, [
+      "worker: install kubeadm",
+      "worker: kubeadm upgrade node",
+      "master: cordon",
+      "master: drain",
+      "worker: install kubelet kubectl",
+      "worker: restart kubelet",
+      "master: uncordon",
+    ]);
+    assert.equal(state.unschedulable, false);
+    assert.match(lines.join("\n"), /\[worker01\] upgrade: to v1\.35\.4: kubeadm package, kubeadm upgrade node, drain/);
+  });
+
+  it("does nothing on a worker that is done, and only uncordons one an interrupted run left cordoned", async () => {
+    const done = fakeCluster();
+    Object.assign(done.state, { kubeadm: TARGET, kubelet: TARGET, apiKubelet: TARGET });
+    assert.equal((await upgradeWorkerOnFakes(done.worker, done.master)).error, undefined);
+    assert.deepEqual(done.log, []);
+
+    const cordoned = fakeCluster();
+    Object.assign(cordoned.state, {
+      kubeadm: TARGET,
+      kubelet: TARGET,
+      apiKubelet: TARGET,
+      unschedulable: true,
+      annotated: true,
+    });
+    assert.equal((await upgradeWorkerOnFakes(cordoned.worker, cordoned.master)).error, undefined);
+    assert.deepEqual(cordoned.log, ["master: uncordon"]);
+  });
+
+  it("stops at a failed stage naming the node, the stage and the package manager's error, before the drain", async () => {
+    const { log, worker, master } = fakeCluster();
+    worker.on(/'kubeadm=1\.35\.4-1\.1'/, {
+      code: 100,
+      stderr: "E: Version '1.35.4-1.1' for 'kubeadm' was not found\n",
+    });
+    const { error } = await upgradeWorkerOnFakes(worker, master);
+    assert.ok(error);
+    assert.match(error.message, /upgrade: kubeadm package failed on worker01/);
+    assert.match(error.message, /Version '1\.35\.4-1\.1' for 'kubeadm' was not found/);
+    assert.match(error.message, /stopped at kubeadm package; nodes after it were not touched/);
+    assert.deepEqual(log, []);
+  });
+});
