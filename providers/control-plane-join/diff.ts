@@ -14,8 +14,8 @@
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
 import { CONTROL_PLANE_UPDATE_PATHS } from "../node/control-plane-update";
 import { WORKER_JOIN_REPLACE_PATHS } from "../worker-join/diff";
-import { diffByPaths } from "../shared/path-diff";
-import { KUBERNETES_VERSION_PATH } from "../node/upgrade-rollout";
+import { diffByPaths, diffOfChanges } from "../shared/path-diff";
+import { KUBERNETES_VERSION_PATH, showUpgradePart } from "../node/upgrade-rollout";
 
 /** The same as a worker's, for the same reasons (worker-join/diff.ts). */
 export const CONTROL_PLANE_JOIN_REPLACE_PATHS = WORKER_JOIN_REPLACE_PATHS;
@@ -25,12 +25,20 @@ export const CONTROL_PLANE_JOIN_UPDATE_PATHS = [...CONTROL_PLANE_UPDATE_PATHS, K
 
 export const CONTROL_PLANE_JOIN_STORED_PATHS = ["connection", "controlPlanes", "resetScript", "cluster.drain"] as const;
 
-/** The changes update acts on, and the diff the engine gets. */
-export const { changes: controlPlaneJoinChanges, diff: controlPlaneJoinDiff } = diffByPaths<
-  KubeadmControlPlaneJoinOutputs,
-  KubeadmControlPlaneJoinInputs
->({
+const byPaths = diffByPaths<KubeadmControlPlaneJoinOutputs, KubeadmControlPlaneJoinInputs>({
   replace: CONTROL_PLANE_JOIN_REPLACE_PATHS,
   update: CONTROL_PLANE_JOIN_UPDATE_PATHS,
   stored: CONTROL_PLANE_JOIN_STORED_PATHS,
 });
+
+/** The changes update acts on. */
+export const controlPlaneJoinChanges = byPaths.changes;
+
+/** The diff the engine gets; an upgrade also says the node's part in it. */
+export function controlPlaneJoinDiff(olds: KubeadmControlPlaneJoinOutputs, news: KubeadmControlPlaneJoinInputs) {
+  const changes = controlPlaneJoinChanges(olds, news);
+  if (changes.updates.includes(KUBERNETES_VERSION_PATH)) {
+    showUpgradePart("control-plane", news.node.name, olds.cluster.kubernetesVersion, news.cluster.kubernetesVersion);
+  }
+  return diffOfChanges(changes);
+}

@@ -29,7 +29,7 @@
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
 import { CONTROL_PLANE_UPDATE_PATHS, updatePlan, type ControlPlaneUpdatePlan } from "../node/control-plane-update";
 import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
-import { KUBERNETES_VERSION_PATH } from "../node/upgrade-rollout";
+import { KUBERNETES_VERSION_PATH, showUpgradePart } from "../node/upgrade-rollout";
 
 export const MASTER_NODE_REPLACE_PATHS = [
   "cluster.podSubnet",
@@ -59,5 +59,9 @@ export function masterNodeChanges(olds: KubeadmInitOutputs, news: KubeadmInitInp
 }
 
 export function masterNodeDiff(olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
-  return diffOfChanges(masterNodeChanges(olds, news));
+  const changes = masterNodeChanges(olds, news);
+  if (changes.updates.includes(KUBERNETES_VERSION_PATH)) {
+    showUpgradePart("first", news.node.name, olds.cluster.kubernetesVersion, news.cluster.kubernetesVersion);
+  }
+  return diffOfChanges(changes);
 }

@@ -11,12 +11,51 @@ import { kubectl } from "./kubectl";
 import { withRolloutSlot } from "./rollout-slots";
 import type { ClusterSettings, NodeSettings } from "./settings";
 import { observeCluster, upgradeProblems } from "./upgrade-preflight";
-import { upgradeNode } from "./upgrade-node";
+import { upgradeNode, type UpgradeRole } from "./upgrade-node";
 import { KubeadmStepError } from "../shared/step-errors";
 import type { StepReporter } from "../shared/step-reporter";
+import { summary } from "../shared/progress";
 
 /** The setting whose change is an upgrade (an update of every node's resource, never a replacement). */
 export const KUBERNETES_VERSION_PATH = "cluster.kubernetesVersion";
+
+/**
+ * The node's part of the upgrade in words, shown by the diff: in the preview before `pulumi up` asks to go on, and
+ * in `up` before the node's turn comes. A refused version says nothing here: the check refuses it with the reason.
+ */
+export function describeUpgradePart(
+  role: UpgradeRole,
+  from: string,
+  to: string,
+  workersAtOnce = 1,
+): string | undefined {
+  const path = upgradePath(from, to);
+  if (path.kind !== "patch" && path.kind !== "minor") return undefined;
+  const parts: Record<UpgradeRole, string> = {
+    first:
+      "first of all nodes: every node checked Ready and within the skew policy, an etcd snapshot, `kubeadm upgrade " +
+      "apply` (control plane, etcd, CoreDNS, kube-proxy; certificates renewed), then drained for its kubelet and kubectl",
+    "control-plane":
+      "after the first control plane, one control plane at a time: `kubeadm upgrade node`, then drained for its " +
+      "kubelet and kubectl",
+    worker:
+      `after every control plane, ${workersAtOnce} worker${workersAtOnce === 1 ? "" : "s"} at a time ` +
+      "(upgrade.workersAtOnce): drained, `kubeadm upgrade node`, kubelet and kubectl",
+  };
+  return `${path.kind} upgrade ${path.from} → ${path.to}, ${parts[role]}`;
+}
+
+/** Shows the node's part of an upgrade (describeUpgradePart) as a line that stays. */
+export function showUpgradePart(
+  role: UpgradeRole,
+  node: string,
+  from: string,
+  to: string,
+  workersAtOnce?: number,
+): void {
+  const text = describeUpgradePart(role, from, to, workersAtOnce);
+  if (text) summary(node, "upgrade plan", text);
+}
 
 export interface RolloutPart {
   /** The version the node's resource was at (its stored settings). */

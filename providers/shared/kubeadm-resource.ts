@@ -64,7 +64,7 @@ export function upgradeFailures(
   const to = news.cluster?.kubernetesVersion;
   if (!known(from) || !known(to) || typeof from !== "string" || typeof to !== "string") return [];
   const path = upgradePath(from, to);
-  return path.kind === "refused" ? [{ property: "cluster", reason: path.problem }] : [];
+  return path.kind === "refused" ? [{ property: "cluster.kubernetesVersion", reason: path.problem }] : [];
 }
 
 /** One kubeadm resource's own parts; `open` is how its operations reach the hosts. */

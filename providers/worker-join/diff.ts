@@ -13,8 +13,8 @@
 // Update with no remote work: the worker's and the control plane's connections, the reset script, and the drain
 //   settings are only stored, so later operations (delete in particular) use the new ones.
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
-import { diffByPaths } from "../shared/path-diff";
-import { KUBERNETES_VERSION_PATH } from "../node/upgrade-rollout";
+import { diffByPaths, diffOfChanges } from "../shared/path-diff";
+import { KUBERNETES_VERSION_PATH, showUpgradePart } from "../node/upgrade-rollout";
 
 export const WORKER_JOIN_REPLACE_PATHS = [
   "node.name",
@@ -28,9 +28,27 @@ export const WORKER_JOIN_UPDATE_PATHS = ["node.labels", "cluster.kubelet.extraAr
 
 export const WORKER_JOIN_STORED_PATHS = ["connection", "controlPlane", "resetScript", "cluster.drain"] as const;
 
-/** The changes update acts on, and the diff the engine gets. */
-export const { changes: workerJoinChanges, diff: workerJoinDiff } = diffByPaths<KubeadmJoinOutputs, KubeadmJoinInputs>({
+const byPaths = diffByPaths<KubeadmJoinOutputs, KubeadmJoinInputs>({
   replace: WORKER_JOIN_REPLACE_PATHS,
   update: WORKER_JOIN_UPDATE_PATHS,
   stored: WORKER_JOIN_STORED_PATHS,
 });
+
+/** The changes update acts on. */
+export const workerJoinChanges = byPaths.changes;
+
+/** The diff the engine gets; an upgrade also says the worker's part in it. */
+export function workerJoinDiff(olds: KubeadmJoinOutputs, news: KubeadmJoinInputs) {
+  const changes = workerJoinChanges(olds, news);
+  if (changes.updates.includes(KUBERNETES_VERSION_PATH)) {
+    const from = olds.cluster.kubernetesVersion;
+    showUpgradePart(
+      "worker",
+      news.node.name,
+      from,
+      news.cluster.kubernetesVersion,
+      news.cluster.upgrade?.workersAtOnce,
+    );
+  }
+  return diffOfChanges(changes);
+}

@@ -18,12 +18,14 @@ import {
   type ApiNode,
   type NodeVersions,
 } from "../../providers/node/upgrade-node";
-import { controlPlanesBehind } from "../../providers/node/upgrade-rollout";
+import { controlPlanesBehind, describeUpgradePart } from "../../providers/node/upgrade-rollout";
 import { StepReporter } from "../../providers/shared/step-reporter";
 import { SecretMasker, type RemoteSession } from "../../ssh";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
-import { connection } from "./kubeadm-fixtures";
+import { connection, initInputs, joinInputs } from "./kubeadm-fixtures";
+import { kubeadmInitProvider } from "../../providers/master-node";
+import { kubeadmJoinProvider } from "../../providers/worker-join";
 
 const TARGET = "v1.35.4";
 const at = (kubeadm: string, kubelet: string, apiServer = ""): NodeVersions => ({ kubeadm, kubelet, apiServer });
@@ -144,6 +146,50 @@ describe("upgrade of a node: scripts in a real shell", () => {
   });
 });
 
+describe("upgrade: the check refuses what kubeadm cannot upgrade, before any host changes", () => {
+  const withVersion = <T extends { cluster: { kubernetesVersion: string } }>(inputs: T, version: string): T => {
+    const copy = structuredClone(inputs);
+    copy.cluster.kubernetesVersion = version;
+    return copy;
+  };
+
+  it("refuses a downgrade and a skipped minor on every kind of node, naming the setting", async () => {
+    for (const [provider, inputs] of [
+      [kubeadmInitProvider, initInputs()],
+      [kubeadmJoinProvider, joinInputs()],
+    ] as const) {
+      const olds = withVersion(inputs, "v1.35.4");
+      const down = await provider.check!(olds as never, withVersion(inputs, "v1.34.4") as never);
+      assert.deepEqual(
+        down.failures?.map((f) => f.property),
+        ["cluster.kubernetesVersion"],
+      );
+      assert.match(down.failures![0].reason, /older than the cluster's 1\.35\.4: kubeadm cannot downgrade/);
+      const skip = await provider.check!(
+        withVersion(inputs, "v1.34.4") as never,
+        withVersion(inputs, "v1.36.3") as never,
+      );
+      assert.match(skip.failures![0].reason, /skips 1\.35/);
+    }
+  });
+
+  it("accepts the next minor, a later patch, the same version and a first create", async () => {
+    const inputs = initInputs();
+    for (const [from, to] of [
+      ["v1.34.4", "v1.35.4"],
+      ["v1.35.1", "v1.35.4"],
+      ["v1.35.4", "v1.35.4"],
+    ]) {
+      const result = await kubeadmInitProvider.check!(
+        withVersion(inputs, from) as never,
+        withVersion(inputs, to) as never,
+      );
+      assert.equal(result.failures, undefined, `${from} → ${to}: ${JSON.stringify(result.failures)}`);
+    }
+    assert.equal((await kubeadmInitProvider.check!({} as never, inputs as never)).failures, undefined);
+  });
+});
+
 describe("upgrade rollout: control planes first, then workers a few at a time", () => {
   it("names the control planes whose kubelet or API server is not at the target yet", () => {
     const nodes = "master01 v1.35.4\nmaster02 v1.34.4\n";
@@ -154,6 +200,23 @@ describe("upgrade rollout: control planes first, then workers a few at a time", 
       "master01: kube-apiserver v1.34.4",
     ]);
     assert.deepEqual(controlPlanesBehind("master01 v1.35.4\n", "master01 k8s/kube-apiserver:v1.35.4\n", TARGET), []);
+  });
+
+  it("says each node's part in words for the preview, and nothing for a version the check refuses", () => {
+    assert.match(
+      describeUpgradePart("first", "1.34.4", "v1.35.4") ?? "",
+      /^minor upgrade v1\.34\.4 → v1\.35\.4, first of all nodes: .*etcd snapshot, `kubeadm upgrade apply`/,
+    );
+    assert.match(
+      describeUpgradePart("control-plane", "v1.35.1", "v1.35.4") ?? "",
+      /^patch upgrade .*one control plane at a time: `kubeadm upgrade node`/,
+    );
+    assert.match(
+      describeUpgradePart("worker", "v1.34.4", "v1.35.4", 2) ?? "",
+      /after every control plane, 2 workers at a time \(upgrade\.workersAtOnce\)/,
+    );
+    assert.equal(describeUpgradePart("worker", "v1.35.4", "v1.34.4"), undefined);
+    assert.equal(describeUpgradePart("worker", "v1.34.4", "v1.36.3"), undefined);
   });
 
   it("runs at most `size` holders of one key at once, and the others in turn", async () => {
