@@ -40,7 +40,7 @@ export function describeUpgradePart(
       "kubelet and kubectl",
     worker:
       `after every control plane, ${workersAtOnce} worker${workersAtOnce === 1 ? "" : "s"} at a time ` +
-      "(upgrade.workersAtOnce): drained, `kubeadm upgrade node`, kubelet and kubectl",
+      "(upgrade.workersAtOnce): `kubeadm upgrade node`, drained for its kubelet and kubectl",
   };
   return `${path.kind} upgrade ${path.from} → ${path.to}, ${parts[role]}`;
 }
