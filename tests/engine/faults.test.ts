@@ -4,12 +4,12 @@
 // listener on port 6443, join tokens that really expire, a host switched off, the pulumi process killed, a
 // silent host. One lab for the file; each case starts from what the previous one left.
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import { stringify } from "yaml";
 import { failure, sleep } from "../support/engine";
+import { killUpWhen } from "../support/killed-up";
 import { keepCaseOutput, LAB_MIRRORS, LabStack } from "../support/lab-stack";
 import { inspectScript, parseHostState } from "../../providers/node/host-state";
 import { labDir } from "../../lab/names";
@@ -23,34 +23,6 @@ const HOSTS = [
   { name: "w1", distro: "rocky" as const },
   { name: "w2", distro: "ubuntu" as const },
 ];
-
-/** The process and all its descendants, from /proc (plugins run in process groups of their own). */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
-  return tree;
-}
-
-/** Running (a zombie waiting to be reaped does not count). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 describe("faults on real nodes (real engine, real sshd, real kubeadm)", function () {
   this.timeout(1_800_000);
@@ -213,44 +185,11 @@ describe("faults on real nodes (real engine, real sshd, real kubeadm)", function
 
   it("converges on the next up after the pulumi process was killed in the middle of the joins", async () => {
     lab.declareHosts([CONTROL_PLANE], ["w1", "w2"]);
-    const log = path.join(process.env.PK_TEST_OUTPUT_DIR ?? labDir(lab.lab.name), "faults-killed-up.log");
-    const out = fs.openSync(log, "w");
-    const child = spawn(lab.project.cliPath, ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", "lab"], {
-      cwd: lab.project.dir,
-      env: { ...process.env, ...lab.project.cliEnv },
-      detached: true,
-      stdio: ["ignore", out, out],
+    await killUpWhen(lab, async () => (await kubeadmRunning("w1", "join")) || (await kubeadmRunning("w2", "join")), {
+      logName: "faults-killed-up.log",
+      what: "any join started",
     });
-    fs.closeSync(out);
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    let running = true;
-    let killed: number[] = [];
-    void exited.then(() => (running = false));
-    try {
-      const deadline = Date.now() + 600_000;
-      while (!(await kubeadmRunning("w1", "join")) && !(await kubeadmRunning("w2", "join"))) {
-        assert.ok(running, `pulumi up ended before any join started:\n${fs.readFileSync(log, "utf8").slice(-3000)}`);
-        assert.ok(Date.now() < deadline, "no join started within 600 s");
-        await sleep(250);
-      }
-      await sleep(1000);
-    } finally {
-      // As when the machine or the CI job running it dies: the CLI and everything it started. The plugins (the
-      // language host, the dynamic-provider process) run in process groups of their own: killing the CLI's
-      // group alone leaves the provider running as an orphan, carrying on with its joins.
-      if (running) killed = processTree(child.pid as number).reverse();
-      for (const pid of killed) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
-      await exited;
-    }
     const joinedAtKill = await lab.nodeNames();
-    for (let i = 0; i < 50 && killed.some(alive); i++) await sleep(100);
-    assert.deepEqual(killed.filter(alive), [], "processes of the killed pulumi up survived");
     // It was killed in the middle: the workers were joining, not joined.
     assert.ok(
       !joinedAtKill.includes("w1") || !joinedAtKill.includes("w2"),
