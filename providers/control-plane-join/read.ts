@@ -2,7 +2,7 @@
 //
 // Gone (the resource leaves the state; the next `pulumi up` joins the node again): kubelet.conf or the API
 // server manifest is missing (the node was reset), its ca.crt is another cluster's CA, or the cluster has no
-// Node for it. Changed: the labels this project manages, read back from the Node.
+// Node for it. Changed: the labels this project manages and the kubelet's version, read back from the Node.
 // Unreachable node, or no other control-plane node answering: a warning, and the state stays as it was.
 import { describeTarget } from "../../ssh";
 import { NoControlPlaneAnswers, onAnsweringControlPlane } from "../node/answering-control-plane";

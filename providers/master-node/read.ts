@@ -4,14 +4,21 @@
 // the API server manifest is missing (the host was reset), or ca.crt is not this cluster's CA (another
 // cluster was set up there). The dynamic-provider host passes read's id to the engine as is, and an empty id
 // is the engine's "does not exist any more".
-// Changed: the kubeadm-config ConfigMap and the Node object are read back (node/live-cluster.ts), so settings
-// changed behind Pulumi's back show up as a diff on the next `pulumi up`; the kubeconfig is re-read.
+// Changed: the kubeadm-config ConfigMap and the Node object (labels, taint, the kubelet's version) are read back
+// (node/live-cluster.ts), so settings changed behind Pulumi's back show up as a diff on the next `pulumi up`; the
+// kubeconfig is re-read.
 // Unreachable: a warning, and the state stays as it was (a host that is down for maintenance must not be
 // dropped from the stack by a refresh).
 import { describeTarget } from "../../ssh";
 import { hostCluster, inspectHost } from "../node/host-state";
 import type { KubeadmInitOutputs } from "./inputs";
-import { liveClusterSettings, liveLabels, readClusterConfiguration, readLiveNode } from "../node/live-cluster";
+import {
+  liveClusterSettings,
+  liveKubernetesVersion,
+  liveLabels,
+  readClusterConfiguration,
+  readLiveNode,
+} from "../node/live-cluster";
 import { stripUndefined } from "../shared/plain-data";
 import { ADMIN_CONF_PATH } from "../node/remote-files";
 import { goneOutcome, type ReadOutcome } from "../shared/kubeadm-resource";
@@ -64,7 +71,16 @@ async function readSteps(
         const refreshed: KubeadmInitOutputs = {
           ...props,
           kubeconfig,
-          cluster: live === undefined ? cluster : { ...cluster, schedulableControlPlane: live.schedulable },
+          cluster:
+            live === undefined
+              ? cluster
+              : {
+                  ...cluster,
+                  schedulableControlPlane: live.schedulable,
+                  // The kubeadm-config ConfigMap has the new version as soon as `upgrade apply` finished; this node's
+                  // own kubelet may still be at the old one (an upgrade interrupted there).
+                  kubernetesVersion: liveKubernetesVersion(name, cluster.kubernetesVersion, live),
+                },
           node: live === undefined ? props.node : { ...props.node, labels: liveLabels(props.node.labels, live.labels) },
         };
         return { id, props: stripUndefined(refreshed) };

@@ -7,8 +7,8 @@ import { stripUndefined } from "../shared/plain-data";
 import { unlessUnreachable, warn, type SessionOpener, type StepReporter } from "../shared/step-reporter";
 import { hostCluster, inspectHost, type HostState } from "./host-state";
 import { nodeStatus } from "./kubectl";
-import { liveLabels, readLiveNode } from "./live-cluster";
-import type { NodeSettings } from "./settings";
+import { liveKubernetesVersion, liveLabels, readLiveNode } from "./live-cluster";
+import type { ClusterSettings, NodeSettings } from "./settings";
 
 /**
  * What a removal finds on the node: still joined, already reset (no kubelet.conf), set up for another cluster since
@@ -39,9 +39,10 @@ export function notJoinedReason(state: HostState, caCertHash: string, controlPla
 
 /**
  * The refresh's look at the node's Node object, on a control-plane node (cp): gone when the cluster has none
- * (`absent` says so), its labels read back when it answers, the state kept as it is when it does not.
+ * (`absent` says so), its labels and its kubelet's version read back when it answers, the state kept as it is when it
+ * does not.
  */
-export async function refreshLabels<T extends { node: NodeSettings }>(
+export async function refreshLabels<T extends { node: NodeSettings; cluster: ClusterSettings }>(
   cp: RemoteSession,
   id: string,
   props: T,
@@ -56,6 +57,13 @@ export async function refreshLabels<T extends { node: NodeSettings }>(
     warn(name, messages.noAnswer);
     return { id, props };
   }
-  const refreshed = { ...props, node: { ...props.node, labels: liveLabels(props.node.labels, live.labels) } };
+  const refreshed = {
+    ...props,
+    node: { ...props.node, labels: liveLabels(props.node.labels, live.labels) },
+    cluster: {
+      ...props.cluster,
+      kubernetesVersion: liveKubernetesVersion(name, props.cluster.kubernetesVersion, live),
+    },
+  };
   return { id, props: stripUndefined(refreshed) };
 }

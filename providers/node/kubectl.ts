@@ -107,7 +107,9 @@ export function taintCommand(name: string, schedulable: boolean): string {
 export async function readNodeObject(
   session: RemoteSession,
   name: string,
-): Promise<{ labels: Record<string, string>; taints: { key: string; effect: string }[] } | undefined> {
+): Promise<
+  { labels: Record<string, string>; taints: { key: string; effect: string }[]; kubeletVersion?: string } | undefined
+> {
   const result = await session.run(kubectl(["get", "node", name, "-o", "json"]), {
     allowFailure: true,
     streamOutput: false,
@@ -118,8 +120,13 @@ export async function readNodeObject(
     const node = JSON.parse(result.stdout) as {
       metadata?: { labels?: Record<string, string> };
       spec?: { taints?: { key: string; effect: string }[] };
+      status?: { nodeInfo?: { kubeletVersion?: string } };
     };
-    return { labels: node.metadata?.labels ?? {}, taints: node.spec?.taints ?? [] };
+    return {
+      labels: node.metadata?.labels ?? {},
+      taints: node.spec?.taints ?? [],
+      kubeletVersion: node.status?.nodeInfo?.kubeletVersion,
+    };
   } catch {
     return undefined;
   }

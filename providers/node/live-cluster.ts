@@ -7,6 +7,9 @@
 // else keeps the value in state, so a refresh never invents a difference.
 import type { ExtraArgs } from "../../config/schema";
 import type { RemoteSession } from "../../ssh";
+import { normalizeKubernetesVersion } from "../../config/version";
+import { parseReleaseVersion } from "../../kubeadm/upgrade-path";
+import { warn } from "../shared/step-reporter";
 import { CONTROL_PLANE_TAINT, kubectl, readNodeObject } from "./kubectl";
 import type { ClusterSettings, NodeSettings } from "./settings";
 
@@ -103,13 +106,36 @@ export function liveClusterSettings(stored: ClusterSettings, doc: Document | und
 export interface LiveNode {
   labels: Record<string, string>;
   schedulable: boolean;
+  /** The kubelet's version as the API server reports it ("v1.35.4"). */
+  kubeletVersion?: string;
 }
 
 export async function readLiveNode(session: RemoteSession, name: string): Promise<LiveNode | undefined> {
   const node = await readNodeObject(session, name);
   if (node === undefined) return undefined;
   const [key, effect] = CONTROL_PLANE_TAINT.split(":");
-  return { labels: node.labels, schedulable: !node.taints.some((t) => t.key === key && t.effect === effect) };
+  return {
+    labels: node.labels,
+    schedulable: !node.taints.some((t) => t.key === key && t.effect === effect),
+    kubeletVersion: node.kubeletVersion,
+  };
+}
+
+/**
+ * The version a refresh stores for a node: its kubelet's, as the API server reports it, when that is a release other
+ * than the stored one (an upgrade interrupted before this node's kubelet, or a node upgraded by hand), with a warning
+ * saying what the next `pulumi up` does about it. The stored one otherwise.
+ */
+export function liveKubernetesVersion(node: string, stored: string, live: LiveNode | undefined): string {
+  const kubelet = live?.kubeletVersion;
+  if (kubelet === undefined || parseReleaseVersion(kubelet) === undefined) return stored;
+  if (normalizeKubernetesVersion(stored) === kubelet) return stored;
+  warn(
+    node,
+    `its kubelet runs ${kubelet}, not the stack's ${normalizeKubernetesVersion(stored)}: the next \`pulumi up\` ` +
+      "moves it to the configured kubernetesVersion (or refuses, if kubeadm cannot get there from it)",
+  );
+  return kubelet;
 }
 
 /** The labels this project manages (the keys in state), as the Node has them now. */

@@ -3,7 +3,8 @@
 // Gone (the resource leaves the state; the next `pulumi up` joins the worker again): kubelet.conf is missing
 // (the worker was reset), its ca.crt is another cluster's CA, or the control plane has no Node for it (it was
 // deleted with kubectl). An empty id is the engine's "does not exist any more".
-// Changed: the labels this project manages are read back from the Node.
+// Changed: the labels this project manages and the kubelet's version are read back from the Node (a worker left at
+// another version by an interrupted upgrade, or upgraded by hand, shows as a change the next `pulumi up` acts on).
 // Unreachable worker or control plane: a warning, and the state stays as it was.
 import { describeTarget } from "../../ssh";
 import { inspectHost } from "../node/host-state";

@@ -9,6 +9,7 @@ import * as path from "path";
 import { installKubernetesPackages } from "../../providers/node/kubernetes-packages";
 import { withRolloutSlot } from "../../providers/node/rollout-slots";
 import { nodeSettings } from "../../providers/node/settings";
+import { liveKubernetesVersion } from "../../providers/node/live-cluster";
 import {
   nodeVersionsScript,
   parseApiNode,
@@ -187,6 +188,22 @@ describe("upgrade: the check refuses what kubeadm cannot upgrade, before any hos
       assert.equal(result.failures, undefined, `${from} → ${to}: ${JSON.stringify(result.failures)}`);
     }
     assert.equal((await kubeadmInitProvider.check!({} as never, inputs as never)).failures, undefined);
+  });
+});
+
+describe("upgrade: a refresh reads each node's kubelet version", () => {
+  it("stores the kubelet's version when it differs from the stack's, with a warning, and keeps the stack's otherwise", async () => {
+    const live = (kubeletVersion?: string) => ({ labels: {}, schedulable: true, kubeletVersion });
+    const { result, lines } = await captureConsole(async () => liveKubernetesVersion("w1", "1.35.4", live("v1.34.4")));
+    assert.equal(result, "v1.34.4");
+    assert.match(
+      lines.join("\n"),
+      /\[w1\] its kubelet runs v1\.34\.4, not the stack's v1\.35\.4: the next `pulumi up` moves it/,
+    );
+    assert.equal(liveKubernetesVersion("w1", "1.35.4", live("v1.35.4")), "1.35.4");
+    assert.equal(liveKubernetesVersion("w1", "v1.35.4", live(undefined)), "v1.35.4");
+    assert.equal(liveKubernetesVersion("w1", "v1.35.4", live("v1.35.4-eks-1")), "v1.35.4");
+    assert.equal(liveKubernetesVersion("w1", "v1.35.4", undefined), "v1.35.4");
   });
 });
 
