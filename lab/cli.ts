@@ -33,9 +33,10 @@ const USAGE = `usage: lab <command> [--name <lab>]   (default lab name: ${DEFAUL
   hosts-file [--control-plane N]
                         write .lab/<lab>/hosts.yaml (the stack key hostsFile): the first N hosts (default 1)
                         are control-plane nodes, the rest workers
-  stack-file [--stack <name>]
+  stack-file [--stack <name>] [--kubernetes-version <v>]
                         write stacks/Pulumi.<stack>.yaml (default: the lab's name) for a lab of real nodes,
-                        unless it exists: the hosts file, the lab's mirrors, the seed's settings
+                        unless it exists: the hosts file, the lab's mirrors, the seed's settings; at the pinned
+                        Kubernetes version, or the previous one the lab also runs (tools/versions.env)
   exec <host> [--] command...
                         run a command as root inside a host, without SSH
   ssh <host> [--user root|kube] [command...]
@@ -64,6 +65,7 @@ const VALUE_FLAGS = new Set([
   "control-plane",
   "lb-hosts",
   "rocky-security",
+  "kubernetes-version",
 ]);
 
 export function parseArgs(argv: string[]): Args {
@@ -210,7 +212,9 @@ async function main(argv: string[]): Promise<number> {
       if (!inventory) throw new Error(`lab ${name} is not running: start it with 'lab up'`);
       const stack = flag(args, "stack") ?? name;
       const file = path.join(repoRoot, "stacks", `Pulumi.${stack}.yaml`);
-      console.log(writeDemoStackFile(file, inventory, "pulumi-kubeadm") ? `${file} written` : `${file} kept`);
+      const version = flag(args, "kubernetes-version");
+      const written = writeDemoStackFile(file, inventory, "pulumi-kubeadm", version);
+      console.log(written ? `${file} written` : `${file} kept`);
       return 0;
     }
     case "exec": {

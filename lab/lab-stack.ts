@@ -9,7 +9,7 @@ import type { LocalWorkspace, PreviewOptions, RefreshOptions, Stack, UpOptions }
 import { startLab, type Lab } from "./controller";
 import type { HostSpec } from "./spec";
 import { labDir } from "./names";
-import { LAB_MIRRORS, mergeConfig, realNodeMirrors } from "./stack-config";
+import { kubernetesVersionConfig, labMirrors, mergeConfig, realNodeMirrors } from "./stack-config";
 import { HOST_OUTPUT_ENV } from "../providers/shared/progress";
 import { engineProject, type EngineProject } from "./engine";
 
@@ -26,6 +26,11 @@ export interface LabStackOptions {
   loadBalancer?: string[];
   /** Every host line in the engine's output (PULUMI_KUBEADM_HOST_OUTPUT=all), for tests that look through all of them. */
   everyHostLine?: boolean;
+  /**
+   * The cluster's Kubernetes version: the pinned one (tools/versions.env KUBERNETES_VERSION) unless another the lab
+   * runs is named (KUBERNETES_PREVIOUS_VERSION, "v1.34.4"), with the package repositories of its minor.
+   */
+  kubernetesVersion?: string;
 }
 
 /** A resource as the stack's state holds it. */
@@ -54,8 +59,10 @@ export class LabStack {
     });
     const project = await engineProject();
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
+    const version = options.kubernetesVersion;
     const config = mergeConfig(
-      { hostsFile, ...LAB_MIRRORS },
+      { hostsFile, ...labMirrors(version) },
+      version ? { kubernetesVersion: kubernetesVersionConfig(version).kubernetesVersion } : {},
       realNodeMirrors(lab.network.registry),
       typeof options.config === "function" ? options.config(lab) : (options.config ?? {}),
     );
@@ -86,6 +93,15 @@ export class LabStack {
       { lineWidth: 0 },
     );
     fs.writeFileSync(this.hostsFile, content);
+  }
+
+  /**
+   * Moves the stack to another Kubernetes version the lab runs (its kubernetesVersion and the repositories of its
+   * minor), for the next `up`: what a user upgrading the cluster changes in the stack.
+   */
+  async setKubernetesVersion(kubernetesVersion: string): Promise<void> {
+    for (const [key, value] of Object.entries(kubernetesVersionConfig(kubernetesVersion)))
+      await this.stack.setConfig(`pulumi-kubeadm:${key}`, { value }, true);
   }
 
   /** Each chunk of engine output with the time it arrived (ms since the epoch), for benchmarks' timelines. */

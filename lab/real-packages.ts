@@ -3,7 +3,10 @@
 // they install is real: containerd, runc and the CNI plugins from Debian's packages on the machine, kubeadm,
 // kubelet and kubectl of the pinned version and crictl as tools/setup builds them. A tree here is copied over
 // the package double's tree of the same name (lab/doubles/packages/<name>/, whose unit files are the
-// distributions' own), so the binary is real and the rest stays the package's.
+// distributions' own), so the binary is real and the rest stays the package's. kubeadm, kubelet and kubectl also
+// have a tree at KUBERNETES_PREVIOUS_VERSION, `<name>@<version>`, which the package doubles install when that
+// version is asked for (lab/doubles/lib/packages.js, realTree): an upgrade starts from real binaries one minor
+// below the pinned ones.
 import * as fs from "fs";
 import * as path from "path";
 import { pinnedVersions, toolCache } from "../tools/paths";
@@ -13,6 +16,8 @@ import { linkOrCopy } from "./hosts/mounts";
 export function realPackageFiles(versions = pinnedVersions()): Record<string, Record<string, string>> {
   const cache = toolCache();
   const kubernetes = path.join(cache, `kubernetes-v${versions.KUBERNETES_VERSION}`, "bin");
+  const previous = versions.KUBERNETES_PREVIOUS_VERSION;
+  const previousBin = path.join(cache, `kubernetes-v${previous}`, "bin");
   const crictl = path.join(cache, `cri-tools-v${versions.CRI_TOOLS_VERSION}`, "bin", "crictl");
   const containerdBinaries = [
     "containerd",
@@ -28,6 +33,9 @@ export function realPackageFiles(versions = pinnedVersions()): Record<string, Re
     kubeadm: { "usr/bin/kubeadm": path.join(kubernetes, "kubeadm") },
     kubelet: { "usr/bin/kubelet": path.join(kubernetes, "kubelet") },
     kubectl: { "usr/bin/kubectl": path.join(kubernetes, "kubectl") },
+    [`kubeadm@${previous}`]: { "usr/bin/kubeadm": path.join(previousBin, "kubeadm") },
+    [`kubelet@${previous}`]: { "usr/bin/kubelet": path.join(previousBin, "kubelet") },
+    [`kubectl@${previous}`]: { "usr/bin/kubectl": path.join(previousBin, "kubectl") },
     "cri-tools": { "usr/bin/crictl": crictl },
     "kubernetes-cni": Object.fromEntries(cniPlugins.map((p) => [`opt/cni/bin/${p}`, `/usr/lib/cni/${p}`])),
     // Ubuntu's containerd, with runc as a package of its own; Docker's containerd.io carries its runc.

@@ -4,22 +4,68 @@
 import * as fs from "fs";
 import { stringify } from "yaml";
 import { hostsFilePath } from "./hosts-file";
+import { pinnedVersions } from "../tools/paths";
 import type { Inventory } from "./inventory";
 import { REGISTRY_PORT } from "./names";
 
-export const LAB_MIRRORS = {
-  kubelet: { allowCgroupV1: true },
-  containerd: { restrictOomScoreAdj: true },
-  imageRepository: "registry.aliyuncs.com/google_containers",
-  packages: {
-    apt: { kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/" },
+/**
+ * The Kubernetes versions the lab runs for real (tools/versions.env): its binaries, packages and images are built
+ * for these two only. "v1.35.4", as a stack's kubernetesVersion is written.
+ */
+export function labKubernetesVersions(): { pinned: string; previous: string } {
+  const versions = pinnedVersions();
+  return { pinned: `v${versions.KUBERNETES_VERSION}`, previous: `v${versions.KUBERNETES_PREVIOUS_VERSION}` };
+}
+
+/** "v1.34.4" or "1.34.4" → "1.34"; refuses a version the lab has no binaries and images for. */
+function labMinor(kubernetesVersion: string): string {
+  const version = kubernetesVersion.startsWith("v") ? kubernetesVersion : `v${kubernetesVersion}`;
+  const known = Object.values(labKubernetesVersions());
+  if (!known.includes(version))
+    throw new Error(`the lab runs Kubernetes ${known.join(" and ")} (tools/versions.env), not ${kubernetesVersion}`);
+  return version.replace(/^v(\d+\.\d+)\..*$/, "$1");
+}
+
+/**
+ * The package repositories for a Kubernetes version: pkgs.k8s.io and its mirrors keep one repository per minor, so
+ * a stack at another version names other repositories (the product warns when they disagree).
+ */
+export function labPackageRepositories(kubernetesVersion = labKubernetesVersions().pinned) {
+  const minor = labMinor(kubernetesVersion);
+  return {
+    apt: { kubernetesRepository: `https://mirrors.aliyun.com/kubernetes-new/core/stable/v${minor}/deb/` },
     yum: {
-      kubernetesRepository: "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/rpm/",
+      kubernetesRepository: `https://mirrors.aliyun.com/kubernetes-new/core/stable/v${minor}/rpm/`,
       containerdRepository: "https://mirrors.aliyun.com/docker-ce/linux/centos/",
     },
-  },
-  addons: { flannel: { enabled: false } },
-};
+  };
+}
+
+/** A stack's settings on the lab for a Kubernetes version (the pinned one by default, which a stack need not name). */
+export function labMirrors(kubernetesVersion = labKubernetesVersions().pinned) {
+  return {
+    kubelet: { allowCgroupV1: true },
+    containerd: { restrictOomScoreAdj: true },
+    imageRepository: "registry.aliyuncs.com/google_containers",
+    packages: labPackageRepositories(kubernetesVersion),
+    addons: { flannel: { enabled: false } },
+  };
+}
+
+export const LAB_MIRRORS = labMirrors();
+
+/**
+ * The keys that move a lab stack to another Kubernetes version, as `pulumi config set --path` names them (without the
+ * project prefix): kubernetesVersion and the repositories of its minor.
+ */
+export function kubernetesVersionConfig(kubernetesVersion: string): Record<string, string> {
+  const repositories = labPackageRepositories(kubernetesVersion);
+  return {
+    kubernetesVersion: kubernetesVersion.startsWith("v") ? kubernetesVersion : `v${kubernetesVersion}`,
+    "packages.apt.kubernetesRepository": repositories.apt.kubernetesRepository,
+    "packages.yum.kubernetesRepository": repositories.yum.kubernetesRepository,
+  };
+}
 
 /**
  * On real nodes every image comes from the lab's registry, and only through the product's mirror settings, as
@@ -70,11 +116,19 @@ const HEADER = `# The demo's stack on the lab, written by 'lab/lab stack-file' (
 # are off: their images cannot be built on this machine (README, "The lab").
 `;
 
-/** The demo stack's config for a running lab of real nodes, keys with the project's prefix. */
-export function demoStackConfig(inventory: Inventory, project: string): Record<string, unknown> {
+/**
+ * The demo stack's config for a running lab of real nodes, keys with the project's prefix; at the pinned Kubernetes
+ * version unless another one the lab runs is asked for (the stack then names it).
+ */
+export function demoStackConfig(
+  inventory: Inventory,
+  project: string,
+  kubernetesVersion?: string,
+): Record<string, unknown> {
   const config = mergeConfig(
     { hostsFile: hostsFilePath(inventory.name) },
-    LAB_MIRRORS,
+    kubernetesVersion ? { kubernetesVersion: kubernetesVersionConfig(kubernetesVersion).kubernetesVersion } : {},
+    labMirrors(kubernetesVersion),
     realNodeMirrors(inventory.registry.address),
     SEED_SETTINGS,
   );
@@ -82,8 +136,13 @@ export function demoStackConfig(inventory: Inventory, project: string): Record<s
 }
 
 /** Writes the stack file unless it exists (a user's changes and the stack's encryption salt stay); true if written. */
-export function writeDemoStackFile(file: string, inventory: Inventory, project: string): boolean {
+export function writeDemoStackFile(
+  file: string,
+  inventory: Inventory,
+  project: string,
+  kubernetesVersion?: string,
+): boolean {
   if (fs.existsSync(file)) return false;
-  fs.writeFileSync(file, HEADER + stringify({ config: demoStackConfig(inventory, project) }));
+  fs.writeFileSync(file, HEADER + stringify({ config: demoStackConfig(inventory, project, kubernetesVersion) }));
   return true;
 }

@@ -4,7 +4,8 @@
 # the Go module proxy except pause (C, from the k8s.io/kubernetes module, compiled with gcc -static).
 #
 #   crictl      the CRI client on the nodes
-#   coredns     the DNS add-on kubeadm deploys
+#   coredns     the DNS add-on kubeadm deploys (at COREDNS_VERSION, and at COREDNS_PREVIOUS_VERSION for the clusters
+#               the upgrade tests start at KUBERNETES_PREVIOUS_VERSION)
 #   flanneld    flannel's daemon (without its Tencent Cloud backend, see build_flannel), and install-conf
 #               (flannel's init container copies the CNI config with it)
 #   flannel     flannel's CNI plugin (see FLANNEL_CNI_* below: built from containernetworking/plugins)
@@ -19,8 +20,10 @@
 # crictl: the proxy serves cri-tools v1.34.0 and v1.37.0, not v1.35.x; 1.34 is the nearest to Kubernetes 1.35
 # (crictl speaks CRI v1 to any runtime, one minor of skew is what cri-tools supports).
 : "${CRI_TOOLS_VERSION:=1.34.0}"
-# CoreDNS: kubeadm 1.35's constants.CoreDNSVersion (checked against the k8s.io/kubernetes module below).
+# CoreDNS: kubeadm 1.35's constants.CoreDNSVersion (checked against the k8s.io/kubernetes module below), and kubeadm
+# 1.34's for the previous version's clusters.
 : "${COREDNS_VERSION:=1.13.1}"
+: "${COREDNS_PREVIOUS_VERSION:=1.12.1}"
 # flannel and its CNI plugin image tag: the versions components/addons/vendored/flannel/kube-flannel.yml references.
 : "${FLANNEL_VERSION:=0.28.10}"
 : "${FLANNEL_CNI_PLUGIN_VERSION:=1.9.1-flannel3}"
@@ -95,12 +98,13 @@ build_crictl() {
     crictl sigs.k8s.io/cri-tools/cmd/crictl 0 "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRI_TOOLS_VERSION"
 }
 
+# $1 = cache dir (bin), $2 = version.
 build_coredns() {
   # CoreDNS's own build stamps the commit (the version is a constant, coremain.CoreVersion); the proxy knows it.
   local commit
-  commit="$(go mod download -json "github.com/coredns/coredns@v$COREDNS_VERSION" |
+  commit="$(go mod download -json "github.com/coredns/coredns@v$2" |
     sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{7\}\).*/\1/p' | head -n1)"
-  build_go_tools "$1" coredns "" "github.com/coredns/coredns@v$COREDNS_VERSION" -- \
+  build_go_tools "$1" coredns "" "github.com/coredns/coredns@v$2" -- \
     coredns github.com/coredns/coredns 0 "${commit:+-X github.com/coredns/coredns/coremain.GitCommit=$commit}"
 }
 
@@ -180,17 +184,21 @@ build_pause() {
   mv "$out.partial" "$out"
 }
 
-# The versions kubeadm $KUBERNETES_VERSION deploys must be the ones pinned here: the images carry kubeadm's tags.
+# The versions a kubeadm deploys must be the ones pinned here: the images carry kubeadm's tags. $1 = Kubernetes
+# version, then the names of the pins for its CoreDNS and etcd (the pause image is one for both versions).
 check_kubeadm_image_versions() {
-  local src constants want_dns want_pause
-  src="$(go_module_dir "k8s.io/kubernetes@v$KUBERNETES_VERSION")" || die "cannot download k8s.io/kubernetes@v$KUBERNETES_VERSION"
+  local version="$1" dns_pin="$2" etcd_pin="$3" src constants want_dns want_pause want_etcd
+  src="$(go_module_dir "k8s.io/kubernetes@v$version")" || die "cannot download k8s.io/kubernetes@v$version"
   constants="$src/cmd/kubeadm/app/constants/constants.go"
   want_dns="$(sed -n 's/^[[:space:]]*CoreDNSVersion = "v\(.*\)"/\1/p' "$constants")"
   want_pause="$(sed -n 's/^[[:space:]]*PauseVersion = "\(.*\)"/\1/p' "$constants")"
-  [ "$want_dns" = "$COREDNS_VERSION" ] ||
-    die "kubeadm v$KUBERNETES_VERSION deploys CoreDNS ${want_dns:-?} but COREDNS_VERSION=$COREDNS_VERSION: change the pin (tools/versions.env)"
+  want_etcd="$(sed -n 's/^[[:space:]]*DefaultEtcdVersion = "\(.*\)-[0-9]*"/\1/p' "$constants")"
+  [ "$want_dns" = "${!dns_pin}" ] ||
+    die "kubeadm v$version deploys CoreDNS ${want_dns:-?} but $dns_pin=${!dns_pin}: change the pin (tools/versions.env)"
   [ "$want_pause" = "$PAUSE_VERSION" ] ||
-    die "kubeadm v$KUBERNETES_VERSION uses pause ${want_pause:-?} but PAUSE_VERSION=$PAUSE_VERSION: change the pin (tools/versions.env)"
+    die "kubeadm v$version uses pause ${want_pause:-?} but PAUSE_VERSION=$PAUSE_VERSION: change the pin (tools/versions.env)"
+  [ "$want_etcd" = "${!etcd_pin}" ] ||
+    die "kubeadm v$version deploys etcd ${want_etcd:-?} but $etcd_pin=${!etcd_pin}: change the pin (tools/versions.env)"
 }
 
 # gcc and a static libc for pause and flanneld (cgo, static).
@@ -205,11 +213,13 @@ ensure_c_toolchain() {
 
 ensure_node_tools() {
   command -v go >/dev/null || die "Go is needed to build the node tools: install Go >= 1.26"
-  check_kubeadm_image_versions
+  check_kubeadm_image_versions "$KUBERNETES_VERSION" COREDNS_VERSION ETCD_VERSION
+  check_kubeadm_image_versions "$KUBERNETES_PREVIOUS_VERSION" COREDNS_PREVIOUS_VERSION ETCD_PREVIOUS_VERSION
   check_kube_vip_version
   local hint
   hint="check GOPROXY ($(go env GOPROXY)) and the log"
   local crictl="$CACHE/cri-tools-v$CRI_TOOLS_VERSION/bin" coredns="$CACHE/coredns-v$COREDNS_VERSION/bin"
+  local coredns_previous="$CACHE/coredns-v$COREDNS_PREVIOUS_VERSION/bin"
   local flannel="$CACHE/flannel-v$FLANNEL_VERSION/bin" crane="$CACHE/crane-v$CRANE_VERSION/bin"
   local cni="$CACHE/cni-flannel-v$FLANNEL_CNI_PLUGINS_VERSION-cni$FLANNEL_CNI_LIBRARY_VERSION/bin"
   local pause="$CACHE/pause-v$PAUSE_VERSION/bin" kube_vip="$CACHE/kube-vip-v$KUBE_VIP_VERSION/bin"
@@ -224,7 +234,10 @@ ensure_node_tools() {
       "$LOGS/cri-tools-$CRI_TOOLS_VERSION.log" "$hint" build_crictl "$crictl"
   [ -x "$coredns/coredns" ] ||
     run_step "building CoreDNS v$COREDNS_VERSION from the Go module proxy (about 3 min on a fresh 2-core machine)" \
-      "$LOGS/coredns-$COREDNS_VERSION.log" "$hint" build_coredns "$coredns"
+      "$LOGS/coredns-$COREDNS_VERSION.log" "$hint" build_coredns "$coredns" "$COREDNS_VERSION"
+  [ -x "$coredns_previous/coredns" ] ||
+    run_step "building CoreDNS v$COREDNS_PREVIOUS_VERSION (kubeadm $KUBERNETES_PREVIOUS_VERSION's) from the Go module proxy" \
+      "$LOGS/coredns-$COREDNS_PREVIOUS_VERSION.log" "$hint" build_coredns "$coredns_previous" "$COREDNS_PREVIOUS_VERSION"
   { [ -x "$flannel/flanneld" ] && [ -x "$flannel/install-conf" ]; } ||
     run_step "building flanneld v$FLANNEL_VERSION from the Go module proxy (about 2 min on a fresh 2-core machine)" \
       "$LOGS/flannel-$FLANNEL_VERSION.log" "$hint" build_flannel "$flannel"

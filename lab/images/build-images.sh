@@ -4,7 +4,9 @@
 #
 #   - what `kubeadm config images list --image-repository REGISTRY[/PREFIX]` names (kube-apiserver,
 #     kube-controller-manager, kube-scheduler, kube-proxy, coredns, pause, etcd; a custom repository has no
-#     coredns/ sub-path), so a ClusterConfiguration with imageRepository REGISTRY[/PREFIX] finds them;
+#     coredns/ sub-path), so a ClusterConfiguration with imageRepository REGISTRY[/PREFIX] finds them; for each
+#     Kubernetes version given (--kubernetes-bin, repeated), what that version's own kubeadm names: a cluster made
+#     at one version and upgraded to the next pulls both sets from the same registry;
 #   - flannel's images as the vendored manifest names them, rewritten as the add-ons' imageMirror
 #     REGISTRY[/PREFIX] rewrites them (components/addons/image-mirror.ts: the registry host is replaced, the
 #     repository path and tag are kept): ghcr.io/flannel-io/flannel:v0.28.10 -> REGISTRY[/PREFIX]/flannel-io/flannel:v0.28.10;
@@ -19,10 +21,13 @@
 # dynamically linked binary brings the shared libraries ldd lists.
 #
 # Usage: lab/images/build-images.sh --registry HOST:PORT --kubernetes-bin DIR --etcd-bin DIR --node-tools DIR
-#          [--prefix PATH] [--list]
+#          [--coredns-bin DIR] [--prefix PATH] [--list]
 #   --kubernetes-bin  kubeadm, kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy
-#                     ($CACHE/kubernetes-v<version>/bin of tools/setup)
-#   --etcd-bin        etcd, etcdctl ($CACHE/etcd-v<version>/bin)
+#                     ($CACHE/kubernetes-v<version>/bin of tools/setup); repeated for each Kubernetes version
+#   --etcd-bin        etcd, etcdctl ($CACHE/etcd-v<version>/bin); repeated: each etcd image gets the etcd whose
+#                     version its tag names
+#   --coredns-bin     a coredns of another version than --node-tools' ($CACHE/coredns-v<version>/bin); repeated, matched
+#                     by version like etcd
 #   --node-tools      crane, coredns, flanneld, install-conf, flannel, pause, kube-vip ($CACHE/node-tools/bin, from
 #                     tools/setup-node.sh)
 #   --prefix          repository path under the registry (kubeadm's imageRepository is then REGISTRY/PREFIX)
@@ -48,12 +53,13 @@ usage() {
   exit 2
 }
 
-REGISTRY="" KUBE_BIN="" ETCD_BIN="" NODE_TOOLS="" PREFIX="" LIST=0
+REGISTRY="" NODE_TOOLS="" PREFIX="" LIST=0 KUBE_BINS=() ETCD_BINS=() COREDNS_BINS=()
 while [ $# -gt 0 ]; do
   case "$1" in
   --registry) REGISTRY="${2:-}" && shift ;;
-  --kubernetes-bin) KUBE_BIN="${2:-}" && shift ;;
-  --etcd-bin) ETCD_BIN="${2:-}" && shift ;;
+  --kubernetes-bin) KUBE_BINS+=("${2:-}") && shift ;;
+  --etcd-bin) ETCD_BINS+=("${2:-}") && shift ;;
+  --coredns-bin) COREDNS_BINS+=("${2:-}") && shift ;;
   --node-tools) NODE_TOOLS="${2:-}" && shift ;;
   --prefix) PREFIX="${2:-}" && shift ;;
   --list) LIST=1 ;;
@@ -62,7 +68,7 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ -n "$REGISTRY" ] && [ -n "$KUBE_BIN" ] && [ -n "$ETCD_BIN" ] && [ -n "$NODE_TOOLS" ] || usage
+[ -n "$REGISTRY" ] && [ ${#KUBE_BINS[@]} -gt 0 ] && [ ${#ETCD_BINS[@]} -gt 0 ] && [ -n "$NODE_TOOLS" ] || usage
 # The same test as image-mirror.ts's checkedMirror: a host (with a dot, a port or "localhost") and path parts.
 REGISTRY="${REGISTRY%/}"
 PREFIX="$(echo "$PREFIX" | sed 's,^/*,,;s,/*$,,')"
@@ -77,15 +83,26 @@ if [ -n "$PREFIX" ]; then
 fi
 REPO="$REGISTRY${PREFIX:+/$PREFIX}"
 
-for f in "$KUBE_BIN/kubeadm" "$NODE_TOOLS/crane"; do [ -x "$f" ] || die "$f is missing (run tools/setup)"; done
+for f in "${KUBE_BINS[@]/%//kubeadm}" "$NODE_TOOLS/crane"; do [ -x "$f" ] || die "$f is missing (run tools/setup)"; done
 crane() { "$NODE_TOOLS/crane" --insecure "$@"; }
 
 # --- the images and their names -------------------------------------------------------------------------------
-KUBERNETES_VERSION="$("$KUBE_BIN/kubeadm" version -o short)"
-listed="$("$KUBE_BIN/kubeadm" config images list --kubernetes-version "$KUBERNETES_VERSION" \
-  --image-repository "$REPO" 2>&1)" || die "kubeadm config images list failed: $listed"
-mapfile -t KUBEADM_IMAGES < <(echo "$listed" | grep -v '^[WIE][0-9]\{4\} ')
-[ ${#KUBEADM_IMAGES[@]} -ge 7 ] || die "kubeadm config images list printed ${#KUBEADM_IMAGES[@]} images, not 7"
+# Each version's kubeadm names its own images (kubeadm 1.34 deploys another etcd and CoreDNS than 1.35); an image two
+# versions share (pause) is built once. KUBE_BIN_OF: image reference -> the binaries of the version that names it.
+KUBEADM_IMAGES=()
+declare -A KUBE_BIN_OF=()
+for kube_bin in "${KUBE_BINS[@]}"; do
+  version="$("$kube_bin/kubeadm" version -o short)"
+  listed="$("$kube_bin/kubeadm" config images list --kubernetes-version "$version" \
+    --image-repository "$REPO" 2>&1)" || die "kubeadm $version: config images list failed: $listed"
+  mapfile -t images < <(echo "$listed" | grep -v '^[WIE][0-9]\{4\} ')
+  [ ${#images[@]} -ge 7 ] || die "kubeadm $version: config images list printed ${#images[@]} images, not 7"
+  for ref in "${images[@]}"; do
+    [ -z "${KUBE_BIN_OF[$ref]:-}" ] || continue
+    KUBE_BIN_OF["$ref"]="$kube_bin"
+    KUBEADM_IMAGES+=("$ref")
+  done
+done
 
 # image-mirror.ts's mirrorImage: the first component names a registry only when it looks like a host (a dot, a
 # port or "localhost"); Docker Hub's one-component names live under library/; repository path and tag are kept.
@@ -145,10 +162,32 @@ if [ "$LIST" = 1 ]; then
   exit 0
 fi
 
-for f in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
-  [ -x "$KUBE_BIN/$f" ] || die "$KUBE_BIN/$f is missing (run tools/setup)"
+# Every image carries binaries of the version its tag names, never another version's.
+for kube_bin in "${KUBE_BINS[@]}"; do
+  version="$("$kube_bin/kubeadm" version -o short)"
+  for f in kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+    [ -x "$kube_bin/$f" ] || die "$kube_bin/$f is missing (run tools/setup)"
+    have="$("$kube_bin/$f" --version 2>&1 | tail -n1)"
+    [ "$have" = "Kubernetes $version" ] || die "$kube_bin/$f is '$have', not Kubernetes $version like its kubeadm"
+  done
 done
-for f in "$ETCD_BIN/etcd" "$ETCD_BIN/etcdctl" "$NODE_TOOLS/coredns" "$NODE_TOOLS/flanneld" "$NODE_TOOLS/install-conf" \
+declare -A ETCD_BIN_OF=() COREDNS_OF=() # version -> etcd's directory, coredns binary
+for etcd_bin in "${ETCD_BINS[@]}"; do
+  [ -x "$etcd_bin/etcd" ] && [ -x "$etcd_bin/etcdctl" ] || die "$etcd_bin/etcd or etcdctl is missing (run tools/setup)"
+  ETCD_BIN_OF["$("$etcd_bin/etcd" --version | sed -n 's/^etcd Version: //p')"]="$etcd_bin"
+done
+for coredns in "$NODE_TOOLS/coredns" "${COREDNS_BINS[@]/%//coredns}"; do
+  [ -x "$coredns" ] || die "$coredns is missing (run tools/setup)"
+  COREDNS_OF["$("$coredns" -version | sed -n 's/^CoreDNS-//p')"]="$coredns"
+done
+for ref in "${KUBEADM_IMAGES[@]}"; do
+  tag="${ref##*:}"
+  case "${KIND[$ref]}" in
+  etcd) [ -n "${ETCD_BIN_OF[${tag%-*}]:-}" ] || die "$ref needs etcd ${tag%-*}: given ${!ETCD_BIN_OF[*]} (--etcd-bin)" ;;
+  coredns) [ -n "${COREDNS_OF[${tag#v}]:-}" ] || die "$ref needs CoreDNS ${tag#v}: given ${!COREDNS_OF[*]} (--coredns-bin)" ;;
+  esac
+done
+for f in "$NODE_TOOLS/flanneld" "$NODE_TOOLS/install-conf" \
   "$NODE_TOOLS/flannel" "$NODE_TOOLS/pause" "$NODE_TOOLS/kube-vip" /usr/sbin/xtables-nft-multi /usr/sbin/xtables-legacy-multi /usr/sbin/conntrack; do
   [ -x "$f" ] || die "$f is missing (run tools/setup; Debian packages: iptables, conntrack)"
 done
@@ -241,9 +280,11 @@ add_busybox() { # add_busybox [APPLET...]: /bin/busybox and its applets (all of 
   fi
 }
 
-# Sets FS and the config of one image (ENTRYPOINT, CMD, USER, PORTS) for builder $1.
+# Sets FS and the config of one image (ENTRYPOINT, CMD, USER, PORTS) for builder $1 and image reference $2.
 fill() {
   ENTRYPOINT="" CMD="" USER_ID="" PORTS=""
+  local tag="${2##*:}"
+  local KUBE_BIN="${KUBE_BIN_OF[$2]:-}" ETCD_BIN="${ETCD_BIN_OF[${tag%-*}]:-}" COREDNS="${COREDNS_OF[${tag#v}]:-}"
   case "$1" in
   kube-apiserver | kube-controller-manager | kube-scheduler)
     add_base
@@ -268,7 +309,7 @@ fill() {
     # Upstream runs it as nonroot with a file capability to bind port 53; kubeadm's Deployment adds
     # NET_BIND_SERVICE and sets no user, so here it runs as root with that one capability.
     add_base
-    add "$NODE_TOOLS/coredns" /coredns
+    add "$COREDNS" /coredns
     ENTRYPOINT=/coredns PORTS=53/tcp,53/udp
     ;;
   pause)
@@ -317,7 +358,7 @@ for ref in "${ORDER[@]}"; do
   FS="$WORK/$kind/rootfs"
   rm -rf "$WORK/$kind"
   mkdir -p "$FS"
-  fill "$kind"
+  fill "$kind" "$ref"
   layer="$WORK/$kind/layer.tar"
   make_layer "$layer"
   config_args=(--set-platform linux/amd64 -w / -e "PATH=$DEFAULT_PATH")

@@ -859,7 +859,7 @@ function install(ctx, o) {
         cur.files.filter((f) => !f.startsWith("/etc/")),
         false,
       );
-    const files = pkgs.installTree(n, "apt");
+    const files = pkgs.installTree(n, "apt", p.version);
     pkgs.updateDb((d) => {
       const prev = d.packages[n];
       d.packages[n] = {

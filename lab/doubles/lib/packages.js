@@ -283,17 +283,35 @@ function walk(dir, rel = "") {
  * Returns the list of absolute paths (as seen on the host) the package owns.
  * @param {string} tree
  * @param {"apt" | "yum"} family
+ * @param {string} [version] the version being installed, as the catalogue names it ("1.34.4-1.1")
  */
-function installTree(tree, family) {
+function installTree(tree, family, version) {
   const files = [];
   // On real nodes the package's binaries are the real ones; of the double's tree only what the distribution's
   // package brings besides them (unit files, /etc) is kept, so no double stays beside a real tool.
-  const real = lab.labPath("packages", tree);
+  const real = realTree(tree, version);
   const keep = fs.existsSync(real) ? (/** @type {string} */ rel) => /^(etc|usr\/lib\/systemd)\//.test(rel) : () => true;
   for (const dir of [tree, `${tree}+${family}`])
     files.push(...copyTree(lab.labPath("doubles", "packages", dir), family, keep));
   files.push(...copyTree(real, family));
   return [...new Set(files)];
+}
+
+/**
+ * The real binaries of a package at a version: packages/<name>@<upstream version>/ where the lab has that version
+ * (the Kubernetes packages at the version the upgrade tests start from, lab/real-packages.ts), else packages/<name>/,
+ * the pinned version's: the lab builds two Kubernetes versions, and the catalogue offers more (1.35.3, 1.30.x) so
+ * that version choices and holds can be tested without a build each.
+ * @param {string} tree
+ * @param {string} [version]
+ */
+function realTree(tree, version) {
+  const upstream = upstreamVersion(version);
+  if (upstream) {
+    const versioned = lab.labPath("packages", `${tree}@${upstream}`);
+    if (fs.existsSync(versioned)) return versioned;
+  }
+  return lab.labPath("packages", tree);
 }
 
 /**

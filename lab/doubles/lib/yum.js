@@ -605,7 +605,7 @@ function install(ctx, o) {
         cur.files.filter((f) => !f.startsWith("/etc/")),
         false,
       );
-    const files = pkgs.installTree(p.name, "yum");
+    const files = pkgs.installTree(p.name, "yum", p.version);
     pkgs.updateDb((d) => {
       d.packages[p.name] = {
         version: p.version,
