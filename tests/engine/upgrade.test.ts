@@ -6,12 +6,14 @@
 import { strict as assert } from "assert";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import type { HostSpec } from "../../lab/spec";
-import { assertSameLines, LabStack, LAB_MIRRORS } from "../support/lab-stack";
+import { registryPulls } from "../../lab/registry";
+import { labKubernetesVersions } from "../../lab/stack-config";
+import { assertSameLines, LabStack } from "../support/lab-stack";
 import { pinnedVersions } from "../../tools/paths";
 import { killUpWhen } from "../support/killed-up";
 
-const FROM = `v${pinnedVersions().KUBERNETES_PREVIOUS_VERSION}`;
-const TO = `v${pinnedVersions().KUBERNETES_VERSION}`;
+const { previous: FROM, pinned: TO } = labKubernetesVersions();
+const escaped = (text: string) => text.replace(/\./g, "\\.");
 const CONTROL_PLANE = "cp1";
 const WORKERS = ["w1", "w2"];
 const HOSTS: HostSpec[] = [
@@ -19,15 +21,6 @@ const HOSTS: HostSpec[] = [
   { name: "w1", distro: "ubuntu" },
   { name: "w2", distro: "rocky" },
 ];
-
-/** The lab's package mirrors for one minor: a user moves them with the version. */
-function mirrorsFor(version: string) {
-  const minor = version.replace(/^v/, "").split(".").slice(0, 2).join(".");
-  return {
-    apt: LAB_MIRRORS.packages.apt.kubernetesRepository.replace(/v1\.\d+/, `v${minor}`),
-    yum: LAB_MIRRORS.packages.yum.kubernetesRepository.replace(/v1\.\d+/, `v${minor}`),
-  };
-}
 
 interface NodeList {
   items: {
@@ -60,21 +53,16 @@ describe("upgrade: a kubernetesVersion bump on real nodes (real engine)", functi
     }
     return byComponent;
   };
-  async function setVersion(version: string): Promise<void> {
-    const mirrors = mirrorsFor(version);
-    await lab.stack.setConfig("pulumi-kubeadm:kubernetesVersion", { value: version });
-    await lab.stack.setConfig("pulumi-kubeadm:packages.apt.kubernetesRepository", { value: mirrors.apt }, true);
-    await lab.stack.setConfig("pulumi-kubeadm:packages.yum.kubernetesRepository", { value: mirrors.yum }, true);
-  }
+  /** Only the version, for the refusals: the check refuses it before any repository is read. */
+  const setVersionOnly = (version: string) =>
+    lab.stack.setConfig("pulumi-kubeadm:kubernetesVersion", { value: version });
 
   before(async function () {
-    const mirrors = mirrorsFor(FROM);
     lab = await LabStack.start({
       lab: "upgrade",
       hosts: HOSTS,
+      kubernetesVersion: FROM,
       config: {
-        kubernetesVersion: FROM,
-        packages: { apt: { kubernetesRepository: mirrors.apt }, yum: { kubernetesRepository: mirrors.yum } },
         // The seed's setting: a stopped kubelet shows as NotReady in seconds, not in 50.
         controllerManager: { extraArgs: { "node-monitor-grace-period": "10s" } },
         addons: { flannel: { enabled: true, backend: "vxlan" } },
@@ -92,7 +80,21 @@ describe("upgrade: a kubernetesVersion bump on real nodes (real engine)", functi
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     assert.deepEqual(await kubeletVersions(), { [CONTROL_PLANE]: FROM, w1: FROM, w2: FROM });
-    assert.equal((await images())["kube-apiserver"], `kube-apiserver:${FROM}`);
+    // That version's packages, as each family reports them, and that version's own etcd and CoreDNS (kubeadm 1.34's),
+    // all pulled from the lab's registry.
+    const bare = FROM.slice(1);
+    assert.equal(await lab.lab.run(CONTROL_PLANE, "dpkg-query -W -f='${Version}' kubeadm"), `${bare}-1.1`);
+    assert.equal(await lab.lab.run("w2", "rpm -q --qf '%{VERSION}-%{RELEASE}' kubelet"), `${bare}-150500.1.1`);
+    const before = await images();
+    assert.equal(before["kube-apiserver"], `kube-apiserver:${FROM}`);
+    assert.equal(before["kube-proxy"], `kube-proxy:${FROM}`);
+    assert.equal(before.etcd, `etcd:${pinnedVersions().ETCD_PREVIOUS_VERSION}-0`);
+    assert.equal(before["kube-dns"], `coredns:v${pinnedVersions().COREDNS_PREVIOUS_VERSION}`);
+    const pulled = registryPulls(lab.lab.name).map((p) => p.path.replace("/manifests/", ":"));
+    assert.ok(
+      !pulled.some((p) => p.endsWith(`:${TO}`)),
+      `pulled ${TO} images before the upgrade:\n${pulled.join("\n")}`,
+    );
     await lab.kubectl("create configmap kept-across-the-upgrade --from-literal=answer=42");
     await lab.kubectl("create deployment web --image=busybox:1.35.0 --replicas=2 -- sleep 36000");
     await lab.kubectl("rollout status deployment/web --timeout=180s", { timeoutMs: 200_000 });
@@ -106,20 +108,20 @@ describe("upgrade: a kubernetesVersion bump on real nodes (real engine)", functi
       [downgrade, new RegExp(`older than the cluster's ${FROM.slice(1)}: kubeadm cannot downgrade`)],
       [skip, new RegExp(`skips ${major}\\.${minor + 1}.*one minor at a time`)],
     ] as const) {
-      await setVersion(version);
+      await setVersionOnly(version);
       await assert.rejects(lab.preview(), (error: Error) => {
         assert.match(error.message, rule);
         return true;
       });
     }
-    await setVersion(FROM);
+    await setVersionOnly(FROM);
     assert.deepEqual(await kubeletVersions(), { [CONTROL_PLANE]: FROM, w1: FROM, w2: FROM });
   });
 
   it("refuses the upgrade while a node is NotReady, before the control plane or any kubelet changes", async () => {
     await lab.lab.run("w2", "systemctl stop kubelet");
     await lab.kubectl("wait --for=condition=Ready=Unknown node/w2 --timeout=120s", { timeoutMs: 150_000 });
-    await setVersion(TO);
+    await lab.setKubernetesVersion(TO);
     const from = lab.output.length;
     await assert.rejects(lab.up(), (error: Error) => {
       assert.match(`${error.message}\n${lab.output.slice(from)}`, /node w2 is NotReady/);
@@ -143,7 +145,10 @@ describe("upgrade: a kubernetesVersion bump on real nodes (real engine)", functi
     assert.deepEqual(planned.sort(), ["update KubeadmInit", "update KubeadmJoin", "update KubeadmJoin"]);
     // The plan in words, which nodes in which order.
     const preview = lab.output.slice(from);
-    assert.match(preview, new RegExp(`\\[cp1\\] upgrade plan: minor upgrade ${FROM} → ${TO}, first of all nodes`));
+    assert.match(
+      preview,
+      new RegExp(`\\[cp1\\] upgrade plan: minor upgrade ${escaped(FROM)} → ${escaped(TO)}, first of all nodes`),
+    );
     for (const worker of WORKERS) {
       assert.match(
         preview,
@@ -179,7 +184,8 @@ describe("upgrade: a kubernetesVersion bump on real nodes (real engine)", functi
     for (const component of ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"]) {
       assert.equal(after[component], `${component}:${TO}`, component);
     }
-    assert.match(after.etcd, /^etcd:3\.6\.6-0$/);
+    assert.equal(after.etcd, `etcd:${pinnedVersions().ETCD_VERSION}-0`);
+    assert.equal(after["kube-dns"], `coredns:v${pinnedVersions().COREDNS_VERSION}`);
     for (const node of (await nodes()).items) {
       assert.equal(node.spec.unschedulable ?? false, false, `${node.metadata.name} was left cordoned`);
       assert.equal(node.status.conditions.find((c) => c.type === "Ready")?.status, "True", node.metadata.name);
