@@ -8,6 +8,7 @@ import { CertificateRenewal } from "../providers/certificate-renewal";
 import { KubeadmInit } from "../providers/master-node";
 import { readResetScript } from "../providers/node/reset";
 import { clusterSettings, nodeSettings } from "../providers/node/settings";
+import { caCertHash } from "../kubeadm/ca-hash";
 
 export interface MasterNodeArgs {
   spec: ClusterSpec;
@@ -58,8 +59,14 @@ export class MasterNode extends pulumi.ComponentResource {
       pulumi.secret(this.init.kubeconfig),
     );
     this.kubeconfig = pulumi.secret(this.certificates.kubeconfig.apply((renewed) => renewed as string));
-    this.apiEndpoint = this.init.apiEndpoint;
-    this.caCertHash = this.init.caCertHash;
+    // What init reports (the endpoint it was given, the hash of the CA it was given), taken from those inputs so that a
+    // preview knows them while the control plane is only updated: the engine previews an update's outputs as unknown,
+    // and the joins, which take these two, would show as replaced by every change of the control plane (an upgrade
+    // among them). Tied to init's id, which a preview knows for an update but not for a replacement: a replaced
+    // control plane still replaces the joins with it, and no join starts before init has finished.
+    const withInit = <T>(value: pulumi.Input<T>) => pulumi.all([this.init.id, value]).apply(([, known]) => known);
+    this.apiEndpoint = withInit(spec.controlPlaneEndpoint);
+    this.caCertHash = withInit(pulumi.output(args.ca.certPem).apply(caCertHash));
     this.bootstrapToken = pulumi.secret(this.init.bootstrapToken);
     this.registerOutputs({
       kubeconfig: this.kubeconfig,

@@ -7,6 +7,7 @@
 // API server manifest's image tag, the kubelet the API server sees. So a `pulumi up` that was interrupted anywhere
 // (killed, a lost connection, a drain that timed out) is finished by the next one, which skips what is done.
 import { normalizeKubernetesVersion } from "../../config/version";
+import { CGROUP_V1_PREFLIGHT_CHECK } from "../../kubeadm/node-registration";
 import { shellCommand, type RemoteSession, type SecretMasker } from "../../ssh";
 import { drainNode } from "./drain";
 import { kubectl, retrying } from "./kubectl";
@@ -142,6 +143,10 @@ export async function upgradeNode(sessions: UpgradeSessions, upgrade: NodeUpgrad
     }
   };
   const packages = (names: KubernetesPackage[]) => installKubernetesPackages(upgrade.cluster, names);
+  // As at init and join (kubeadm/node-registration.ts): on cgroup v1 hosts the user allowed, that one check is skipped.
+  const preflight = upgrade.cluster.kubelet.allowCgroupV1
+    ? [`--ignore-preflight-errors=${CGROUP_V1_PREFLIGHT_CHECK}`]
+    : [];
 
   const versions = parseNodeVersions(
     (await session.run(nodeVersionsScript(), { streamOutput: false, summary: "read the node's versions" })).stdout,
@@ -155,10 +160,10 @@ export async function upgradeNode(sessions: UpgradeSessions, upgrade: NodeUpgrad
     await run("kubeadm package", packages(["kubeadm"]), `install kubeadm ${target}`);
   if (role === "first" && stages.includes("kubeadm upgrade apply")) {
     await run("kubeadm upgrade plan", shellCommand(["kubeadm", "upgrade", "plan", target]));
-    await run("kubeadm upgrade apply", shellCommand(["kubeadm", "upgrade", "apply", target, "--yes"]));
+    await run("kubeadm upgrade apply", shellCommand(["kubeadm", "upgrade", "apply", target, "--yes", ...preflight]));
   }
   if (stages.includes("kubeadm upgrade node"))
-    await run("kubeadm upgrade node", shellCommand(["kubeadm", "upgrade", "node"]));
+    await run("kubeadm upgrade node", shellCommand(["kubeadm", "upgrade", "node", ...preflight]));
 
   if (stages.includes("drain")) {
     if (!api.unschedulable) {
