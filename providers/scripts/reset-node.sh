@@ -116,6 +116,8 @@ remove /etc/kubernetes/admin.conf /etc/kubernetes/super-admin.conf /etc/kubernet
   /etc/kubernetes/bootstrap-kubelet.conf /etc/kubernetes/controller-manager.conf /etc/kubernetes/scheduler.conf
 # This project's working directory (kubeadm configs with tokens).
 remove /etc/kubernetes/pulumi-kubeadm
+# kubeadm upgrade's backups of the manifests, the kubelet's config and etcd's data (every Secret of the cluster).
+remove /etc/kubernetes/tmp
 empty_dir /var/lib/etcd
 # The etcd snapshots this project took before updates (README "etcd snapshots": copy them off to keep them).
 remove /var/lib/etcd-snapshots

@@ -97,7 +97,13 @@ describe("upgrade: a kubernetesVersion bump on real nodes (real engine)", functi
     );
     await lab.kubectl("create configmap kept-across-the-upgrade --from-literal=answer=42");
     await lab.kubectl("create deployment web --image=busybox:1.35.0 --replicas=2 -- sleep 36000");
-    await lab.kubectl("rollout status deployment/web --timeout=180s", { timeoutMs: 200_000 });
+    await lab
+      .kubectl("rollout status deployment/web --timeout=300s", { timeoutMs: 320_000 })
+      .catch(async (error: Error) => {
+        const pods = await lab.kubectl("get pods -o wide").catch((e: Error) => e.message);
+        const events = await lab.kubectl("get events --sort-by=.lastTimestamp").catch((e: Error) => e.message);
+        throw new Error(`${error.message}\n${pods}\n${events.split("\n").slice(-25).join("\n")}`);
+      });
   });
 
   it("refuses a downgrade and a skipped minor in the preview, naming the rule and the way forward", async () => {
