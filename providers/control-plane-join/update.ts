@@ -4,7 +4,7 @@
 import { generateBootstrapToken } from "../../kubeadm/token";
 import { describeTarget, SecretMasker } from "../../ssh";
 import { controlPlaneJoinChanges } from "./diff";
-import { KUBERNETES_VERSION_PATH, upgradeJoinedControlPlane } from "../node/upgrade-rollout";
+import { KUBERNETES_VERSION_PATH, rolloutPart, upgradeJoinedControlPlane } from "../node/upgrade-rollout";
 import type { KubeadmControlPlaneJoinInputs, KubeadmControlPlaneJoinOutputs } from "./inputs";
 import { hasRemoteWork, updateControlPlaneNode, updatePlan } from "../node/control-plane-update";
 import { kubeletArgsFor } from "../node/kubelet-flags";
@@ -32,14 +32,8 @@ export async function updateControlPlaneJoin(
         async (session) => {
           if (upgrading) {
             etcdSnapshot =
-              (await upgradeJoinedControlPlane(session, {
-                from: olds.cluster.kubernetesVersion,
-                cluster: news.cluster,
-                node: news.node,
-                apiEndpoint: news.apiEndpoint,
-                reporter,
-                masker,
-              })) ?? etcdSnapshot;
+              (await upgradeJoinedControlPlane(session, rolloutPart(olds, news, news.apiEndpoint, reporter, masker))) ??
+              etcdSnapshot;
           }
           if (!hasRemoteWork(plan) && !kubeVipChanged) return;
           const { snapshot } = await updateControlPlaneNode(session, {

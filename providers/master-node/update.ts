@@ -9,7 +9,7 @@ import { stripUndefined } from "../shared/plain-data";
 import { connectionSecrets, proveConnection, StepReporter, type SessionOpener } from "../shared/step-reporter";
 import { masterNodeChanges } from "./diff";
 import { ADMIN_CONF_PATH } from "../node/remote-files";
-import { KUBERNETES_VERSION_PATH, upgradeFirstControlPlane } from "../node/upgrade-rollout";
+import { KUBERNETES_VERSION_PATH, rolloutPart, upgradeFirstControlPlane } from "../node/upgrade-rollout";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
 
 export function masterNodeUpdateTarget(olds: KubeadmInitOutputs, news: KubeadmInitInputs): UpdateTarget {
@@ -47,14 +47,10 @@ export async function updateMasterNode(
           // new version are the ones on the node afterwards.
           if (upgrading) {
             etcdSnapshot =
-              (await upgradeFirstControlPlane(session, {
-                from: olds.cluster.kubernetesVersion,
-                cluster: news.cluster,
-                node: news.node,
-                apiEndpoint: news.cluster.controlPlaneEndpoint,
-                reporter,
-                masker,
-              })) ?? etcdSnapshot;
+              (await upgradeFirstControlPlane(
+                session,
+                rolloutPart(olds, news, news.cluster.controlPlaneEndpoint, reporter, masker),
+              )) ?? etcdSnapshot;
           }
           if (!hasRemoteWork(plan) && !kubeVipChanged)
             return (await session.readFile(ADMIN_CONF_PATH)) ?? olds.kubeconfig;

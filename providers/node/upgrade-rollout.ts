@@ -68,6 +68,24 @@ export interface RolloutPart {
   masker: SecretMasker;
 }
 
+/** A node resource's part, from its stored settings (the version it was at) and its new ones. */
+export function rolloutPart(
+  olds: { cluster: ClusterSettings },
+  news: { cluster: ClusterSettings; node: NodeSettings },
+  apiEndpoint: string,
+  reporter: StepReporter,
+  masker: SecretMasker,
+): RolloutPart {
+  return {
+    from: olds.cluster.kubernetesVersion,
+    cluster: news.cluster,
+    node: news.node,
+    apiEndpoint,
+    reporter,
+    masker,
+  };
+}
+
 /** Seconds a node waits for the nodes before it in the rollout. */
 const WAIT_FOR_EARLIER_SECONDS = 45 * 60;
 const POLL_SECONDS = 5;

@@ -5,7 +5,7 @@
 // and the kubelet flags it may have written, so the next update takes them out again.
 import { describeTarget, SecretMasker, shellCommand } from "../../ssh";
 import { workerJoinChanges } from "./diff";
-import { KUBERNETES_VERSION_PATH, upgradeWorker } from "../node/upgrade-rollout";
+import { KUBERNETES_VERSION_PATH, rolloutPart, upgradeWorker } from "../node/upgrade-rollout";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "./inputs";
 import { kubectl, labelArgs, retrying } from "../node/kubectl";
 import { kubeletArgsFor, rewriteKubeletFlags } from "../node/kubelet-flags";
@@ -66,15 +66,7 @@ async function updateSteps(
       (cp) =>
         open(
           news.connection,
-          (worker) =>
-            upgradeWorker(worker, cp, {
-              from: olds.cluster.kubernetesVersion,
-              cluster: news.cluster,
-              node: news.node,
-              apiEndpoint: news.apiEndpoint,
-              reporter,
-              masker,
-            }),
+          (worker) => upgradeWorker(worker, cp, rolloutPart(olds, news, news.apiEndpoint, reporter, masker)),
           { label: name, onOutput: reporter.onOutput },
         ),
       { label: news.controlPlane.name, onOutput: reporter.onOutput },

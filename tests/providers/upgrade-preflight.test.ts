@@ -294,41 +294,27 @@ const PODS_JSON = `{
 }
 `;
 
-// `kubectl version -o json` (client and server 1.35.4).
-const VERSION_JSON = `{
-  "clientVersion": {
-    "major": "1",
-    "minor": "35",
-    "emulationMajor": "1",
-    "emulationMinor": "35",
-    "minCompatibilityMajor": "1",
-    "minCompatibilityMinor": "34",
-    "gitVersion": "v1.35.4",
-    "gitCommit": "b9a1f4c3e2d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3",
-    "gitTreeState": "clean",
-    "buildDate": "2026-11-12T10:21:43Z",
-    "goVersion": "go1.25.4",
-    "compiler": "gc",
-    "platform": "linux/amd64"
-  },
-  "kustomizeVersion": "v5.7.1",
-  "serverVersion": {
-    "major": "1",
-    "minor": "35",
-    "emulationMajor": "1",
-    "emulationMinor": "35",
-    "minCompatibilityMajor": "1",
-    "minCompatibilityMinor": "34",
-    "gitVersion": "v1.35.4",
-    "gitCommit": "b9a1f4c3e2d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3",
-    "gitTreeState": "clean",
-    "buildDate": "2026-11-12T10:21:43Z",
-    "goVersion": "go1.25.4",
-    "compiler": "gc",
-    "platform": "linux/amd64"
-  }
-}
-`;
+// `kubectl version -o json` (client and server 1.35.4): kubectl prints the same fields for both.
+const RELEASE_1_35_4 = {
+  major: "1",
+  minor: "35",
+  emulationMajor: "1",
+  emulationMinor: "35",
+  minCompatibilityMajor: "1",
+  minCompatibilityMinor: "34",
+  gitVersion: "v1.35.4",
+  gitCommit: "b9a1f4c3e2d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3",
+  gitTreeState: "clean",
+  buildDate: "2026-11-12T10:21:43Z",
+  goVersion: "go1.25.4",
+  compiler: "gc",
+  platform: "linux/amd64",
+};
+const VERSION_JSON = JSON.stringify(
+  { clientVersion: RELEASE_1_35_4, kustomizeVersion: "v5.7.1", serverVersion: RELEASE_1_35_4 },
+  null,
+  2,
+);
 
 // The rule tests build their clusters with these, in the same shape as the verbatim output above.
 interface NodeSpec {
