@@ -25,6 +25,8 @@ import { SecretMasker, type RemoteSession } from "../../ssh";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { captureConsole, fakeOpener, FakeHost } from "./kubeadm-fakes";
 import { connection, initInputs, joinInputs } from "./kubeadm-fixtures";
+import { CP2, CP3, cpJoinInputs, cpJoinOutputs } from "./control-plane-fakes";
+import { updateControlPlaneJoin } from "../../providers/control-plane-join/update";
 import { kubeadmInitProvider } from "../../providers/master-node";
 import { kubeadmJoinProvider } from "../../providers/worker-join";
 
@@ -266,52 +268,78 @@ describe("upgrade rollout: control planes first, then workers a few at a time", 
   });
 });
 
-/** A worker and the control plane kubectl runs on, their versions changing as the upgrade's commands run. */
-function fakeCluster() {
-  const state = {
+interface FakeNodeState {
+  kubeadm: string;
+  kubelet: string;
+  apiKubelet: string;
+  /** The API server manifest's tag, "" on a worker. */
+  apiServer: string;
+  unschedulable: boolean;
+  annotated: boolean;
+}
+
+/**
+ * Wires `node` (the host being upgraded, `name`) and `kubectlOn` (where kubectl runs for it) to answer the upgrade's
+ * commands as the real tools would, each command moving the node's versions on; `log` records them in order.
+ */
+function upgradingNode(
+  name: string,
+  node: FakeHost,
+  kubectlOn: FakeHost,
+  log: string[],
+  start: Partial<FakeNodeState> = {},
+): FakeNodeState {
+  const state: FakeNodeState = {
     kubeadm: "v1.34.4",
     kubelet: "v1.34.4",
     apiKubelet: "v1.34.4",
+    apiServer: "",
     unschedulable: false,
     annotated: false,
+    ...start,
   };
+  const on = (host: FakeHost, pattern: string, event: string | undefined, change: () => void = () => undefined) =>
+    host.on(new RegExp(pattern), () => {
+      if (event) log.push(`${name}: ${event}`);
+      change();
+      return {};
+    });
+  node.on(/^echo "kubeadm=/, () => ({
+    stdout: `kubeadm=${state.kubeadm}\nkubelet=${state.kubelet}\napiserver=${state.apiServer}\n`,
+  }));
+  on(node, "'kubeadm=1\\.35\\.4-1\\.1'", "install kubeadm", () => (state.kubeadm = TARGET));
+  on(node, "^'kubeadm' 'upgrade' 'node'", "kubeadm upgrade node", () => {
+    if (state.apiServer) state.apiServer = TARGET;
+  });
+  on(node, "'kubelet=1\\.35\\.4-1\\.1' 'kubectl=1\\.35\\.4-1\\.1'", "install kubelet kubectl", () => {
+    state.kubelet = TARGET;
+  });
+  on(node, "^'systemctl' 'daemon-reload'", "restart kubelet", () => (state.apiKubelet = state.kubelet));
+  kubectlOn.on(
+    new RegExp(`'get' 'node' '${name}' '-o=jsonpath=\\{\\.status\\.nodeInfo\\.kubeletVersion\\}\\{`),
+    () => ({
+      stdout: `${state.apiKubelet}\n${state.unschedulable ? "true" : ""}\n${state.annotated ? TARGET : ""}\n`,
+    }),
+  );
+  on(kubectlOn, `'annotate' 'node' '${name}' '--overwrite'`, "cordon", () => {
+    state.unschedulable = state.annotated = true;
+  });
+  on(kubectlOn, `'drain' '${name}'`, "drain");
+  kubectlOn.on(new RegExp(`'get' 'node' '${name}' '-o=jsonpath=\\{\\.status\\.nodeInfo\\.kubeletVersion\\}'`), () =>
+    state.apiKubelet === TARGET ? {} : { code: 1 },
+  );
+  on(kubectlOn, `'uncordon' '${name}'`, "uncordon", () => {
+    state.unschedulable = state.annotated = false;
+  });
+  return state;
+}
+
+/** A worker and the control plane kubectl runs on, their versions changing as the upgrade's commands run. */
+function fakeCluster() {
   const log: string[] = [];
   const worker = new FakeHost("worker01", "10.0.0.4");
   const master = new FakeHost("master01", "10.0.0.3");
-  worker
-    .on(/^echo "kubeadm=/, () => ({ stdout: `kubeadm=${state.kubeadm}\nkubelet=${state.kubelet}\napiserver=\n` }))
-    .on(/'kubeadm=1\.35\.4-1\.1'/, () => {
-      log.push("worker: install kubeadm");
-      state.kubeadm = TARGET;
-      return {};
-    })
-    .on(/^'kubeadm' 'upgrade' 'node'$/, () => (log.push("worker: kubeadm upgrade node"), {}))
-    .on(/'kubelet=1\.35\.4-1\.1' 'kubectl=1\.35\.4-1\.1'/, () => {
-      log.push("worker: install kubelet kubectl");
-      state.kubelet = TARGET;
-      return {};
-    })
-    .on(/^'systemctl' 'daemon-reload'/, () => {
-      log.push("worker: restart kubelet");
-      state.apiKubelet = state.kubelet;
-      return {};
-    });
-  master
-    .on(/'-o=jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}\{/, () => ({
-      stdout: `${state.apiKubelet}\n${state.unschedulable ? "true" : ""}\n${state.annotated ? TARGET : ""}\n`,
-    }))
-    .on(/'annotate' 'node' 'worker01' '--overwrite'/, () => {
-      log.push("master: cordon");
-      state.unschedulable = state.annotated = true;
-      return {};
-    })
-    .on(/'drain' 'worker01'/, () => (log.push("master: drain"), {}))
-    .on(/'-o=jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}'/, () => (state.apiKubelet === TARGET ? {} : { code: 1 }))
-    .on(/'uncordon' 'worker01'/, () => {
-      log.push("master: uncordon");
-      state.unschedulable = state.annotated = false;
-      return {};
-    });
+  const state = upgradingNode("worker01", worker, master, log);
   return { state, log, worker, master };
 }
 
@@ -345,13 +373,13 @@ describe("upgrade of a worker on fake hosts", () => {
     const { error, lines } = await upgradeWorkerOnFakes(worker, master);
     assert.equal(error, undefined, error?.message);
     assert.deepEqual(log, [
-      "worker: install kubeadm",
-      "worker: kubeadm upgrade node",
-      "master: cordon",
-      "master: drain",
-      "worker: install kubelet kubectl",
-      "worker: restart kubelet",
-      "master: uncordon",
+      "worker01: install kubeadm",
+      "worker01: kubeadm upgrade node",
+      "worker01: cordon",
+      "worker01: drain",
+      "worker01: install kubelet kubectl",
+      "worker01: restart kubelet",
+      "worker01: uncordon",
     ]);
     assert.equal(state.unschedulable, false);
     assert.match(lines.join("\n"), /\[worker01\] upgrade: to v1\.35\.4: kubeadm package, kubeadm upgrade node, drain/);
@@ -372,7 +400,7 @@ describe("upgrade of a worker on fake hosts", () => {
       annotated: true,
     });
     assert.equal((await upgradeWorkerOnFakes(cordoned.worker, cordoned.master)).error, undefined);
-    assert.deepEqual(cordoned.log, ["master: uncordon"]);
+    assert.deepEqual(cordoned.log, ["worker01: uncordon"]);
   });
 
   it("stops at a failed stage naming the node, the stage and the package manager's error, before the drain", async () => {
@@ -387,5 +415,37 @@ describe("upgrade of a worker on fake hosts", () => {
     assert.match(error.message, /Version '1\.35\.4-1\.1' for 'kubeadm' was not found/);
     assert.match(error.message, /stopped at kubeadm package; nodes after it were not touched/);
     assert.deepEqual(log, []);
+  });
+});
+
+describe("upgrade of joined control planes on fake hosts", () => {
+  it("waits for upgrade apply's configuration, then upgrades them one at a time though the engine runs both at once", async () => {
+    const log: string[] = [];
+    const hosts = [CP2, CP3].map((cp) => new FakeHost(cp.name, cp.advertiseAddress));
+    for (const host of hosts) {
+      upgradingNode(host.name, host, host, log, { kubeadm: TARGET, apiServer: "v1.34.4" });
+      host.on(/'configmap' 'kubeadm-config'/, () => ({ stdout: `kubernetesVersion: ${TARGET}\nnetworking: {}\n` }));
+    }
+    const from = (cp: typeof CP2) => {
+      const olds = cpJoinOutputs(cp);
+      olds.cluster = { ...olds.cluster, kubernetesVersion: "v1.34.4" };
+      return olds;
+    };
+    const open = fakeOpener(hosts);
+    const { error } = await captureConsole(() =>
+      Promise.all([CP2, CP3].map((cp) => updateControlPlaneJoin(from(cp), cpJoinInputs(cp), open))),
+    );
+    assert.equal(error, undefined, error?.message);
+    const stages = [
+      "kubeadm upgrade node",
+      "cordon",
+      "drain",
+      "install kubelet kubectl",
+      "restart kubelet",
+      "uncordon",
+    ];
+    const first = log[0].split(":")[0];
+    const second = first === "cp2" ? "cp3" : "cp2";
+    assert.deepEqual(log, [...stages.map((s) => `${first}: ${s}`), ...stages.map((s) => `${second}: ${s}`)]);
   });
 });
