@@ -10,7 +10,13 @@ import { takeEtcdSnapshot, type EtcdSnapshot } from "./etcd-snapshot";
 import { kubectl } from "./kubectl";
 import { withRolloutSlot } from "./rollout-slots";
 import type { ClusterSettings, NodeSettings } from "./settings";
-import { observeCluster, upgradeProblems } from "./upgrade-preflight";
+import {
+  observeCluster,
+  upgradeProblems,
+  upgradeStage,
+  VERSIONED_STATIC_PODS,
+  type ClusterObservation,
+} from "./upgrade-preflight";
 import { upgradeNode, type UpgradeRole } from "./upgrade-node";
 import { KubeadmStepError } from "../shared/step-errors";
 import type { StepReporter } from "../shared/step-reporter";
@@ -92,11 +98,6 @@ const POLL_SECONDS = 5;
 /** A waiting node says what it waits for this often. */
 const WAIT_REPORT_SECONDS = 30;
 
-function refusedPath(part: RolloutPart, on: string): void {
-  const path = upgradePath(part.from, part.cluster.kubernetesVersion);
-  if (path.kind === "refused") throw new KubeadmStepError(on, "upgrade preflight", path.problem);
-}
-
 function snapshotBefore(session: RemoteSession, part: RolloutPart): Promise<EtcdSnapshot | undefined> {
   const settings = part.cluster.etcdSnapshots;
   if (settings?.beforeChanges === false) return Promise.resolve(undefined);
@@ -113,7 +114,6 @@ export async function upgradeFirstControlPlane(
 ): Promise<EtcdSnapshot | undefined> {
   const target = normalizeKubernetesVersion(part.cluster.kubernetesVersion);
   part.reporter.begin("upgrade preflight", `from ${normalizeKubernetesVersion(part.from)} to ${target}`);
-  refusedPath(part, session.target);
   const problems = upgradeProblems(await observeCluster(session), part.from, part.cluster.kubernetesVersion);
   if (problems.length > 0) {
     throw new KubeadmStepError(
@@ -137,7 +137,6 @@ export async function upgradeJoinedControlPlane(
   session: RemoteSession,
   part: RolloutPart,
 ): Promise<EtcdSnapshot | undefined> {
-  refusedPath(part, session.target);
   const target = normalizeKubernetesVersion(part.cluster.kubernetesVersion);
   // `kubeadm upgrade node` takes its version from the kubeadm-config ConfigMap, which `upgrade apply` writes last.
   await waitFor(session, part, "kubeadm upgrade apply on the first control plane", async () => {
@@ -158,19 +157,25 @@ export async function upgradeJoinedControlPlane(
   });
 }
 
-/** The control-plane nodes whose kubelet or API server is not at `target`, from the API server's view. */
-export function controlPlanesBehind(nodesOutput: string, podsOutput: string, target: string): string[] {
-  const behind: string[] = [];
-  for (const line of nodesOutput.split("\n").filter((l) => l.trim() !== "")) {
-    const [name, version] = line.trim().split(/\s+/);
-    if (version !== target) behind.push(`${name}: kubelet ${version ?? "unknown"}`);
-  }
-  for (const line of podsOutput.split("\n").filter((l) => l.trim() !== "")) {
-    const [node, image] = line.trim().split(/\s+/);
-    const tag = image?.slice(image.lastIndexOf(":") + 1);
-    if (tag !== target) behind.push(`${node}: kube-apiserver ${tag ?? "unknown"}`);
-  }
-  return behind;
+/**
+ * What of the control planes is not at `target` yet, from the cluster's observation (upgrade-preflight.ts): each
+ * control-plane node's kubelet, and its API server, controller manager and scheduler.
+ */
+export function controlPlanesBehind(obs: ClusterObservation, target: string): string[] {
+  return obs.nodes
+    .filter((node) => node.controlPlane)
+    .flatMap((node) => {
+      const remaining = upgradeStage(obs, node.name, target)?.remaining ?? [];
+      const behind: string[] = [];
+      if (remaining.includes("control-plane")) {
+        for (const component of VERSIONED_STATIC_PODS) {
+          const tag = node.staticPods.find((pod) => pod.component === component)?.tag;
+          if (tag !== target) behind.push(`${node.name}: ${component} ${tag || "not running"}`);
+        }
+      }
+      if (remaining.includes("kubelet")) behind.push(`${node.name}: kubelet ${node.kubeletVersion || "unknown"}`);
+      return behind;
+    });
 }
 
 /** A worker's part: once every control plane is at the new version, `upgrade.workersAtOnce` workers at a time. */
@@ -179,33 +184,10 @@ export async function upgradeWorker(
   controlPlane: RemoteSession,
   part: RolloutPart,
 ): Promise<void> {
-  refusedPath(part, worker.target);
   const target = normalizeKubernetesVersion(part.cluster.kubernetesVersion);
   await waitFor(controlPlane, part, "every control plane", async () => {
-    const nodes = await controlPlane.run(
-      kubectl([
-        "get",
-        "nodes",
-        "-l",
-        "node-role.kubernetes.io/control-plane",
-        '-o=jsonpath={range .items[*]}{.metadata.name} {.status.nodeInfo.kubeletVersion}{"\\n"}{end}',
-      ]),
-      { allowFailure: true, streamOutput: false, summary: "kubectl get nodes (control planes)" },
-    );
-    const pods = await controlPlane.run(
-      kubectl([
-        "-n",
-        "kube-system",
-        "get",
-        "pods",
-        "-l",
-        "component=kube-apiserver",
-        '-o=jsonpath={range .items[*]}{.spec.nodeName} {.spec.containers[0].image}{"\\n"}{end}',
-      ]),
-      { allowFailure: true, streamOutput: false, summary: "kubectl get pods (kube-apiserver)" },
-    );
-    if (nodes.code !== 0 || pods.code !== 0) return ["the API server did not answer"];
-    return controlPlanesBehind(nodes.stdout, pods.stdout, target);
+    const obs = await observeCluster(controlPlane).catch(() => undefined);
+    return obs === undefined ? ["the API server did not answer"] : controlPlanesBehind(obs, target);
   });
   const size = part.cluster.upgrade?.workersAtOnce ?? 1;
   await withRolloutSlot(

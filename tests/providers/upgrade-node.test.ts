@@ -211,14 +211,42 @@ describe("upgrade: a refresh reads each node's kubelet version", () => {
 
 describe("upgrade rollout: control planes first, then workers a few at a time", () => {
   it("names the control planes whose kubelet or API server is not at the target yet", () => {
-    const nodes = "master01 v1.35.4\nmaster02 v1.34.4\n";
-    const pods =
-      "master01 registry:5000/k8s/kube-apiserver:v1.35.4\nmaster02 registry:5000/k8s/kube-apiserver:v1.35.4\n";
-    assert.deepEqual(controlPlanesBehind(nodes, pods, TARGET), ["master02: kubelet v1.34.4"]);
-    assert.deepEqual(controlPlanesBehind("master01 v1.35.4\n", "master01 k8s/kube-apiserver:v1.34.4\n", TARGET), [
-      "master01: kube-apiserver v1.34.4",
-    ]);
-    assert.deepEqual(controlPlanesBehind("master01 v1.35.4\n", "master01 k8s/kube-apiserver:v1.35.4\n", TARGET), []);
+    // A control-plane node as the cluster shows it: its kubelet, and its static Pods at `apiServer` but for those given.
+    const controlPlane = (name: string, kubelet: string, apiServer: string, tags: Record<string, string> = {}) => ({
+      name,
+      controlPlane: true,
+      ready: true,
+      kubeletVersion: kubelet,
+      unschedulable: false,
+      staticPods: ["kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((component) => {
+        const tag = tags[component] ?? apiServer;
+        return { component, image: `registry:5000/k8s/${component}:${tag}`, tag };
+      }),
+    });
+    const worker = {
+      name: "w1",
+      controlPlane: false,
+      ready: true,
+      kubeletVersion: "v1.34.4",
+      unschedulable: false,
+      staticPods: [],
+    };
+    const cluster = (...nodes: ReturnType<typeof controlPlane>[]) => ({
+      apiServerVersion: TARGET,
+      nodes: [...nodes, worker],
+    });
+    assert.deepEqual(
+      controlPlanesBehind(
+        cluster(controlPlane("master01", TARGET, TARGET), controlPlane("master02", "v1.34.4", TARGET)),
+        TARGET,
+      ),
+      ["master02: kubelet v1.34.4"],
+    );
+    assert.deepEqual(
+      controlPlanesBehind(cluster(controlPlane("master01", TARGET, TARGET, { "kube-apiserver": "v1.34.4" })), TARGET),
+      ["master01: kube-apiserver v1.34.4"],
+    );
+    assert.deepEqual(controlPlanesBehind(cluster(controlPlane("master01", TARGET, TARGET)), TARGET), []);
   });
 
   it("says each node's part in words for the preview, and nothing for a version the check refuses", () => {
