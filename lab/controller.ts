@@ -45,6 +45,7 @@ import {
 } from "./spec";
 import { isLoadBalancerRunning, startLoadBalancer } from "./load-balancer";
 import { installRealPackages } from "./real-packages";
+import { noteLabStarted } from "./started";
 import { isRegistryRunning, startRegistry } from "./registry";
 import { provisionSystemd } from "./hosts/systemd";
 
@@ -69,6 +70,7 @@ export interface StartOptions {
 
 export async function startLab(spec: LabSpec, options: StartOptions = {}): Promise<Lab> {
   checkSpec(spec);
+  noteLabStarted(spec.name);
   const progress = options.onProgress ?? (() => undefined);
   if (options.reuse) {
     const existing = readInventory(spec.name);

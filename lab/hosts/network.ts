@@ -25,6 +25,7 @@ import {
   type LabAddresses,
 } from "../names";
 import { run, runStatus, runSync } from "../run";
+import { noteLabBlock } from "../started";
 
 function networkFile(lab: string): string {
   return path.join(labDir(lab), "network.json");
@@ -113,6 +114,7 @@ export async function createSwitch(lab: string): Promise<LabAddresses> {
         : `all ${BLOCKS - 1} lab address blocks are taken: stop a lab ('lab list', 'lab down --name <lab>')`,
     );
   }
+  noteLabBlock(lab, claimed);
   const addresses = labAddresses(claimed);
   fs.mkdirSync(labDir(lab), { recursive: true });
   fs.writeFileSync(networkFile(lab), JSON.stringify({ block: claimed }) + "\n");
@@ -141,6 +143,21 @@ export function removeStaleGuardRoutesSync(): void {
     if (block < 0 || block >= BLOCKS || fs.existsSync(`/sys/class/net/${machineLink(block)}`)) continue;
     runSync("ip", ["route", "del", ...guardRoute(block)]);
   }
+}
+
+/**
+ * The machine's links into lab switches (pklab<block>), by block, each with the lab whose switch namespace holds its
+ * other end; no lab when that namespace has no name (any more): deleted, or never named.
+ */
+export function machineLinkLabsSync(): Map<number, string | undefined> {
+  const links = new Map<number, string | undefined>();
+  for (const line of runSync("ip", ["-o", "link", "show"]).stdout.split("\n")) {
+    const link = /^\d+: pklab(\d+)[@:]/.exec(line);
+    if (!link) continue;
+    const lab = / link-netns pk-([a-z0-9]+)-sw(?:\s|$)/.exec(line)?.[1];
+    links.set(Number(link[1]), lab);
+  }
+  return links;
 }
 
 /**
