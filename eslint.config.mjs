@@ -35,4 +35,9 @@ export default tseslint.config(
     files: LAB_SCRIPTS,
     languageOptions: { sourceType: "commonjs", globals: NODE_GLOBALS },
   },
+  // The suite's mocha config in two lanes (CommonJS, as mocha loads it).
+  {
+    files: [".mocharc.lanes.js"],
+    languageOptions: { sourceType: "commonjs", globals: { ...NODE_GLOBALS, __dirname: "readonly" } },
+  },
 );
