@@ -1,0 +1,43 @@
+// .mocharc.lanes.js, npm run test:unit's config: every test file once, the long ones first, in two parallel lanes.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { repoRoot } from "../../tools/paths";
+
+interface LanesConfig {
+  parallel: boolean;
+  jobs: number;
+  spec: string[];
+  require: string[];
+}
+
+function testFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory()
+        ? testFiles(path.join(dir, entry.name))
+        : entry.name.endsWith(".test.ts")
+          ? [path.join(dir, entry.name)]
+          : [],
+    );
+}
+
+describe(".mocharc.lanes.js (npm run test:unit)", () => {
+  const config = require(path.join(repoRoot, ".mocharc.lanes.js")) as LanesConfig;
+  const base = JSON.parse(fs.readFileSync(path.join(repoRoot, ".mocharc.json"), "utf8")) as { require: string[] };
+
+  it("runs every test file exactly once", () => {
+    assert.equal(new Set(config.spec).size, config.spec.length, "no file twice");
+    assert.deepEqual([...config.spec].sort(), testFiles(path.join(repoRoot, "tests")).sort());
+  });
+
+  it("starts with the longest files, the engine tests, in two lanes with .mocharc.json's root hook", () => {
+    assert.equal(config.parallel, true);
+    assert.equal(config.jobs, 2);
+    assert.deepEqual(config.require, base.require);
+    assert.equal(path.relative(repoRoot, config.spec[0]), path.join("tests", "engine", "upgrade.test.ts"));
+    const firstOther = config.spec.findIndex((file) => !file.includes(`${path.sep}engine${path.sep}`));
+    assert.ok(firstOther >= 9, `the nine long engine files come first (the first other file is #${firstOther})`);
+  });
+});
