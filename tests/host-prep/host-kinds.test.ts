@@ -99,6 +99,10 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
   });
 
   it("keeps the host's private registry working for the cluster's containerd, and the undos give its containerd back", async () => {
+    // The host has just booted: sshd answers before systemd has started every enabled unit (containerd was seen
+    // "activating" with an engine test running beside this file). Its state is judged once the boot is over,
+    // running or degraded, as in existing-docker.test.ts.
+    await shell.ssh("corp", "systemctl is-system-running --wait");
     assert.equal(
       await ok("corp", "systemctl is-enabled containerd; systemctl is-active containerd"),
       "enabled\nactive\n",
