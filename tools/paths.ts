@@ -25,3 +25,18 @@ export function pinnedVersions(): Record<string, string> {
 export function kubeadmBinary(version = pinnedVersions().KUBERNETES_VERSION): string {
   return path.join(toolCache(), `kubernetes-v${version.replace(/^v/, "")}`, "bin", "kubeadm");
 }
+
+/**
+ * A resource plugin as `pulumi plugin install` put it into Pulumi's plugin cache (tools/setup, pulumi_plugin_dir):
+ * $PULUMI_HOME/plugins, else .pulumi/plugins in the user's home as the passwd database has it.
+ */
+export function pulumiPluginBinary(name: string, version: string): string {
+  const home = process.env.PULUMI_HOME || path.join(os.userInfo().homedir || os.homedir(), ".pulumi");
+  return path.join(home, "plugins", `resource-${name}-v${version}`, `pulumi-resource-${name}`);
+}
+
+/** The pulumi CLI the set-up built, or the user's own on PATH (the set-up leaves an installed one in place). */
+export function pulumiCli(): string {
+  const built = path.join(toolCache(), `pulumi-v${pinnedVersions().PULUMI_VERSION}`, "bin", "pulumi");
+  return fs.existsSync(built) ? built : "pulumi";
+}
