@@ -86,9 +86,10 @@ if have systemctl && systemctl is-active --quiet kubelet 2>/dev/null; then
   if systemctl stop kubelet; then say "stopped kubelet"; else say "could not stop kubelet"; fi
 fi
 
-# 2b. Pods kubeadm reset could not remove: it gives up on a CRI call that times out ("Failed to remove containers:
-#     ... context deadline exceeded", seen on a busy host after an upgrade) and goes on, which would leave etcd and
-#     the API server running once the packages are gone. Stopped and removed again through the CRI, with more time.
+# 2b. Pods kubeadm reset could not remove: it gives each CRI call 2 s (crictl's default) and 5 tries, then warns
+#     ("Failed to remove containers: ... context deadline exceeded", seen when etcd and the API server took longer to
+#     stop on a busy host after an upgrade) and goes on, which would leave them running once the packages are gone.
+#     Stopped and removed again through the CRI, with 60 s a call.
 #     Only pods the CRI lists: Docker's containers on a shared containerd are not in its namespace.
 cri_pods() {
   crictl --timeout 60s pods -q 2>/dev/null | while read -r pod; do
