@@ -11,7 +11,8 @@
 #   - never removes more than Kubernetes' own state: user iptables rules, other links and other nft tables
 #     stay; files under kubelet volume mounts are never followed (mounts are unmounted first, and rm stays on
 #     one file system);
-#   - prints each thing it removes, and exits non-zero only when kubeadm's files are still there at the end.
+#   - prints each thing it removes, and exits non-zero only when kubeadm's files are still there at the end or a pod
+#     still runs.
 # It is passed to `sh -c` as text stored with each Pulumi resource, so `pulumi destroy` runs the version the
 # node was set up with. POSIX sh only.
 set -u
@@ -83,6 +84,30 @@ fi
 # 2. The kubelet must not restart pods or rewrite files while they are removed.
 if have systemctl && systemctl is-active --quiet kubelet 2>/dev/null; then
   if systemctl stop kubelet; then say "stopped kubelet"; else say "could not stop kubelet"; fi
+fi
+
+# 2b. Pods kubeadm reset could not remove: it gives each CRI call 2 s (crictl's default) and 5 tries, then warns
+#     ("Failed to remove containers: ... context deadline exceeded", seen when etcd and the API server took longer to
+#     stop on a busy host after an upgrade) and goes on, which would leave them running once the packages are gone.
+#     Stopped and removed again through the CRI, with 60 s a call.
+#     Only pods the CRI lists: Docker's containers on a shared containerd are not in its namespace.
+cri_pods() {
+  crictl --timeout 60s pods -q 2>/dev/null | while read -r pod; do
+    case "$pod" in "" | *[!0-9a-f]*) ;; *) printf '%s\n' "$pod" ;; esac
+  done
+}
+pods_left=""
+if have crictl; then
+  pods_left=$(cri_pods)
+  if [ -n "$pods_left" ]; then
+    removed=0
+    for pod in $pods_left; do
+      crictl --timeout 60s stopp "$pod" >/dev/null 2>&1
+      if crictl --timeout 60s rmp -f "$pod" >/dev/null 2>&1; then removed=$((removed + 1)); fi
+    done
+    say "removed $removed pod(s) kubeadm reset left running"
+    pods_left=$(cri_pods)
+  fi
 fi
 
 # 3. Volume mounts under /var/lib/kubelet (kubeadm reset unmounts them; again in case it did not run).
@@ -236,6 +261,10 @@ for path in /etc/kubernetes/admin.conf /etc/kubernetes/kubelet.conf /etc/kuberne
   /etc/kubernetes/pki/ca.crt; do
   if [ -e "$path" ]; then left="$left $path"; fi
 done
+if [ -n "$pods_left" ]; then
+  say "FAILED: $(printf '%s\n' "$pods_left" | wc -l | tr -d ' ') pod(s) still run (crictl pods): stop them with crictl stopp and rmp -f, then destroy again"
+  exit 1
+fi
 if [ -n "$left" ]; then
   say "FAILED: still present:$left"
   exit 1

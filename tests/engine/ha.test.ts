@@ -1,7 +1,9 @@
 // Several control-plane nodes behind one endpoint, on real nodes of the lab (lab/README.md, "Real nodes") with the
 // real engine: the lab's load balancer stands in for the user's own in front of port 6443 of the control-plane
 // hosts, and every host runs the real systemd, containerd, kubelet and kubeadm, with etcd and the API servers as
-// static Pods. Three control-plane nodes and a worker are built; one control-plane node is removed (the real
+// static Pods. Three control-plane nodes and a worker are built at the previous Kubernetes minor and upgraded in
+// place (kubeadm upgrade apply, then upgrade node one control plane at a time) while a client polls the endpoint;
+// one control-plane node is removed (the real
 // `kubeadm reset` removes its etcd member; two members keep working); kubeadm's token discovery refuses wrong,
 // unknown and expired tokens and an unpinned CA on the host that left; a fourth control-plane node is added once
 // every token and uploaded certificate of the cluster has expired (the product uploads the certificates again);
@@ -12,13 +14,17 @@ import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { createHash, createPublicKey } from "crypto";
 import * as fs from "fs";
+import * as https from "https";
 import * as path from "path";
 import { labDir } from "../../lab/names";
-import { kubeadmBinary } from "../../tools/paths";
+import { labKubernetesVersions } from "../../lab/stack-config";
+import { kubeadmBinary, pinnedVersions } from "../../tools/paths";
 import { LabStack } from "../support/lab-stack";
 import { difference } from "../support/snapshot-difference";
 import { sleep } from "../support/engine";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 
+const { previous: FROM, pinned: TO } = labKubernetesVersions();
 const CONTROL_PLANE = ["cp1", "cp2", "cp3"];
 const WORKERS = ["w1"];
 const LATER = "cp4";
@@ -57,6 +63,34 @@ interface Member {
 /** crictl exec with a filter names the container it chose on a line of its own before the command's output. */
 const jsonOf = (out: string) => out.slice(out.search(/^[[{]/m));
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+const escaped = (text: string) => text.replace(/\./g, "\\.");
+
+interface Answer {
+  /** Seconds since the epoch. */
+  at: number;
+  ready: boolean;
+  /** The HTTP status, or why there was none. */
+  status: string;
+}
+
+/**
+ * The longest time a target went without a ready answer, from the first sample to the last: for one API server, its
+ * longest restart; for the endpoint, the longest a client saw it down.
+ */
+function longestOutage(answers: Answer[]): { seconds: number; from: number; to: number } {
+  let longest = { seconds: 0, from: 0, to: 0 };
+  let lastReady = answers[0]?.at ?? 0;
+  const consider = (to: number) => {
+    if (to - lastReady > longest.seconds) longest = { seconds: to - lastReady, from: lastReady, to };
+  };
+  for (const answer of answers) {
+    if (!answer.ready) continue;
+    consider(answer.at);
+    lastReady = answer.at;
+  }
+  consider(answers[answers.length - 1]?.at ?? lastReady);
+  return longest;
+}
 
 describe("HA control plane on real nodes (real engine, load balancer as the endpoint)", function () {
   this.timeout(1_200_000);
@@ -104,6 +138,42 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
       assert.ok(Date.now() < deadline, `${what} within ${seconds}s`);
       await sleep(2000);
     }
+  }
+
+  /**
+   * A client outside the cluster (this machine, which reaches the lab's addresses) asks /readyz four times a second of
+   * the endpoint and of each control-plane node's own API server, each target in a loop of its own so that one that
+   * hangs does not slow the others' samples. /readyz includes the API server's etcd; anonymous clients may read it.
+   */
+  function startPolling(targets: Record<string, string>): () => Promise<Record<string, Answer[]>> {
+    let polling = true;
+    const answers: Record<string, Answer[]> = {};
+    const ask = (address: string) =>
+      new Promise<string>((resolve) => {
+        const [host, port] = address.split(":");
+        const request = https.get(
+          { host, port: Number(port), path: "/readyz", rejectUnauthorized: false, agent: false, timeout: 2000 },
+          (response) => {
+            response.resume();
+            resolve(String(response.statusCode));
+          },
+        );
+        request.on("timeout", () => request.destroy(new Error("timeout")));
+        request.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      });
+    const loops = Object.entries(targets).map(async ([name, address]) => {
+      answers[name] = [];
+      while (polling) {
+        const status = await ask(address);
+        answers[name].push({ at: Date.now() / 1000, ready: status === "200", status });
+        await sleep(250);
+      }
+    });
+    return async () => {
+      polling = false;
+      await Promise.all(loops);
+      return answers;
+    };
   }
 
   /** The bootstrap tokens of the cluster (id and description), from their Secrets. */
@@ -193,6 +263,28 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     assert.deepEqual(context, [], `a certificate key appears in the ${where}`);
   }
 
+  /** No container task left on a host; if there is, what runs there and what the product logged for it. */
+  async function assertNoContainers(host: string, productLog: string): Promise<void> {
+    const tasks = "/run/containerd/io.containerd.runtime.v2.task/k8s.io";
+    const left = await lab.lab.run(host, `ls ${tasks} 2>/dev/null || true`);
+    if (left.trim() === "") return;
+    const processes = await lab.lab.run(host, "ps -eo pid,ppid,lstart,args -ww | grep -v ' ps -eo' || true");
+    const states = await lab.lab.run(
+      host,
+      `for t in ${tasks}/*; do echo "$t"; cat "$t/config.json" 2>/dev/null | head -c 600; echo; done`,
+    );
+    assert.fail(
+      `${host} still runs containers:\n${left}\n${processes}\n${states}\n--- what the product logged for ${host}:\n` +
+        productLog.split("\n").slice(-150).join("\n"),
+    );
+  }
+
+  /** No secret in a host's command lines; `crictl exec <container ID>` (the etcd snapshot's) names an ID, not a key. */
+  async function assertNoSecretsInCommandLines(host: string): Promise<void> {
+    const ids = containerIds((await hostLogs(host)).rest);
+    assertNoSecrets(`command lines of ${host}`, (await commandLines(host)).join("\n"), ids);
+  }
+
   /**
    * kubeadm join with the real kubeadm, copied to /tmp on a host that is not in the cluster, as an admin would. The
    * host has no container runtime or kubelet any more: its checks are made warnings. kubeadm waits for a token's
@@ -238,6 +330,7 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
       lab: "ha",
       hosts: HOSTS,
       loadBalancer: [...CONTROL_PLANE, LATER],
+      kubernetesVersion: FROM,
       config: (l) => ({
         controlPlaneEndpoint: l.loadBalancerEndpoint(),
         podSubnet: "10.244.0.0/16",
@@ -321,12 +414,121 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     }
   });
 
+  it(`upgrades to ${TO} in place, one control plane at a time, the endpoint answering throughout`, async () => {
+    await kubectl("create configmap kept-across-the-upgrade --from-literal=answer=42");
+    await lab.setKubernetesVersion(TO);
+    const planned: string[] = [];
+    await lab.preview({
+      onEvent: (event: EngineEvent) => {
+        const step = event.resourcePreEvent?.metadata;
+        const kind = /pulumi-kubeadm:(KubeadmInit|KubeadmControlPlaneJoin|KubeadmJoin)$/.exec(step?.type ?? "")?.[1];
+        if (step && kind) planned.push(`${step.op} ${kind}`);
+      },
+    });
+    assert.deepEqual(planned.sort(), [
+      "update KubeadmControlPlaneJoin",
+      "update KubeadmControlPlaneJoin",
+      "update KubeadmInit",
+      "update KubeadmJoin",
+    ]);
+
+    const targets: Record<string, string> = { endpoint: lab.lab.loadBalancerEndpoint() };
+    for (const host of CONTROL_PLANE) targets[host] = `${lab.lab.host(host).address}:6443`;
+    const stopPolling = startPolling(targets);
+    const from = lab.output.length;
+    let answers: Record<string, Answer[]> = {};
+    const result = await lab.up().finally(async () => {
+      answers = await stopPolling();
+    });
+    assert.equal(result.summary.result, "succeeded", lab.output.slice(-4000));
+    assert.equal(result.summary.resourceChanges?.replace ?? 0, 0);
+
+    const versions = JSON.parse(await kubectl("get nodes -o json")) as {
+      items: {
+        metadata: { name: string };
+        spec: { unschedulable?: boolean };
+        status: { nodeInfo: { kubeletVersion: string } };
+      }[];
+    };
+    for (const node of versions.items) {
+      assert.equal(node.status.nodeInfo.kubeletVersion, TO, node.metadata.name);
+      assert.notEqual(node.spec.unschedulable, true, `${node.metadata.name} was left cordoned`);
+    }
+    const pods = JSON.parse(await kubectl("-n kube-system get pods -o json")) as {
+      items: { metadata: { name: string }; spec: { containers: { image: string }[] } }[];
+    };
+    for (const host of CONTROL_PLANE) {
+      for (const component of COMPONENTS) {
+        const image = pods.items.find((p) => p.metadata.name === `${component}-${host}`)?.spec.containers[0].image;
+        const tag = component === "etcd" ? `${pinnedVersions().ETCD_VERSION}-0` : TO;
+        assert.equal(image?.replace(/^.*\//, ""), `${component}:${tag}`, `${component}-${host}`);
+      }
+    }
+    assert.deepEqual(await voters(), CONTROL_PLANE);
+    assert.equal(await kubectl("get configmap kept-across-the-upgrade -o jsonpath={.data.answer}"), "42");
+
+    // kubeadm's order: upgrade apply on the first, then upgrade node on the others, one whole node at a time.
+    const log = lab.output.slice(from).split("\n");
+    const lineOf = (pattern: RegExp) => log.findIndex((line) => pattern.test(line));
+    const spans = CONTROL_PLANE.map((host) => ({
+      host,
+      first: lineOf(new RegExp(`\\[${host}\\] upgrade: to ${escaped(TO)}`)),
+      last: lineOf(new RegExp(`\\[${host}\\] upgrade: ${host} is at ${escaped(TO)}`)),
+    })).sort((a, b) => a.first - b.first);
+    const upgradeLines = log.filter((line) => / upgrade/.test(line)).join("\n");
+    for (const span of spans) assert.ok(span.first >= 0 && span.last > span.first, `${span.host}:\n${upgradeLines}`);
+    assert.equal(spans[0].host, "cp1");
+    assert.match(upgradeLines, /\[cp1\] upgrade: kubeadm upgrade apply/);
+    for (const host of ["cp2", "cp3"])
+      assert.match(upgradeLines, new RegExp(`\\[${host}\\] upgrade: kubeadm upgrade node`));
+    for (let i = 1; i < spans.length; i++) {
+      assert.ok(
+        spans[i - 1].last < spans[i].first,
+        `${spans[i - 1].host}'s upgrade overlaps ${spans[i].host}'s:\n${upgradeLines}`,
+      );
+    }
+
+    // A snapshot on each control plane before its part, as the outputs report it.
+    const snapshots = (await lab.stack.outputs()).etcdSnapshots.value as Record<
+      string,
+      { path: string; sha256: string }
+    >;
+    assert.deepEqual(Object.keys(snapshots).sort(), CONTROL_PLANE);
+    for (const host of CONTROL_PLANE) {
+      const sum = (await lab.lab.run(host, `sha256sum ${snapshots[host].path}`)).split(/\s+/)[0];
+      assert.equal(`sha256:${sum}`, snapshots[host].sha256, host);
+    }
+
+    // Each API server really restarted (its own address went unanswered for a while, one node after the other);
+    // through the endpoint, no client saw a gap as long as any one of those restarts.
+    const outages = CONTROL_PLANE.map((host) => ({ host, ...longestOutage(answers[host]) }));
+    const endpoint = longestOutage(answers.endpoint);
+    const statuses = Object.fromEntries(
+      Object.entries(answers).map(([name, list]) => [
+        name,
+        list.reduce<Record<string, number>>(
+          (counts, a) => ({ ...counts, [a.status]: (counts[a.status] ?? 0) + 1 }),
+          {},
+        ),
+      ]),
+    );
+    const report = JSON.stringify({ endpoint, outages, statuses });
+    for (const outage of outages) assert.ok(outage.seconds > 2, `${outage.host}'s API server restarted: ${report}`);
+    const byTime = [...outages].sort((a, b) => a.from - b.from);
+    for (let i = 1; i < byTime.length; i++) {
+      assert.ok(byTime[i - 1].to <= byTime[i].from, `two API servers were down at once: ${report}`);
+    }
+    assert.ok(answers.endpoint.length > 100, report);
+    assert.ok(endpoint.seconds < Math.min(...outages.map((o) => o.seconds)), `the endpoint went unanswered: ${report}`);
+    console.log(`      endpoint and API servers during the upgrade: ${report}`);
+  });
+
   it("keeps certificate keys and tokens out of the engine's output, the state, the hosts' logs and command lines", async () => {
     const state = lab.project.cli(["stack", "export", "--stack", "lab"]);
     assertNoSecrets("engine output", lab.output);
     assertNoSecrets("stack export", state);
     for (const host of HOSTS.map((h) => h.name)) {
-      assertNoSecrets(`command lines of ${host}`, (await commandLines(host)).join("\n"));
+      await assertNoSecretsInCommandLines(host);
       const logs = await hostLogs(host);
       assertNoSecrets(`logs of ${host}`, logs.rest, containerIds(logs.rest));
       assertNoTokens(`container runtime's logs of ${host}`, logs.runtime);
@@ -353,11 +555,7 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     );
     for (const host of ["cp1", "cp2"]) assert.ok(await readyAt(host), `${host} answers with a 2-member etcd`);
     assert.deepEqual(difference(clean.get("cp3"), await lab.snapshot("cp3")), { added: [], removed: [] });
-    const runtime = await lab.lab.run(
-      "cp3",
-      "ls /run/containerd/io.containerd.runtime.v2.task/k8s.io 2>/dev/null | wc -l",
-    );
-    assert.equal(runtime.trim(), "0", "no container left on cp3");
+    await assertNoContainers("cp3", log.join("\n"));
   });
 
   it("refuses a wrong token secret, an unknown token and an unpinned CA in kubeadm's own discovery", async () => {
@@ -433,7 +631,7 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     assert.equal(await kubeadmCertsSecret(), false);
     assert.ok((await commandLines(LATER)).some((l) => /\bkubeadm join --config \S+$/.test(l)));
     for (const host of HOSTS.map((h) => h.name)) {
-      assertNoSecrets(`command lines of ${host}`, (await commandLines(host)).join("\n"));
+      await assertNoSecretsInCommandLines(host);
     }
   });
 
@@ -473,11 +671,13 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     const result = await lab.destroy();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     for (const host of HOSTS) {
-      const runtime = await lab.lab.run(
+      await assertNoContainers(
         host.name,
-        "ls /run/containerd/io.containerd.runtime.v2.task/k8s.io 2>/dev/null | wc -l",
+        lab.output
+          .split("\n")
+          .filter((l) => l.includes(`[${host.name}]`))
+          .join("\n"),
       );
-      assert.equal(runtime.trim(), "0", `${host.name} still runs containers`);
       const left = difference(clean.get(host.name), await lab.snapshot(host.name));
       assert.deepEqual({ host: host.name, ...left }, { host: host.name, added: [], removed: [] });
     }

@@ -58,6 +58,17 @@ function sandbox(): Sandbox {
     fs.writeFileSync(path.join(fakes, name), `#!/bin/sh\necho "${name} $*" >> ${dir}/log\n${body}\n`, { mode: 0o755 });
   fake("kubeadm", "rm -f /etc/kubernetes/manifests/*.yaml /etc/kubernetes/admin.conf; rm -rf /etc/kubernetes/pki/*");
   fake("systemctl", "exit 0");
+  // The CRI's pods are the lines of $dir/pods; a pod also listed in $dir/stuck cannot be removed.
+  fake(
+    "crictl",
+    [
+      `pods="${dir}/pods"; for arg; do last=$arg; done`,
+      'case "$*" in',
+      `  *"pods -q"*) cat "$pods" 2>/dev/null ;;`,
+      `  *"rmp -f "*) grep -qx "$last" "${dir}/stuck" 2>/dev/null && exit 1; grep -vx "$last" "$pods" >"$pods.new"; mv "$pods.new" "$pods" ;;`,
+      "esac",
+    ].join("\n"),
+  );
   fake("iptables-save", `case "$2" in nat) cat ${dir}/nat ;; filter) cat ${dir}/filter ;; esac`);
   fake("iptables-restore", `cat > ${dir}/in; mv ${dir}/in ${dir}/restored.$(grep '^[*]' ${dir}/in | tr -d '*')`);
   fake("nft", `[ "$1" = list ] && printf 'table ip filter\\ntable ip kube-proxy\\ntable inet flannel-ipv4\\n'; true`);
@@ -220,5 +231,30 @@ describe("providers/scripts/reset-node.sh", function () {
     const { stdout } = box.run(`${LEFTOVERS}\nmount --bind /etc/kubernetes/kubelet.conf /etc/kubernetes/admin.conf`);
     assert.match(stdout, /FAILED: still present: \/etc\/kubernetes\/admin\.conf/);
     assert.match(stdout, /exit=1/);
+  });
+
+  it("removes the pods kubeadm reset left running (a CRI call that timed out), through the CRI again", () => {
+    const pods = ["a".repeat(64), "b".repeat(64)];
+    fs.writeFileSync(path.join(box.dir, "pods"), `${pods.join("\n")}\n`);
+    fs.rmSync(path.join(box.dir, "stuck"), { force: true });
+    const { stdout, log } = box.run(LEFTOVERS);
+    assert.match(stdout, /removed 2 pod\(s\) kubeadm reset left running/);
+    assert.match(stdout, /exit=0/, stdout);
+    for (const pod of pods) assert.match(log, new RegExp(`^crictl --timeout 60s stopp ${pod}$`, "m"));
+    assert.equal(fs.readFileSync(path.join(box.dir, "pods"), "utf8"), "");
+    // Their IDs are not printed: 64 hex characters read as a certificate key to anyone scanning the output.
+    assert.doesNotMatch(stdout, /a{64}|b{64}/);
+  });
+
+  it("fails, naming the way out, when a pod still runs at the end", () => {
+    const stuck = "c".repeat(64);
+    fs.writeFileSync(path.join(box.dir, "pods"), `${stuck}\n`);
+    fs.writeFileSync(path.join(box.dir, "stuck"), `${stuck}\n`);
+    const { stdout } = box.run(LEFTOVERS);
+    assert.match(stdout, /removed 0 pod\(s\)/);
+    assert.match(stdout, /FAILED: 1 pod\(s\) still run \(crictl pods\): stop them with crictl stopp and rmp -f/);
+    assert.match(stdout, /exit=1/);
+    fs.rmSync(path.join(box.dir, "pods"));
+    fs.rmSync(path.join(box.dir, "stuck"));
   });
 });
