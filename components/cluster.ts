@@ -16,6 +16,32 @@ export interface KubeadmClusterArgs {
   spec: ClusterSpec;
 }
 
+/** The cluster CA's PEMs, the key a secret. */
+export interface CaPems {
+  certPem: pulumi.Output<string>;
+  keyPem: pulumi.Output<string>;
+}
+
+/**
+ * The CA the user brought (clusterCa.certPem/keyPem or certFile/keyFile), else a ClusterCa resource generating one.
+ * A supplied CA is no resource: its PEMs flow straight to the first control plane, which uploads them as ca.crt and
+ * ca.key and computes the hash joins pin from the certificate, exactly as for a generated one.
+ */
+export function clusterCa(name: string, spec: ClusterSpec, parent: pulumi.Resource): CaPems {
+  const supplied = spec.clusterCa.supplied;
+  if (supplied) return { certPem: pulumi.output(supplied.certPem), keyPem: pulumi.secret(supplied.keyPem) };
+  const ca = new ClusterCa(
+    `${name}-ca`,
+    {
+      keyType: spec.clusterCa.keyType,
+      rsaBits: spec.clusterCa.rsaBits,
+      validityDays: spec.clusterCa.validityDays,
+    },
+    { parent },
+  );
+  return { certPem: ca.certPem, keyPem: ca.keyPem };
+}
+
 export class KubeadmCluster extends pulumi.ComponentResource {
   /** PEM of the cluster CA every node trusts. */
   readonly caCertPem: pulumi.Output<string>;
@@ -42,15 +68,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
     super("pulumi-kubeadm:index:KubeadmCluster", name, {}, opts);
     const { spec } = args;
 
-    const ca = new ClusterCa(
-      `${name}-ca`,
-      {
-        keyType: spec.clusterCa.keyType,
-        rsaBits: spec.clusterCa.rsaBits,
-        validityDays: spec.clusterCa.validityDays,
-      },
-      { parent: this },
-    );
+    const ca = clusterCa(name, spec, this);
 
     // Every host is prepared in parallel with the others.
     const prepared = new Map<string, HostPrep>();

@@ -224,6 +224,26 @@ function resolvePackages(config: ClusterConfigInput, kubernetesMinor: string): C
   });
 }
 
+/** One PEM of a supplied CA: written in the config, or read from the file it names. */
+function caPem(written: string | undefined, file: string | undefined, what: string, baseDir: string): string {
+  if (written !== undefined) return written;
+  if (file === undefined) throw new Error(`pulumi-kubeadm:clusterCa has no CA ${what}; validate the config first`);
+  const read = readLocalFile(file, baseDir);
+  // validate.ts checks the file; this only happens when it went away in between.
+  if (!read.ok) throw new Error(`the CA ${what} file ${read.file} ${read.reason}`);
+  return read.text;
+}
+
+/** The CA the user brought, when clusterCa names one (validate.ts made sure both halves are there). */
+function suppliedCa(config: ClusterConfigInput, baseDir: string): ClusterSpec["clusterCa"]["supplied"] {
+  const ca = config.clusterCa ?? {};
+  if (ca.certPem === undefined && ca.certFile === undefined) return undefined;
+  return {
+    certPem: caPem(ca.certPem, ca.certFile, "certificate", baseDir),
+    keyPem: caPem(ca.keyPem, ca.keyFile, "key", baseDir),
+  };
+}
+
 /**
  * The ClusterSpec for a config that validateConfig accepted (with the same baseDir). Key files are read
  * here: the spec holds the key, which callers keep secret, and never the file's path.
@@ -280,11 +300,12 @@ export function resolveConfig(config: ClusterConfigInput, opts: ResolveOptions =
       firewalld: config.hostPrep?.firewalld ?? DEFAULTS.hostPrepFirewalld,
     },
     schedulableControlPlane: config.schedulableControlPlane ?? DEFAULTS.schedulableControlPlane,
-    clusterCa: {
+    clusterCa: definedOnly({
       keyType: config.clusterCa?.keyType ?? DEFAULTS.caKeyType,
       rsaBits: config.clusterCa?.rsaBits ?? DEFAULTS.caRsaBits,
       validityDays: config.clusterCa?.validityDays ?? DEFAULTS.caValidityDays,
-    },
+      supplied: suppliedCa(config, opts.baseDir ?? process.cwd()),
+    }),
     joinTokenTtl: config.joinTokenTtl ?? DEFAULTS.joinTokenTtl,
     etcdSnapshots: {
       beforeChanges: config.etcdSnapshots?.beforeChanges ?? true,

@@ -193,6 +193,16 @@ export const clusterCa = z.strictObject({
   keyType: z.enum(["rsa", "ecdsa"]).optional(),
   rsaBits: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).optional(),
   validityDays: z.number().int().min(1).max(36500).optional(),
+  // Bring your own CA: the certificate and key, written in the config or read from files; check-cluster-ca.ts
+  // checks the pairs, the secrecy of the key and the certificate itself.
+  certPem: nonEmpty.optional().describe("PEM of a CA certificate to use instead of a generated one"),
+  keyPem: nonEmpty.optional().describe("PEM private key of certPem (set it with --secret)"),
+  certFile: localPath
+    .optional()
+    .describe("path of a CA certificate file on the machine running Pulumi; read at deployment instead of certPem"),
+  keyFile: localPath
+    .optional()
+    .describe("path of the CA's private key file on the machine running Pulumi; read at deployment instead of keyPem"),
 });
 
 /** kube-vip as a static Pod on every control-plane node, holding controlPlaneEndpoint's IP on the leader. */

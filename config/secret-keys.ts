@@ -40,9 +40,14 @@ export function secretKeysPresent(config: ClusterConfigInput): string[] {
       if (host.bastion) owners.push({ path: [group, index, "bastion"], settings: host.bastion });
     });
   }
-  return owners.flatMap(({ path, settings }) =>
+  const sshKeys = owners.flatMap(({ path, settings }) =>
     CREDENTIAL_SOURCE_FIELDS.filter((field) => settings[field] !== undefined).map((field) =>
       configKey([...path, field]),
     ),
   );
+  // A supplied CA's key, written in the config or read from keyFile.
+  const caKeys = (["keyPem", "keyFile"] as const)
+    .filter((field) => config.clusterCa?.[field] !== undefined)
+    .map((field) => configKey(["clusterCa", field]));
+  return [...sshKeys, ...caKeys];
 }

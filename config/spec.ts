@@ -69,6 +69,13 @@ export const SETTING_KEYS = {
   commandTimeoutSeconds: "commandTimeoutSeconds",
 } as const satisfies Record<ConnectionSetting, keyof Bastion>;
 
+/** The PEMs of a CA brought by the user. */
+export interface SuppliedCa {
+  certPem: string;
+  /** Secret. */
+  keyPem: string;
+}
+
 export interface NodeSpec {
   name: string;
   role: "control-plane" | "worker";
@@ -128,7 +135,16 @@ export interface ClusterSpec {
   /** kube-proxy's conntrack.maxPerCore, when set (kubeadm's KubeProxyConfiguration; read at `kubeadm init`). */
   kubeProxy: { conntrackMaxPerCore?: number };
   schedulableControlPlane: boolean;
-  clusterCa: { keyType: "rsa" | "ecdsa"; rsaBits: 2048 | 3072 | 4096; validityDays: number };
+  clusterCa: {
+    keyType: "rsa" | "ecdsa";
+    rsaBits: 2048 | 3072 | 4096;
+    validityDays: number;
+    /**
+     * A CA the user brought (clusterCa.certPem/keyPem or certFile/keyFile, files read here), used instead of a
+     * generated one; absent when the program generates the CA. keyPem is a credential: keep it secret.
+     */
+    supplied?: SuppliedCa;
+  };
   joinTokenTtl: string;
   drain: { force: boolean; timeoutSeconds: number };
   certificates: { renewBeforeDays: number };

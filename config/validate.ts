@@ -12,6 +12,7 @@ import { checkExtraArgs } from "./check-extra-args";
 import { checkSources } from "./check-sources";
 import { checkAddons } from "./check-addons";
 import { checkKubeVip } from "./check-kube-vip";
+import { checkClusterCa } from "./check-cluster-ca";
 import { configKey, type ConfigPath } from "./key-path";
 import { mergeHostsFile } from "./hosts-file";
 
@@ -47,6 +48,7 @@ const CHECKS = [
   checkDnsDomain,
   checkJoinTokenTtl,
   checkCertificateRenewal,
+  checkClusterCa,
   checkExtraArgs,
   checkSources,
   checkAddons,
