@@ -96,15 +96,15 @@ function readCertificate(certPem: string, findings: CaFindings): X509Certificate
 }
 
 function checkCertificate(cert: X509Certificate, now: number, findings: CaFindings): void {
-  if (!cert.ca) {
+  // OpenSSL's CA check, behind X509Certificate.ca, also fails a keyUsage without keyCertSign: that is said first.
+  const usage = keyUsageBits(cert);
+  if (usage !== undefined && !hasKeyCertSign(usage)) {
+    findings.cert.push("has a keyUsage without keyCertSign, so it may not sign certificates: give a CA certificate");
+  } else if (!cert.ca) {
     findings.cert.push(
       "is not a CA certificate (basicConstraints CA:TRUE is missing): kubeadm signs the cluster's certificates " +
         "with it; give a CA certificate",
     );
-  }
-  const usage = keyUsageBits(cert);
-  if (usage !== undefined && !hasKeyCertSign(usage)) {
-    findings.cert.push("has a keyUsage without keyCertSign, so it may not sign certificates: give a CA certificate");
   }
   const notBefore = new Date(cert.validFrom).getTime();
   const notAfter = new Date(cert.validTo).getTime();
