@@ -2,13 +2,15 @@
 // not a CA kubeadm can use, accepted (and read into the spec) when it is. Test CAs are made here, never committed.
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import { loadFromPulumiConfig } from "../../config/load";
 import type { ValidateOptions } from "../../config/validate";
 import { resolveConfig } from "../../config/resolve";
 import { secretKeysPresent } from "../../config/secret-keys";
 import { SECRET_PLACEHOLDER } from "../../config/secret-keys";
 import type { ClusterConfigInput } from "../../config/schema";
 import { ecdsaTestCa, rsaTestCa, type TestCa } from "../kubeadm/test-cas";
-import { assertValid, errorAt, tempDir, validateWith, warningAt, writeFile } from "./fixtures";
+import { assertValid, errorAt, tempDir, validConfig, validateWith, warningAt, writeFile } from "./fixtures";
 
 const CERT_PEM = "pulumi-kubeadm:clusterCa.certPem";
 const KEY_PEM = "pulumi-kubeadm:clusterCa.keyPem";
@@ -81,6 +83,28 @@ describe("validateConfig: clusterCa brought by the user", () => {
     assert.match(message, /is stored in plain text in the stack config/);
     assert.ok(message.includes(`pulumi config set --secret --path 'clusterCa.keyPem' -- "$(cat ca.key)"`), message);
     assert.ok(!message.includes("PRIVATE KEY"), "the message must not quote the key");
+  });
+
+  it("stops the preview when the engine says the key was not set with --secret, naming the key and the command", () => {
+    const config = { ...validConfig(), clusterCa: { certPem: rsa.certPem, keyPem: rsa.keyPem } };
+    const allConfig = Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [
+        `pulumi-kubeadm:${key}`,
+        typeof value === "string" ? value : JSON.stringify(value),
+      ]),
+    );
+    const load = (secretKeys: string[]) =>
+      loadFromPulumiConfig({ allConfig, isSecretKey: (key) => secretKeys.includes(key), warn: () => undefined });
+    assert.throws(
+      () => load(["pulumi-kubeadm:ssh"]),
+      (error: Error) =>
+        pulumi.RunError.isInstance(error) &&
+        error.message.includes(`${KEY_PEM}: is stored in plain text`) &&
+        error.message.includes("pulumi config set --secret --path 'clusterCa.keyPem'") &&
+        !error.message.includes("PRIVATE KEY"),
+    );
+    const loaded = load(["pulumi-kubeadm:ssh", "pulumi-kubeadm:clusterCa"]);
+    assert.equal(loaded.spec.clusterCa.supplied?.certPem, rsa.certPem);
   });
 
   it("checks the certificate alone when the key is encrypted in a stack file read without Pulumi", () => {
