@@ -1,7 +1,7 @@
 // A CA the user brings instead of the generated one: clusterCa.certPem + clusterCa.keyPem (the key a secret), or
 // clusterCa.certFile + clusterCa.keyFile on the machine running Pulumi. Both of a pair or neither, one form only,
-// and the certificate and key themselves checked as kubeadm will use them (kubeadm/ca-check.ts).
-import { suppliedCaProblems } from "../kubeadm/ca-check";
+// and the certificate and key themselves checked as kubeadm will use them (supplied-ca.ts).
+import { suppliedCaProblems } from "./supplied-ca";
 import { pathArgument, type ConfigPath } from "./key-path";
 import { readLocalFile } from "./local-path";
 import type { Findings } from "./problem";
