@@ -261,13 +261,15 @@ for path in /etc/kubernetes/admin.conf /etc/kubernetes/kubelet.conf /etc/kuberne
   /etc/kubernetes/pki/ca.crt; do
   if [ -e "$path" ]; then left="$left $path"; fi
 done
+status=0
 if [ -n "$pods_left" ]; then
   say "FAILED: $(printf '%s\n' "$pods_left" | wc -l | tr -d ' ') pod(s) still run (crictl pods): stop them with crictl stopp and rmp -f, then destroy again"
-  exit 1
+  status=1
 fi
 if [ -n "$left" ]; then
   say "FAILED: still present:$left"
-  exit 1
+  status=1
 fi
+[ "$status" -eq 0 ] || exit 1
 say "host is clean"
 exit 0

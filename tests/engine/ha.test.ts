@@ -280,8 +280,8 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
   }
 
   /** No secret in a host's command lines; `crictl exec <container ID>` (the etcd snapshot's) names an ID, not a key. */
-  async function assertNoSecretsInCommandLines(host: string): Promise<void> {
-    const ids = containerIds((await hostLogs(host)).rest);
+  async function assertNoSecretsInCommandLines(host: string, ids?: Set<string>): Promise<void> {
+    ids ??= containerIds((await hostLogs(host)).rest);
     assertNoSecrets(`command lines of ${host}`, (await commandLines(host)).join("\n"), ids);
   }
 
@@ -528,9 +528,10 @@ describe("HA control plane on real nodes (real engine, load balancer as the endp
     assertNoSecrets("engine output", lab.output);
     assertNoSecrets("stack export", state);
     for (const host of HOSTS.map((h) => h.name)) {
-      await assertNoSecretsInCommandLines(host);
       const logs = await hostLogs(host);
-      assertNoSecrets(`logs of ${host}`, logs.rest, containerIds(logs.rest));
+      const ids = containerIds(logs.rest);
+      await assertNoSecretsInCommandLines(host, ids);
+      assertNoSecrets(`logs of ${host}`, logs.rest, ids);
       assertNoTokens(`container runtime's logs of ${host}`, logs.runtime);
     }
     assert.match(lab.output, /upload-certs: \[upload-certs\] Using certificate key:/);
