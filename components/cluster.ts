@@ -5,8 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../config/spec";
 import type { EtcdSnapshot } from "../providers/node/etcd-snapshot";
-import { ClusterCa } from "../providers/cluster-ca";
 import { Addons } from "./addons";
+import { clusterCa } from "./cluster-ca";
 import { HostPrep } from "./host-prep";
 import { ControlPlaneJoin } from "./control-plane-join";
 import { MasterNode } from "./master-node";
@@ -14,32 +14,6 @@ import { WorkerJoin } from "./worker-join";
 
 export interface KubeadmClusterArgs {
   spec: ClusterSpec;
-}
-
-/** The cluster CA's PEMs, the key a secret. */
-export interface CaPems {
-  certPem: pulumi.Output<string>;
-  keyPem: pulumi.Output<string>;
-}
-
-/**
- * The CA the user brought (clusterCa.certPem/keyPem or certFile/keyFile), else a ClusterCa resource generating one.
- * A supplied CA is no resource: its PEMs flow straight to the first control plane, which uploads them as ca.crt and
- * ca.key and computes the hash joins pin from the certificate, exactly as for a generated one.
- */
-export function clusterCa(name: string, spec: ClusterSpec, parent: pulumi.Resource): CaPems {
-  const supplied = spec.clusterCa.supplied;
-  if (supplied) return { certPem: pulumi.output(supplied.certPem), keyPem: pulumi.secret(supplied.keyPem) };
-  const ca = new ClusterCa(
-    `${name}-ca`,
-    {
-      keyType: spec.clusterCa.keyType,
-      rsaBits: spec.clusterCa.rsaBits,
-      validityDays: spec.clusterCa.validityDays,
-    },
-    { parent },
-  );
-  return { certPem: ca.certPem, keyPem: ca.keyPem };
 }
 
 export class KubeadmCluster extends pulumi.ComponentResource {

@@ -35,6 +35,11 @@ export interface EngineProject {
   cliEnv: Record<string, string>;
   /** Runs the pulumi CLI in the project with the test backend, returning stdout. */
   cli(args: string[]): string;
+  /**
+   * Points the project at another tree of the program (a release's, unpacked), as a user upgrading the program
+   * would: the stacks and their state stay; node_modules stays this checkout's.
+   */
+  useProgram(root: string): void;
   /** Creates (or selects) a stack whose config file is the given YAML text. */
   stack(name: string, stackFileYaml: string): Promise<Stack>;
   remove(): void;
@@ -65,14 +70,21 @@ export function engineEnv(backendDir: string, passphrase: string): Record<string
   };
 }
 
-export async function engineProject(passphrase = TEST_PASSPHRASE): Promise<EngineProject> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pk-engine-"));
+/** The program's files in dir, from root (node_modules from this checkout: a release tree has none). */
+function linkProgram(dir: string, root: string): void {
   for (const entry of PROGRAM_ENTRIES) {
-    const source = path.join(repoRoot, entry);
+    const source = path.join(entry === "node_modules" ? repoRoot : root, entry);
+    const target = path.join(dir, entry);
+    fs.rmSync(target, { force: true });
     if (!fs.existsSync(source)) continue;
-    if (entry === "Pulumi.yaml") fs.copyFileSync(source, path.join(dir, entry));
-    else fs.symlinkSync(source, path.join(dir, entry));
+    if (entry === "Pulumi.yaml") fs.copyFileSync(source, target);
+    else fs.symlinkSync(source, target);
   }
+}
+
+export async function engineProject(passphrase = TEST_PASSPHRASE, programRoot = repoRoot): Promise<EngineProject> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pk-engine-"));
+  linkProgram(dir, programRoot);
   fs.mkdirSync(path.join(dir, "stacks"));
   const backendDir = path.join(dir, ".state");
   fs.mkdirSync(backendDir);
@@ -90,6 +102,9 @@ export async function engineProject(passphrase = TEST_PASSPHRASE): Promise<Engin
         encoding: "utf8",
         maxBuffer: 256 * 1024 * 1024,
       });
+    },
+    useProgram(root) {
+      linkProgram(dir, root);
     },
     async stack(name, stackFileYaml) {
       fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${name}.yaml`), stackFileYaml);

@@ -31,6 +31,8 @@ export interface LabStackOptions {
    * runs is named (KUBERNETES_PREVIOUS_VERSION, "v1.34.4"), with the package repositories of its minor.
    */
   kubernetesVersion?: string;
+  /** Another tree of the program to start with (a release's, unpacked): see EngineProject.useProgram. */
+  programRoot?: string;
 }
 
 /** A resource as the stack's state holds it. */
@@ -57,7 +59,7 @@ export class LabStack {
       hosts: options.hosts,
       loadBalancer,
     });
-    const project = await engineProject();
+    const project = await engineProject(undefined, options.programRoot);
     const hostsFile = path.join(labDir(options.lab), "stack-hosts.yaml");
     const version = options.kubernetesVersion;
     const config = mergeConfig(

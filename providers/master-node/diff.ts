@@ -4,10 +4,13 @@
 // their caCertHash/apiEndpoint inputs come from this resource):
 //   - cluster.podSubnet, serviceSubnet, dnsDomain, controlPlaneEndpoint: baked into certificates, the service
 //     CIDR allocator, kube-proxy and CoreDNS, and every node's config; kubeadm cannot change them in place;
-//   - caCertPem/caKeyPem: every certificate and kubeconfig derives from the CA;
 //   - node.name, node.advertiseAddress (and role): the etcd member, certificates and Node object carry them;
 //   Replacement is delete-before-replace: the old and the new control plane live on the same host, and
 //   creating the new one first would have the old one's delete reset it.
+// Refused: a different CA (caCertPem). Every certificate and kubeconfig derives from it, so a new CA is a new
+//   cluster; that is something to ask for (`pulumi destroy`, then `pulumi up`), never the side effect of an edit,
+//   of a tls resource the tls provider re-creates, or of running a program whose CA moved (a stack whose CA a
+//   ClusterCa resource made, before the tls provider did: tools/migrate-ca.ts keeps it).
 // Update in place, as an upgrade (providers/node/upgrade-rollout.ts):
 //   - cluster.kubernetesVersion: kubeadm's upgrade sequence on every node, this one first (`kubeadm upgrade
 //     apply`); a downgrade or a skipped minor is refused at check, before anything runs.
@@ -30,14 +33,13 @@ import type { KubeadmInitInputs, KubeadmInitOutputs } from "./inputs";
 import { CONTROL_PLANE_UPDATE_PATHS, updatePlan, type ControlPlaneUpdatePlan } from "../node/control-plane-update";
 import { diffOfChanges, pathChanges, type PathChanges } from "../shared/path-diff";
 import { KUBERNETES_VERSION_PATH, showUpgradePart } from "../node/upgrade-rollout";
+import { UNKNOWN_DURING_PREVIEW } from "../shared/plain-data";
 
 export const MASTER_NODE_REPLACE_PATHS = [
   "cluster.podSubnet",
   "cluster.serviceSubnet",
   "cluster.dnsDomain",
   "cluster.controlPlaneEndpoint",
-  "caCertPem",
-  "caKeyPem",
   "node.name",
   "node.advertiseAddress",
   "node.role",
@@ -58,7 +60,25 @@ export function masterNodeChanges(olds: KubeadmInitOutputs, news: KubeadmInitInp
   return { ...changes, plan: updatePlan(changes.updates) };
 }
 
+/** What the user runs to keep a CA that a ClusterCa resource made (tools/migrate-ca.ts). */
+export const MIGRATE_CA_COMMAND = "npm run migrate-ca -- <stack>";
+
+/** Refuses a CA other than the one the cluster was initialised with (see the top of this file). */
+export function refuseNewCa(olds: KubeadmInitOutputs, news: KubeadmInitInputs): void {
+  if (olds.caCertPem === news.caCertPem) return;
+  const coming = news.caCertPem === UNKNOWN_DURING_PREVIEW ? "a CA that is still to be made" : "another CA";
+  throw new Error(
+    `${news.node.name}: the cluster was initialised with its CA and this would give it ${coming}: every certificate ` +
+      "and kubeconfig of the cluster derives from the CA, so a new CA is a new cluster, and that is not done as a " +
+      "side effect. A stack created before pulumi-kubeadm made its CA with the tls provider keeps its CA with " +
+      `\`${MIGRATE_CA_COMMAND}\` (once; nothing on the hosts changes). Otherwise put clusterCa back as it was ` +
+      "(keyType, rsaBits, certPem/keyPem or certFile/keyFile), or, to start a new cluster with a new CA, run " +
+      "`pulumi destroy`, then `pulumi up`.",
+  );
+}
+
 export function masterNodeDiff(olds: KubeadmInitOutputs, news: KubeadmInitInputs) {
+  refuseNewCa(olds, news);
   const changes = masterNodeChanges(olds, news);
   if (changes.updates.includes(KUBERNETES_VERSION_PATH)) {
     showUpgradePart("first", news.node.name, olds.cluster.kubernetesVersion, news.cluster.kubernetesVersion);

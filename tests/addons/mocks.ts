@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec } from "../../config/spec";
 import { clusterSpec, controlPlaneNode, workerNode } from "../kubeadm/cluster-spec-fixture";
+import { opensslClusterCa } from "../kubeadm/openssl";
 
 const settings: {
   getMonitor(): MonitorLike;
@@ -52,6 +53,13 @@ function nameOf(urn: string): string {
   return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
+let madeCa: { certPem: string; keyPem: string } | undefined;
+/** The CA the mocked tls resources return, made once per process. */
+export function mockCa(): { certPem: string; keyPem: string } {
+  madeCa ??= opensslClusterCa("ecdsa");
+  return madeCa;
+}
+
 function requestKey(type: string, name: string): string {
   return `${type}::${name}`;
 }
@@ -81,6 +89,13 @@ export async function installMocks(options: { preview: boolean }): Promise<MockC
           if (args.id === UNKNOWN_ID) return { id: undefined, state: {} };
           const token = Buffer.from(tokenFor(args.id as string)).toString("base64");
           return { id: args.id, state: { ...args.inputs, data: { token } } };
+        }
+        // The tls provider's CA: a real one made by openssl, so that what derives from it (the hash) is real.
+        if (args.type === "tls:index/privateKey:PrivateKey") {
+          return { id: args.name, state: { ...args.inputs, privateKeyPem: mockCa().keyPem } };
+        }
+        if (args.type === "tls:index/selfSignedCert:SelfSignedCert") {
+          return { id: args.name, state: { ...args.inputs, certPem: mockCa().certPem } };
         }
         const metadata = args.inputs.metadata as { name?: string; namespace?: string } | undefined;
         const id = metadata?.name ? [metadata.namespace, metadata.name].filter(Boolean).join("/") : args.name;

@@ -138,8 +138,10 @@ describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)
     const sshKeyBody = sshKey.split("\n").filter((line) => line && !line.startsWith("-----"));
     // The CLI's own export (the Automation API's exportStack decrypts secrets).
     const state = lab.project.cli(["stack", "export", "--stack", "lab"]);
-    const caKey = /"keyPem":\s*"([^"]+)"/.exec(state)?.[1];
-    assert.equal(caKey, undefined, "the CA key must be stored encrypted, not as plain keyPem");
+    const caKey = /"(keyPem|caKeyPem|privateKeyPem|privateKeyPemPkcs8|privateKeyOpenssh)":\s*"([^"]+)"/.exec(
+      state,
+    )?.[0];
+    assert.equal(caKey, undefined, "the CA key must be stored encrypted, not in plain text");
     // The secrets only the decrypted state shows: the CA's key and the token kubeadm init was given.
     const decrypted = JSON.parse(lab.project.cli(["stack", "export", "--show-secrets", "--stack", "lab"])) as {
       deployment: { resources: { type: string; outputs?: Record<string, unknown> }[] };
@@ -149,7 +151,7 @@ describe("cluster lifecycle on real nodes (real engine, real sshd, real kubeadm)
       const value = resource?.outputs?.[key] as string | { plaintext: string } | undefined;
       return typeof value === "object" ? (JSON.parse(value.plaintext) as string) : (value ?? "");
     };
-    const caKeyPem = output(/:ClusterCa$/, "keyPem");
+    const caKeyPem = output(/:PrivateKey$/, "privateKeyPem");
     const initToken = output(/:KubeadmInit$/, "bootstrapToken");
     assert.ok(caKeyPem.includes("PRIVATE KEY"), "the decrypted state has the CA key");
     assert.ok(initToken, "the decrypted state has the init's bootstrap token");

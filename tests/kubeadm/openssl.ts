@@ -1,5 +1,6 @@
 // openssl as an independent judge of the certificates and hashes this project produces.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { run } from "./real-kubeadm";
 
@@ -40,4 +41,41 @@ export function opensslSelfSignedCa(dir: string, keyType: "rsa" | "ecdsa"): { ce
   ]);
   if (!fs.existsSync(certFile)) throw new Error("openssl did not write the certificate");
   return { certFile, keyFile };
+}
+
+/**
+ * A CA as kubeadm makes its own (CN kubernetes, CA:TRUE, digitalSignature + keyEncipherment + keyCertSign), made by
+ * openssl in a fresh directory: the fixture CA of provider tests, independent of the CA the program makes.
+ */
+export function opensslClusterCa(keyType: "rsa" | "ecdsa" = "ecdsa", days = 30): { certPem: string; keyPem: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pk-openssl-ca-"));
+  try {
+    const keyFile = path.join(dir, "ca.key");
+    const certFile = path.join(dir, "ca.crt");
+    const genkey =
+      keyType === "rsa"
+        ? ["genrsa", "-traditional", "-out", keyFile, "2048"]
+        : ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keyFile];
+    openssl(genkey);
+    openssl([
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      keyFile,
+      "-subj",
+      "/CN=kubernetes",
+      "-days",
+      String(days),
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
+      "-out",
+      certFile,
+    ]);
+    return { certPem: fs.readFileSync(certFile, "utf8"), keyPem: fs.readFileSync(keyFile, "utf8") };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

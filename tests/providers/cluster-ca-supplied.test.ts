@@ -1,9 +1,11 @@
-// A CA the user brings (clusterCa.supplied in the spec) replaces the ClusterCa resource: its PEMs reach kubeadm init,
-// the key as a secret, and the hash joins pin is the one openssl computes from the certificate's public key.
+// A CA the user brings (clusterCa.supplied in the spec) replaces the generated one (tls.PrivateKey and
+// tls.SelfSignedCert): its PEMs reach kubeadm init, the key as a secret, and the hash joins pin is the one openssl
+// computes from the certificate's public key.
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import { KubeadmCluster } from "../../components/cluster";
-import { installMocks, outputValue, specWith, type MockCluster } from "../addons/mocks";
+import * as path from "path";
+import { installMocks, mockCa, outputValue, specWith, type MockCluster } from "../addons/mocks";
 import { opensslCaCertHash, opensslSelfSignedCa } from "../kubeadm/openssl";
 import { tempDir } from "../kubeadm/real-kubeadm";
 
@@ -18,6 +20,17 @@ function isWireSecret(value: unknown): value is { value: unknown } {
   );
 }
 
+function opensslCaCertHashOfPem(certPem: string): string {
+  const { dir, cleanup } = tempDir("mock-ca-");
+  try {
+    const certFile = path.join(dir, "ca.crt");
+    fs.writeFileSync(certFile, certPem);
+    return opensslCaCertHash(certFile);
+  } finally {
+    cleanup();
+  }
+}
+
 describe("KubeadmCluster with a CA brought by the user (Pulumi mocks)", () => {
   let mocks: MockCluster;
   let dir: string;
@@ -29,7 +42,7 @@ describe("KubeadmCluster with a CA brought by the user (Pulumi mocks)", () => {
   after(() => cleanup());
 
   for (const keyType of ["rsa", "ecdsa"] as const) {
-    it(`hands a supplied ${keyType.toUpperCase()} CA to kubeadm init, creates no ClusterCa, and pins openssl's hash`, async () => {
+    it(`hands a supplied ${keyType.toUpperCase()} CA to kubeadm init, makes no CA, and pins openssl's hash`, async () => {
       const { certFile, keyFile } = opensslSelfSignedCa(dir, keyType);
       const supplied = { certPem: fs.readFileSync(certFile, "utf8"), keyPem: fs.readFileSync(keyFile, "utf8") };
       const base = specWith(1, {});
@@ -42,7 +55,7 @@ describe("KubeadmCluster with a CA brought by the user (Pulumi mocks)", () => {
       assert.equal(hash, opensslCaCertHash(certFile));
       const ours = mocks.resources.filter((r) => r.name.startsWith(`${name}-`));
       assert.deepEqual(
-        ours.filter((r) => r.type.includes("ClusterCa")).map((r) => r.name),
+        ours.filter((r) => r.type.startsWith("tls:") || r.type.includes("ClusterCa")).map((r) => r.name),
         [],
       );
       const init = ours.find((r) => r.name === `${name}-master01-init`);
@@ -53,12 +66,20 @@ describe("KubeadmCluster with a CA brought by the user (Pulumi mocks)", () => {
     });
   }
 
-  it("still generates the CA as a ClusterCa resource when none is supplied", async () => {
+  it("generates the CA with tls.PrivateKey and tls.SelfSignedCert when none is supplied, the key a secret", async () => {
     const cluster = new KubeadmCluster("generated", { spec: specWith(0, {}) });
     await outputValue(cluster.apiEndpoint);
     await mocks.settle();
-    const generated = mocks.resources.filter((r) => r.name === "generated-ca");
-    assert.equal(generated.length, 1);
-    assert.match(generated[0].type, /ClusterCa$/);
+    const ours = mocks.resources.filter((r) => r.name.startsWith("generated-"));
+    assert.deepEqual(
+      ours.filter((r) => r.type.startsWith("tls:") || r.type.includes("ClusterCa")).map((r) => `${r.type} ${r.name}`),
+      ["tls:index/privateKey:PrivateKey generated-ca-key", "tls:index/selfSignedCert:SelfSignedCert generated-ca"],
+    );
+    const cert = ours.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert");
+    assert.ok(isWireSecret(cert?.inputs.privateKeyPem), "the key reaches the certificate as a secret");
+    const init = ours.find((r) => r.name === "generated-master01-init");
+    assert.equal(init?.inputs.caCertPem, mockCa().certPem);
+    assert.ok(isWireSecret(init?.inputs.caKeyPem), "the CA key reaches kubeadm init as a secret");
+    assert.equal(await outputValue(cluster.caCertHash), opensslCaCertHashOfPem(mockCa().certPem));
   });
 });

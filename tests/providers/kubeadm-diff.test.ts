@@ -57,8 +57,6 @@ describe("kubeadm-init diff", () => {
     ["cluster.serviceSubnet", (i) => (i.cluster.serviceSubnet = "10.97.0.0/16")],
     ["cluster.dnsDomain", (i) => (i.cluster.dnsDomain = "cluster.local")],
     ["cluster.controlPlaneEndpoint", (i) => (i.cluster.controlPlaneEndpoint = "k8s.example.org:6443")],
-    ["caCertPem", (i) => (i.caCertPem = OTHER_CA.certPem)],
-    ["caKeyPem", (i) => (i.caKeyPem = OTHER_CA.keyPem)],
     ["node.name", (i) => (i.node.name = "master02")],
     ["node.advertiseAddress", (i) => (i.node.advertiseAddress = "10.0.0.9")],
   ];
@@ -81,12 +79,37 @@ describe("kubeadm-init diff", () => {
     assert.equal(hasRemoteWork(changes.plan), false, "the upgrade runs no kubeadm phase of its own plan");
   });
 
-  it("replaces when a replacing input is unknown during preview (e.g. a CA being re-created)", () => {
+  it("replaces when a replacing input is unknown during preview", () => {
     const diff = masterNodeDiff(
       initOutputs(),
-      initWith((i) => (i.caCertPem = UNKNOWN_DURING_PREVIEW)),
+      initWith((i) => (i.cluster.podSubnet = UNKNOWN_DURING_PREVIEW)),
     );
-    assert.deepEqual(diff.replaces, ["caCertPem"]);
+    assert.deepEqual(diff.replaces, ["cluster.podSubnet"]);
+  });
+
+  it("refuses another CA rather than replacing the cluster, naming the node, migrate-ca and destroy", () => {
+    assert.throws(
+      () =>
+        masterNodeDiff(
+          initOutputs(),
+          initWith((i) => ((i.caCertPem = OTHER_CA.certPem), (i.caKeyPem = OTHER_CA.keyPem))),
+        ),
+      (error: Error) =>
+        /^master01: the cluster was initialised with its CA and this would give it another CA/.test(error.message) &&
+        error.message.includes("npm run migrate-ca -- <stack>") &&
+        error.message.includes("`pulumi destroy`, then `pulumi up`"),
+    );
+  });
+
+  it("refuses a CA still to be made (the tls resources of a program whose CA moved) already at preview", () => {
+    assert.throws(
+      () =>
+        masterNodeDiff(
+          initOutputs(),
+          initWith((i) => (i.caCertPem = UNKNOWN_DURING_PREVIEW)),
+        ),
+      /would give it a CA that is still to be made/,
+    );
   });
 
   const inPlace: [string, Edit<KubeadmInitInputs>, Partial<ReturnType<typeof masterNodeChanges>["plan"]>][] = [

@@ -1,6 +1,6 @@
 // Inputs for the kubeadm provider tests and a fake two-node cluster whose kubeadm and kubectl answer like the
 // real ones (output formats from shared/reference/kubeadm.md §2).
-import { generateClusterCa } from "../../kubeadm/cluster-ca";
+import { opensslClusterCa } from "../kubeadm/openssl";
 import { caCertHash } from "../../kubeadm/ca-hash";
 import type { Connection } from "../../config/spec";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
@@ -13,8 +13,8 @@ import { answerNodeCommands, answerTokenCommands, CONTROL_PLANE_FILES, FakeHost 
 export const PRIVATE_KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 
-export const CA = generateClusterCa({ keyType: "ecdsa", rsaBits: 2048, validityDays: 30 });
-export const OTHER_CA = generateClusterCa({ keyType: "ecdsa", rsaBits: 2048, validityDays: 30 });
+export const CA = opensslClusterCa("ecdsa");
+export const OTHER_CA = opensslClusterCa("ecdsa");
 export const CA_HASH = caCertHash(CA.certPem);
 
 export function connection(host: string, overrides: Partial<Connection> = {}): Connection {

@@ -10,7 +10,7 @@ import { resolveConfig } from "../../config/resolve";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
 import { validateConfig } from "../../config/validate";
 import { caCertHash } from "../../kubeadm/ca-hash";
-import { generateClusterCa } from "../../kubeadm/cluster-ca";
+import { opensslClusterCa } from "../kubeadm/openssl";
 import type { KubeadmInitInputs, KubeadmInitOutputs } from "../../providers/master-node/inputs";
 import type { KubeadmJoinInputs, KubeadmJoinOutputs } from "../../providers/worker-join/inputs";
 import { kubeadmInitProvider } from "../../providers/master-node";
@@ -47,7 +47,7 @@ describe("kubeadm providers against the lab", function () {
   let spec: ClusterSpec;
   let master: NodeSpec;
   let worker: NodeSpec;
-  const ca = generateClusterCa({ keyType: "ecdsa", rsaBits: 2048, validityDays: 30 });
+  const ca = opensslClusterCa("ecdsa");
   let initInputs: KubeadmInitInputs;
   let joinInputs: KubeadmJoinInputs;
   let initOuts: KubeadmInitOutputs | undefined;
