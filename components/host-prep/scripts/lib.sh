@@ -70,8 +70,11 @@ finish_step() {
   fi
   # Which steps a command:remote:Command ran: a stack created before HostPrep moved to the command provider still
   # holds a RemoteStep resource per step, which the first `up` after the move deletes once the Commands ran the
-  # steps again; that delete must then leave the host alone (providers/remote-step/delete.ts looks here).
-  if [ "$1" -eq 0 ] && [ -z "${step_undone:-}" ] && [ -n "${PULUMI_KUBEADM_COMMAND:-}" ]; then
+  # steps again; that delete must then leave the host alone (providers/remote-step/delete.ts looks here). Only in a
+  # state directory that is there already: a host such a stack prepared has one, and a step that records nothing
+  # (the preflight, a step set to keep) must not make one, which would also lack the originals directory that
+  # keep_original needs (make_state_dir).
+  if [ "$1" -eq 0 ] && [ -z "${step_undone:-}" ] && [ -n "${PULUMI_KUBEADM_COMMAND:-}" ] && [ -d "$state_dir" ]; then
     mkdir -p "$commands_dir"
     : >"$commands_dir/$PULUMI_KUBEADM_STEP"
   fi
