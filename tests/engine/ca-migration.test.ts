@@ -58,7 +58,7 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
       });
     }
     lab = await LabStack.start({
-      lab: "ca-migration",
+      lab: "camigrate",
       hosts: [
         { name: CONTROL_PLANE, distro: "ubuntu" },
         { name: WORKER, distro: "rocky" },
