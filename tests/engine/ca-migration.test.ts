@@ -57,6 +57,8 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
         cause: error,
       });
     }
+    // The release's files resolve their packages from where they are: give its tree this checkout's node_modules.
+    fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(release, "node_modules"));
     lab = await LabStack.start({
       lab: "camigrate",
       hosts: [
