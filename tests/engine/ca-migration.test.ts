@@ -5,6 +5,7 @@
 // from that config: a cluster made from a CA the user supplied, whose join pins its hash.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
+import { createPrivateKey, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -24,6 +25,11 @@ function plain(value: unknown): string {
     return JSON.parse((value as { plaintext: string }).plaintext) as string;
   }
   return value as string;
+}
+
+/** A certificate's SHA-256 fingerprint: the same certificate whatever its PEM line ends. */
+function fingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
 }
 
 function byType(resources: StoredResource[], type: RegExp): StoredResource[] {
@@ -141,7 +147,8 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     const [join] = lab.resources().filter((r) => /:KubeadmJoin$/.test(r.type) && r.outputs?.nodeName === WORKER);
     assert.ok(join, "the worker's join is in the state");
     assert.equal(plain(join.outputs?.caCertHash), ca.hash);
-    assert.equal(await lab.lab.run(WORKER, "cat /etc/kubernetes/pki/ca.crt"), ca.certPem);
+    // kubeadm join writes the CA it fetched, PEM-encoded anew (the release's ClusterCa wrote CRLF line ends).
+    assert.equal(fingerprint(await lab.lab.run(WORKER, "cat /etc/kubernetes/pki/ca.crt")), fingerprint(ca.certPem));
   }
 
   it("a worker joining afterwards pins the same CA's hash", async () => {
@@ -156,8 +163,12 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     assert.equal(destroyed.summary.result, "succeeded", lab.output.slice(-3000));
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
-    assert.equal(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.crt"), ca.certPem);
-    assert.equal((await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.key")).trimEnd(), ca.keyPem.trimEnd());
+    assert.equal(
+      fingerprint(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.crt")),
+      fingerprint(ca.certPem),
+    );
+    const keyDer = (pem: string) => createPrivateKey(pem).export({ type: "pkcs8", format: "der" }).toString("hex");
+    assert.equal(keyDer(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.key")), keyDer(ca.keyPem));
     assert.deepEqual(byType(lab.resources(), /ClusterCa|^tls:/), [], "a supplied CA is no resource");
     await assertWorkerPinned();
     const again = await lab.destroy();
