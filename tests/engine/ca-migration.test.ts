@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { caCertHash } from "../../kubeadm/ca-hash";
 import { LEGACY_CLUSTER_CA_TYPE } from "../../providers/cluster-ca";
+import { plainValue } from "../../tools/migrate-ca";
 import { repoRoot } from "../../tools/paths";
 import { keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
 
@@ -19,13 +20,7 @@ const RELEASE = "34c532240919683a22d173324fcb7d5bce61d32c";
 const CONTROL_PLANE = "cp1";
 const WORKER = "w1";
 
-/** A stored value, plain or a secret envelope (`stack export --show-secrets`). */
-function plain(value: unknown): string {
-  if (value && typeof value === "object" && "plaintext" in value) {
-    return JSON.parse((value as { plaintext: string }).plaintext) as string;
-  }
-  return value as string;
-}
+const plainString = (value: unknown) => plainValue(value) as string;
 
 /** A certificate's SHA-256 fingerprint: the same certificate whatever its PEM line ends. */
 function fingerprint(pem: string): string {
@@ -86,8 +81,8 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     const [legacy, ...more] = byType(lab.resources(), new RegExp(`^${LEGACY_CLUSTER_CA_TYPE}$`));
     assert.equal(more.length, 0);
     assert.ok(legacy, "the release's state has a ClusterCa");
-    const certPem = plain(legacy.outputs?.certPem);
-    ca = { certPem, keyPem: plain(legacy.outputs?.keyPem), hash: caCertHash(certPem) };
+    const certPem = plainString(legacy.outputs?.certPem);
+    ca = { certPem, keyPem: plainString(legacy.outputs?.keyPem), hash: caCertHash(certPem) };
     assert.equal(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.crt"), certPem);
   });
 
@@ -146,7 +141,7 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE, WORKER]);
     const [join] = lab.resources().filter((r) => /:KubeadmJoin$/.test(r.type) && r.outputs?.nodeName === WORKER);
     assert.ok(join, "the worker's join is in the state");
-    assert.equal(plain(join.outputs?.caCertHash), ca.hash);
+    assert.equal(plainString(join.outputs?.caCertHash), ca.hash);
     // kubeadm join writes the CA it fetched, PEM-encoded anew (the release's ClusterCa wrote CRLF line ends).
     assert.equal(fingerprint(await lab.lab.run(WORKER, "cat /etc/kubernetes/pki/ca.crt")), fingerprint(ca.certPem));
   }
