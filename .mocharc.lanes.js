@@ -21,6 +21,7 @@ const base = require("./.mocharc.json");
 const LONGEST_FIRST = [
   "tests/engine/ha.test.ts", // 990 s (alone, with its upgrade of three control planes)
   "tests/engine/upgrade.test.ts", // 426
+  "tests/engine/ca-migration.test.ts", // 420 (beside another lab; added 2026-12-07)
   "tests/engine/repair.test.ts", // 318
   "tests/engine/addons-lab.test.ts", // 254
   "tests/engine/faults.test.ts", // 250

@@ -22,7 +22,7 @@ interface ExportedResource {
 }
 
 /** A value of `stack export --show-secrets`: plain, or a secret envelope whose plaintext is JSON. */
-function plainValue(value: unknown): unknown {
+export function plainValue(value: unknown): unknown {
   if (value && typeof value === "object" && "plaintext" in value) {
     return JSON.parse(String((value as { plaintext: string }).plaintext));
   }

@@ -7,11 +7,13 @@
 // pins its hash.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
+import { createPrivateKey, X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { caCertHash } from "../../kubeadm/ca-hash";
 import { LEGACY_CLUSTER_CA_TYPE } from "../../providers/cluster-ca";
+import { plainValue } from "../../tools/migrate-ca";
 import { repoRoot } from "../../tools/paths";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { assertSameLines, keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
@@ -21,12 +23,11 @@ const RELEASE = "34c532240919683a22d173324fcb7d5bce61d32c";
 const CONTROL_PLANE = "cp1";
 const WORKER = "w1";
 
-/** A stored value, plain or a secret envelope (`stack export --show-secrets`). */
-function plain(value: unknown): string {
-  if (value && typeof value === "object" && "plaintext" in value) {
-    return JSON.parse((value as { plaintext: string }).plaintext) as string;
-  }
-  return value as string;
+const plainString = (value: unknown) => plainValue(value) as string;
+
+/** A certificate's SHA-256 fingerprint: the same certificate whatever its PEM line ends. */
+function fingerprint(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
 }
 
 function byType(resources: StoredResource[], type: RegExp): StoredResource[] {
@@ -83,8 +84,8 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     const [legacy, ...more] = byType(lab.resources(), new RegExp(`^${LEGACY_CLUSTER_CA_TYPE}$`));
     assert.equal(more.length, 0);
     assert.ok(legacy, "the release's state has a ClusterCa");
-    const certPem = plain(legacy.outputs?.certPem);
-    ca = { certPem, keyPem: plain(legacy.outputs?.keyPem), hash: caCertHash(certPem) };
+    const certPem = plainString(legacy.outputs?.certPem);
+    ca = { certPem, keyPem: plainString(legacy.outputs?.keyPem), hash: caCertHash(certPem) };
     assert.equal(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.crt"), certPem);
   });
 
@@ -174,8 +175,9 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE, WORKER]);
     const [join] = lab.resources().filter((r) => /:KubeadmJoin$/.test(r.type) && r.outputs?.nodeName === WORKER);
     assert.ok(join, "the worker's join is in the state");
-    assert.equal(plain(join.outputs?.caCertHash), ca.hash);
-    assert.equal(await lab.lab.run(WORKER, "cat /etc/kubernetes/pki/ca.crt"), ca.certPem);
+    assert.equal(plainString(join.outputs?.caCertHash), ca.hash);
+    // kubeadm join writes the CA it fetched, PEM-encoded anew (the release's ClusterCa wrote CRLF line ends).
+    assert.equal(fingerprint(await lab.lab.run(WORKER, "cat /etc/kubernetes/pki/ca.crt")), fingerprint(ca.certPem));
   }
 
   it("a worker joining afterwards pins the same CA's hash", async () => {
@@ -190,8 +192,12 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     assert.equal(destroyed.summary.result, "succeeded", lab.output.slice(-3000));
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
-    assert.equal(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.crt"), ca.certPem);
-    assert.equal((await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.key")).trimEnd(), ca.keyPem.trimEnd());
+    assert.equal(
+      fingerprint(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.crt")),
+      fingerprint(ca.certPem),
+    );
+    const keyDer = (pem: string) => createPrivateKey(pem).export({ type: "pkcs8", format: "der" }).toString("hex");
+    assert.equal(keyDer(await lab.lab.run(CONTROL_PLANE, "cat /etc/kubernetes/pki/ca.key")), keyDer(ca.keyPem));
     assert.deepEqual(byType(lab.resources(), /ClusterCa|^tls:/), [], "a supplied CA is no resource");
     await assertWorkerPinned();
     const again = await lab.destroy();
