@@ -8,14 +8,14 @@
 // Before the steps, a PreparedHost resource per host (providers/prepared-host) logs in with this project's SSH layer
 // (host-key and timeout errors that name the config key), and it holds what the command provider cannot do well:
 // the steps' undo, run at destroy after kubeadm reset with a warning for a host that is gone (a Command's own delete
-// blocks the destroy then: pulumi-command#104), and refresh's check of each step, whose repair count is part of the
-// step's command: the next `up` runs exactly the steps a refresh found changed.
+// blocks the destroy then: pulumi-command#104), and refresh's check of each step: the next `up` updates the
+// PreparedHost, which runs exactly the steps a refresh found changed, with the same command lines as their Commands.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
 import { PreparedHost, type PreparedStep } from "../../providers/prepared-host";
 import { commandConnection } from "./command-connection";
-import { stepCommand } from "./step-command";
+import { stepCommand, type StepRunSettings } from "./step-command";
 import { hostPrepSteps, prelude, type HostPrepStep } from "./steps";
 
 export interface HostPrepArgs {
@@ -30,11 +30,15 @@ function withoutPrelude(helpers: string, script: string): string {
   return script.slice(helpers.length + 1);
 }
 
-/** A step as its host's PreparedHost keeps it: its environment, and its undo and check scripts without the prelude. */
-export function preparedStep(helpers: string, step: HostPrepStep): PreparedStep {
+/**
+ * A step as its host's PreparedHost keeps it: its environment, its Command's command line, and its undo and check
+ * scripts without the prelude.
+ */
+export function preparedStep(helpers: string, step: HostPrepStep, settings: StepRunSettings): PreparedStep {
   return {
     step: step.name,
     environment: step.environment,
+    command: stepCommand(step, settings),
     undoScript: withoutPrelude(helpers, step.undoScript),
     checkScript: withoutPrelude(helpers, step.checkScript),
   };
@@ -49,19 +53,17 @@ export class HostPrep extends pulumi.ComponentResource {
     const { connection } = args.node;
     const helpers = prelude();
     const steps = hostPrepSteps(args.spec, args.node);
+    const settings: StepRunSettings = { sudo: connection.sudo, timeoutSeconds: connection.commandTimeoutSeconds };
     const host = new PreparedHost(
       `${name}-host`,
       {
         connection,
         node: args.node.name,
         prelude: helpers,
-        steps: steps.map((step) => preparedStep(helpers, step)),
+        steps: steps.map((step) => preparedStep(helpers, step, settings)),
       },
       { parent: this },
     );
-    const settings = { sudo: connection.sudo, timeoutSeconds: connection.commandTimeoutSeconds };
-    const run = (step: HostPrepStep) =>
-      host.repairs.apply((repairs) => stepCommand(step, { ...settings, repairs: repairs?.[step.name] ?? 0 }));
     const connectionArgs = pulumi.secret(commandConnection(connection));
     let previous: pulumi.Resource = host;
     for (const step of steps) {
@@ -69,8 +71,8 @@ export class HostPrep extends pulumi.ComponentResource {
         `${name}-${step.name}`,
         {
           connection: connectionArgs,
-          create: run(step),
-          update: run(step),
+          create: stepCommand(step, settings),
+          update: stepCommand(step, settings),
           // The provider would set PULUMI_COMMAND_STDOUT/STDERR on the session, which a stock sshd refuses with a
           // warning each time (AcceptEnv); no step reads them.
           addPreviousOutputInEnv: false,

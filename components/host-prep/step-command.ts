@@ -15,11 +15,6 @@ export interface StepRunSettings {
   sudo: boolean;
   /** The longest a script may run; the host's `timeout` stops it and its children then. */
   timeoutSeconds: number;
-  /**
-   * How many times a refresh found the step's work changed on the host: part of the command, so that a new count is
-   * a new command, which the next `up` runs (components/host-prep/index.ts).
-   */
-  repairs: number;
 }
 
 function fileCommand(file: RemoteFile): string {
@@ -32,7 +27,6 @@ export function stepCommand(step: HostPrepStep, settings: StepRunSettings): stri
   const environment: Record<string, string> = {
     ...step.environment,
     PULUMI_KUBEADM_STEP: step.name,
-    PULUMI_KUBEADM_REPAIRS: String(settings.repairs),
   };
   // Only a step with an undo leaves the mark that an older stack's RemoteStep looks for before undoing (lib.sh).
   if (step.undoScript !== "") environment.PULUMI_KUBEADM_COMMAND = "1";

@@ -1,11 +1,13 @@
-// A host as HostPrep leaves it: how to reach it, what each step's work looks like (for refresh) and how to undo it
-// (for delete). One resource per host, made before the host's steps and deleted after them. The steps themselves are
-// command:remote:Command resources (components/host-prep/index.ts); this resource does what their provider cannot:
+// A host as HostPrep leaves it: how to reach it, what each step's work looks like (for refresh and its repair) and how
+// to undo it (for delete). One resource per host, made before the host's steps and deleted after them. The steps
+// themselves are command:remote:Command resources (components/host-prep/index.ts); this resource does what their
+// provider cannot:
 //   - create and a changed connection log in with this project's SSH layer first, so a wrong host key, a silent
 //     host or a refused login fails before any step runs, naming the config key to fix;
-//   - refresh runs each step's check script (the command provider's refresh does not look at the host) and counts,
-//     per step, the refreshes that found its work changed; the count is part of the step's command, so the next `up`
-//     runs exactly those steps again;
+//   - refresh runs each step's check script (the command provider's refresh does not look at the host) and keeps
+//     what it found as drift; the next `up` updates this resource, which runs exactly those steps again. (The steps'
+//     Commands do not read this resource's outputs: an update of it, e.g. a new Kubernetes version in the steps'
+//     environment, would make every step's command unknown in the preview, and the plan would show all of them.)
 //   - delete runs the steps' undo scripts, last first, after everything that depends on the host (kubeadm reset) is
 //     gone, and a host that cannot be reached gives a warning rather than a blocked destroy, which a Command's own
 //     delete cannot (pulumi-command#104); an update undoes a step the program no longer has.
@@ -17,13 +19,14 @@ import { SourceProvidedResource, SourceProvider } from "../shared/provider-from-
 import { proveConnection } from "../shared/step-reporter";
 import type { PreparedHostInputs, PreparedHostOutputs, PreparedStep } from "./inputs";
 import { readPreparedHost } from "./read";
+import { driftedSteps, repairSteps } from "./repair";
 import { undoSteps } from "./undo";
 
 export type { PreparedHostInputs, PreparedHostOutputs, PreparedStep } from "./inputs";
 
-/** The inputs stored, and what refresh found kept: a change of the scripts or the connection does not undo a repair. */
-function stored(news: PreparedHostInputs, olds?: PreparedHostOutputs): PreparedHostOutputs {
-  return { ...news, drift: olds?.drift ?? {}, repairs: olds?.repairs ?? {} };
+/** The inputs stored, with nothing found changed: create's, and an update's once it ran the changed steps again. */
+function stored(news: PreparedHostInputs): PreparedHostOutputs {
+  return { ...news, drift: {} };
 }
 
 export const preparedHostProvider: pulumi.dynamic.ResourceProvider<PreparedHostInputs, PreparedHostOutputs> = {
@@ -34,7 +37,9 @@ export const preparedHostProvider: pulumi.dynamic.ResourceProvider<PreparedHostI
       prelude: olds.prelude,
       steps: olds.steps,
     };
-    return { changes: !sameData(oldInputs, news), replaces: [] };
+    // Drift a refresh found is a change: the update runs those steps again.
+    const drifted = driftedSteps(news, olds.drift).length > 0;
+    return { changes: drifted || !sameData(oldInputs, news), replaces: [] };
   },
   async create(inputs: PreparedHostInputs) {
     await withSession(inputs.connection, (session) => session.run("true", { summary: "connection check" }), {
@@ -49,7 +54,8 @@ export const preparedHostProvider: pulumi.dynamic.ResourceProvider<PreparedHostI
       news,
       olds.steps.filter((step: PreparedStep) => !kept.has(step.step)),
     );
-    return { outs: stored(news, olds) };
+    await repairSteps(news, driftedSteps(news, olds.drift));
+    return { outs: stored(news) };
   },
   async read(id: string, props?: PreparedHostOutputs) {
     return readPreparedHost(id, props);
@@ -67,14 +73,13 @@ export const preparedHostProviderStored = new SourceProvider(
 
 export class PreparedHost extends SourceProvidedResource {
   declare readonly drift: pulumi.Output<Record<string, string[]>>;
-  declare readonly repairs: pulumi.Output<Record<string, number>>;
 
   constructor(name: string, args: PreparedHostInputs, opts?: pulumi.CustomResourceOptions) {
     super(
       preparedHostProviderStored,
       name,
       // The connection carries keys: a secret from config to state.
-      { ...args, connection: pulumi.secret(args.connection), drift: undefined, repairs: undefined },
+      { ...args, connection: pulumi.secret(args.connection), drift: undefined },
       opts,
       "pulumi-kubeadm",
       "PreparedHost",

@@ -1,10 +1,12 @@
-// What a prepared host is given (for each HostPrep step in order: its environment, undo and check scripts) and what it
-// keeps: what the last refresh found changed, and how many times each step was found changed.
+// What a prepared host is given (for each HostPrep step in order: its environment, command, undo and check scripts)
+// and what it keeps: what the last refresh found changed.
 import type { Connection } from "../../config/spec";
 
 export interface PreparedStep {
   step: string;
   environment: Record<string, string>;
+  /** The command line the step's Command runs: run again by an update when a refresh found the step's work changed. */
+  command: string;
   /** Run on delete after the prelude, last step first; "" for a step that leaves nothing to undo. */
   undoScript: string;
   /** Run by refresh after the prelude; prints what drifted, a line each, nothing when nothing did; "" for none. */
@@ -23,6 +25,4 @@ export interface PreparedHostInputs {
 export interface PreparedHostOutputs extends PreparedHostInputs {
   /** Per step, what the last refresh found changed on the host; absent for a step found as it left the host. */
   drift: Record<string, string[]>;
-  /** Per step, how many refreshes found it changed: the step's command carries the count, so a new one re-runs it. */
-  repairs: Record<string, number>;
 }

@@ -1,5 +1,5 @@
-// Refresh: each step's check script says what changed on the host since the step ran; a step found changed gets its
-// repair count raised, which changes its command, so the next `up` runs the step again.
+// Refresh: each step's check script says what changed on the host since the step ran; a step found changed is kept
+// as drift, which the next `up` sees as a change of the host's PreparedHost, whose update runs the step again.
 import { withSession } from "../../ssh/session";
 import { flushLog } from "../shared/engine-log";
 import { warning } from "../shared/progress";
@@ -44,11 +44,9 @@ export async function readPreparedHost(
     await flushLog();
     return { id, props };
   }
-  const repairs = { ...props.repairs };
   for (const [step, lines] of Object.entries(drift)) {
     warning(props.node, `${step}: changed on the host: ${lines.join("; ")}`);
-    repairs[step] = (repairs[step] ?? 0) + 1;
   }
   await flushLog();
-  return { id, props: { ...props, drift, repairs } };
+  return { id, props: { ...props, drift } };
 }

@@ -31,11 +31,16 @@ function steps(resources: StoredResource[], node = CONTROL_PLANE): Map<string, S
   );
 }
 
-/** What the last refresh found changed on a host, by step (the `drift` output of the host's PreparedHost). */
-function drift(resources: StoredResource[], node = CONTROL_PLANE): Record<string, string[]> {
+/** A host's PreparedHost (which runs again the steps a refresh found changed). */
+function preparedHost(resources: StoredResource[], node = CONTROL_PLANE): StoredResource {
   const host = resources.find((r) => r.type.endsWith(":PreparedHost") && r.outputs?.node === node);
   assert.ok(host, `no PreparedHost for ${node}`);
-  return (host.outputs?.drift ?? {}) as Record<string, string[]>;
+  return host;
+}
+
+/** What the last refresh found changed on a host, by step (the `drift` output of the host's PreparedHost). */
+function drift(resources: StoredResource[], node = CONTROL_PLANE): Record<string, string[]> {
+  return (preparedHost(resources, node).outputs?.drift ?? {}) as Record<string, string[]>;
 }
 
 describe("repairs on a real node (real engine, real sshd, real kubeadm)", function () {
@@ -105,26 +110,37 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.deepEqual(Object.keys(found).sort(), drifted, JSON.stringify(found));
     assert.deepEqual(Object.keys(drift(state, WORKER)), ["packages"]);
 
-    // The plan: those three steps, updated in place, and nothing else.
+    // The plan: the two hosts' PreparedHosts, updated in place (their update runs the drifted steps again), and
+    // nothing else: no step's Command changes.
     const planned: string[] = [];
     const onEvent = (event: EngineEvent) => {
       const step = event.resourcePreEvent?.metadata;
       if (step && step.op !== "same") planned.push(`${step.op} ${step.urn}`);
     };
     await lab.preview({ onEvent });
-    const expected = [
-      ...drifted.map((step) => `update ${steps(state).get(step)?.urn}`),
-      `update ${steps(state, WORKER).get("packages")?.urn}`,
-    ];
+    const expected = NODES.map((node) => `update ${preparedHost(state, node).urn}`);
     assert.deepEqual(planned.sort(), expected.sort());
 
+    const upFrom = lab.output.length;
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     assert.deepEqual(
       Object.entries(result.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
-      [["update", 4]],
+      [["update", 2]],
     );
-    // What ran again shows on the hosts below; the plan named exactly those four steps.
+    // Exactly the four drifted steps ran again, each host's in HostPrep's order.
+    const repaired = [...lab.output.slice(upFrom).matchAll(/\[(\w+)\] ([a-z-]+): repaired in /g)].map(
+      ([, node, step]) => `${node} ${step}`,
+    );
+    const order = [...steps(state).keys()];
+    assert.deepEqual(
+      repaired.filter((line) => line.startsWith("cp1 ")),
+      drifted.sort((a, b) => order.indexOf(a) - order.indexOf(b)).map((step) => `cp1 ${step}`),
+    );
+    assert.deepEqual(
+      repaired.filter((line) => line.startsWith("w1 ")),
+      ["w1 packages"],
+    );
     assert.equal(await run(`cat ${SYSCTL_FILE}`), sysctl);
     assert.equal((await run("sysctl -n net.ipv4.ip_forward")).trim(), "1");
     assert.equal(await run(`cat ${MODULES_FILE}`), modules);

@@ -15,7 +15,7 @@ import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
-import { preparedHost, refreshHost, runStepCommand, undoOnHost } from "../support/host-steps";
+import { preparedHost, refreshHost, repairOnHost, runStepCommand, undoOnHost } from "../support/host-steps";
 
 const LAB = "hprhel";
 const CONTROL_PLANE_PORTS = ["6443/tcp", "2379-2380/tcp", "10250/tcp", "10257/tcp", "10259/tcp", "8472/udp"];
@@ -37,11 +37,11 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
     return { preflight: byName("preflight"), selinux: byName("selinux"), firewalld: byName("firewalld"), all };
   }
 
-  /** Runs a step as its Command does, with the repair count a refresh left it. */
-  const runStep = (host: string, step: HostPrepStep, repairs = 0) => runStepCommand(shell, host, step, repairs);
+  /** Runs a step as its Command does. */
+  const runStep = (host: string, step: HostPrepStep) => runStepCommand(shell, host, step);
 
-  async function succeeds(host: string, step: HostPrepStep, repairs = 0) {
-    const r = await runStep(host, step, repairs);
+  async function succeeds(host: string, step: HostPrepStep) {
+    const r = await runStep(host, step);
     assert.equal(r.code, 0, `${step.name}: ${r.stdout}\n${r.stderr}`);
     return r.stdout;
   }
@@ -143,13 +143,15 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
       selinux: ["SELinux is enforcing again (the step set it permissive)"],
       firewalld: ["firewalld no longer lets in 6443/tcp (zone public, runtime configuration)"],
     });
-    assert.deepEqual(host.repairs, { selinux: 1, firewalld: 1 }, "both steps' commands change: the next up runs them");
     assert.match(await connect("u1", "r1", 6443), /No route to host/);
-    await succeeds("r1", selinux, host.repairs.selinux);
-    await succeeds("r1", firewalld, host.repairs.firewalld);
+    // The next up: the host's PreparedHost runs both steps again, in HostPrep's order.
+    const repairLines = await repairOnHost("r1/prepared-host", host);
+    assert.deepEqual(
+      repairLines.filter((line) => / repaired in /.test(line)).map((line) => line.replace(/ in .*$/, "")),
+      ["[r1] selinux: repaired", "[r1] firewalld: repaired"],
+    );
     host = await refreshHost("r1/prepared-host", host);
     assert.deepEqual(host.drift, {});
-    assert.deepEqual(host.repairs, { selinux: 1, firewalld: 1 });
     assert.equal(await connect("u1", "r1", 6443), "hello");
 
     // A reboot: SELinux as the config file says, firewalld loads the permanent configuration.

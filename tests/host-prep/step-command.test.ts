@@ -9,7 +9,7 @@ import * as path from "path";
 import { stepCommand, type StepRunSettings } from "../../components/host-prep/step-command";
 import type { HostPrepStep } from "../../components/host-prep/steps";
 
-const SETTINGS: StepRunSettings = { sudo: false, timeoutSeconds: 30, repairs: 0 };
+const SETTINGS: StepRunSettings = { sudo: false, timeoutSeconds: 30 };
 
 /** Values a shell would mangle if quoting slipped anywhere on the way. */
 const AWKWARD = ["plain", "", "it's", 'say "hi"', "$HOME `id` $(id)", "a\nb", "back\\slash", "*?[a]", "ünï €", " - "];
@@ -35,26 +35,22 @@ describe("HostPrep step commands (components/host-prep/step-command.ts)", () => 
 
   const run = (command: string) => spawnSync("sh", ["-c", command], { encoding: "utf8" });
 
-  it("passes every environment value to the script unchanged, with the step's name and repair count", () => {
+  it("passes every environment value to the script unchanged, with the step's name", () => {
     const environment = Object.fromEntries(AWKWARD.map((value, index) => [`VALUE_${index}`, value]));
     const script = AWKWARD.map((_, index) => `printf '%s\\0' "$VALUE_${index}"`).join("\n");
-    const command = stepCommand(step({ script, environment }), { ...SETTINGS, repairs: 3 });
+    const command = stepCommand(step({ script, environment }), SETTINGS);
     const result = run(`${command}; printf '%s\\0' "$?"`);
     assert.equal(result.stderr, "");
     assert.deepEqual(result.stdout.split("\0").slice(0, -1), [...AWKWARD, "0"]);
-    const named = run(
-      stepCommand(step({ script: 'echo "$PULUMI_KUBEADM_STEP $PULUMI_KUBEADM_REPAIRS"' }), {
-        ...SETTINGS,
-        repairs: 3,
-      }),
-    );
-    assert.equal(named.stdout, "demo 3\n");
+    const named = run(stepCommand(step({ script: 'echo "$PULUMI_KUBEADM_STEP"' }), SETTINGS));
+    assert.equal(named.stdout, "demo\n");
   });
 
-  it("is a new command when the repair count changes, and the same one otherwise", () => {
-    const s = step({ script: "true" });
-    assert.equal(stepCommand(s, SETTINGS), stepCommand(s, SETTINGS));
-    assert.notEqual(stepCommand(s, SETTINGS), stepCommand(s, { ...SETTINGS, repairs: 1 }));
+  it("is the same command for the same step and settings (a Command runs again only when its step changed)", () => {
+    const s = step({ script: "true", environment: { A: "1" } });
+    assert.equal(stepCommand(s, SETTINGS), stepCommand({ ...s, environment: { A: "1" } }, SETTINGS));
+    assert.notEqual(stepCommand(s, SETTINGS), stepCommand({ ...s, environment: { A: "2" } }, SETTINGS));
+    assert.notEqual(stepCommand(s, SETTINGS), stepCommand(s, { ...SETTINGS, sudo: true }));
   });
 
   it("writes the step's files first, byte for byte and with their modes, then runs the script", () => {

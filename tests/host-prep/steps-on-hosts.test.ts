@@ -13,7 +13,7 @@ import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
 import { preparedHostProvider } from "../../providers/prepared-host";
 import { captureConsole } from "../providers/kubeadm-fakes";
-import { preparedHost, refreshHost, runStepCommand, stepRun, undoOnHost } from "../support/host-steps";
+import { preparedHost, refreshHost, repairOnHost, runStepCommand, stepRun, undoOnHost } from "../support/host-steps";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 
@@ -49,7 +49,7 @@ describe("HostPrep steps on lab hosts", function () {
   const ok = (host: string, command: string, input = "") => shell.ok(host, command, { input });
 
   /** Runs a step as its Command does, with the repair count a refresh left it. */
-  const runStep = (host: string, step: HostPrepStep, repairs = 0) => runStepCommand(shell, host, step, repairs);
+  const runStep = (host: string, step: HostPrepStep) => runStepCommand(shell, host, step);
   /** Undoes steps as the host's PreparedHost does on destroy: the last one first. */
   const undo = (host: string, ...steps: HostPrepStep[]) => undoOnHost(labConnection(lab!, host), host, steps);
 
@@ -288,26 +288,21 @@ describe("HostPrep steps on lab hosts", function () {
       }
       const clean = await refreshHost("u1/prepared-host", host);
       assert.deepEqual(clean.drift, {}, "nothing drifted right after the step ran");
-      assert.deepEqual(clean.repairs, {});
 
       await ok("u1", "echo 'net.ipv4.ip_forward = 0' >/etc/sysctl.d/99-kubernetes.conf");
       const refreshed = await refreshHost("u1/prepared-host", clean);
       assert.deepEqual(refreshed.drift, {
         sysctl: ["/etc/sysctl.d/99-kubernetes.conf was edited or removed since the step wrote it"],
       });
-      // The step's command carries its repair count: a new count is a new command, which the next up runs; the
-      // other steps' commands stay as they were.
-      const { repairs } = refreshed;
-      assert.deepEqual(repairs, { sysctl: 1 });
-      assert.notEqual(stepRun(sysctl, repairs.sysctl), stepRun(sysctl, clean.repairs.sysctl ?? 0));
-      assert.equal(stepRun(modules, refreshed.repairs["kernel-modules"] ?? 0), stepRun(modules));
-
-      const updated = await runStep("u1", sysctl, repairs.sysctl);
-      assert.equal(updated.code, 0, `${updated.stdout}\n${updated.stderr}`);
+      // The next up: the PreparedHost's update runs the sysctl step's command again, and only that step's.
+      const lines = await repairOnHost("u1/prepared-host", refreshed);
+      assert.deepEqual(
+        lines.filter((line) => / repaired in /.test(line)).map((line) => line.replace(/ in .*$/, "")),
+        ["[u1] sysctl: repaired"],
+      );
       assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv4\.ip_forward = 1$/m);
       const repaired = await refreshHost("u1/prepared-host", refreshed);
       assert.deepEqual(repaired.drift, {});
-      assert.deepEqual(repaired.repairs, { sysctl: 1 }, "a refresh after the repair leaves the command as it is");
 
       const undone = await captureConsole(() => preparedHostProvider.delete!("u1/prepared-host", repaired));
       assert.equal(undone.error, undefined, undone.error?.message);

@@ -1,8 +1,8 @@
 // PreparedHost (providers/prepared-host), the resource HostPrep makes per host before its steps' Commands, on lab hosts
 // over real SSH: create logs in first (a wrong host key fails naming its config key), delete undoes the steps last
 // first and gives back the host as it was (a host that is gone gets a warning, not a blocked destroy), an update undoes
-// the steps the program dropped, a refresh records per step what changed and counts it (the count is part of the
-// step's command: the next up runs the step again), and diff never asks for a replacement. The steps are HostPrep's
+// the steps the program dropped, a refresh records per step what changed, the next up's update runs exactly those
+// steps again with their Commands' command lines, and diff never asks for a replacement. The steps are HostPrep's
 // own, run as their Commands run them (tests/support/host-steps).
 import { strict as assert } from "assert";
 import * as fs from "fs";
@@ -14,7 +14,7 @@ import { startLab, type Lab } from "../../lab";
 import { preparedHostProvider, type PreparedHostOutputs } from "../../providers/prepared-host";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
-import { preparedHost, preparedHostInputs, runStepCommand, stepRun } from "../support/host-steps";
+import { preparedHost, preparedHostInputs, runStepCommand } from "../support/host-steps";
 import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
 import { captureConsole } from "./kubeadm-fakes";
@@ -92,7 +92,7 @@ describe("PreparedHost on lab hosts", function () {
     const inputs = preparedHostInputs(connection("u1"), "u1", steps(...CHAIN));
     const created = await preparedHostProvider.create!(inputs);
     assert.equal(created.id, "u1/prepared-host");
-    assert.deepEqual(created.outs, { ...inputs, drift: {}, repairs: {} });
+    assert.deepEqual(created.outs, { ...inputs, drift: {} });
 
     const otherKey = lab!.host("u2").hostKey;
     assert.notEqual(otherKey, lab!.host("u1").hostKey, "lab hosts have keys of their own");
@@ -150,9 +150,7 @@ describe("PreparedHost on lab hosts", function () {
   it("update undoes only the steps the program dropped, once a changed connection has logged in", async () => {
     const before = await listing("u1");
     const chain = steps(...CHAIN);
-    const created = await preparedHost(connection("u1"), "u1", chain);
-    // A refresh had found sysctl changed: what a change of the program does not undo.
-    const olds: PreparedHostOutputs = { ...created, repairs: { sysctl: 2 } };
+    const olds = await preparedHost(connection("u1"), "u1", chain);
     await runSteps("u1", chain);
     const kept = preparedHostInputs(connection("u1"), "u1", steps("kernel-modules", "sysctl"));
 
@@ -173,7 +171,7 @@ describe("PreparedHost on lab hosts", function () {
     assert.equal(await ok("u1", "cat /etc/modules-load.d/kubernetes.conf"), "overlay\nbr_netfilter\n", "kept");
     assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv4\.ip_forward = 1$/m);
     const outs = result!.outs as PreparedHostOutputs;
-    assert.deepEqual(outs, { ...kept, drift: {}, repairs: { sysctl: 2 } });
+    assert.deepEqual(outs, { ...kept, drift: {} });
 
     const undone = await captureConsole(() => preparedHostProvider.delete!("u1/prepared-host", outs));
     assert.equal(undone.error, undefined, undone.error?.message);
@@ -181,9 +179,8 @@ describe("PreparedHost on lab hosts", function () {
     assert.equal(await listing("u1"), before);
   });
 
-  it("read records what changed per step and counts each refresh that found it, which makes a new command", async () => {
+  it("read records what changed per step; the next up's update runs exactly those steps again", async () => {
     const chain = steps("kernel-modules", "sysctl");
-    const sysctl = chain[1];
     let host = await preparedHost(connection("u2"), "u2", chain);
     await runSteps("u2", chain);
     const read = async () => {
@@ -193,55 +190,67 @@ describe("PreparedHost on lab hosts", function () {
       host = result!.props!;
       return lines;
     };
-    /** The step's repair count as the last refresh left it: the one its command carries. */
-    const repairs = (step: HostPrepStep) => host.repairs[step.name] ?? 0;
+    const inputs = () => preparedHostInputs(connection("u2"), "u2", chain);
+    const diff = () => preparedHostProvider.diff!("u2/prepared-host", host, inputs());
+    /** The next up: PreparedHost's update with the same inputs; the steps it ran again, in order. */
+    const up = async () => {
+      const { result, error, lines } = await captureConsole(() =>
+        preparedHostProvider.update!("u2/prepared-host", host, inputs()),
+      );
+      assert.equal(error, undefined, `${error?.message}\n${lines.join("\n")}`);
+      host = result!.outs as PreparedHostOutputs;
+      return lines.filter((line) => / repaired in /.test(line)).map((line) => line.replace(/ in .*$/, ""));
+    };
 
     assert.deepEqual(await read(), []);
-    assert.deepEqual([host.drift, host.repairs], [{}, {}], "nothing changed right after the steps ran");
+    assert.deepEqual(host.drift, {}, "nothing changed right after the steps ran");
+    assert.deepEqual(await diff(), { changes: false, replaces: [] });
 
     await ok("u2", "sysctl -w net.ipv4.ip_forward=0");
     const warned = await read();
     assert.deepEqual(host.drift, { sysctl: ["net.ipv4.ip_forward is 0, not 1"] });
-    assert.deepEqual(host.repairs, { sysctl: 1 });
     assert.ok(
       warned.includes("warning: [u2] sysctl: changed on the host: net.ipv4.ip_forward is 0, not 1"),
       warned.join("\n"),
     );
-    // A refresh that finds it changed again (no up in between) counts again.
-    await read();
-    assert.deepEqual(host.repairs, { sysctl: 2 });
-    const commands = [0, 1, 2].map((repairs) => stepRun(sysctl, repairs));
-    assert.equal(new Set(commands).size, 3, "each count is a new command for the step");
-    assert.equal(stepRun(chain[0], repairs(chain[0])), stepRun(chain[0]), "the other step's stays");
-
-    // The next up runs the step's new command, which repairs the host; the count stays where it was.
-    const repaired = await runStepCommand(shell, "u2", sysctl, repairs(sysctl));
-    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.deepEqual(await diff(), { changes: true, replaces: [] }, "drift is a change, though no input changed");
+    assert.deepEqual(await up(), ["[u2] sysctl: repaired"]);
     assert.equal(await ok("u2", "sysctl -n net.ipv4.ip_forward"), "1\n");
+    assert.deepEqual(host.drift, {});
     assert.deepEqual(await read(), []);
-    assert.deepEqual([host.drift, host.repairs], [{}, { sysctl: 2 }]);
+    assert.deepEqual(await diff(), { changes: false, replaces: [] });
 
-    // A file a step wrote, removed: found by the step that wrote it.
+    // A file a step wrote, removed: found by the step that wrote it, put back by it.
     await ok("u2", "rm /etc/modules-load.d/kubernetes.conf");
     await read();
     assert.deepEqual(host.drift, {
       "kernel-modules": ["/etc/modules-load.d/kubernetes.conf was edited or removed since the step wrote it"],
     });
-    assert.deepEqual(host.repairs, { "kernel-modules": 1, sysctl: 2 });
-    const restored = await runStepCommand(shell, "u2", chain[0], repairs(chain[0]));
-    assert.equal(restored.code, 0, restored.stderr);
+    assert.deepEqual(await up(), ["[u2] kernel-modules: repaired"]);
+    assert.equal(await ok("u2", "cat /etc/modules-load.d/kubernetes.conf"), "overlay\nbr_netfilter\n");
     await read();
     assert.deepEqual(host.drift, {});
+
+    // A repair runs the program's command line for the step (the new one, when the same up changes it too); one
+    // that fails fails the update, which leaves the stored drift for the next up to try again.
+    await ok("u2", "sysctl -w net.ipv4.ip_forward=0");
+    await read();
+    const failing = inputs();
+    failing.steps = failing.steps.map((step) => (step.step === "sysctl" ? { ...step, command: "exit 3" } : step));
+    const refused = await captureConsole(() => preparedHostProvider.update!("u2/prepared-host", host, failing));
+    assert.match(refused.error?.message ?? "", /sysctl \(repair\)/);
+    assert.equal(await ok("u2", "sysctl -n net.ipv4.ip_forward"), "0\n");
+    assert.deepEqual(await up(), ["[u2] sysctl: repaired"]);
+    assert.equal(await ok("u2", "sysctl -n net.ipv4.ip_forward"), "1\n");
     // Left prepared, for the unreachable host below.
   });
 
   it("a host that cannot be reached: delete warns and succeeds, read keeps what the state says with a warning", async () => {
-    // u2 is prepared (the test above); its PreparedHost as stored, with a repair count.
+    // u2 is prepared (the test above); its PreparedHost as stored, with drift a refresh found.
     const chain = steps("kernel-modules", "sysctl");
     const stored: PreparedHostOutputs = {
       ...preparedHostInputs({ ...connection("u2"), dialErrorLimit: 1, connectTimeoutSeconds: 5 }, "u2", chain),
       drift: { sysctl: ["net.ipv4.ip_forward is 0, not 1"] },
-      repairs: { sysctl: 1 },
     };
     await lab!.hostDown("u2");
 
@@ -269,8 +278,7 @@ describe("PreparedHost on lab hosts", function () {
   it("diff: the same inputs are no change; a changed connection, script or step list is an update, never a replace", async () => {
     const chain = steps(...CHAIN);
     const inputs = preparedHostInputs(connection("u1"), "u1", chain);
-    // What refresh keeps is not an input: it never shows as a change.
-    const olds: PreparedHostOutputs = { ...inputs, drift: { sysctl: ["x"] }, repairs: { sysctl: 3 } };
+    const olds: PreparedHostOutputs = { ...inputs, drift: {} };
     const diff = (news: typeof inputs) => preparedHostProvider.diff!("u1/prepared-host", olds, news);
     assert.deepEqual(await diff(preparedHostInputs(connection("u1"), "u1", steps(...CHAIN))), {
       changes: false,
@@ -303,6 +311,12 @@ describe("PreparedHost on lab hosts", function () {
       },
       "a step dropped": preparedHostInputs(connection("u1"), "u1", steps("kernel-modules", "sysctl")),
       "another prelude": { ...inputs, prelude: `${inputs.prelude}\n# changed` },
+      "another command": {
+        ...inputs,
+        steps: inputs.steps.map((step) =>
+          step.step === "sysctl" ? { ...step, command: `${step.command} # changed` } : step,
+        ),
+      },
     };
     for (const [what, news] of Object.entries(changed)) {
       assert.deepEqual(await diff(news), { changes: true, replaces: [] }, what);
