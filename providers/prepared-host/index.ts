@@ -29,17 +29,19 @@ function stored(news: PreparedHostInputs): PreparedHostOutputs {
   return { ...news, drift: {} };
 }
 
+/**
+ * The inputs alone: the outputs add what refresh found, and both carry the engine's `__provider` (the stored module
+ * text), which is not the program's to compare.
+ */
+function inputsOf({ connection, node, prelude, steps }: PreparedHostInputs): PreparedHostInputs {
+  return { connection, node, prelude, steps };
+}
+
 export const preparedHostProvider: pulumi.dynamic.ResourceProvider<PreparedHostInputs, PreparedHostOutputs> = {
   async diff(_id: string, olds: PreparedHostOutputs, news: PreparedHostInputs) {
-    const oldInputs: PreparedHostInputs = {
-      connection: olds.connection,
-      node: olds.node,
-      prelude: olds.prelude,
-      steps: olds.steps,
-    };
     // Drift a refresh found is a change: the update runs those steps again.
     const drifted = driftedSteps(news, olds.drift).length > 0;
-    return { changes: drifted || !sameData(oldInputs, news), replaces: [] };
+    return { changes: drifted || !sameData(inputsOf(olds), inputsOf(news)), replaces: [] };
   },
   async create(inputs: PreparedHostInputs) {
     await withSession(inputs.connection, (session) => session.run("true", { summary: "connection check" }), {

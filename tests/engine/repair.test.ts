@@ -129,9 +129,11 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
       [["update", 2]],
     );
     // Exactly the four drifted steps ran again, each host's in HostPrep's order.
-    const repaired = [...lab.output.slice(upFrom).matchAll(/\[(\w+)\] ([a-z-]+): repaired in /g)].map(
-      ([, node, step]) => `${node} ${step}`,
-    );
+    // From Diagnostics, where each closing line is once (the live output shows it too).
+    const upOutput = lab.output.slice(upFrom);
+    const repaired = [
+      ...upOutput.slice(upOutput.indexOf("\nDiagnostics:")).matchAll(/\[(\w+)\] ([a-z-]+): repaired in /g),
+    ].map(([, node, step]) => `${node} ${step}`);
     const order = [...steps(state).keys()];
     assert.deepEqual(
       repaired.filter((line) => line.startsWith("cp1 ")),
@@ -232,7 +234,7 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
       await lab.stack.setConfig(repositoryKey, { value: good }, true);
       await lab.stack.removeConfig(keyUrlKey, true);
     }
-    assert.match(message, /\[w1\] package-repositories: failed/, message.slice(-3000));
+    assert.match(message, /command:remote:Command \(cluster-w1-prep-package-repositories\)/, message.slice(-3000));
     assert.ok(message.includes(`packages.apt.kubernetesRepository (${missing})`), message.slice(-3000));
     assert.match(message, /the files it wrote are back as they were before it ran/);
     assertSameLines(await lab.listing(WORKER), fresh[WORKER], "w1 is not as the last up left it");

@@ -284,6 +284,16 @@ describe("PreparedHost on lab hosts", function () {
       changes: false,
       replaces: [],
     });
+    // The engine hands both sides with the resource's stored provider module (`__provider`): not an input of ours.
+    const withProvider = <T extends object>(value: T, text: string): T => ({ ...value, __provider: text });
+    assert.deepEqual(
+      await preparedHostProvider.diff!(
+        "u1/prepared-host",
+        withProvider(olds, "exports.handler = old"),
+        withProvider(preparedHostInputs(connection("u1"), "u1", steps(...CHAIN)), "exports.handler = new"),
+      ),
+      { changes: false, replaces: [] },
+    );
 
     const ipv6 = hostPrepSteps(
       clusterSpec("v1.35.4", {
