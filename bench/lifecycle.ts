@@ -7,14 +7,12 @@
 //
 // Run: npx ts-node --transpile-only bench/lifecycle.ts [--workers 2,4] [--addons] [--timeline DIR]
 //
-// The critical path is the hosts' own work, from the per-step durations the steps report ("[node] step: done in
-// 8.8s", among the engine's diagnostic events: the kubeadm providers' lines, and the host-preparation Commands' own
-// last line, which the command provider logs as a status): each host's preparation is the sum of its steps before kubeadm;
+// The critical path is the hosts' own work, from the per-step durations the providers report ("[node] step: done
+// in 8.8s", kept in the engine's Diagnostics): each host's preparation is the sum of its steps before kubeadm;
 // `kubeadm init` waits for the control plane's preparation, each join for both init and its worker's preparation,
 // and when the up waits for flannel's rollout, each node's flannel Pod from scheduled to Ready (rollout(n)):
 //   critical = max( prep(cp) + init + rollout(cp), max over workers w of ( max(prep(cp) + init, prep(w)) + join(w) + rollout(w) ) )
-// A kubeadm step's duration is measured around its SSH session, so the connection's set-up counts as the host's
-// work; a host-preparation step's is measured on the host, from its first command to its last.
+// A step's duration is measured around its SSH session, so the connection's set-up counts as the host's work.
 import * as fs from "fs";
 import * as path from "path";
 import { LabStack } from "../lab/lab-stack";
@@ -37,15 +35,12 @@ export function parseDuration(text: string): number {
   return Number(m[1] ?? 0) * 60 + Number(m[2]);
 }
 
-/**
- * The step summaries among one engine run's diagnostic messages, in order: a message that is a closing line, not a
- * host's streamed output line that happens to contain one.
- */
-export function stepTimes(messages: string[]): StepTime[] {
+/** The step summaries of one engine run's Diagnostics section, in order. */
+export function stepTimes(output: string): StepTime[] {
+  const diagnostics = /^Diagnostics:\n([\s\S]*?)(?:\n(?:Outputs|Resources):|(?![\s\S]))/m.exec(output)?.[1] ?? "";
   const times: StepTime[] = [];
-  for (const message of messages) {
-    const m = /^\[([^\]\s]+)\] ([^:\n]+): (?:done|ran again) in (\S+)$/.exec(message.trim());
-    if (m) times.push({ node: m[1], step: m[2], seconds: parseDuration(m[3]) });
+  for (const m of diagnostics.matchAll(/\[([^\]\s]+)\] ([^:\n]+): (?:done|ran again) in (\S+)/g)) {
+    times.push({ node: m[1], step: m[2], seconds: parseDuration(m[3]) });
   }
   return times;
 }
@@ -164,16 +159,14 @@ async function run(workerCount: number, addons: boolean): Promise<Row> {
   try {
     stack.declareHosts([CONTROL_PLANE], workers);
     log("pulumi up");
-    const messages: string[] = [];
+    const before = stack.output.length;
     const upStarted = Date.now();
-    const [first, wall, upLogins] = await counted(() =>
-      stack.up({ onEvent: (event) => void (event.diagnosticEvent && messages.push(event.diagnosticEvent.message)) }),
-    );
+    const [first, wall, upLogins] = await counted(() => stack.up());
     writeTimeline(`1+${workerCount}${addons ? "-addons" : ""}-up`, upStarted, stack.arrivals);
     if (first.summary.result !== "succeeded") throw new Error(`up: ${first.summary.result}`);
     const nodes = (await stack.kubectl("get nodes -o name")).trim().split("\n");
     if (nodes.length !== hosts.length) throw new Error(`up: ${nodes.length} nodes, expected ${hosts.length}`);
-    const times = stepTimes(messages);
+    const times = stepTimes(stack.output.slice(before));
     if (!times.some((t) => t.step === "kubeadm init")) throw new Error("no 'kubeadm init: done in' in the output");
     // Flannel's Pods, when the up waits for them (the add-ons row sets waitForRollout: false, and nothing waits).
     const rollout = addons ? {} : daemonSetRollout(await stack.kubectl("get pods -n kube-flannel -o json"));

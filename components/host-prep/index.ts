@@ -53,11 +53,7 @@ export class HostPrep extends pulumi.ComponentResource {
     const { connection } = args.node;
     const helpers = prelude();
     const steps = hostPrepSteps(args.spec, args.node);
-    const settings: StepRunSettings = {
-      node: args.node.name,
-      sudo: connection.sudo,
-      timeoutSeconds: connection.commandTimeoutSeconds,
-    };
+    const settings: StepRunSettings = { sudo: connection.sudo, timeoutSeconds: connection.commandTimeoutSeconds };
     const host = new PreparedHost(
       `${name}-host`,
       {

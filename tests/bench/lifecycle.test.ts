@@ -1,20 +1,24 @@
-// The benchmark's arithmetic: step durations read back from the engine's diagnostic messages, and the critical path.
+// The benchmark's arithmetic: step durations read back from the engine's Diagnostics, and the critical path.
 import { strict as assert } from "assert";
 import { criticalPath, daemonSetRollout, parseDuration, stepTimes } from "../../bench/lifecycle";
 
-/** Diagnostic messages as the engine's events carry them, one line each, with their line ends. */
-const MESSAGES = [
-  "[cp1] kubeadm init: [certs] streamed, not counted: done in 99s\n",
-  "[cp1] packages: done in 4.0s\n",
-  "[w1] packages: done in 6.5s\n",
-  "[w2] packages: ran again in 2.0s\n",
-  "[cp1] containerd: done in 1.0s",
-  "[cp1] kubeadm init: [WARNING SystemVerification]: cgroups v1\n",
-  "[cp1] kubeadm init: done in 20s\n",
-  "[w1] kubeadm join: done in 9.0s\n",
-  "[w2] kubeadm join: done in 1m05s\n",
-  "[cp1] done: control plane ready at 198.18.0.2:6443\n",
-];
+const OUTPUT = `Updating (lab):
+    [cp1] kubeadm init: [certs] streamed, not counted: done in 99s
+Diagnostics:
+  pulumi:pulumi:Stack (pulumi-kubeadm-lab):
+    [cp1] packages: done in 4.0s
+    [w1] packages: done in 6.5s
+    [w2] packages: ran again in 2.0s
+    [cp1] containerd: done in 1.0s
+    warning: [cp1] kubeadm init: [WARNING SystemVerification]: cgroups v1
+    [cp1] kubeadm init: done in 20s
+    [w1] kubeadm join: done in 9.0s
+    [w2] kubeadm join: done in 1m05s
+    [cp1] done: control plane ready at 198.18.0.2:6443
+
+Resources:
+    + 40 created
+`;
 
 describe("bench/lifecycle: step times and the critical path", () => {
   it("reads durations as the providers print them", () => {
@@ -24,9 +28,9 @@ describe("bench/lifecycle: step times and the critical path", () => {
     assert.throws(() => parseDuration("soon"));
   });
 
-  it("takes the steps' closing lines, not host lines that contain one", () => {
+  it("takes step summaries from Diagnostics only", () => {
     assert.deepEqual(
-      stepTimes(MESSAGES).map((t) => `${t.node} ${t.step} ${t.seconds}`),
+      stepTimes(OUTPUT).map((t) => `${t.node} ${t.step} ${t.seconds}`),
       [
         "cp1 packages 4",
         "w1 packages 6.5",
@@ -40,7 +44,7 @@ describe("bench/lifecycle: step times and the critical path", () => {
   });
 
   it("chains preparation, init and the slowest join", () => {
-    const times = stepTimes(MESSAGES);
+    const times = stepTimes(OUTPUT);
     // cp1: prep 5 + init 20 = 25; w1: max(25, 6.5) + 9 = 34; w2: max(25, 2) + 65 = 90.
     assert.equal(criticalPath(times, "cp1", ["w1", "w2"]), 90);
     assert.equal(criticalPath(times, "cp1", ["w1"]), 34);
@@ -70,7 +74,7 @@ describe("bench/lifecycle: step times and the critical path", () => {
       }),
     );
     assert.deepEqual(rollout, { cp1: 15, w1: 4 });
-    const times = stepTimes(MESSAGES);
+    const times = stepTimes(OUTPUT);
     // cp1: 25 + 15 = 40; w1: 34 + 4 = 38.
     assert.equal(criticalPath(times, "cp1", ["w1"], rollout), 40);
     assert.equal(criticalPath(times, "cp1", ["w1"], { w1: 10 }), 44);

@@ -38,11 +38,7 @@ const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tm
 async function prepareHost(shell: LabShell, spec: ClusterSpec, node: NodeSpec): Promise<void> {
   const steps = hostPrepSteps(spec, node);
   await preparedHostProvider.create!(preparedHostInputs(node.connection, node.name, steps));
-  const settings = {
-    node: node.name,
-    sudo: node.connection.sudo,
-    timeoutSeconds: node.connection.commandTimeoutSeconds,
-  };
+  const settings = { sudo: node.connection.sudo, timeoutSeconds: node.connection.commandTimeoutSeconds };
   for (const step of steps) {
     const run = await shell.ssh(node.name, stepCommand(step, settings));
     assert.equal(run.code, 0, `${node.name} ${step.name}:\n${run.stdout}\n${run.stderr}`);

@@ -12,27 +12,22 @@ import { captureConsole } from "../providers/kubeadm-fakes";
 import type { LabShell, SshResult } from "./lab-shell";
 
 /** How the tests run steps: as root (the lab's login user), under a limit no step reaches. */
-export const STEP_SETTINGS: Omit<StepRunSettings, "node"> = { sudo: false, timeoutSeconds: 600 };
+export const STEP_SETTINGS: StepRunSettings = { sudo: false, timeoutSeconds: 600 };
 
-/** The step's command line, as its Command on `node` runs it. */
-export function stepRun(step: HostPrepStep, node = "u1"): string {
-  return stepCommand(step, { ...STEP_SETTINGS, node });
+/** The step's command line, as its Command runs it. */
+export function stepRun(step: HostPrepStep): string {
+  return stepCommand(step, STEP_SETTINGS);
 }
 
 /** Runs the step's command on `host` as the Command provider does: the command line itself, nothing on stdin. */
 export function runStepCommand(shell: LabShell, host: string, step: HostPrepStep): Promise<SshResult> {
-  return shell.ssh(host, stepRun(step, host));
+  return shell.ssh(host, stepRun(step));
 }
 
 /** What HostPrep gives the host's PreparedHost for these steps. */
 export function preparedHostInputs(connection: Connection, node: string, steps: HostPrepStep[]): PreparedHostInputs {
   const helpers = prelude();
-  return {
-    connection,
-    node,
-    prelude: helpers,
-    steps: steps.map((step) => preparedStep(helpers, step, { ...STEP_SETTINGS, node })),
-  };
+  return { connection, node, prelude: helpers, steps: steps.map((step) => preparedStep(helpers, step, STEP_SETTINGS)) };
 }
 
 /** The PreparedHost of these steps as create stores it (create logs in to the host). */
