@@ -5,6 +5,20 @@ set -eu
 
 state_dir=/var/lib/pulumi-kubeadm
 
+# Runs a command whose chatter is not worth a line each (a package manager's "Unpacking ...", "Setting up ..."):
+# one line says what runs, and the command's own output is shown only when it fails (its last 50 lines, on stderr,
+# where the step's error shows them). The engine shows every line a step prints as a row of its own.
+quietly() {
+  local what="$1" log status=0
+  shift
+  echo "$what"
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 || status=$?
+  [ "$status" -eq 0 ] || tail -n 50 "$log" >&2
+  rm -f "$log"
+  return "$status"
+}
+
 # apt on Debian/Ubuntu, dnf (or yum) on RHEL/Rocky/CentOS: the two families the product prepares.
 package_family() {
   if command -v apt-get >/dev/null 2>&1; then
