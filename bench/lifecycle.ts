@@ -7,12 +7,14 @@
 //
 // Run: npx ts-node --transpile-only bench/lifecycle.ts [--workers 2,4] [--addons] [--timeline DIR]
 //
-// The critical path is the hosts' own work, from the per-step durations the providers report ("[node] step: done
-// in 8.8s", kept in the engine's Diagnostics): each host's preparation is the sum of its steps before kubeadm;
+// The critical path is the hosts' own work, from the per-step durations the kubeadm providers report ("[node] step:
+// done in 8.8s", kept in the engine's Diagnostics) and the engine's time for each host-preparation Command
+// ("created (0.38s)"): each host's preparation is the sum of its steps before kubeadm;
 // `kubeadm init` waits for the control plane's preparation, each join for both init and its worker's preparation,
 // and when the up waits for flannel's rollout, each node's flannel Pod from scheduled to Ready (rollout(n)):
 //   critical = max( prep(cp) + init + rollout(cp), max over workers w of ( max(prep(cp) + init, prep(w)) + join(w) + rollout(w) ) )
-// A step's duration is measured around its SSH session, so the connection's set-up counts as the host's work.
+// A step's duration is measured around its SSH session (a Command's around its whole operation), so the connection's
+// set-up counts as the host's work.
 import * as fs from "fs";
 import * as path from "path";
 import { LabStack } from "../lab/lab-stack";
@@ -35,11 +37,20 @@ export function parseDuration(text: string): number {
   return Number(m[1] ?? 0) * 60 + Number(m[2]);
 }
 
-/** The step summaries of one engine run's Diagnostics section, in order. */
+/**
+ * The step durations of one engine run: the kubeadm providers' summaries in its Diagnostics section, in order, then
+ * the host-preparation steps' from the engine's own row for each step's Command when it ends
+ * (`command:remote:Command cluster-w1-prep-sysctl created (0.38s)`): the command provider reports no time itself.
+ */
 export function stepTimes(output: string): StepTime[] {
   const diagnostics = /^Diagnostics:\n([\s\S]*?)(?:\n(?:Outputs|Resources):|(?![\s\S]))/m.exec(output)?.[1] ?? "";
   const times: StepTime[] = [];
   for (const m of diagnostics.matchAll(/\[([^\]\s]+)\] ([^:\n]+): (?:done|ran again) in (\S+)/g)) {
+    times.push({ node: m[1], step: m[2], seconds: parseDuration(m[3]) });
+  }
+  for (const m of output.matchAll(
+    /command:remote:Command cluster-(\S+?)-prep-([a-z-]+) (?:created|updated) \((\S+)\)/g,
+  )) {
     times.push({ node: m[1], step: m[2], seconds: parseDuration(m[3]) });
   }
   return times;

@@ -31,7 +31,7 @@ function pauseImageTag(kubernetesVersion: string): string {
 }
 
 /** Drops keys whose value is undefined: Pulumi rejects undefined inside resource inputs and outputs. */
-function definedOnly<T extends object>(value: T): T {
+export function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 

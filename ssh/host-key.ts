@@ -95,6 +95,21 @@ export function knownHostsEntries(text: string, host: string, port: number): Kno
   return entries;
 }
 
+/** The known_hosts entries for the endpoint, and how messages name its file: the path and its config key. */
+export function readKnownHosts(
+  settings: Pick<Connection, "host" | "port" | "sources"> & { knownHostsFile: string },
+): KnownHostsEntries & { shownFile: string } {
+  const file = settings.knownHostsFile;
+  const shownFile = `${shownValue(file)} (${settingKey(settings, "knownHostsFile")})`;
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new Error(`known_hosts file ${shownFile} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+  return { ...knownHostsEntries(text, settings.host, settings.port), shownFile };
+}
+
 function pinMatches(pin: HostKeyPin, keyBlob: Buffer): boolean {
   return pin.kind === "key" ? pin.blob.equals(keyBlob) : pin.fingerprint === sha256Fingerprint(keyBlob);
 }
@@ -171,14 +186,7 @@ export function hostKeyPolicy(settings: HostKeySettings): HostKeyPolicy {
   const scan = keyscanCommand(settings.host, settings.port);
   if (settings.knownHostsFile !== undefined) {
     const file = settings.knownHostsFile;
-    const shownFile = `${shownValue(file)} (${settingKey(settings, "knownHostsFile")})`;
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (error) {
-      throw new Error(`known_hosts file ${shownFile} cannot be read: ${(error as Error).message}`, { cause: error });
-    }
-    const { keys, revoked } = knownHostsEntries(text, settings.host, settings.port);
+    const { keys, revoked, shownFile } = readKnownHosts({ ...settings, knownHostsFile: file });
     const name = knownHostsName(settings.host, settings.port);
     const pinned = keys.length > 0 ? pinnedPolicy(settings, keys, `known_hosts file ${shownFile}`) : undefined;
     return {

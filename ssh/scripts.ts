@@ -47,6 +47,13 @@ function requireAbsolute(path: string): void {
 
 const ACCOUNT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
 
+/** A file to write on a host (a host-preparation step's configuration, say), with its permission bits. */
+export interface RemoteFile {
+  path: string;
+  content: string;
+  mode: number;
+}
+
 export interface UploadSettings {
   /** Permission bits, e.g. 0o600. */
   mode: number;
@@ -106,4 +113,18 @@ export function readFileScript(path: string): string {
 export function existsScript(path: string): string {
   requireAbsolute(path);
   return `test -e ${shellQuote(path)} || test -L ${shellQuote(path)}`;
+}
+
+/**
+ * `NAME=value ...` for `env`, the values quoted: how a script's environment reaches it on the host (sshd's
+ * AcceptEnv, which the SSH protocol's own variables need, is off on a stock server).
+ */
+export function environmentPrefix(environment: Record<string, string>): string {
+  return Object.keys(environment)
+    .sort()
+    .map((name) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name '${name}'`);
+      return `${name}=${shellQuote(environment[name])}`;
+    })
+    .join(" ");
 }

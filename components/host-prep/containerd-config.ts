@@ -3,7 +3,7 @@
 // second pause image and kubeadm warn), and registry mirrors through hosts.toml files. containerd 1.x reads
 // config schema version 2 and 2.x version 3, with different plugin names; both are sent and the host picks.
 import type { ClusterSpec } from "../../config/spec";
-import type { RemoteFile } from "../../providers/remote-step";
+import type { RemoteFile } from "../../ssh/scripts";
 
 export const UPLOAD_DIR = "/etc/containerd/pulumi-kubeadm";
 

@@ -1,13 +1,47 @@
 // HostPrep: everything a host needs before kubeadm can run on it (the seed's section 2.1), as a chain of
-// remote steps. Hosts are prepared in parallel: each host's chain depends on nothing but its own steps.
+// command:remote:Command resources, one per step, each running its step's script on create and update. Hosts are
+// prepared in parallel: each host's chain depends on nothing but its own resources.
+//
+// A step's command holds everything that decides what it does (script, environment, files), so a change to any of
+// them is a new command, which `up` runs as an update of that step alone; the scripts are idempotent.
+//
+// Before the steps, a PreparedHost resource per host (providers/prepared-host) logs in with this project's SSH layer
+// (host-key and timeout errors that name the config key), and it holds what the command provider cannot do well:
+// the steps' undo, run at destroy after kubeadm reset with a warning for a host that is gone (a Command's own delete
+// blocks the destroy then: pulumi-command#104), and refresh's check of each step: the next `up` updates the
+// PreparedHost, which runs exactly the steps a refresh found changed, with the same command lines as their Commands.
+import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
-import { RemoteStep } from "../../providers/remote-step";
-import { hostPrepSteps, prelude } from "./steps";
+import { PreparedHost, type PreparedStep } from "../../providers/prepared-host";
+import { commandConnection } from "./command-connection";
+import { stepCommand, type StepRunSettings } from "./step-command";
+import { hostPrepSteps, prelude, type HostPrepStep } from "./steps";
 
 export interface HostPrepArgs {
   spec: ClusterSpec;
   node: NodeSpec;
+}
+
+/** A script's own text after the prelude it starts with. */
+function withoutPrelude(helpers: string, script: string): string {
+  if (script === "") return "";
+  if (!script.startsWith(`${helpers}\n`)) throw new Error("a HostPrep script does not start with the steps' prelude");
+  return script.slice(helpers.length + 1);
+}
+
+/**
+ * A step as its host's PreparedHost keeps it: its environment, its Command's command line, and its undo and check
+ * scripts without the prelude.
+ */
+export function preparedStep(helpers: string, step: HostPrepStep, settings: StepRunSettings): PreparedStep {
+  return {
+    step: step.name,
+    environment: step.environment,
+    command: stepCommand(step, settings),
+    undoScript: withoutPrelude(helpers, step.undoScript),
+    checkScript: withoutPrelude(helpers, step.checkScript),
+  };
 }
 
 export class HostPrep extends pulumi.ComponentResource {
@@ -16,26 +50,37 @@ export class HostPrep extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostPrepArgs, opts?: pulumi.ComponentResourceOptions) {
     super("pulumi-kubeadm:index:HostPrep", name, {}, opts);
-    let previous: pulumi.Resource | undefined;
+    const { connection } = args.node;
     const helpers = prelude();
-    for (const step of hostPrepSteps(args.spec, args.node)) {
-      previous = new RemoteStep(
+    const steps = hostPrepSteps(args.spec, args.node);
+    const settings: StepRunSettings = { sudo: connection.sudo, timeoutSeconds: connection.commandTimeoutSeconds };
+    const host = new PreparedHost(
+      `${name}-host`,
+      {
+        connection,
+        node: args.node.name,
+        prelude: helpers,
+        steps: steps.map((step) => preparedStep(helpers, step, settings)),
+      },
+      { parent: this },
+    );
+    const connectionArgs = pulumi.secret(commandConnection(connection));
+    let previous: pulumi.Resource = host;
+    for (const step of steps) {
+      previous = new command.remote.Command(
         `${name}-${step.name}`,
         {
-          connection: args.node.connection,
-          node: args.node.name,
-          step: step.name,
-          script: step.script,
-          undoScript: step.undoScript,
-          checkScript: step.checkScript,
-          environment: step.environment,
-          files: step.files,
-          prelude: helpers,
+          connection: connectionArgs,
+          create: stepCommand(step, settings),
+          update: stepCommand(step, settings),
+          // The provider would set PULUMI_COMMAND_STDOUT/STDERR on the session, which a stock sshd refuses with a
+          // warning each time (AcceptEnv); no step reads them.
+          addPreviousOutputInEnv: false,
+          logging: "stdoutAndStderr",
         },
-        { parent: this, dependsOn: previous ? [previous] : [] },
+        { parent: this, dependsOn: [previous] },
       );
     }
-    if (!previous) throw new Error("HostPrep has no steps");
     this.ready = previous;
     this.registerOutputs({});
   }

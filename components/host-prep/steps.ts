@@ -4,8 +4,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
-import type { RemoteFile } from "../../providers/remote-step";
+import type { RemoteFile } from "../../ssh/scripts";
 import { containerdFiles } from "./containerd-config";
+
+export type { RemoteFile };
 import { parseCidr } from "../../config/addresses";
 import { kubeadmFactsFor } from "../../config/kubeadm-facts";
 import { parseKubernetesVersion } from "../../config/version";

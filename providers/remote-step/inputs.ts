@@ -2,13 +2,10 @@
 // decide: the digest of what ran and the environment its scripts see.
 import { createHash } from "crypto";
 import type { Connection } from "../../config/spec";
-import { shellQuote } from "../../config/quote";
+import { environmentPrefix, type RemoteFile } from "../../ssh/scripts";
 
-export interface RemoteFile {
-  path: string;
-  content: string;
-  mode: number;
-}
+export { environmentPrefix };
+export type { RemoteFile };
 
 export interface RemoteStepInputs {
   connection: Connection;
@@ -85,16 +82,6 @@ export function hostEffect(state: {
 export function storedOutputs(inputs: RemoteStepInputs): RemoteStepOutputs {
   const { connection, node, step, environment, undoScript, checkScript, prelude } = inputs;
   return { connection, node, step, environment, undoScript, checkScript, prelude, effect: hostEffect(inputs) };
-}
-
-export function environmentPrefix(environment: Record<string, string>): string {
-  return Object.keys(environment)
-    .sort()
-    .map((name) => {
-      if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) throw new Error(`invalid environment variable name '${name}'`);
-      return `${name}=${shellQuote(environment[name])}`;
-    })
-    .join(" ");
 }
 
 /** The step's name as its scripts know it, for the record of what it wrote (lib.sh: written, check_written). */

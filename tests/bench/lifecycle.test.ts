@@ -3,6 +3,10 @@ import { strict as assert } from "assert";
 import { criticalPath, daemonSetRollout, parseDuration, stepTimes } from "../../bench/lifecycle";
 
 const OUTPUT = `Updating (lab):
+ +  command:remote:Command cluster-cp1-prep-swap-off creating (0s) swap is off (now and at boot)
+ +  command:remote:Command cluster-cp1-prep-swap-off created (1s) swap is off (now and at boot)
+ +  command:remote:Command cluster-w1-prep-swap-off created (1.5s)
+ +  pulumi-nodejs:dynamic/pulumi-kubeadm:PreparedHost cluster-w1-prep-host created (0.83s)
     [cp1] kubeadm init: [certs] streamed, not counted: done in 99s
 Diagnostics:
   pulumi:pulumi:Stack (pulumi-kubeadm-lab):
@@ -28,7 +32,7 @@ describe("bench/lifecycle: step times and the critical path", () => {
     assert.throws(() => parseDuration("soon"));
   });
 
-  it("takes step summaries from Diagnostics only", () => {
+  it("takes the providers' summaries from Diagnostics only, and each host step's Command's time from its row", () => {
     assert.deepEqual(
       stepTimes(OUTPUT).map((t) => `${t.node} ${t.step} ${t.seconds}`),
       [
@@ -39,18 +43,20 @@ describe("bench/lifecycle: step times and the critical path", () => {
         "cp1 kubeadm init 20",
         "w1 kubeadm join 9",
         "w2 kubeadm join 65",
+        "cp1 swap-off 1",
+        "w1 swap-off 1.5",
       ],
     );
   });
 
   it("chains preparation, init and the slowest join", () => {
     const times = stepTimes(OUTPUT);
-    // cp1: prep 5 + init 20 = 25; w1: max(25, 6.5) + 9 = 34; w2: max(25, 2) + 65 = 90.
-    assert.equal(criticalPath(times, "cp1", ["w1", "w2"]), 90);
-    assert.equal(criticalPath(times, "cp1", ["w1"]), 34);
+    // cp1: prep 4 + 1 + 1 + init 20 = 26; w1: max(26, 6.5 + 1.5) + 9 = 35; w2: max(26, 2) + 65 = 91.
+    assert.equal(criticalPath(times, "cp1", ["w1", "w2"]), 91);
+    assert.equal(criticalPath(times, "cp1", ["w1"]), 35);
     // A worker whose preparation outlasts init starts its join later.
     const slowPrep = [...times, { node: "w1", step: "packages", seconds: 30 }];
-    assert.equal(criticalPath(slowPrep, "cp1", ["w1"]), 36.5 + 9);
+    assert.equal(criticalPath(slowPrep, "cp1", ["w1"]), 38 + 9);
   });
 
   it("adds each node's DaemonSet Pod from scheduled to Ready, ignoring other Pods", () => {
@@ -75,8 +81,8 @@ describe("bench/lifecycle: step times and the critical path", () => {
     );
     assert.deepEqual(rollout, { cp1: 15, w1: 4 });
     const times = stepTimes(OUTPUT);
-    // cp1: 25 + 15 = 40; w1: 34 + 4 = 38.
-    assert.equal(criticalPath(times, "cp1", ["w1"], rollout), 40);
-    assert.equal(criticalPath(times, "cp1", ["w1"], { w1: 10 }), 44);
+    // cp1: 26 + 15 = 41; w1: 35 + 4 = 39.
+    assert.equal(criticalPath(times, "cp1", ["w1"], rollout), 41);
+    assert.equal(criticalPath(times, "cp1", ["w1"], { w1: 10 }), 45);
   });
 });

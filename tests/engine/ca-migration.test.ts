@@ -1,8 +1,10 @@
-// A stack created with the release before the tls provider made the CA (its CA a ClusterCa resource), upgraded to
-// this program, on real nodes with the real engine: the first preview refuses the new CA rather than planning a new
-// cluster, `npm run migrate-ca` moves the stack's CA into its config, and then nothing is replaced, no host is
-// touched, and a worker joining afterwards pins the same CA's hash. Last, the cluster is destroyed and built again
-// from that config: a cluster made from a CA the user supplied, whose join pins its hash.
+// A stack created with the release before the tls and command providers (its CA a ClusterCa resource, its host steps
+// RemoteStep resources), upgraded to this program, on real nodes with the real engine: the first preview refuses the
+// new CA rather than planning a new cluster, `npm run migrate-ca` moves the stack's CA into its config, and then no
+// CA, control plane or join is replaced; the host steps move to command:remote:Command (run again, idempotent) and the
+// old RemoteSteps leave the state without undoing anything; a worker joining afterwards pins the same CA's hash. Last,
+// the cluster is destroyed and built again from that config: a cluster made from a CA the user supplied, whose join
+// pins its hash.
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import { createPrivateKey, X509Certificate } from "crypto";
@@ -13,7 +15,8 @@ import { caCertHash } from "../../kubeadm/ca-hash";
 import { LEGACY_CLUSTER_CA_TYPE } from "../../providers/cluster-ca";
 import { plainValue } from "../../tools/migrate-ca";
 import { repoRoot } from "../../tools/paths";
-import { keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { assertSameLines, keepCaseOutput, LabStack, type StoredResource } from "../support/lab-stack";
 
 /** The last commit whose program made the CA with the ClusterCa resource. */
 const RELEASE = "34c532240919683a22d173324fcb7d5bce61d32c";
@@ -115,25 +118,65 @@ describe("a stack whose CA a ClusterCa resource made, after upgrading the progra
     assert.match(migrateCa(), /config holds its CA already/);
   });
 
-  it("preview then plans the old ClusterCa's deletion and nothing else: no new CA, control plane or host step", async () => {
-    const result = await lab.preview();
-    const { same, ...changes } = result.changeSummary;
-    assert.deepEqual(changes, { delete: 1 }, lab.output.slice(-3000));
-    assert.ok((same ?? 0) > 10, JSON.stringify(result.changeSummary));
-    assert.match(lab.output, /pulumi-nodejs:dynamic\/pulumi-kubeadm:ClusterCa\s+\S+\s+delete/);
+  /** Each planned or done change, as "op type", with how many resources of that type, sorted. */
+  function changesByType(ops: { op: string; type: string }[]): string[] {
+    const counts = new Map<string, number>();
+    for (const { op, type } of ops) counts.set(`${op} ${type}`, (counts.get(`${op} ${type}`) ?? 0) + 1);
+    return [...counts].map(([key, n]) => `${key} ×${n}`).sort();
+  }
+
+  let stepCount = 0;
+  let listingBefore = "";
+
+  it("preview then plans the old resources' deletion and the host steps' move, and no new CA, control plane or join", async () => {
+    const planned: { op: string; type: string }[] = [];
+    const onEvent = (event: EngineEvent) => {
+      const step = event.resourcePreEvent?.metadata;
+      if (step && step.op !== "same") planned.push({ op: step.op, type: step.type });
+    };
+    await lab.preview({ onEvent });
+    stepCount = planned.filter((p) => p.type === "command:remote:Command").length;
+    assert.ok(stepCount >= 8, `${stepCount} host steps`);
+    // The engine's records of the providers themselves change too (the command provider is new; the dynamic
+    // provider's record is updated): no host is behind them, and none is deleted or replaced.
+    const providers = planned.filter((p) => p.type.startsWith("pulumi:providers:"));
+    assert.deepEqual(
+      providers.filter((p) => p.op !== "create" && p.op !== "update"),
+      [],
+      JSON.stringify(providers),
+    );
+    assert.ok(providers.some((p) => p.op === "create" && p.type === "pulumi:providers:command"));
+    assert.deepEqual(changesByType(planned.filter((p) => !providers.includes(p))), [
+      `create command:remote:Command ×${stepCount}`,
+      "create pulumi-nodejs:dynamic/pulumi-kubeadm:PreparedHost ×1",
+      `delete ${LEGACY_CLUSTER_CA_TYPE} ×1`,
+      `delete pulumi-nodejs:dynamic/pulumi-kubeadm:RemoteStep ×${stepCount}`,
+    ]);
   });
 
-  it("up deletes only the ClusterCa, without logging in to any host", async () => {
-    const logins = lab.logins(CONTROL_PLANE);
+  it("up moves the host steps without undoing any: the host is as before, the CA and cluster unchanged", async () => {
+    listingBefore = await lab.listing(CONTROL_PLANE);
     const result = await lab.up();
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     const { same, ...changes } = result.summary.resourceChanges ?? {};
-    assert.deepEqual(changes, { delete: 1 });
-    assert.ok((same ?? 0) > 10);
-    assert.equal(lab.logins(CONTROL_PLANE), logins, "the up logged in to the control plane");
-    const resources = lab.resources();
-    assert.deepEqual(byType(resources, /ClusterCa|^tls:/), [], "no CA resource is left or made");
+    assert.deepEqual(changes, { create: stepCount + 1, delete: stepCount + 1 });
+    assert.ok((same ?? 0) > 3);
+    // The old RemoteSteps' deletes found each step run by its Command and left the host alone.
+    assert.match(lab.output, /run by command:remote:Command since; its delete undoes it/);
+    assertSameLines(await lab.listing(CONTROL_PLANE), listingBefore, "cp1 is not as before the move");
+    assert.deepEqual(byType(lab.resources(), /ClusterCa|RemoteStep|^tls:/), [], "no old or new CA resource is left");
     assert.equal(result.outputs.caCertHash?.value, ca.hash);
+    assert.deepEqual(await lab.nodeNames(), [CONTROL_PLANE]);
+  });
+
+  it("a second up changes nothing and logs in to no host", async () => {
+    const logins = lab.logins(CONTROL_PLANE);
+    const result = await lab.up();
+    assert.deepEqual(
+      Object.entries(result.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
+      [],
+    );
+    assert.equal(lab.logins(CONTROL_PLANE), logins);
   });
 
   /** The worker has joined: it is a Node, its join pinned the CA's hash, and it trusts the CA. */

@@ -7,6 +7,9 @@ import { parseDocument } from "yaml";
 import { engineProject, DEMO_PASSPHRASE, type EngineProject } from "../support/engine";
 import { startTcpRelay, type TcpRelay } from "../support/sshd";
 import { repoRoot } from "../../tools/paths";
+import { hostPrepSteps } from "../../components/host-prep/steps";
+import { clusterSpec, controlPlaneNode, workerNode } from "../kubeadm/cluster-spec-fixture";
+import type { NodeSpec } from "../../config/spec";
 
 describe("pulumi preview -s dev (real engine)", function () {
   this.timeout(240_000);
@@ -22,10 +25,10 @@ describe("pulumi preview -s dev (real engine)", function () {
     project?.remove();
   });
 
-  it("plans the cluster CA under the cluster component without contacting any host", async () => {
+  it("plans the cluster CA (tls) and each host step (a Command) without contacting any host", async () => {
     const doc = parseDocument(fs.readFileSync(path.join(repoRoot, "stacks", "Pulumi.dev.yaml"), "utf8"));
-    const hostLists = ["pulumi-kubeadm:controlPlane", "pulumi-kubeadm:workers"];
-    let hosts = 0;
+    const hostLists = ["pulumi-kubeadm:controlPlane", "pulumi-kubeadm:workers"] as const;
+    const hostNames: [string, (typeof hostLists)[number]][] = [];
     for (const key of hostLists) {
       const list = doc.getIn(["config", key]) as { items: unknown[] };
       for (let index = 0; index < list.items.length; index++) {
@@ -36,10 +39,10 @@ describe("pulumi preview -s dev (real engine)", function () {
         doc.setIn(["config", key, index, "advertiseAddress"], doc.getIn(["config", key, index, "address"]));
         doc.setIn(["config", key, index, "address"], "127.0.0.1");
         doc.setIn(["config", key, index, "port"], relay.port);
-        hosts++;
+        hostNames.push([String(doc.getIn(["config", key, index, "name"])), key]);
       }
     }
-    assert.equal(hosts, 3, "the dev stack has the seed's three hosts");
+    assert.equal(hostNames.length, 3, "the dev stack has the seed's three hosts");
     const stack = await project.stack("dev", doc.toString());
 
     let output = "";
@@ -50,6 +53,22 @@ describe("pulumi preview -s dev (real engine)", function () {
     assert.match(output, /tls:index(\/privateKey)?:PrivateKey\s+cluster-ca-key\s+create/);
     assert.match(output, /tls:index(\/selfSignedCert)?:SelfSignedCert\s+cluster-ca\s+create/);
     assert.doesNotMatch(output, /ClusterCa/);
+    // Every host's preparation is the command provider's, a Command per HostPrep step, and no RemoteStep of ours.
+    const stepNames = (node: NodeSpec) => hostPrepSteps(clusterSpec("v1.35.4"), node).map((step) => step.name);
+    const roles: Record<(typeof hostLists)[number], NodeSpec> = {
+      "pulumi-kubeadm:controlPlane": controlPlaneNode(),
+      "pulumi-kubeadm:workers": workerNode(),
+    };
+    const commands = [...output.matchAll(/command:remote:Command\s+(\S+)\s+create/g)].map(([, name]) => name);
+    let expected = 0;
+    for (const [host, key] of hostNames) {
+      const prefix = `cluster-${host}-prep-`;
+      const own = commands.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
+      assert.deepEqual(own, stepNames(roles[key]), `${host}'s steps`);
+      expected += own.length;
+    }
+    assert.equal(commands.length, expected, commands.join(" "));
+    assert.doesNotMatch(output, /RemoteStep/);
     assert.ok((result.changeSummary.create ?? 0) >= 3, JSON.stringify(result.changeSummary));
     const attempts = relays.reduce((sum, relay) => sum + relay.connections(), 0);
     assert.equal(attempts, 0, "preview must not open any connection to a host");

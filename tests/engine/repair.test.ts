@@ -21,22 +21,26 @@ const MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml";
 /** A flag name validation lets through (it is well formed) that the real kube-apiserver refuses to start with. */
 const BAD_FLAG = "not-a-real-flag";
 
-/** A node's host-preparation steps' resources, by step name (each RemoteStep stores its node and step). */
+/** A node's host-preparation steps' Commands, by step name (the resource name ends with "-prep-<step>"). */
 function steps(resources: StoredResource[], node = CONTROL_PLANE): Map<string, StoredResource> {
+  const marker = `-${node}-prep-`;
   return new Map(
     resources
-      .filter((r) => r.type.endsWith(":RemoteStep") && r.outputs?.node === node)
-      .map((r) => [r.outputs?.step as string, r]),
+      .filter((r) => r.type === "command:remote:Command" && r.urn.includes(marker))
+      .map((r) => [r.urn.slice(r.urn.lastIndexOf(marker) + marker.length), r]),
   );
 }
 
-/** What the last refresh found changed on a host, by step (the `drift` output of RemoteStep's read). */
+/** A host's PreparedHost (which runs again the steps a refresh found changed). */
+function preparedHost(resources: StoredResource[], node = CONTROL_PLANE): StoredResource {
+  const host = resources.find((r) => r.type.endsWith(":PreparedHost") && r.outputs?.node === node);
+  assert.ok(host, `no PreparedHost for ${node}`);
+  return host;
+}
+
+/** What the last refresh found changed on a host, by step (the `drift` output of the host's PreparedHost). */
 function drift(resources: StoredResource[], node = CONTROL_PLANE): Record<string, string[]> {
-  return Object.fromEntries(
-    [...steps(resources, node)]
-      .filter(([, r]) => Array.isArray(r.outputs?.drift))
-      .map(([step, r]) => [step, r.outputs?.drift as string[]]),
-  );
+  return (preparedHost(resources, node).outputs?.drift ?? {}) as Record<string, string[]>;
 }
 
 describe("repairs on a real node (real engine, real sshd, real kubeadm)", function () {
@@ -106,17 +110,15 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.deepEqual(Object.keys(found).sort(), drifted, JSON.stringify(found));
     assert.deepEqual(Object.keys(drift(state, WORKER)), ["packages"]);
 
-    // The plan: those three steps, updated in place, and nothing else.
+    // The plan: the two hosts' PreparedHosts, updated in place (their update runs the drifted steps again), and
+    // nothing else: no step's Command changes.
     const planned: string[] = [];
     const onEvent = (event: EngineEvent) => {
       const step = event.resourcePreEvent?.metadata;
       if (step && step.op !== "same") planned.push(`${step.op} ${step.urn}`);
     };
     await lab.preview({ onEvent });
-    const expected = [
-      ...drifted.map((step) => `update ${steps(state).get(step)?.urn}`),
-      `update ${steps(state, WORKER).get("packages")?.urn}`,
-    ];
+    const expected = NODES.map((node) => `update ${preparedHost(state, node).urn}`);
     assert.deepEqual(planned.sort(), expected.sort());
 
     const upFrom = lab.output.length;
@@ -124,13 +126,23 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     assert.deepEqual(
       Object.entries(result.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
-      [["update", 4]],
+      [["update", 2]],
     );
-    const repaired = lab.output.slice(upFrom);
-    for (const step of ["sysctl", "kernel-modules", "swap-off"]) {
-      assert.match(repaired, new RegExp(`\\[cp1\\] ${step}: ran again in `), `${step} did not run again`);
-    }
-    assert.match(repaired, /\[w1\] packages: ran again in /);
+    // Exactly the four drifted steps ran again, each host's in HostPrep's order.
+    // From Diagnostics, where each closing line is once (the live output shows it too).
+    const upOutput = lab.output.slice(upFrom);
+    const repaired = [
+      ...upOutput.slice(upOutput.indexOf("\nDiagnostics:")).matchAll(/\[(\w+)\] ([a-z-]+): repaired in /g),
+    ].map(([, node, step]) => `${node} ${step}`);
+    const order = [...steps(state).keys()];
+    assert.deepEqual(
+      repaired.filter((line) => line.startsWith("cp1 ")),
+      drifted.sort((a, b) => order.indexOf(a) - order.indexOf(b)).map((step) => `cp1 ${step}`),
+    );
+    assert.deepEqual(
+      repaired.filter((line) => line.startsWith("w1 ")),
+      ["w1 packages"],
+    );
     assert.equal(await run(`cat ${SYSCTL_FILE}`), sysctl);
     assert.equal((await run("sysctl -n net.ipv4.ip_forward")).trim(), "1");
     assert.equal(await run(`cat ${MODULES_FILE}`), modules);
@@ -163,11 +175,8 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
       Object.entries(result.summary.resourceChanges ?? {}).filter(([op]) => op !== "same"),
       [["replace", 1]],
     );
-    // The old step's undo ran first, then the new step wrote the file again.
-    const output = lab.output.slice(from);
-    const undone = output.indexOf("[cp1] package-repositories: undone in ");
-    const done = output.indexOf("[cp1] package-repositories: done in ");
-    assert.ok(undone >= 0 && done > undone, `not undone, then done:\n${output.slice(-3000)}`);
+    // A replaced step runs again; its undo is the host's (PreparedHost), for destroy, so nothing was taken away.
+    assert.doesNotMatch(lab.output.slice(from), /\[cp1\] package-repositories: undone in /);
     assert.equal(await run(`cat ${REPOSITORY_FILE} 2>&1 || true`), repository, `${REPOSITORY_FILE} is not as before`);
     await run("dnf makecache -q");
     assertSameLines(await lab.listing(CONTROL_PLANE), fresh[CONTROL_PLANE], "cp1 is not as a fresh up left it");
@@ -225,14 +234,17 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
       await lab.stack.setConfig(repositoryKey, { value: good }, true);
       await lab.stack.removeConfig(keyUrlKey, true);
     }
-    assert.match(message, /\[w1\] package-repositories: failed/, message.slice(-3000));
+    assert.match(message, /command:remote:Command \(cluster-w1-prep-package-repositories\)/, message.slice(-3000));
     assert.ok(message.includes(`packages.apt.kubernetesRepository (${missing})`), message.slice(-3000));
     assert.match(message, /the files it wrote are back as they were before it ran/);
     assertSameLines(await lab.listing(WORKER), fresh[WORKER], "w1 is not as the last up left it");
 
-    // Nothing of the failed update was stored for w1: with the config put back, its resources have nothing to do.
-    // (cp1's step, on rocky, ignores apt settings but carries them, so its update succeeded and is undone now.)
+    // Nothing of the failed update was stored for w1's steps: with the config put back, they have nothing to do.
+    // (cp1's step, on rocky, ignores apt settings but carries them, so its update succeeded and is undone now.) w1's
+    // PreparedHost, updated before the step failed, stores the steps' scripts as the program has them again: no
+    // login to w1 for that.
     const changed: string[] = [];
+    const logins = lab.logins(WORKER);
     const result = await lab.up({
       onEvent: (event: EngineEvent) => {
         const step = event.resourcePreEvent?.metadata;
@@ -241,10 +253,11 @@ describe("repairs on a real node (real engine, real sshd, real kubeadm)", functi
     });
     assert.equal(result.summary.result, "succeeded", lab.output.slice(-3000));
     assert.deepEqual(
-      changed.filter((change) => change.includes(`-${WORKER}`)),
+      changed.filter((change) => change.includes(`-${WORKER}`) && !change.includes(":PreparedHost::")),
       [],
       "the failed update stored something for w1",
     );
+    assert.equal(lab.logins(WORKER), logins, "the up logged in to w1");
     await lab.lab.run(WORKER, "apt-get update -q");
   });
 

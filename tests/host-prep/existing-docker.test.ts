@@ -1,7 +1,9 @@
 // HostPrep on a host that already runs Docker from Docker's apt repository (issue 15, "real hosts are not blank"):
 // with packages.apt.containerdRepository naming that repository, the steps use Docker's apt source as it is, keep
 // containerd.io and docker-ce, make containerd serve CRI, and the undo puts Docker's config back; a container Docker
-// started keeps running throughout. By default the host's containerd.io is the runtime as well.
+// started keeps running throughout. By default the host's containerd.io is the runtime as well. The steps run as the
+// product runs them: each its Command's command line, the undos as the host's PreparedHost does
+// (tests/support/host-steps).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -11,8 +13,7 @@ import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
 import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
-import { environmentPrefix, remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
-import { captureConsole } from "../providers/kubeadm-fakes";
+import { runStepCommand, undoOnHost } from "../support/host-steps";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 
 const LAB = "dkdocker";
@@ -64,10 +65,6 @@ describe("HostPrep on a host that already runs Docker", function () {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  function inputs(step: HostPrepStep): RemoteStepInputs {
-    return { connection: labConnection(lab!, HOST), node: HOST, step: step.name, ...step };
-  }
-
   it("the lab host is as `apt-get install docker-ce` leaves it, and its docker double runs containers", async () => {
     // The host has just booted: sshd answers before systemd has started every enabled unit (docker was seen
     // "activating" on a busy machine). Its state is judged once the boot is over, running or degraded.
@@ -103,12 +100,12 @@ describe("HostPrep on a host that already runs Docker", function () {
     const versions = await ok("dpkg-query -W containerd.io docker-ce");
     const before = await listing();
 
-    const chain = steps({ apt: apt as ClusterSpec["packages"]["apt"] })
-      .filter((step) => ["package-repositories", "packages", "containerd"].includes(step.name))
-      .map(inputs);
+    const chain = steps({ apt: apt as ClusterSpec["packages"]["apt"] }).filter((step) =>
+      ["package-repositories", "packages", "containerd"].includes(step.name),
+    );
     for (const step of chain) {
-      const created = await captureConsole(() => remoteStepProvider.create!(step));
-      assert.equal(created.error, undefined, created.error?.message);
+      const created = await runStepCommand(shell, HOST, step);
+      assert.equal(created.code, 0, `${step.name}: ${created.stdout}\n${created.stderr}`);
     }
     // One source for Docker's repository, the host's own, and apt takes it.
     assert.equal((await ssh("test -e /etc/apt/sources.list.d/containerd.list")).code, 1);
@@ -123,10 +120,7 @@ describe("HostPrep on a host that already runs Docker", function () {
     assert.equal(await task(id), running, "containerd's restart left Docker's container running");
     assert.match(await ok("docker ps"), /\bweb\n$/);
 
-    for (const step of [...chain].reverse()) {
-      const undone = await captureConsole(() => remoteStepProvider.delete!(`${HOST}/${step.step}`, step));
-      assert.equal(undone.error, undefined, undone.error?.message);
-    }
+    await undoOnHost(labConnection(lab!, HOST), HOST, chain);
     assert.equal(await listing(), before);
     assert.equal(await ok("systemctl is-active containerd docker"), "active\nactive\n");
     assert.equal(await task(id), running);
@@ -136,8 +130,7 @@ describe("HostPrep on a host that already runs Docker", function () {
   it("keeps containerd.io as the runtime by default, serves CRI, keeps Docker's container running, and undoes to before", async () => {
     // The preflight finds nothing to object to: Docker's containerd is used, not replaced.
     const preflight = steps().find((step) => step.name === "preflight")!;
-    const environment = { ...preflight.environment, PULUMI_KUBEADM_STEP: preflight.name };
-    const checked = await ssh(`env ${environmentPrefix(environment)} sh -s`, preflight.script);
+    const checked = await runStepCommand(shell, HOST, preflight);
     assert.equal(checked.code, 0, checked.stderr);
     await prepareAndUndo({});
   });

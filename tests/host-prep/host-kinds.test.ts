@@ -1,19 +1,19 @@
 // HostPrep's steps on hosts that are not blank (issue 15): one whose containerd its admin set up for a private
 // registry before the product came, and one with swap of every kind the kubelet would trip on after a reboot (fstab
 // lines plain, indented and three-field, a systemd .swap unit, zram-generator's device). The steps run exactly as the
-// product sends them; the undos give back the host as it was (lab/spec.ts HostSetup makes these hosts).
+// product sends them (each its Command's command line; the undos as the host's PreparedHost runs them, last step
+// first: tests/support/host-steps); the undos give back the host as it was (lab/spec.ts HostSetup makes these hosts).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
 import { startLab, type Lab } from "../../lab";
-import { remoteStepProvider, environmentPrefix, type RemoteStepInputs } from "../../providers/remote-step";
-import { captureConsole } from "../providers/kubeadm-fakes";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
+import { runStepCommand, undoOnHost } from "../support/host-steps";
 
 const LAB = "swkinds";
 const APT_MIRROR = "https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.35/deb/";
@@ -40,17 +40,15 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
   );
   const step = (name: string) => steps.find((candidate) => candidate.name === name)!;
 
-  /** Runs a step's script or undo as RemoteStep does: its environment quoted, the script on stdin. */
-  async function runStep(host: string, hostStep: HostPrepStep, which: "script" | "undoScript" = "script") {
-    const environment = { ...hostStep.environment, PULUMI_KUBEADM_STEP: hostStep.name };
-    const r = await shell.ssh(host, `env ${environmentPrefix(environment)} sh -s`, { input: hostStep[which] });
-    assert.equal(r.code, 0, `${hostStep.name} ${which}: ${r.stdout}\n${r.stderr}`);
+  /** Runs a step as its Command does, asserting it succeeded; its output. */
+  async function runStep(host: string, hostStep: HostPrepStep) {
+    const r = await runStepCommand(shell, host, hostStep);
+    assert.equal(r.code, 0, `${hostStep.name}: ${r.stdout}\n${r.stderr}`);
     return r.stdout;
   }
 
-  function inputs(host: string, hostStep: HostPrepStep): RemoteStepInputs {
-    return { connection: labConnection(lab!, host), node: host, step: hostStep.name, ...hostStep };
-  }
+  /** Undoes steps as the host's PreparedHost does on destroy (the last one first); the lines it printed. */
+  const undo = (host: string, ...hostSteps: HostPrepStep[]) => undoOnHost(labConnection(lab!, host), host, hostSteps);
 
   /**
    * What an undo must give back: every file under /etc and /opt with its checksum, links, the installed packages,
@@ -115,11 +113,8 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
     const ownContainerd = await ok("corp", "dpkg-query -W containerd runc");
     const before = await listing("corp");
 
-    const chain = ["package-repositories", "packages", "containerd"].map((name) => inputs("corp", step(name)));
-    for (const stepInputs of chain) {
-      const created = await captureConsole(() => remoteStepProvider.create!(stepInputs));
-      assert.equal(created.error, undefined, created.error?.message);
-    }
+    const chain = ["package-repositories", "packages", "containerd"].map(step);
+    for (const hostStep of chain) await runStep("corp", hostStep);
     assert.equal(
       await ok("corp", `cat ${REGISTRY_DIR}/hosts.toml ${REGISTRY_DIR}/ca.crt | sha256sum; ls -l ${REGISTRY_DIR}`),
       registryFiles,
@@ -134,10 +129,12 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
     assert.match(await ok("corp", "crictl images"), /registry\.corp\.example:5000\/library\/busybox\s+1\.35\.0/);
     await ok("corp", `crictl rmi ${image}`);
 
-    for (const stepInputs of [...chain].reverse()) {
-      const undone = await captureConsole(() => remoteStepProvider.delete!(`corp/${stepInputs.step}`, stepInputs));
-      assert.equal(undone.error, undefined, undone.error?.message);
-    }
+    const undone = await undo("corp", ...chain);
+    assert.deepEqual(
+      undone.filter((line) => / undone in /.test(line)).map((line) => line.replace(/ in .*$/, "")),
+      ["[corp] containerd: undone", "[corp] packages: undone", "[corp] package-repositories: undone"],
+      "the last step first",
+    );
     assert.equal(await ok("corp", "cat /etc/containerd/config.toml"), ownConfig);
     assert.equal(
       await ok("corp", "systemctl is-enabled containerd; systemctl is-active containerd"),
@@ -158,11 +155,11 @@ describe("HostPrep on hosts with a private registry and every kind of swap", fun
     assert.equal(await ok("swp", "swapon --show"), "", "nothing turns swap on at boot");
     assert.equal(await ok("swp", "systemctl is-enabled swapfile.swap"), "enabled\n", "the host's unit stays enabled");
 
-    const undone = await runStep("swp", swapOff, "undoScript");
+    const undone = (await undo("swp", swapOff)).join("\n");
     assert.equal(await ok("swp", "cat /etc/fstab"), fstab);
     // What was on is on again at once, at its priority: fstab's by swapon -a, the unit's and zram's by name.
     assert.deepEqual(await activeSwap("swp"), ALL_SWAP);
-    assert.match(undone, /swap restored as it was: /);
+    assert.match(undone, /^\[swp\] undo: swap restored as it was: /m);
     assert.match(await ok("swp", "swapon --show"), /^\/dev\/zram0\s+partition\s+\S+\s+\S+\s+100$/m);
     assert.equal(await listing("swp"), before);
     await reboot("swp");

@@ -1,14 +1,16 @@
 // HostPrep on a minimal Ubuntu install, without curl, gpg and ca-certificates (issue 15): the package-repositories
 // step installs them from the distribution's repositories before it fetches the keys, and its undo removes exactly
-// what it added, so the host is as it was. A host that has them is left alone (no apt-get update for them).
+// what it added, so the host is as it was. A host that has them is left alone (no apt-get update for them). The step
+// runs as its Command runs it, the undo as the host's PreparedHost does (tests/support/host-steps).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
 import { startLab, type Lab } from "../../lab";
+import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
-import { environmentPrefix } from "../../providers/remote-step";
+import { runStepCommand, undoOnHost } from "../support/host-steps";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 
 const LAB = "dkminimal";
@@ -31,11 +33,8 @@ describe("HostPrep on a minimal host", function () {
   let tmp: string;
   let shell: LabShell;
 
-  const runStep = (host: string, which: "script" | "undoScript") => {
-    const step = repositories();
-    const environment = { ...step.environment, PULUMI_KUBEADM_STEP: step.name };
-    return shell.ssh(host, `env ${environmentPrefix(environment)} sh -s`, { input: step[which] });
-  };
+  const runStep = (host: string) => runStepCommand(shell, host, repositories());
+  const undo = (host: string) => undoOnHost(labConnection(lab!, host), host, [repositories()]);
   /** Files with checksums where the step writes, the tools' files, the product's state, the installed packages. */
   const listing = (host: string) =>
     shell.ok(
@@ -72,7 +71,7 @@ describe("HostPrep on a minimal host", function () {
 
   it("installs the missing tools, configures the repositories, and the undo removes exactly what it added", async () => {
     const before = await listing("m1");
-    const prepared = await runStep("m1", "script");
+    const prepared = await runStep("m1");
     assert.equal(prepared.code, 0, prepared.stderr);
     assert.match(prepared.stdout, /the host lacks: curl gpg ca-certificates/);
     await shell.ok("m1", "command -v curl && gpg --version >/dev/null");
@@ -86,20 +85,19 @@ describe("HostPrep on a minimal host", function () {
       "apt-get install -y -q kubectl=1.35.4-1.1 >/dev/null && apt-get purge -y -q kubectl >/dev/null",
     );
 
-    const undone = await runStep("m1", "undoScript");
-    assert.equal(undone.code, 0, undone.stderr);
+    await undo("m1");
     assert.equal(await listing("m1"), before);
     assert.equal((await shell.ssh("m1", "curl --version")).code, 127);
   });
 
   it("leaves a host that has the tools alone: no apt-get update for them, nothing to remove on undo", async () => {
     const packages = await shell.ok("u1", "dpkg-query -W | sort");
-    const prepared = await runStep("u1", "script");
+    const prepared = await runStep("u1");
     assert.equal(prepared.code, 0, prepared.stderr);
     assert.doesNotMatch(prepared.stdout, /the host lacks/);
     const updates = (await shell.ok("u1", "grep -c 'apt-get update' /var/log/lab/commands.log")).trim();
     assert.equal(updates, "1", "one apt-get update: the repositories' own");
-    assert.equal((await runStep("u1", "undoScript")).code, 0);
+    await undo("u1");
     assert.equal(await shell.ok("u1", "dpkg-query -W | sort"), packages);
   });
 });

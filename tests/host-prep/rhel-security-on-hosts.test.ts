@@ -1,6 +1,7 @@
 // HostPrep's selinux and firewalld steps, exactly as the product sends them, on a rocky lab host that starts with
 // SELinux enforcing and firewalld running (the lab's doubles; firewalld's rules are real nftables rules in the host's
-// network namespace), and on an ubuntu host, which has neither (issue 15).
+// network namespace), and on an ubuntu host, which has neither (issue 15). Each step runs as its Command runs it, its
+// undo and its refresh check as the host's PreparedHost does them (tests/support/host-steps).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -8,11 +9,13 @@ import * as path from "path";
 import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
 import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
-import { environmentPrefix } from "../../providers/remote-step";
 import { shellQuote } from "../../config/quote";
+import type { PreparedHostOutputs } from "../../providers/prepared-host";
 import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
+import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
+import { preparedHost, refreshHost, repairOnHost, runStepCommand, undoOnHost } from "../support/host-steps";
 
 const LAB = "hprhel";
 const CONTROL_PLANE_PORTS = ["6443/tcp", "2379-2380/tcp", "10250/tcp", "10257/tcp", "10259/tcp", "8472/udp"];
@@ -34,17 +37,17 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
     return { preflight: byName("preflight"), selinux: byName("selinux"), firewalld: byName("firewalld"), all };
   }
 
-  /** Runs a step's script, undo or check as RemoteStep does: its environment quoted, the script on stdin. */
-  function runStep(host: string, step: HostPrepStep, which: "script" | "undoScript" | "checkScript" = "script") {
-    const environment = { ...step.environment, PULUMI_KUBEADM_STEP: step.name };
-    return shell.ssh(host, `env ${environmentPrefix(environment)} sh -s`, { input: step[which] });
-  }
+  /** Runs a step as its Command does. */
+  const runStep = (host: string, step: HostPrepStep) => runStepCommand(shell, host, step);
 
-  async function succeeds(host: string, step: HostPrepStep, which: "script" | "undoScript" = "script") {
-    const r = await runStep(host, step, which);
-    assert.equal(r.code, 0, `${step.name} ${which}: ${r.stdout}\n${r.stderr}`);
+  async function succeeds(host: string, step: HostPrepStep) {
+    const r = await runStep(host, step);
+    assert.equal(r.code, 0, `${step.name}: ${r.stdout}\n${r.stderr}`);
     return r.stdout;
   }
+
+  /** Undoes steps as the host's PreparedHost does on destroy (the last one first); the lines it printed. */
+  const undo = (host: string, ...steps: HostPrepStep[]) => undoOnHost(labConnection(lab!, host), host, steps);
 
   /** Whether a port is open in the public zone: [runtime, permanent]. */
   async function open(host: string, port: string): Promise<[boolean, boolean]> {
@@ -128,26 +131,27 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
     for (const port of CONTROL_PLANE_PORTS) assert.deepEqual(await open("r1", port), [true, true], port);
     assert.equal(await connect("u1", "r1", 6443), "hello", "the real nftables rules let 6443 in");
     assert.match(await connect("u1", "r1", 7777), /No route to host/, "a port no step opened stays closed");
-    assert.equal((await runStep("r1", selinux, "checkScript")).stdout, "");
-    assert.equal((await runStep("r1", firewalld, "checkScript")).stdout, "");
+    // A refresh: the host's PreparedHost runs each step's check.
+    let host: PreparedHostOutputs = await preparedHost(labConnection(lab!, "r1"), "r1", [selinux, firewalld]);
+    host = await refreshHost("r1/prepared-host", host);
+    assert.deepEqual(host.drift, {});
 
     // Drift: SELinux enforcing again, 6443 closed at runtime; the next run of each step repairs it.
     await ok("r1", "setenforce 1 && firewall-cmd --remove-port=6443/tcp");
-    assert.equal(
-      (await runStep("r1", selinux, "checkScript")).stdout,
-      "SELinux is enforcing again (the step set it permissive)\n",
-    );
-    assert.equal(
-      (await runStep("r1", firewalld, "checkScript")).stdout,
-      "firewalld no longer lets in 6443/tcp (zone public, runtime configuration)\n",
-    );
+    host = await refreshHost("r1/prepared-host", host);
+    assert.deepEqual(host.drift, {
+      selinux: ["SELinux is enforcing again (the step set it permissive)"],
+      firewalld: ["firewalld no longer lets in 6443/tcp (zone public, runtime configuration)"],
+    });
     assert.match(await connect("u1", "r1", 6443), /No route to host/);
-    await succeeds("r1", selinux);
-    await succeeds("r1", firewalld);
-    assert.equal(
-      (await runStep("r1", selinux, "checkScript")).stdout + (await runStep("r1", firewalld, "checkScript")).stdout,
-      "",
+    // The next up: the host's PreparedHost runs both steps again, in HostPrep's order.
+    const repairLines = await repairOnHost("r1/prepared-host", host);
+    assert.deepEqual(
+      repairLines.filter((line) => / repaired in /.test(line)).map((line) => line.replace(/ in .*$/, "")),
+      ["[r1] selinux: repaired", "[r1] firewalld: repaired"],
     );
+    host = await refreshHost("r1/prepared-host", host);
+    assert.deepEqual(host.drift, {});
     assert.equal(await connect("u1", "r1", 6443), "hello");
 
     // A reboot: SELinux as the config file says, firewalld loads the permanent configuration.
@@ -157,15 +161,14 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
     assert.equal(await ok("r1", "getenforce"), "Permissive\n");
     assert.equal(await connect("u1", "r1", 6443), "hello");
 
-    await succeeds("r1", firewalld, "undoScript");
-    await succeeds("r1", selinux, "undoScript");
+    await undo("r1", selinux, firewalld);
     assert.equal(await ok("r1", "getenforce"), "Enforcing\n");
     assert.equal(await ok("r1", "cat /etc/selinux/config"), configBefore);
     assert.deepEqual(await open("r1", "10250/tcp"), [true, true], "the admin's port stays open");
     for (const port of CONTROL_PLANE_PORTS.filter((p) => p !== "10250/tcp"))
       assert.deepEqual(await open("r1", port), [false, false], port);
     assert.match(await connect("u1", "r1", 6443), /No route to host/);
-    await succeeds("r1", swapOff, "undoScript");
+    await undo("r1", swapOff);
     assert.equal(await securityListing("r1"), before);
     await ok("r1", "firewall-cmd --remove-port=10250/tcp && firewall-cmd --permanent --remove-port=10250/tcp");
   });
@@ -202,8 +205,7 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
     assert.match(await succeeds("u1", firewalld), /firewalld is not running: no ports to open/);
     assert.equal((await ssh("u1", "test -e /var/lib/pulumi-kubeadm")).code, 1, "nothing recorded");
     assert.equal(await listing(), before);
-    await succeeds("u1", firewalld, "undoScript");
-    await succeeds("u1", selinux, "undoScript");
+    await undo("u1", selinux, firewalld);
     assert.equal(await listing(), before);
   });
 });

@@ -1,6 +1,7 @@
 // HostPrep's step scripts, exactly as the product sends them, on lab hosts over real SSH: a step that fails half way
 // leaves the host as it found it (issue 16, point 1), and an undo puts back the host's own files byte for byte and
-// removes only what the product added (issue 15).
+// removes only what the product added (issue 15). A step runs as its command:remote:Command runs it (its command line
+// as the session's exec request), its undo and refresh as its host's PreparedHost does them (tests/support/host-steps).
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -10,8 +11,9 @@ import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
 import { labConnection } from "../support/lab-connection";
 import { labShell, type LabShell } from "../support/lab-shell";
-import { environmentPrefix, remoteStepProvider, type RemoteStepInputs } from "../../providers/remote-step";
+import { preparedHostProvider } from "../../providers/prepared-host";
 import { captureConsole } from "../providers/kubeadm-fakes";
+import { preparedHost, refreshHost, repairOnHost, runStepCommand, stepRun, undoOnHost } from "../support/host-steps";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 
@@ -46,11 +48,10 @@ describe("HostPrep steps on lab hosts", function () {
   const ssh = (host: string, command: string, input = "") => shell.ssh(host, command, { input });
   const ok = (host: string, command: string, input = "") => shell.ok(host, command, { input });
 
-  /** Runs a step's script (or its undo) as RemoteStep does: its environment quoted, the script on stdin. */
-  function runStep(host: string, step: HostPrepStep, which: "script" | "undoScript" = "script") {
-    const environment = { ...step.environment, PULUMI_KUBEADM_STEP: step.name };
-    return ssh(host, `env ${environmentPrefix(environment)} sh -s`, step[which]);
-  }
+  /** Runs a step as its Command does, with the repair count a refresh left it. */
+  const runStep = (host: string, step: HostPrepStep) => runStepCommand(shell, host, step);
+  /** Undoes steps as the host's PreparedHost does on destroy: the last one first. */
+  const undo = (host: string, ...steps: HostPrepStep[]) => undoOnHost(labConnection(lab!, host), host, steps);
 
   /** Files, modes and checksums under the paths a step may touch, and the product's state directory. */
   function listing(host: string): Promise<string> {
@@ -81,10 +82,6 @@ describe("HostPrep steps on lab hosts", function () {
     if (machineBefore) assert.deepEqual(leftovers(LAB, machineBefore), []);
   });
 
-  function inputs(host: string, step: HostPrepStep): RemoteStepInputs {
-    return { connection: labConnection(lab!, host), node: host, step: step.name, ...step };
-  }
-
   it("a repository that cannot be reached on a re-run puts back the files the step wrote, naming the setting", async () => {
     const good = repositoriesStep({});
     assert.match((await runStep("r1", good)).stdout, /configured \(dnf\)/);
@@ -102,8 +99,7 @@ describe("HostPrep steps on lab hosts", function () {
     assert.equal(await listing("r1"), prepared, "the host is as the last successful run left it");
 
     // The undo takes the host back to before the first run; a failing first run then leaves nothing at all.
-    const before = await runStep("r1", good, "undoScript");
-    assert.equal(before.code, 0, before.stderr);
+    await undo("r1", good);
     const blank = await listing("r1");
     assert.equal((await runStep("r1", unreachable)).code === 0, false);
     assert.equal(await listing("r1"), blank);
@@ -134,8 +130,7 @@ describe("HostPrep steps on lab hosts", function () {
     // A re-run with other settings (an update) still remembers what the host had before the first run.
     assert.equal((await runStep("u1", step)).code, 0);
 
-    const undone = await runStep("u1", step, "undoScript");
-    assert.equal(undone.code, 0, undone.stderr);
+    await undo("u1", step);
     assert.equal(await ok("u1", "cat /etc/apt/sources.list.d/kubernetes.list"), own);
     assert.equal(await ok("u1", "stat -c %a /etc/apt/sources.list.d/kubernetes.list"), "600\n");
     assert.equal(await listing("u1"), before);
@@ -168,7 +163,7 @@ describe("HostPrep steps on lab hosts", function () {
     for (const step of [modules, sysctl]) assert.equal((await runStep("u1", step)).code, 0);
     assert.equal(await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding"), "1\n");
     assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv6\.conf\.all\.forwarding = 1$/m);
-    for (const step of [sysctl, modules]) assert.equal((await runStep("u1", step, "undoScript")).code, 0);
+    await undo("u1", modules, sysctl);
     assert.equal(await ok("u1", "sysctl -n net.ipv6.conf.all.forwarding"), before);
     // The modules the step loaded are gone again, and with br_netfilter its sysctls.
     assert.doesNotMatch(await ok("u1", "lsmod"), /^(br_netfilter|overlay) /m);
@@ -179,7 +174,7 @@ describe("HostPrep steps on lab hosts", function () {
     const modules = hostPrepSteps(clusterSpec("v1.35.4"), workerNode()).find((step) => step.name === "kernel-modules")!;
     await ok("u1", "modprobe br_netfilter");
     assert.equal((await runStep("u1", modules)).code, 0);
-    assert.equal((await runStep("u1", modules, "undoScript")).code, 0);
+    await undo("u1", modules);
     const loaded = await ok("u1", "lsmod");
     assert.match(loaded, /^br_netfilter /m);
     assert.doesNotMatch(loaded, /^overlay /m);
@@ -206,7 +201,7 @@ describe("HostPrep steps on lab hosts", function () {
     // zram-generator's and GPT auto-swap's units are pulled in by swap.target too.
     assert.equal((await ssh("r1", "systemctl is-enabled swap.target")).stdout, "masked\n");
 
-    assert.equal((await runStep("r1", swapOff, "undoScript")).code, 0);
+    await undo("r1", swapOff);
     assert.equal(await ok("r1", "cat /etc/fstab"), fstab);
     assert.notEqual((await ssh("r1", "systemctl is-enabled swap.target")).stdout, "masked\n");
     await ok("r1", "cat >/etc/fstab", own);
@@ -228,11 +223,7 @@ describe("HostPrep steps on lab hosts", function () {
         }),
         workerNode(),
       );
-    const byName = (steps: HostPrepStep[], name: string) =>
-      inputs(
-        "u1",
-        steps.find((step) => step.name === name)!,
-      );
+    const byName = (steps: HostPrepStep[], name: string) => steps.find((step) => step.name === name)!;
     const first = mirrors(["https://docker.m.daocloud.io"]);
     const second = mirrors(["https://mirror.example.org"]);
     // The host's own private registry, configured before the product came.
@@ -242,32 +233,28 @@ describe("HostPrep steps on lab hosts", function () {
     );
     const before = await listing("u1");
     const chain = ["package-repositories", "packages", "containerd"].map((name) => byName(first, name));
-    let containerdLines: string[] = [];
+    let containerdOutput = "";
     for (const step of chain) {
-      const created = await captureConsole(() => remoteStepProvider.create!(step));
-      assert.equal(created.error, undefined, created.error?.message);
-      containerdLines = created.lines;
+      const created = await runStep("u1", step);
+      assert.equal(created.code, 0, `${step.name}: ${created.stdout}\n${created.stderr}`);
+      containerdOutput = created.stdout;
     }
     // The lab's containerd is 1.x, without the CRI RuntimeConfig call: kubeadm 1.35 warns (read from its source).
-    assert.match(
-      containerdLines.join("\n"),
-      /containerd 1\.\S+ lacks the CRI RuntimeConfig call: kubeadm v1\.35\.4 warns/,
-    );
+    assert.match(containerdOutput, /containerd 1\.\S+ lacks the CRI RuntimeConfig call: kubeadm v1\.35\.4 warns/);
     // A kubeadm whose preflight required it would stop the step before containerd's configuration is touched.
     const configured = await ok("u1", "md5sum /etc/containerd/config.toml");
     const strict = chain[2];
     const refused = await runStep("u1", {
-      ...first.find((step) => step.name === "containerd")!,
-      script: strict.script,
+      ...strict,
       environment: { ...strict.environment, RUNTIME_CONFIG_CHECK: "error" },
     });
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /requires: install containerd 2\.x: .*packages\.apt\.containerdRepository/);
     assert.equal(await ok("u1", "md5sum /etc/containerd/config.toml"), configured);
-    const rerun = await captureConsole(() =>
-      remoteStepProvider.update!("u1/containerd", chain[2], byName(second, "containerd")),
-    );
-    assert.equal(rerun.error, undefined, rerun.error?.message);
+    // The program's new mirrors make a new command for the step (an update of its Command), which runs it again.
+    assert.notEqual(stepRun(byName(second, "containerd")), stepRun(strict));
+    const rerun = await runStep("u1", byName(second, "containerd"));
+    assert.equal(rerun.code, 0, `${rerun.stdout}\n${rerun.stderr}`);
     assert.match(await ok("u1", "cat /etc/containerd/certs.d/docker.io/hosts.toml"), /mirror\.example\.org/);
     assert.equal(
       await ok("u1", "cat /etc/containerd/certs.d/private.example/hosts.toml"),
@@ -278,10 +265,7 @@ describe("HostPrep steps on lab hosts", function () {
       "runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\n",
     );
 
-    for (const step of [byName(second, "containerd"), chain[1], chain[0]]) {
-      const undone = await captureConsole(() => remoteStepProvider.delete!(`u1/${step.step}`, step));
-      assert.equal(undone.error, undefined, undone.error?.message);
-    }
+    await undo("u1", chain[0], chain[1], byName(second, "containerd"));
     assert.equal(
       await ok("u1", "cat /etc/containerd/certs.d/private.example/hosts.toml"),
       'server = "https://private.example"\n',
@@ -294,33 +278,35 @@ describe("HostPrep steps on lab hosts", function () {
 
   describe("refresh", () => {
     it("sees a file the step wrote edited on the host, and the next up puts it back", async () => {
-      const provider = remoteStepProvider;
       // The bridge settings exist once br_netfilter is loaded: the step before sysctl loads it.
       const modules = hostStep("kernel-modules");
-      assert.equal((await runStep("u1", modules)).code, 0);
-      const step = inputs("u1", hostStep("sysctl"));
-      const created = await captureConsole(() => provider.create!(step));
-      assert.equal(created.error, undefined, created.error?.message);
-      const clean = await provider.read!("u1/sysctl", step);
-      assert.equal(clean.props!.drift, undefined, "nothing drifted right after the step ran");
+      const sysctl = hostStep("sysctl");
+      const host = await preparedHost(labConnection(lab!, "u1"), "u1", [modules, sysctl]);
+      for (const step of [modules, sysctl]) {
+        const created = await runStep("u1", step);
+        assert.equal(created.code, 0, `${step.name}: ${created.stdout}\n${created.stderr}`);
+      }
+      const clean = await refreshHost("u1/prepared-host", host);
+      assert.deepEqual(clean.drift, {}, "nothing drifted right after the step ran");
 
       await ok("u1", "echo 'net.ipv4.ip_forward = 0' >/etc/sysctl.d/99-kubernetes.conf");
-      const { result } = await captureConsole(() => provider.read!("u1/sysctl", step));
-      assert.deepEqual(result!.props!.drift, [
-        "/etc/sysctl.d/99-kubernetes.conf was edited or removed since the step wrote it",
-      ]);
-      const diff = await provider.diff!("u1/sysctl", result!.props!, step);
-      assert.equal(diff.changes, true, "the next up shows an update");
-
-      const updated = await captureConsole(() => provider.update!("u1/sysctl", result!.props!, step));
-      assert.equal(updated.error, undefined, updated.error?.message);
-      assert.equal(updated.result!.outs!.drift, undefined);
+      const refreshed = await refreshHost("u1/prepared-host", clean);
+      assert.deepEqual(refreshed.drift, {
+        sysctl: ["/etc/sysctl.d/99-kubernetes.conf was edited or removed since the step wrote it"],
+      });
+      // The next up: the PreparedHost's update runs the sysctl step's command again, and only that step's.
+      const lines = await repairOnHost("u1/prepared-host", refreshed);
+      assert.deepEqual(
+        lines.filter((line) => / repaired in /.test(line)).map((line) => line.replace(/ in .*$/, "")),
+        ["[u1] sysctl: repaired"],
+      );
       assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv4\.ip_forward = 1$/m);
-      assert.equal((await provider.read!("u1/sysctl", step)).props!.drift, undefined);
+      const repaired = await refreshHost("u1/prepared-host", refreshed);
+      assert.deepEqual(repaired.drift, {});
 
-      await captureConsole(() => provider.delete!("u1/sysctl", step));
+      const undone = await captureConsole(() => preparedHostProvider.delete!("u1/prepared-host", repaired));
+      assert.equal(undone.error, undefined, undone.error?.message);
       assert.equal((await ssh("u1", "test -e /etc/sysctl.d/99-kubernetes.conf")).code, 1);
-      assert.equal((await runStep("u1", modules, "undoScript")).code, 0);
       assert.equal((await ssh("u1", "test -e /var/lib/pulumi-kubeadm")).code, 1, "the undos leave no state behind");
     });
   });

@@ -1,10 +1,14 @@
 // End to end against the lab's real nodes (lab/README.md, "Real nodes"): two hosts with real sshd, systemd,
-// containerd, kubelet and kubeadm, prepared with HostPrep's own step scripts (the package managers are the lab's,
-// the binaries they install are real), then the kubeadm providers' create and delete called directly (provider
-// objects are plain objects), exactly as the engine calls them.
+// containerd, kubelet and kubeadm, prepared with HostPrep's own steps as the product runs them (the package managers
+// are the lab's, the binaries they install are real), then the kubeadm providers' create and delete called directly
+// (provider objects are plain objects), exactly as the engine calls them.
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { startLab, type Lab } from "../../lab";
 import { mergeConfig, realNodeMirrors } from "../../lab/stack-config";
+import { stepCommand } from "../../components/host-prep/step-command";
 import { hostPrepSteps } from "../../components/host-prep/steps";
 import { resolveConfig } from "../../config/resolve";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
@@ -18,32 +22,33 @@ import { kubeadmJoinProvider } from "../../providers/worker-join";
 import { inspectScript, parseHostState } from "../../providers/node/host-state";
 import { readResetScript } from "../../providers/node/reset";
 import { clusterSettings, nodeSettings } from "../../providers/node/settings";
-import { environmentPrefix } from "../../providers/remote-step";
-import { withSession } from "../../ssh";
+import { preparedHostProvider } from "../../providers/prepared-host";
 import { repoRoot } from "../../tools/paths";
+import { preparedHostInputs } from "../support/host-steps";
+import { labShell, type LabShell } from "../support/lab-shell";
 import { captureConsole } from "./kubeadm-fakes";
 
 const LAB = `kadm${process.pid % 100000}`;
 const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tmp/kubectl-cache";
 
-/** HostPrep's steps, run over SSH the way its RemoteStep provider runs them. */
-async function prepareHost(spec: ClusterSpec, node: NodeSpec): Promise<void> {
-  for (const step of hostPrepSteps(spec, node)) {
-    await withSession(
-      node.connection,
-      async (session) => {
-        for (const file of step.files) await session.upload(file.path, file.content, { mode: file.mode });
-        const prefix = environmentPrefix(step.environment);
-        await session.run(`${prefix ? `env ${prefix} ` : ""}sh -s`, { stdin: step.script, summary: step.name });
-      },
-      { label: node.name },
-    );
+/**
+ * HostPrep on the node as the product runs it (components/host-prep/index.ts): the host's PreparedHost logs in first,
+ * then each step's Command runs the step's command line, sent as the SSH session's exec request.
+ */
+async function prepareHost(shell: LabShell, spec: ClusterSpec, node: NodeSpec): Promise<void> {
+  const steps = hostPrepSteps(spec, node);
+  await preparedHostProvider.create!(preparedHostInputs(node.connection, node.name, steps));
+  const settings = { sudo: node.connection.sudo, timeoutSeconds: node.connection.commandTimeoutSeconds };
+  for (const step of steps) {
+    const run = await shell.ssh(node.name, stepCommand(step, settings));
+    assert.equal(run.code, 0, `${node.name} ${step.name}:\n${run.stdout}\n${run.stderr}`);
   }
 }
 
 describe("kubeadm providers against the lab", function () {
   this.timeout(900_000);
   let lab: Lab | undefined;
+  let tmp: string | undefined;
   let spec: ClusterSpec;
   let master: NodeSpec;
   let worker: NodeSpec;
@@ -102,7 +107,9 @@ describe("kubeadm providers against the lab", function () {
     spec = resolveConfig(validated.config, { baseDir: repoRoot });
     [master] = spec.controlPlane;
     [worker] = spec.workers;
-    await Promise.all([prepareHost(spec, master), prepareHost(spec, worker)]);
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-kadm-"));
+    const shell = labShell(lab, tmp);
+    await Promise.all([prepareHost(shell, spec, master), prepareHost(shell, spec, worker)]);
 
     initInputs = {
       connection: master.connection,
@@ -125,6 +132,7 @@ describe("kubeadm providers against the lab", function () {
 
   after(async () => {
     await lab?.stop();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   it("a preflight failure shows kubeadm's own [ERROR ...] lines", async () => {

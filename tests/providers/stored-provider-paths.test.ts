@@ -7,6 +7,7 @@ import { certificateRenewalProvider } from "../../providers/certificate-renewal"
 import { clusterCaProvider } from "../../providers/cluster-ca";
 import { kubeadmControlPlaneJoinProvider } from "../../providers/control-plane-join";
 import { kubeadmInitProvider } from "../../providers/master-node";
+import { preparedHostProvider } from "../../providers/prepared-host";
 import { remoteStepProvider } from "../../providers/remote-step";
 import { SourceProvider } from "../../providers/shared/provider-from-source";
 import { kubeadmJoinProvider } from "../../providers/worker-join";
@@ -22,6 +23,7 @@ const EVER_STORED: [string, string, object][] = [
   ["providers/master-node", "kubeadmInitProvider", kubeadmInitProvider],
   ["providers/worker-join", "kubeadmJoinProvider", kubeadmJoinProvider],
   ["providers/control-plane-join", "kubeadmControlPlaneJoinProvider", kubeadmControlPlaneJoinProvider],
+  ["providers/prepared-host", "preparedHostProvider", preparedHostProvider],
 ];
 
 function methods(provider: object): string[] {

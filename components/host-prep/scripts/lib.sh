@@ -5,6 +5,20 @@ set -eu
 
 state_dir=/var/lib/pulumi-kubeadm
 
+# Runs a command whose chatter is not worth a line each (a package manager's "Unpacking ...", "Setting up ..."):
+# one line says what runs, and the command's own output is shown only when it fails (its last 50 lines, on stderr,
+# where the step's error shows them). The engine shows every line a step prints as a row of its own.
+quietly() {
+  local what="$1" log status=0
+  shift
+  echo "$what"
+  log=$(mktemp)
+  "$@" >"$log" 2>&1 || status=$?
+  [ "$status" -eq 0 ] || tail -n 50 "$log" >&2
+  rm -f "$log"
+  return "$status"
+}
+
 # apt on Debian/Ubuntu, dnf (or yum) on RHEL/Rocky/CentOS: the two families the product prepares.
 package_family() {
   if command -v apt-get >/dev/null 2>&1; then
@@ -68,8 +82,18 @@ finish_step() {
     done <"$step_work/paths"
     echo "the step failed; the files it wrote are back as they were before it ran" >&2
   fi
+  # Which steps a command:remote:Command ran: a stack created before HostPrep moved to the command provider still
+  # holds a RemoteStep resource per step, which the first `up` after the move deletes once the Commands ran the
+  # steps again; that delete must then leave the host alone (providers/remote-step/delete.ts looks here). Only in a
+  # state directory that is there already: a host such a stack prepared has one, and a step that records nothing
+  # (the preflight, a step set to keep) must not make one, which would also lack the originals directory that
+  # keep_original needs (make_state_dir).
+  if [ "$1" -eq 0 ] && [ -z "${step_undone:-}" ] && [ -n "${PULUMI_KUBEADM_COMMAND:-}" ] && [ -d "$state_dir" ]; then
+    mkdir -p "$commands_dir"
+    : >"$commands_dir/$PULUMI_KUBEADM_STEP"
+  fi
   if [ "$1" -ne 0 ] || [ -n "${step_undone:-}" ]; then
-    if [ -n "${step_undone:-}" ]; then rm -f -- "$checksums_dir/${PULUMI_KUBEADM_STEP:-}"; fi
+    if [ -n "${step_undone:-}" ]; then rm -f -- "$checksums_dir/${PULUMI_KUBEADM_STEP:-}" "$commands_dir/${PULUMI_KUBEADM_STEP:-}"; fi
     forget_state_dir
   fi
   rm -rf -- "$step_work"
@@ -136,6 +160,7 @@ written_under() {
 # What a step found changed on the host since it last ran, a line each: a file it wrote that was edited or removed.
 # Step-specific checks (the *-check.sh scripts) add what a file cannot show: swap, packages, services.
 checksums_dir="$state_dir/written"
+commands_dir="$state_dir/commands"
 check_written() {
   [ -f "$checksums_dir/${PULUMI_KUBEADM_STEP:-}" ] || return 0
   sha256sum --quiet -c "$checksums_dir/$PULUMI_KUBEADM_STEP" 2>/dev/null |
@@ -151,7 +176,7 @@ step_undone() {
 # Removes the product's state directory once nothing is left in it. The originals directory goes only with it: a
 # state directory without one is what a version that kept no originals left (keep_original).
 forget_state_dir() {
-  rmdir "$checksums_dir" 2>/dev/null || true
+  rmdir "$checksums_dir" "$commands_dir" 2>/dev/null || true
   [ -d "$state_dir" ] || return 0
   if [ -n "$(ls -A "$state_dir" | grep -vx originals)" ]; then return 0; fi
   if [ -d "$originals_dir" ] && [ -z "$(ls -A "$originals_dir" | grep -vx '.prepared-without-originals')" ]; then

@@ -70,26 +70,31 @@ apt)
     fi
   done
   if upgrading_node "$(dpkg-query -W -f='${Version}' kubelet 2>/dev/null || true)" "$APT_KUBERNETES_VERSION"; then
-    apt-get install -y -q --allow-change-held-packages --allow-downgrades "kubeadm=$APT_KUBERNETES_VERSION"
-    apt-mark hold kubeadm
+    quietly "installing kubeadm $APT_KUBERNETES_VERSION" \
+      apt-get install -y -q --allow-change-held-packages --allow-downgrades "kubeadm=$APT_KUBERNETES_VERSION"
+    quietly "holding kubeadm at its version" apt-mark hold kubeadm
   else
-    apt-get install -y -q --allow-change-held-packages --allow-downgrades \
+    quietly "installing kubelet, kubeadm and kubectl $APT_KUBERNETES_VERSION${containerd_package:+ and $containerd_package}" \
+      apt-get install -y -q --allow-change-held-packages --allow-downgrades \
       "kubelet=$APT_KUBERNETES_VERSION" "kubeadm=$APT_KUBERNETES_VERSION" "kubectl=$APT_KUBERNETES_VERSION" \
       ${containerd_package:+"$containerd_package"}
-    apt-mark hold kubelet kubeadm kubectl
+    quietly "holding kubelet, kubeadm and kubectl at their versions" apt-mark hold kubelet kubeadm kubectl
   fi
   ;;
 dnf | yum)
   if upgrading_node "$(rpm -q --qf '%{VERSION}' kubelet 2>/dev/null || true)" "$YUM_KUBERNETES_VERSION"; then
-    "$family" install -y -q --disableexcludes=kubernetes "kubeadm-$YUM_KUBERNETES_VERSION"
+    quietly "installing kubeadm $YUM_KUBERNETES_VERSION" \
+      "$family" install -y -q --disableexcludes=kubernetes "kubeadm-$YUM_KUBERNETES_VERSION"
   else
-    "$family" install -y -q --disableexcludes=kubernetes \
+    quietly "installing kubelet, kubeadm and kubectl $YUM_KUBERNETES_VERSION" \
+      "$family" install -y -q --disableexcludes=kubernetes \
       "kubelet-$YUM_KUBERNETES_VERSION" "kubeadm-$YUM_KUBERNETES_VERSION" "kubectl-$YUM_KUBERNETES_VERSION"
   fi
   if host_has containerd.io; then
     echo "keeping the host's own containerd.io $(rpm -q --qf '%{VERSION}-%{RELEASE}' containerd.io)"
   else
-    "$family" install -y -q "containerd.io${CONTAINERD_VERSION:+-$CONTAINERD_VERSION}"
+    quietly "installing containerd.io${CONTAINERD_VERSION:+ $CONTAINERD_VERSION}" \
+      "$family" install -y -q "containerd.io${CONTAINERD_VERSION:+-$CONTAINERD_VERSION}"
   fi
   ;;
 esac
