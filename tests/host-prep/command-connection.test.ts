@@ -7,27 +7,13 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { commandConnection } from "../../components/host-prep/command-connection";
 import type { Connection } from "../../config/spec";
-
-interface GeneratedKey {
-  /** As ssh-keygen writes it: "type base64 comment". */
-  line: string;
-  /** What the provider gets: "type base64". */
-  keyLine: string;
-  fingerprint: string;
-}
+import { generateKey as generateKeyIn, type GeneratedKey } from "../support/ssh-keys";
 
 let dir: string;
 let keyCounter = 0;
 
-function generateKey(type: "ed25519" | "ecdsa" | "rsa"): GeneratedKey {
-  const path = join(dir, `key${keyCounter++}`);
-  execFileSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "comment here", "-f", path]);
-  const line = readFileSync(`${path}.pub`, "utf8").trim();
-  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${path}.pub`])
-    .toString()
-    .split(" ")[1];
-  return { line, keyLine: line.split(" ").slice(0, 2).join(" "), fingerprint };
-}
+/** A new key pair in the test's directory. */
+const generateKey = (type: "ed25519" | "ecdsa" | "rsa"): GeneratedKey => generateKeyIn(dir, type);
 
 function knownHostsFile(text: string): string {
   const path = join(dir, `known_hosts${keyCounter++}`);

@@ -5,25 +5,12 @@ import { tmpdir } from "os";
 import { join } from "path";
 import { parseHostKeyPins, sha256Fingerprint } from "../../config/host-key-pins";
 import { hostKeyPolicy, hostPatternsMatch, knownHostsEntries, knownHostsName } from "../../ssh/host-key";
-
-interface GeneratedKey {
-  line: string;
-  blob: Buffer;
-  fingerprint: string;
-}
+import { generateKey as generateKeyIn, type GeneratedKey } from "../support/ssh-keys";
 
 let dir: string;
-let keyCounter = 0;
 
-function generateKey(type: "ed25519" | "ecdsa" | "rsa"): GeneratedKey {
-  const path = join(dir, `key${keyCounter++}`);
-  execFileSync("ssh-keygen", ["-q", "-t", type, "-N", "", "-C", "comment here", "-f", path]);
-  const line = readFileSync(`${path}.pub`, "utf8").trim();
-  const fingerprint = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${path}.pub`])
-    .toString()
-    .split(" ")[1];
-  return { line, blob: Buffer.from(line.split(" ")[1], "base64"), fingerprint };
-}
+/** A new key pair in the test's directory. */
+const generateKey = (type: "ed25519" | "ecdsa" | "rsa"): GeneratedKey => generateKeyIn(dir, type);
 
 const settings = { host: "10.1.2.3", port: 22, insecureIgnoreHostKey: false };
 
