@@ -34,11 +34,11 @@ function withoutPrelude(helpers: string, script: string): string {
  * A step as its host's PreparedHost keeps it: its environment, its Command's command line, and its undo and check
  * scripts without the prelude.
  */
-export function preparedStep(helpers: string, step: HostPrepStep, settings: StepRunSettings): PreparedStep {
+export function preparedStep(helpers: string, step: HostPrepStep, command: string): PreparedStep {
   return {
     step: step.name,
     environment: step.environment,
-    command: stepCommand(step, settings),
+    command,
     undoScript: withoutPrelude(helpers, step.undoScript),
     checkScript: withoutPrelude(helpers, step.checkScript),
   };
@@ -54,25 +54,27 @@ export class HostPrep extends pulumi.ComponentResource {
     const helpers = prelude();
     const steps = hostPrepSteps(args.spec, args.node);
     const settings: StepRunSettings = { sudo: connection.sudo, timeoutSeconds: connection.commandTimeoutSeconds };
+    const commands = steps.map((step) => stepCommand(step, settings));
     const host = new PreparedHost(
       `${name}-host`,
       {
         connection,
         node: args.node.name,
         prelude: helpers,
-        steps: steps.map((step) => preparedStep(helpers, step, settings)),
+        steps: steps.map((step, index) => preparedStep(helpers, step, commands[index])),
       },
       { parent: this },
     );
     const connectionArgs = pulumi.secret(commandConnection(connection));
     let previous: pulumi.Resource = host;
-    for (const step of steps) {
+    for (const [index, step] of steps.entries()) {
       previous = new command.remote.Command(
         `${name}-${step.name}`,
         {
           connection: connectionArgs,
-          create: stepCommand(step, settings),
-          update: stepCommand(step, settings),
+          // No `update`: the provider runs `create` again on an update, and the command line, which carries the
+          // step's script and files, is stored once instead of twice.
+          create: commands[index],
           // The provider would set PULUMI_COMMAND_STDOUT/STDERR on the session, which a stock sshd refuses with a
           // warning each time (AcceptEnv); no step reads them.
           addPreviousOutputInEnv: false,

@@ -27,7 +27,7 @@ export function runStepCommand(shell: LabShell, host: string, step: HostPrepStep
 /** What HostPrep gives the host's PreparedHost for these steps. */
 export function preparedHostInputs(connection: Connection, node: string, steps: HostPrepStep[]): PreparedHostInputs {
   const helpers = prelude();
-  return { connection, node, prelude: helpers, steps: steps.map((step) => preparedStep(helpers, step, STEP_SETTINGS)) };
+  return { connection, node, prelude: helpers, steps: steps.map((step) => preparedStep(helpers, step, stepRun(step))) };
 }
 
 /** The PreparedHost of these steps as create stores it (create logs in to the host). */
