@@ -3,6 +3,7 @@
 // The steps are idempotent, so a step whose Command also runs in the same `up` (its inputs changed) is only run twice.
 import type { PreparedHostInputs, PreparedStep } from "./inputs";
 import { runSteps } from "./run-steps";
+import { stepCommand } from "./step-command";
 
 /** The steps of `host` that `drift` names, in the host's order. */
 export function driftedSteps(host: PreparedHostInputs, drift: Record<string, string[]> | undefined): PreparedStep[] {
@@ -16,6 +17,6 @@ export async function repairSteps(host: PreparedHostInputs, steps: PreparedStep[
     doing: "running again: a refresh found its work changed on the host",
     done: "repaired",
     // The command carries its own `sudo -n` and host-side time limit; the session's limit is the outer bound.
-    run: (session, step) => session.run(step.command, { sudo: false, summary: `${step.step} (repair)` }),
+    run: (session, step) => session.run(stepCommand(host, step), { sudo: false, summary: `${step.step} (repair)` }),
   });
 }

@@ -14,6 +14,8 @@ export interface StepWork {
   /** The step's closing line, before its time, e.g. `undone`. */
   done: string;
   run(session: RemoteSession, step: PreparedStep): Promise<unknown>;
+  /** Run in the same session once every step's work is done. */
+  afterAll?(session: RemoteSession): Promise<unknown>;
 }
 
 export async function runSteps(host: PreparedHostInputs, steps: PreparedStep[], work: StepWork): Promise<void> {
@@ -27,6 +29,7 @@ export async function runSteps(host: PreparedHostInputs, steps: PreparedStep[], 
           await work.run(session, step);
           summary(host.node, step.step, `${work.done} in ${formatDuration(Date.now() - started)}`);
         }
+        await work.afterAll?.(session);
       },
       { label: host.node, onOutput: progress(host.node, work.stream) },
     );

@@ -11,6 +11,7 @@ import type { ClusterSpec } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
 import { shellQuote } from "../../config/quote";
 import type { PreparedHostOutputs } from "../../providers/prepared-host";
+import { HELPERS_DIRECTORY } from "../../providers/prepared-host/helpers";
 import { clusterSpec, controlPlaneNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 import { labConnection } from "../support/lab-connection";
@@ -195,10 +196,12 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
 
   it("on ubuntu (no SELinux, no firewalld) does nothing and records nothing", async () => {
     const { selinux, firewalld } = steps("u1");
+    // The helpers the steps' commands source are the PreparedHost's, there from before the first step to after the
+    // last undo (asserted gone at the end).
     const listing = () =>
       ok(
         "u1",
-        "find /etc /var/lib -xdev \\( -path /var/lib/lab -o -path /var/lib/systemd \\) -prune -o -printf '%p %m %y %s\\n' | sort",
+        `find /etc /var/lib -xdev \\( -path /var/lib/lab -o -path /var/lib/systemd -o -path ${HELPERS_DIRECTORY} \\) -prune -o -printf '%p %m %y %s\\n' | sort`,
       );
     const before = await listing();
     assert.match(await succeeds("u1", selinux), /SELinux is not enabled on this host: nothing to do/);
@@ -207,5 +210,6 @@ describe("HostPrep: SELinux and firewalld on lab hosts", function () {
     assert.equal(await listing(), before);
     await undo("u1", selinux, firewalld);
     assert.equal(await listing(), before);
+    assert.equal((await ssh("u1", `test -e ${HELPERS_DIRECTORY}`)).code, 1, "the helpers went with the PreparedHost");
   });
 });

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { startLab, type Lab } from "../../lab";
 import { mergeConfig, realNodeMirrors } from "../../lab/stack-config";
-import { stepCommand } from "../../components/host-prep/step-command";
+import { preparedHostInputs } from "../../components/host-prep";
 import { hostPrepSteps } from "../../components/host-prep/steps";
 import { resolveConfig } from "../../config/resolve";
 import type { ClusterSpec, NodeSpec } from "../../config/spec";
@@ -22,9 +22,8 @@ import { kubeadmJoinProvider } from "../../providers/worker-join";
 import { inspectScript, parseHostState } from "../../providers/node/host-state";
 import { readResetScript } from "../../providers/node/reset";
 import { clusterSettings, nodeSettings } from "../../providers/node/settings";
-import { preparedHostProvider } from "../../providers/prepared-host";
+import { preparedHostProvider, stepCommand } from "../../providers/prepared-host";
 import { repoRoot } from "../../tools/paths";
-import { preparedHostInputs } from "../support/host-steps";
 import { labShell, type LabShell } from "../support/lab-shell";
 import { captureConsole } from "./kubeadm-fakes";
 
@@ -36,12 +35,11 @@ const KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /tm
  * then each step's Command runs the step's command line, sent as the SSH session's exec request.
  */
 async function prepareHost(shell: LabShell, spec: ClusterSpec, node: NodeSpec): Promise<void> {
-  const steps = hostPrepSteps(spec, node);
-  await preparedHostProvider.create!(preparedHostInputs(node.connection, node.name, steps));
-  const settings = { sudo: node.connection.sudo, timeoutSeconds: node.connection.commandTimeoutSeconds };
-  for (const step of steps) {
-    const run = await shell.ssh(node.name, stepCommand(step, settings));
-    assert.equal(run.code, 0, `${node.name} ${step.name}:\n${run.stdout}\n${run.stderr}`);
+  const host = preparedHostInputs(node.connection, node.name, hostPrepSteps(spec, node));
+  await preparedHostProvider.create!(host);
+  for (const step of host.steps) {
+    const run = await shell.ssh(node.name, stepCommand(host, step));
+    assert.equal(run.code, 0, `${node.name} ${step.step}:\n${run.stdout}\n${run.stderr}`);
   }
 }
 

@@ -8,10 +8,11 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { hostPrepSteps, type HostPrepStep } from "../../components/host-prep/steps";
+import { hostPrepSteps, prelude, type HostPrepStep } from "../../components/host-prep/steps";
 import type { Connection } from "../../config/spec";
 import { startLab, type Lab } from "../../lab";
 import { preparedHostProvider, type PreparedHostOutputs } from "../../providers/prepared-host";
+import { HELPERS_DIRECTORY, helpersPath } from "../../providers/prepared-host/helpers";
 import { clusterSpec, workerNode } from "../kubeadm/cluster-spec-fixture";
 import { leftovers, snapshot, type MachineSnapshot } from "../lab/leftovers";
 import { preparedHost, preparedHostInputs, runStepCommand } from "../support/host-steps";
@@ -60,7 +61,7 @@ describe("PreparedHost on lab hosts", function () {
   function listing(host: string): Promise<string> {
     return ok(
       host,
-      "for root in /etc/sysctl.d /etc/modules-load.d /var/lib/pulumi-kubeadm; do " +
+      `for root in /etc/sysctl.d /etc/modules-load.d /var/lib/pulumi-kubeadm ${HELPERS_DIRECTORY}; do ` +
         '[ -e "$root" ] && find "$root" -xdev -printf \'%p %m %y\\n\'; done | sort; ' +
         "find /etc/sysctl.d /etc/modules-load.d -type f -exec md5sum {} + | sort; " +
         "sysctl net.ipv4.ip_forward; " +
@@ -88,11 +89,19 @@ describe("PreparedHost on lab hosts", function () {
     if (machineBefore) assert.deepEqual(leftovers(LAB, machineBefore), []);
   });
 
-  it("create logs in to the host; a wrong pinned host key fails naming the config key to fix", async () => {
+  it("create logs in to the host and writes the steps' helpers; a wrong pinned host key fails naming the config key to fix", async () => {
     const inputs = preparedHostInputs(connection("u1"), "u1", steps(...CHAIN));
+    // Helpers an earlier program wrote, which no command of this one sources.
+    await ok("u1", `mkdir -p ${HELPERS_DIRECTORY} && echo old > ${HELPERS_DIRECTORY}/lib-0123456789abcdef.sh`);
     const created = await preparedHostProvider.create!(inputs);
     assert.equal(created.id, "u1/prepared-host");
-    assert.deepEqual(created.outs, { ...inputs, drift: {} });
+    const helpers = helpersPath(inputs.prelude);
+    assert.deepEqual(created.outs, { ...inputs, helpers, drift: {} });
+    assert.equal(await ok("u1", `cat ${helpers}`), inputs.prelude);
+    assert.equal(
+      await ok("u1", `stat -c %a ${helpers}; ls ${HELPERS_DIRECTORY}`),
+      `644\n${helpers.split("/").pop()}\n`,
+    );
 
     const otherKey = lab!.host("u2").hostKey;
     assert.notEqual(otherKey, lab!.host("u1").hostKey, "lab hosts have keys of their own");
@@ -101,6 +110,7 @@ describe("PreparedHost on lab hosts", function () {
       assert.match(error.message, /host key mismatch: the server presented .* but workers\[0\]\.hostKey expects /);
       return true;
     });
+    await ok("u1", `rm -r ${HELPERS_DIRECTORY}`);
   });
 
   it("delete undoes the steps, the last one first, and leaves the host as it was, its own file byte for byte", async () => {
@@ -171,7 +181,7 @@ describe("PreparedHost on lab hosts", function () {
     assert.equal(await ok("u1", "cat /etc/modules-load.d/kubernetes.conf"), "overlay\nbr_netfilter\n", "kept");
     assert.match(await ok("u1", "cat /etc/sysctl.d/99-kubernetes.conf"), /^net\.ipv4\.ip_forward = 1$/m);
     const outs = result!.outs as PreparedHostOutputs;
-    assert.deepEqual(outs, { ...kept, drift: {} });
+    assert.deepEqual(outs, { ...kept, helpers: helpersPath(kept.prelude), drift: {} });
 
     const undone = await captureConsole(() => preparedHostProvider.delete!("u1/prepared-host", outs));
     assert.equal(undone.error, undefined, undone.error?.message);
@@ -236,12 +246,27 @@ describe("PreparedHost on lab hosts", function () {
     await ok("u2", "sysctl -w net.ipv4.ip_forward=0");
     await read();
     const failing = inputs();
-    failing.steps = failing.steps.map((step) => (step.step === "sysctl" ? { ...step, command: "exit 3" } : step));
+    failing.steps = failing.steps.map((step) => (step.step === "sysctl" ? { ...step, script: "exit 3" } : step));
     const refused = await captureConsole(() => preparedHostProvider.update!("u2/prepared-host", host, failing));
     assert.match(refused.error?.message ?? "", /sysctl \(repair\)/);
     assert.equal(await ok("u2", "sysctl -n net.ipv4.ip_forward"), "0\n");
     assert.deepEqual(await up(), ["[u2] sysctl: repaired"]);
     assert.equal(await ok("u2", "sysctl -n net.ipv4.ip_forward"), "1\n");
+
+    // The helpers the steps' commands source, edited: forgotten by the refresh, written again by the next up, which
+    // runs no step.
+    const helpers = helpersPath(host.prelude);
+    await ok("u2", `echo '# edited' >> ${helpers}`);
+    assert.deepEqual(await read(), [
+      `warning: [u2] host preparation: ${helpers} was removed or edited; the next up writes it again`,
+    ]);
+    assert.equal(host.helpers, "");
+    assert.deepEqual(await diff(), { changes: true, replaces: [] });
+    assert.deepEqual(await up(), []);
+    assert.equal(host.helpers, helpers);
+    assert.equal(await ok("u2", `cat ${helpers}`), host.prelude);
+    assert.deepEqual(await read(), []);
+    assert.deepEqual(await diff(), { changes: false, replaces: [] });
     // Left prepared, for the unreachable host below.
   });
 
@@ -250,6 +275,7 @@ describe("PreparedHost on lab hosts", function () {
     const chain = steps("kernel-modules", "sysctl");
     const stored: PreparedHostOutputs = {
       ...preparedHostInputs({ ...connection("u2"), dialErrorLimit: 1, connectTimeoutSeconds: 5 }, "u2", chain),
+      helpers: helpersPath(prelude()),
       drift: { sysctl: ["net.ipv4.ip_forward is 0, not 1"] },
     };
     await lab!.hostDown("u2");
@@ -278,7 +304,7 @@ describe("PreparedHost on lab hosts", function () {
   it("diff: the same inputs are no change; a changed connection, script or step list is an update, never a replace", async () => {
     const chain = steps(...CHAIN);
     const inputs = preparedHostInputs(connection("u1"), "u1", chain);
-    const olds: PreparedHostOutputs = { ...inputs, drift: {} };
+    const olds: PreparedHostOutputs = { ...inputs, helpers: helpersPath(inputs.prelude), drift: {} };
     const diff = (news: typeof inputs) => preparedHostProvider.diff!("u1/prepared-host", olds, news);
     assert.deepEqual(await diff(preparedHostInputs(connection("u1"), "u1", steps(...CHAIN))), {
       changes: false,
@@ -321,15 +347,24 @@ describe("PreparedHost on lab hosts", function () {
       },
       "a step dropped": preparedHostInputs(connection("u1"), "u1", steps("kernel-modules", "sysctl")),
       "another prelude": { ...inputs, prelude: `${inputs.prelude}\n# changed` },
-      "another command": {
+      "another script": {
         ...inputs,
         steps: inputs.steps.map((step) =>
-          step.step === "sysctl" ? { ...step, command: `${step.command} # changed` } : step,
+          step.step === "sysctl" ? { ...step, script: `${step.script}\n# changed` } : step,
         ),
       },
+      "other step settings": { ...inputs, run: { ...inputs.run, timeoutSeconds: inputs.run.timeoutSeconds + 1 } },
     };
     for (const [what, news] of Object.entries(changed)) {
       assert.deepEqual(await diff(news), { changes: true, replaces: [] }, what);
+    }
+    // Helpers a refresh found missing, or a release before them never wrote, with the same inputs.
+    for (const helpers of ["", undefined]) {
+      assert.deepEqual(
+        await preparedHostProvider.diff!("u1/prepared-host", { ...olds, helpers: helpers as string }, inputs),
+        { changes: true, replaces: [] },
+        `helpers ${JSON.stringify(helpers)}`,
+      );
     }
   });
 });

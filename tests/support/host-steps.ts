@@ -1,13 +1,21 @@
 // HostPrep's steps on lab hosts exactly as the product runs them (components/host-prep/index.ts): a step's run is its
 // command line (stepCommand) sent as the exec request of an SSH session, which the login shell runs, as
-// command:remote:Command sends it; its undo, its check and its repair go through the host's PreparedHost provider
-// (providers/prepared-host), with the inputs HostPrep gives it.
+// command:remote:Command sends it, once the helpers it sources are on the host (the PreparedHost writes them); its
+// undo, its check and its repair go through the host's PreparedHost provider (providers/prepared-host), with the
+// inputs HostPrep gives it.
 import { strict as assert } from "assert";
 import { preparedStep } from "../../components/host-prep";
-import { stepCommand, type StepRunSettings } from "../../components/host-prep/step-command";
 import { prelude, type HostPrepStep } from "../../components/host-prep/steps";
 import type { Connection } from "../../config/spec";
-import { preparedHostProvider, type PreparedHostInputs, type PreparedHostOutputs } from "../../providers/prepared-host";
+import {
+  preparedHostProvider,
+  stepCommand,
+  type PreparedHostInputs,
+  type PreparedHostOutputs,
+  type StepRunSettings,
+} from "../../providers/prepared-host";
+import { helpersPath } from "../../providers/prepared-host/helpers";
+import { uploadScript } from "../../ssh/scripts";
 import { captureConsole } from "../providers/kubeadm-fakes";
 import type { LabShell, SshResult } from "./lab-shell";
 
@@ -16,18 +24,34 @@ export const STEP_SETTINGS: StepRunSettings = { sudo: false, timeoutSeconds: 600
 
 /** The step's command line, as its Command runs it. */
 export function stepRun(step: HostPrepStep): string {
-  return stepCommand(step, STEP_SETTINGS);
+  const helpers = prelude();
+  return stepCommand({ prelude: helpers, run: STEP_SETTINGS }, preparedStep(helpers, step));
 }
 
-/** Runs the step's command on `host` as the Command provider does: the command line itself, nothing on stdin. */
-export function runStepCommand(shell: LabShell, host: string, step: HostPrepStep): Promise<SshResult> {
+/** Writes the helpers the steps' commands source where their PreparedHost writes them. */
+export async function writeHelpers(shell: LabShell, host: string): Promise<void> {
+  await shell.ok(host, uploadScript(helpersPath(prelude()), { mode: 0o644 }), { input: prelude() });
+}
+
+/**
+ * Runs the step's command on `host` as the Command provider does: the command line itself, nothing on stdin (the
+ * helpers written first, as the host's PreparedHost does before its steps).
+ */
+export async function runStepCommand(shell: LabShell, host: string, step: HostPrepStep): Promise<SshResult> {
+  await writeHelpers(shell, host);
   return shell.ssh(host, stepRun(step));
 }
 
 /** What HostPrep gives the host's PreparedHost for these steps. */
 export function preparedHostInputs(connection: Connection, node: string, steps: HostPrepStep[]): PreparedHostInputs {
   const helpers = prelude();
-  return { connection, node, prelude: helpers, steps: steps.map((step) => preparedStep(helpers, step, stepRun(step))) };
+  return {
+    connection,
+    node,
+    prelude: helpers,
+    run: STEP_SETTINGS,
+    steps: steps.map((step) => preparedStep(helpers, step)),
+  };
 }
 
 /** The PreparedHost of these steps as create stores it (create logs in to the host). */
@@ -57,8 +81,8 @@ export async function undoOnHost(connection: Connection, node: string, steps: Ho
  * again; asserting both, and that nothing is left as drift. The lines it printed.
  */
 export async function repairOnHost(id: string, host: PreparedHostOutputs): Promise<string[]> {
-  const { steps, connection, node, prelude: helpers } = host;
-  const news: PreparedHostInputs = { connection, node, prelude: helpers, steps };
+  const { steps, connection, node, prelude: helpers, run } = host;
+  const news: PreparedHostInputs = { connection, node, prelude: helpers, run, steps };
   const diff = await preparedHostProvider.diff!(id, host, news);
   assert.deepEqual(diff, { changes: true, replaces: [] }, "drift is a change of the PreparedHost");
   const updated = await captureConsole(() => preparedHostProvider.update!(id, host, news));
