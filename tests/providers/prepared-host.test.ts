@@ -189,6 +189,34 @@ describe("PreparedHost on lab hosts", function () {
     assert.equal(await listing("u1"), before);
   });
 
+  it("a PreparedHost stored before the helpers were a file (each step's command line kept whole) updates to write them", async () => {
+    const chain = steps("kernel-modules", "sysctl");
+    const news = preparedHostInputs(connection("u3"), "u3", chain);
+    // What the release before kept: no settings, no helpers, each step with its whole command line.
+    const stored = {
+      connection: news.connection,
+      node: news.node,
+      prelude: news.prelude,
+      steps: news.steps.map(({ script, files: _files, ...step }) => ({ ...step, command: `sh -c ${script.length}` })),
+      drift: {},
+    } as unknown as PreparedHostOutputs;
+    assert.deepEqual(await preparedHostProvider.diff!("u3/prepared-host", stored, news), {
+      changes: true,
+      replaces: [],
+    });
+    const { result, error, lines } = await captureConsole(() =>
+      preparedHostProvider.update!("u3/prepared-host", stored, news),
+    );
+    assert.equal(error, undefined, `${error?.message}\n${lines.join("\n")}`);
+    assert.deepEqual(result!.outs, { ...news, helpers: helpersPath(news.prelude), drift: {} });
+    assert.equal(await ok("u3", `cat ${helpersPath(news.prelude)}`), news.prelude);
+    const deleted = await captureConsole(() =>
+      preparedHostProvider.delete!("u3/prepared-host", result!.outs as PreparedHostOutputs),
+    );
+    assert.equal(deleted.error, undefined, deleted.error?.message);
+    assert.equal((await shell.ssh("u3", `test -e ${HELPERS_DIRECTORY}`)).code, 1, "the helpers go with it");
+  });
+
   it("read records what changed per step; the next up's update runs exactly those steps again", async () => {
     const chain = steps("kernel-modules", "sysctl");
     let host = await preparedHost(connection("u2"), "u2", chain);
