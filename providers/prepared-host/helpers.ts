@@ -11,9 +11,13 @@ import { shellQuote } from "../../config/quote";
 /** The product's own directory: nothing else is ever in it. */
 export const HELPERS_DIRECTORY = "/var/lib/pulumi-kubeadm-helpers";
 
+/** The helpers' sha256, as `sha256sum` prints it: a refresh compares the host's file with it. */
+export function helpersDigest(prelude: string): string {
+  return createHash("sha256").update(prelude).digest("hex");
+}
+
 export function helpersPath(prelude: string): string {
-  const digest = createHash("sha256").update(prelude).digest("hex").slice(0, 16);
-  return posix.join(HELPERS_DIRECTORY, `lib-${digest}.sh`);
+  return posix.join(HELPERS_DIRECTORY, `lib-${helpersDigest(prelude).slice(0, 16)}.sh`);
 }
 
 /** The head of a step's script: the helpers, or a message that says what is missing and what puts it back. */
@@ -38,8 +42,4 @@ export function removeHelpersScript(path: string): string {
 /** Prints the helpers' digest as `sha256sum` does, or nothing when the file is not there. */
 export function helpersDigestScript(path: string): string {
   return `if [ -r ${shellQuote(path)} ]; then sha256sum < ${shellQuote(path)}; fi`;
-}
-
-export function helpersDigest(prelude: string): string {
-  return createHash("sha256").update(prelude).digest("hex");
 }
